@@ -1,0 +1,54 @@
+package cutover
+
+import "time"
+
+// Clock tells time and waits. Production uses RealClock; tests run the real
+// clock inside a testing/synctest bubble; examples use ScaledClock so that an
+// hour-long bake takes seconds.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed on this clock.
+	After(d time.Duration) <-chan time.Time
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// After returns time.After(d).
+func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// ScaledClock runs Factor times faster than the wall clock from Start on.
+// The zero Factor means 1.
+type ScaledClock struct {
+	start  time.Time // wall time at creation
+	origin time.Time // clock time at creation
+	factor float64
+}
+
+// NewScaledClock returns a clock that starts at origin (now, if zero) and
+// runs factor times faster than the wall clock. A factor ≤ 0 means 1.
+func NewScaledClock(origin time.Time, factor float64) *ScaledClock {
+	if factor <= 0 {
+		factor = 1
+	}
+	now := time.Now()
+	if origin.IsZero() {
+		origin = now
+	}
+	return &ScaledClock{start: now, origin: origin, factor: factor}
+}
+
+// Now returns the scaled time.
+func (c *ScaledClock) Now() time.Time {
+	return c.origin.Add(time.Duration(float64(time.Since(c.start)) * c.factor))
+}
+
+// After waits d of scaled time, d/factor of wall time.
+func (c *ScaledClock) After(d time.Duration) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	time.AfterFunc(time.Duration(float64(d)/c.factor), func() { out <- c.Now() })
+	return out
+}

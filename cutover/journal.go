@@ -1,0 +1,123 @@
+package cutover
+
+import (
+	"context"
+	"time"
+)
+
+// RecordType names the kind of a journal record.
+type RecordType string
+
+// The record types. Intent records are written before an action, outcome
+// records after it; the state of a cutover is a fold over them (see Fold).
+const (
+	// RecStart opens a cutover: Plan is the plan name, Stages the stage
+	// names in order, Actor who started it.
+	RecStart RecordType = "start"
+	// RecIntent is written before Apply (Action "apply") or Revert
+	// (Action "revert") of the stage Stage/Index.
+	RecIntent RecordType = "intent"
+	// RecApplied is written after Apply (and Verify) succeeded.
+	RecApplied RecordType = "applied"
+	// RecApplyFailed is written after Apply or Verify returned Error.
+	RecApplyFailed RecordType = "apply_failed"
+	// RecVerdict records a gate's verdict when it changes, and the last one.
+	RecVerdict RecordType = "verdict"
+	// RecBaked is written when the stage passed its bake and gates.
+	RecBaked RecordType = "baked"
+	// RecReverted is written after Revert succeeded.
+	RecReverted RecordType = "reverted"
+	// RecRevertFailed is written after a Revert attempt returned Error.
+	RecRevertFailed RecordType = "revert_failed"
+	// RecCommand carries a command (Command) from any process.
+	RecCommand RecordType = "command"
+	// RecData stores a stage's datum (Key, Value), e.g. a deployment ID, so
+	// a resumed runner can find what Apply started. See Remember.
+	RecData RecordType = "data"
+	// RecWaiting is written when the runner stops to wait for an approval.
+	RecWaiting RecordType = "waiting"
+	// RecCompleted, RecRolledBack and RecFailed end a cutover. RecFailed
+	// means neither completed nor rolled back (a failure past the PNR, or a
+	// rollback that did not finish); Error says why.
+	RecCompleted  RecordType = "completed"
+	RecRolledBack RecordType = "rolled_back"
+	RecFailed     RecordType = "failed"
+)
+
+// Command is an instruction to a running cutover, written to its journal by
+// any process.
+type Command string
+
+// The commands.
+const (
+	CmdPause   Command = "pause"   // hold at the current stage after it bakes
+	CmdResume  Command = "resume"  // lift a pause
+	CmdPromote Command = "promote" // end the current bake now (gates must not be failing)
+	CmdAbort   Command = "abort"   // roll back now
+	CmdApprove Command = "approve" // approve the PNR (or the Stage named)
+)
+
+// Record is one entry of a cutover's journal. Which fields are set depends
+// on Type.
+type Record struct {
+	// Seq numbers the records of one cutover from 1 without gaps.
+	Seq  uint64     `json:"seq"`
+	Type RecordType `json:"type"`
+	Time time.Time  `json:"time"`
+
+	Plan   string   `json:"plan,omitempty"`
+	Stages []string `json:"stages,omitempty"`
+
+	Stage string `json:"stage,omitempty"`
+	Index int    `json:"index,omitempty"`
+	// Action is "apply" or "revert" for RecIntent.
+	Action string `json:"action,omitempty"`
+
+	Gate    string   `json:"gate,omitempty"`
+	Verdict *Verdict `json:"verdict,omitempty"`
+
+	Command Command `json:"command,omitempty"`
+	Actor   string  `json:"actor,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value,omitempty"`
+
+	Error   string `json:"error,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+}
+
+// Journal stores the records of cutovers, append-only.
+//
+// Implementations are safe for concurrent use by several goroutines and, for
+// the file and DynamoDB journals, several processes. Every method honours
+// ctx.
+type Journal interface {
+	// Append adds rec to the journal of cutover id. rec.Seq must be exactly
+	// one more than the Seq of the last record (1 for the first); otherwise
+	// Append returns an error wrapping ErrConflict and writes nothing. A
+	// successful Append is durable when it returns.
+	Append(ctx context.Context, id string, rec Record) error
+	// Read returns the records of cutover id with Seq greater than after, in
+	// order. An unknown id has no records. A record that cannot be decoded
+	// is an error that says where it is, never silently skipped.
+	Read(ctx context.Context, id string, after uint64) ([]Record, error)
+}
+
+// Lease gives one owner at a time the right to drive a cutover.
+//
+// Implementations are safe for concurrent use; the file and DynamoDB leases
+// across processes. Expiry is judged by the lease's clock.
+type Lease interface {
+	// Acquire makes owner the holder of the lease on id for ttl. It succeeds
+	// if the lease is free, expired, or already held by owner (then it is
+	// renewed). Otherwise it returns an error wrapping ErrLeaseHeld that
+	// names the holder.
+	Acquire(ctx context.Context, id, owner string, ttl time.Duration) error
+	// Renew extends owner's lease on id by ttl from now. It returns an error
+	// wrapping ErrLeaseLost if owner no longer holds it.
+	Renew(ctx context.Context, id, owner string, ttl time.Duration) error
+	// Release frees owner's lease on id. Releasing a lease one does not
+	// hold is not an error.
+	Release(ctx context.Context, id, owner string) error
+}

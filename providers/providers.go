@@ -1,0 +1,200 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Weights maps target names (a target group ARN, a record's SetIdentifier,
+// "blue", "green") to the percentage of traffic each receives. Valid weights
+// are each in 0–100 and sum to exactly 100.
+type Weights map[string]int
+
+// Validate reports weights outside 0–100, an empty map, empty target names,
+// or a sum other than 100.
+func (w Weights) Validate() error {
+	if len(w) == 0 {
+		return fmt.Errorf("weights: no targets")
+	}
+	sum := 0
+	for _, t := range w.Targets() {
+		v := w[t]
+		if t == "" {
+			return fmt.Errorf("weights: empty target name")
+		}
+		if v < 0 || v > 100 {
+			return fmt.Errorf("weights: target %q: weight %d outside 0–100", t, v)
+		}
+		sum += v
+	}
+	if sum != 100 {
+		return fmt.Errorf("weights: sum is %d, want 100 (%s)", sum, w)
+	}
+	return nil
+}
+
+// Targets returns the target names in sorted order.
+func (w Weights) Targets() []string {
+	ts := make([]string, 0, len(w))
+	for t := range w {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return ts
+}
+
+// Equal reports whether w and o give every target the same weight (a target
+// missing from one counts as 0).
+func (w Weights) Equal(o Weights) bool {
+	for t, v := range w {
+		if o[t] != v {
+			return false
+		}
+	}
+	for t, v := range o {
+		if w[t] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the weights as "blue=90 green=10", sorted by target.
+func (w Weights) String() string {
+	var b strings.Builder
+	for i, t := range w.Targets() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", t, w[t])
+	}
+	return b.String()
+}
+
+// TrafficRouter splits traffic between two or more targets by weight (an
+// ALB forward action, Route 53 weighted records).
+//
+// Implementations are safe for concurrent use. SetWeights is idempotent and
+// returns once the provider accepted the change; reading back with Weights is
+// how a caller verifies it took effect. Both honour ctx.
+type TrafficRouter interface {
+	// SetWeights replaces the weights of the router's targets. Targets the
+	// router does not know are an error; weights must pass Validate.
+	SetWeights(ctx context.Context, w Weights) error
+	// Weights returns the weights in force now.
+	Weights(ctx context.Context) (Weights, error)
+}
+
+// Switcher moves all traffic from one target to another at once and back (an
+// Elastic Beanstalk CNAME swap, an ALB listener's default action).
+//
+// Implementations are safe for concurrent use. Switch is idempotent:
+// switching to the active target does nothing. Both methods honour ctx;
+// Switch returns when the switch is complete or its bound ran out.
+type Switcher interface {
+	// Switch sends all traffic to target.
+	Switch(ctx context.Context, target string) error
+	// Active returns the target receiving traffic now.
+	Active(ctx context.Context) (string, error)
+}
+
+// Capacity is the size of a fleet.
+type Capacity struct {
+	Desired int // what was asked for
+	Running int // instances or tasks running
+	Healthy int // of those, passing health checks
+}
+
+// Fleet is the capacity of one target (an ECS service, an Auto Scaling
+// group, a Beanstalk environment).
+//
+// Implementations are safe for concurrent use. SetDesired is idempotent
+// and returns once the provider accepted the change; callers poll Capacity
+// until Healthy reaches Desired. Both honour ctx.
+type Fleet interface {
+	// SetDesired sets the desired count (≥ 0).
+	SetDesired(ctx context.Context, n int) error
+	// Capacity returns the desired, running and healthy counts now.
+	Capacity(ctx context.Context) (Capacity, error)
+}
+
+// The well-known metric names every MetricSource understands. Count metrics
+// are sums over the query's window; latency metrics are in seconds.
+const (
+	MetricRequests   = "requests"    // requests served
+	MetricErrors     = "errors"      // requests answered with a 5xx
+	MetricSlow       = "slow"        // requests slower than the source's latency objective
+	MetricLatencyAvg = "latency_avg" // mean response time, seconds
+	MetricLatencyP99 = "latency_p99" // 99th percentile response time, seconds
+)
+
+// MetricQuery asks for one metric of one target over [Start, End).
+type MetricQuery struct {
+	Target string
+	Metric string
+	Start  time.Time
+	End    time.Time
+}
+
+// MetricValue is the answer to a MetricQuery. Points is the number of data
+// points behind Value; zero means no data, and then Value means nothing: no
+// data is never zero errors.
+type MetricValue struct {
+	Value  float64
+	Points int
+}
+
+// MetricSource answers metric queries (CloudWatch, the fake cloud's
+// simulated traffic). Safe for concurrent use; honours ctx.
+type MetricSource interface {
+	Metric(ctx context.Context, q MetricQuery) (MetricValue, error)
+}
+
+// AlarmState is the state of an alarm.
+type AlarmState string
+
+// The alarm states, as CloudWatch names them.
+const (
+	AlarmOK               AlarmState = "OK"
+	AlarmAlarm            AlarmState = "ALARM"
+	AlarmInsufficientData AlarmState = "INSUFFICIENT_DATA"
+)
+
+// Alarm is one alarm and its state.
+type Alarm struct {
+	Name    string
+	State   AlarmState
+	Reason  string
+	Updated time.Time
+}
+
+// AlarmSource reports the state of alarms by name. A name it does not know
+// is an error, never a silent OK. Safe for concurrent use; honours ctx.
+type AlarmSource interface {
+	Alarms(ctx context.Context, names []string) ([]Alarm, error)
+}
+
+// The target health states, as ELB names them.
+const (
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+	HealthInitial   = "initial"
+	HealthDraining  = "draining"
+	HealthUnused    = "unused"
+)
+
+// TargetHealth is the health of one member (instance, task, IP) of a target.
+type TargetHealth struct {
+	ID     string
+	State  string
+	Reason string
+}
+
+// TargetHealthSource reports the health of a target's members (ELB target
+// health of a target group). Safe for concurrent use; honours ctx.
+type TargetHealthSource interface {
+	TargetHealth(ctx context.Context, target string) ([]TargetHealth, error)
+}
