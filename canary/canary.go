@@ -1,0 +1,409 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+)
+
+// DefaultWeights is the schedule used when Options sets none of Steps,
+// Linear and Factor.
+var DefaultWeights = []int{1, 5, 25, 50, 100}
+
+// Step is one weight of the schedule and what happens while it bakes.
+type Step struct {
+	// Weight is the canary's share of traffic in percent, 1–100. Weights
+	// must increase from step to step.
+	Weight int
+	// Bake overrides Options.Bake for this step when positive.
+	Bake time.Duration
+	// Gates are judged in this step only, in addition to Options.Gates and
+	// Options.Background.
+	Gates []cutover.Gate
+	// Pause makes the run wait after this step has baked until a resume or
+	// promote command arrives (a manual step).
+	Pause bool
+}
+
+// Weights returns one Step per weight, for Options.Steps.
+func Weights(ws ...int) []Step {
+	steps := make([]Step, len(ws))
+	for i, w := range ws {
+		steps[i] = Step{Weight: w}
+	}
+	return steps
+}
+
+// Options configure a Canary. The zero value is valid: the canary "green"
+// takes 1, 5, 25, 50 and 100 percent of the traffic of "blue", with no bake
+// and no gates.
+type Options struct {
+	// Name prefixes the stage names ("canary 5%"). Default "canary".
+	Name string
+	// Stable and Canary are the router's target names. Defaults "blue" and
+	// "green".
+	Stable, Canary string
+
+	// The schedule: set at most one of Steps, Linear and Factor.
+	//
+	// Steps is an explicit schedule.
+	Steps []Step
+	// Linear is the step size of a linear ramp: Start, Start+Linear, … up
+	// to Cap. 1–100.
+	Linear int
+	// Factor is the growth factor of an exponential ramp: Start,
+	// Start×Factor, … (each step at least one more than the last) up to Cap.
+	// Greater than 1.
+	Factor float64
+	// Start is the first weight of a Linear or Factor ramp, 1–100. Default:
+	// Linear for a linear ramp, 1 for an exponential one.
+	Start int
+	// Cap is the highest weight, 1–100. Default 100. Generated ramps end
+	// exactly at Cap; explicit steps must not exceed it.
+	Cap int
+
+	// Bake is how long each step is observed. Zero means each step's
+	// gates are judged until each has a verdict.
+	Bake time.Duration
+	// Deadline bounds each step from the end of its weight change until its
+	// gates pass (see cutover.Stage.Deadline). Zero: the runner's default.
+	Deadline time.Duration
+	// Gates are judged in every step and start afresh in each (they are
+	// Reset when a step starts baking).
+	Gates []cutover.Gate
+	// Background gates are judged in every step for the whole run: they are
+	// reset only when the first step starts baking, so evidence accumulates
+	// across steps. Their verdicts never end a bake early.
+	Background []cutover.Gate
+	// PauseAt lists weights after which the run pauses until a resume or
+	// promote command arrives. Each must be a weight of the schedule.
+	PauseAt []int
+
+	// VerifyAttempts bounds how often the weights are read back after a
+	// change before the step fails closed. Default 5.
+	VerifyAttempts int
+	// VerifyInterval is the wait between read-backs. Default 1s.
+	VerifyInterval time.Duration
+	// Clock times the read-back retries. Default cutover.RealClock.
+	Clock cutover.Clock
+}
+
+// Canary is a traffic shift from a stable to a canary target in weight
+// steps. It is a cutover.Strategy.
+type Canary struct {
+	router providers.TrafficRouter
+	opts   Options
+	steps  []Step
+}
+
+var _ cutover.Strategy = (*Canary)(nil)
+
+// New returns a canary over router configured by opts, or an error naming
+// the option that is wrong.
+func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
+	if router == nil {
+		return nil, errors.New("canary: router is nil")
+	}
+	if opts.Name == "" {
+		opts.Name = "canary"
+	}
+	if opts.Stable == "" {
+		opts.Stable = "blue"
+	}
+	if opts.Canary == "" {
+		opts.Canary = "green"
+	}
+	if opts.Stable == opts.Canary {
+		return nil, fmt.Errorf("canary: Options.Stable and Options.Canary are both %q; they must differ", opts.Stable)
+	}
+	if opts.VerifyAttempts < 0 {
+		return nil, fmt.Errorf("canary: Options.VerifyAttempts %d: must be ≥ 1 (0 means 5)", opts.VerifyAttempts)
+	}
+	if opts.VerifyAttempts == 0 {
+		opts.VerifyAttempts = 5
+	}
+	if opts.VerifyInterval < 0 {
+		return nil, fmt.Errorf("canary: Options.VerifyInterval %v: must not be negative", opts.VerifyInterval)
+	}
+	if opts.VerifyInterval == 0 {
+		opts.VerifyInterval = time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = cutover.RealClock{}
+	}
+	if opts.Bake < 0 {
+		return nil, fmt.Errorf("canary: Options.Bake %v: must not be negative", opts.Bake)
+	}
+	if opts.Deadline < 0 {
+		return nil, fmt.Errorf("canary: Options.Deadline %v: must not be negative", opts.Deadline)
+	}
+	if err := checkGates("Options.Gates", opts.Gates); err != nil {
+		return nil, err
+	}
+	if err := checkGates("Options.Background", opts.Background); err != nil {
+		return nil, err
+	}
+	steps, err := schedule(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range opts.PauseAt {
+		i := slices.IndexFunc(steps, func(s Step) bool { return s.Weight == w })
+		if i < 0 {
+			return nil, fmt.Errorf("canary: Options.PauseAt %d: not a weight of the schedule %v", w, weightsOf(steps))
+		}
+		steps[i].Pause = true
+	}
+	return &Canary{router: router, opts: opts, steps: steps}, nil
+}
+
+func checkGates(field string, gs []cutover.Gate) error {
+	for i, g := range gs {
+		if g == nil {
+			return fmt.Errorf("canary: %s[%d] is nil", field, i)
+		}
+	}
+	return nil
+}
+
+// schedule resolves the steps of opts and validates them.
+func schedule(opts Options) ([]Step, error) {
+	set := 0
+	for _, b := range []bool{len(opts.Steps) > 0, opts.Linear != 0, opts.Factor != 0} {
+		if b {
+			set++
+		}
+	}
+	if set > 1 {
+		return nil, errors.New("canary: set only one of Options.Steps, Options.Linear and Options.Factor")
+	}
+	if opts.Cap < 0 || opts.Cap > 100 {
+		return nil, fmt.Errorf("canary: Options.Cap %d outside 1–100 (0 means 100)", opts.Cap)
+	}
+	capW := opts.Cap
+	if capW == 0 {
+		capW = 100
+	}
+	if opts.Start != 0 && opts.Linear == 0 && opts.Factor == 0 {
+		return nil, errors.New("canary: Options.Start needs Options.Linear or Options.Factor")
+	}
+	if opts.Start < 0 || opts.Start > 100 {
+		return nil, fmt.Errorf("canary: Options.Start %d outside 1–100", opts.Start)
+	}
+	var steps []Step
+	switch {
+	case len(opts.Steps) > 0:
+		steps = slices.Clone(opts.Steps)
+		for i := range steps {
+			steps[i].Gates = slices.Clone(steps[i].Gates)
+		}
+	case opts.Linear != 0:
+		if opts.Linear < 1 || opts.Linear > 100 {
+			return nil, fmt.Errorf("canary: Options.Linear %d outside 1–100", opts.Linear)
+		}
+		start := opts.Start
+		if start == 0 {
+			start = opts.Linear
+		}
+		if start > capW {
+			return nil, fmt.Errorf("canary: Options.Cap %d is below the first step %d (Options.Start)", capW, start)
+		}
+		for w := start; w < capW; w += opts.Linear {
+			steps = append(steps, Step{Weight: w})
+		}
+		steps = append(steps, Step{Weight: capW})
+	case opts.Factor != 0:
+		if !(opts.Factor > 1) || math.IsInf(opts.Factor, 0) {
+			return nil, fmt.Errorf("canary: Options.Factor %v: must be a finite number greater than 1", opts.Factor)
+		}
+		start := opts.Start
+		if start == 0 {
+			start = 1
+		}
+		if start > capW {
+			return nil, fmt.Errorf("canary: Options.Cap %d is below the first step %d (Options.Start)", capW, start)
+		}
+		for w := start; w < capW; {
+			steps = append(steps, Step{Weight: w})
+			next := math.Round(float64(w) * opts.Factor)
+			if next > float64(capW) {
+				break
+			}
+			w = max(w+1, int(next))
+		}
+		steps = append(steps, Step{Weight: capW})
+	default:
+		for _, w := range DefaultWeights {
+			if w < capW {
+				steps = append(steps, Step{Weight: w})
+			}
+		}
+		steps = append(steps, Step{Weight: capW})
+	}
+	prev := 0
+	for i, s := range steps {
+		if s.Weight < 1 || s.Weight > 100 {
+			return nil, fmt.Errorf("canary: Options.Steps[%d].Weight %d outside 1–100", i, s.Weight)
+		}
+		if i == 0 && s.Weight > capW {
+			return nil, fmt.Errorf("canary: Options.Cap %d is below the first step %d", capW, s.Weight)
+		}
+		if s.Weight <= prev {
+			return nil, fmt.Errorf("canary: Options.Steps[%d].Weight %d does not increase on the step before (%d); the schedule must increase", i, s.Weight, prev)
+		}
+		if s.Weight > capW {
+			return nil, fmt.Errorf("canary: Options.Steps[%d].Weight %d exceeds Options.Cap %d", i, s.Weight, capW)
+		}
+		if s.Bake < 0 {
+			return nil, fmt.Errorf("canary: Options.Steps[%d].Bake %v: must not be negative", i, s.Bake)
+		}
+		if err := checkGates(fmt.Sprintf("Options.Steps[%d].Gates", i), s.Gates); err != nil {
+			return nil, err
+		}
+		prev = s.Weight
+	}
+	return steps, nil
+}
+
+func weightsOf(steps []Step) []int {
+	ws := make([]int, len(steps))
+	for i, s := range steps {
+		ws[i] = s.Weight
+	}
+	return ws
+}
+
+// Schedule returns the canary's weights in order.
+func (c *Canary) Schedule() []int { return weightsOf(c.steps) }
+
+// StageName returns the name of the stage that sets the canary's weight to
+// w, e.g. "canary 25%".
+func (c *Canary) StageName(w int) string { return fmt.Sprintf("%s %d%%", c.opts.Name, w) }
+
+// WeightsAt returns the router weights of the step at canary weight w.
+func (c *Canary) WeightsAt(w int) providers.Weights {
+	return providers.Weights{c.opts.Stable: 100 - w, c.opts.Canary: w}
+}
+
+// Stages returns one reversible stage per step. Apply sets the step's
+// weights, Verify reads them back, Revert puts all traffic on the stable
+// target in one change.
+func (c *Canary) Stages() ([]cutover.Stage, error) {
+	stages := make([]cutover.Stage, len(c.steps))
+	for i, s := range c.steps {
+		name := c.StageName(s.Weight)
+		want := c.WeightsAt(s.Weight)
+		bake := c.opts.Bake
+		if s.Bake > 0 {
+			bake = s.Bake
+		}
+		gates := make([]cutover.Gate, 0, len(s.Gates)+len(c.opts.Gates)+len(c.opts.Background))
+		gates = append(gates, s.Gates...)
+		gates = append(gates, c.opts.Gates...)
+		for j, g := range c.opts.Background {
+			gates = append(gates, background{g: g, index: j, first: i == 0})
+		}
+		stages[i] = cutover.Stage{
+			Name: name,
+			Apply: func(ctx context.Context) error {
+				if err := c.router.SetWeights(ctx, want); err != nil {
+					return fmt.Errorf("set weights %s: %w", want, err)
+				}
+				return nil
+			},
+			Verify: func(ctx context.Context) error { return c.readBack(ctx, want) },
+			Revert: c.revert,
+			Bake:   bake,
+			Gates:  gates,
+			// Deadline is per stage; zero leaves the runner's default.
+			Deadline: c.opts.Deadline,
+			Pause:    s.Pause,
+		}
+	}
+	return stages, nil
+}
+
+// revert puts all traffic on the stable target in one change, unless it is
+// there already, and reads it back.
+func (c *Canary) revert(ctx context.Context) error {
+	stable := c.WeightsAt(0)
+	if got, err := c.router.Weights(ctx); err == nil && got.Equal(stable) {
+		return nil
+	}
+	if err := c.router.SetWeights(ctx, stable); err != nil {
+		return fmt.Errorf("set weights %s: %w", stable, err)
+	}
+	return c.readBack(ctx, stable)
+}
+
+// readBack reads the weights until they equal want, at most
+// Options.VerifyAttempts times, and fails closed.
+func (c *Canary) readBack(ctx context.Context, want providers.Weights) error {
+	return ReadBack(ctx, c.router, want, c.opts.VerifyAttempts, c.opts.VerifyInterval, c.opts.Clock)
+}
+
+// ReadBack reads router's weights until they equal want, at most attempts
+// times with interval between reads on clock, and returns an error saying
+// what was read last if they never did. It honours ctx.
+func ReadBack(ctx context.Context, router providers.TrafficRouter, want providers.Weights, attempts int, interval time.Duration, clock cutover.Clock) error {
+	if attempts < 1 {
+		attempts = 1
+	}
+	if clock == nil {
+		clock = cutover.RealClock{}
+	}
+	var last string
+	for a := 1; ; a++ {
+		got, err := router.Weights(ctx)
+		switch {
+		case err != nil:
+			last = "error: " + err.Error()
+		case got.Equal(want):
+			return nil
+		default:
+			last = got.String()
+		}
+		if a >= attempts {
+			return fmt.Errorf("read back weights: want %s, got %s after %d attempts", want, last, attempts)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read back weights: want %s, got %s: %w", want, last, context.Cause(ctx))
+		case <-clock.After(interval):
+		}
+	}
+}
+
+// background wraps a gate judged across the whole run: only the first
+// step's copy forwards Reset, and its verdicts are never final, so it does
+// not end a bake early.
+type background struct {
+	g     cutover.Gate
+	index int
+	first bool
+}
+
+func (b background) Evaluate(ctx context.Context) (cutover.Verdict, error) {
+	v, err := b.g.Evaluate(ctx)
+	v.Final = false
+	return v, err
+}
+
+func (b background) Name() string {
+	if n, ok := b.g.(cutover.Namer); ok && n.Name() != "" {
+		return n.Name()
+	}
+	return fmt.Sprintf("background %d", b.index)
+}
+
+func (b background) Reset() {
+	if r, ok := b.g.(cutover.Resetter); ok && b.first {
+		r.Reset()
+	}
+}
