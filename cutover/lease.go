@@ -1,0 +1,143 @@
+package cutover
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// LeaseHeldError is returned by Lease.Acquire when another owner holds the
+// lease. It names the holder and when the lease expires, and unwraps to
+// ErrLeaseHeld.
+type LeaseHeldError struct {
+	ID      string    // the cutover
+	Holder  string    // the owner holding the lease
+	Expires time.Time // when the holder's lease runs out, by the lease's clock
+}
+
+func (e *LeaseHeldError) Error() string {
+	return fmt.Sprintf("lease %s: held by %q until %s", e.ID, e.Holder, e.Expires.UTC().Format(time.RFC3339Nano))
+}
+
+// Unwrap returns ErrLeaseHeld.
+func (e *LeaseHeldError) Unwrap() error { return ErrLeaseHeld }
+
+// MemLease is a Lease held in memory: one owner per cutover among the
+// goroutines of one process. It is safe for concurrent use.
+//
+// Expiry is judged by the clock given to NewMemLease. Renew by the recorded
+// holder succeeds even after expiry as long as nobody else acquired the
+// lease in between; that is safe because nobody else can have driven the
+// cutover meanwhile.
+type MemLease struct {
+	clock  Clock
+	mu     sync.Mutex
+	leases map[string]leaseEntry
+}
+
+// leaseEntry is the state of one lease.
+type leaseEntry struct {
+	Owner   string    `json:"owner"`
+	Expires time.Time `json:"expires"`
+}
+
+var _ Lease = (*MemLease)(nil)
+
+// NewMemLease returns a memory lease that judges expiry by clock (RealClock
+// if nil).
+func NewMemLease(clock Clock) *MemLease {
+	if clock == nil {
+		clock = RealClock{}
+	}
+	return &MemLease{clock: clock, leases: make(map[string]leaseEntry)}
+}
+
+// Acquire makes owner the holder of the lease on id for ttl if it is free,
+// expired or already owner's; otherwise it returns a *LeaseHeldError.
+func (l *MemLease) Acquire(ctx context.Context, id, owner string, ttl time.Duration) error {
+	if err := leaseCheckArgs(ctx, "acquire", id, owner, ttl); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	next, err := leaseAcquire(id, owner, ttl, now, l.leases[id])
+	if err != nil {
+		return err
+	}
+	l.leases[id] = next
+	return nil
+}
+
+// Renew extends owner's lease on id to ttl from now. It returns an error
+// wrapping ErrLeaseLost if owner does not hold it (never acquired, released,
+// or taken over by another owner after it expired).
+func (l *MemLease) Renew(ctx context.Context, id, owner string, ttl time.Duration) error {
+	if err := leaseCheckArgs(ctx, "renew", id, owner, ttl); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	next, err := leaseRenew(id, owner, ttl, l.clock.Now(), l.leases[id])
+	if err != nil {
+		return err
+	}
+	l.leases[id] = next
+	return nil
+}
+
+// Release frees owner's lease on id. Releasing a lease owner does not hold
+// does nothing.
+func (l *MemLease) Release(ctx context.Context, id, owner string) error {
+	if err := leaseCheckArgs(ctx, "release", id, owner, time.Second); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.leases[id].Owner == owner {
+		delete(l.leases, id)
+	}
+	return nil
+}
+
+// leaseCheckArgs checks ctx and the arguments of a lease operation.
+func leaseCheckArgs(ctx context.Context, op, id, owner string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lease %s: %s: %w", id, op, context.Cause(ctx))
+	}
+	if err := ValidateCutoverID(id); err != nil {
+		return fmt.Errorf("lease: %s: %w", op, err)
+	}
+	if owner == "" {
+		return fmt.Errorf("lease %s: %s: owner: empty; want a name for the holder", id, op)
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("lease %s: %s: ttl: %s; want > 0", id, op, ttl)
+	}
+	return nil
+}
+
+// leaseAcquire decides an Acquire given the current entry cur (zero if
+// the lease is free): it returns the new entry, or a *LeaseHeldError.
+func leaseAcquire(id, owner string, ttl time.Duration, now time.Time, cur leaseEntry) (leaseEntry, error) {
+	held := cur.Owner != ""
+	if held && cur.Owner != owner && now.Before(cur.Expires) {
+		return leaseEntry{}, &LeaseHeldError{ID: id, Holder: cur.Owner, Expires: cur.Expires}
+	}
+	return leaseEntry{Owner: owner, Expires: now.Add(ttl)}, nil
+}
+
+// leaseRenew decides a Renew given the current entry: the new entry, or an
+// error wrapping ErrLeaseLost.
+func leaseRenew(id, owner string, ttl time.Duration, now time.Time, cur leaseEntry) (leaseEntry, error) {
+	held := cur.Owner != ""
+	switch {
+	case !held:
+		return leaseEntry{}, fmt.Errorf("lease %s: renew by %q: lease is free (released, or never acquired): %w", id, owner, ErrLeaseLost)
+	case cur.Owner != owner:
+		return leaseEntry{}, fmt.Errorf("lease %s: renew by %q: now held by %q until %s: %w",
+			id, owner, cur.Owner, cur.Expires.UTC().Format(time.RFC3339Nano), ErrLeaseLost)
+	}
+	return leaseEntry{Owner: owner, Expires: now.Add(ttl)}, nil
+}

@@ -1,0 +1,195 @@
+package cutover
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+)
+
+// MemJournal is a Journal held in memory, for tests, examples and
+// single-process tools that do not need to survive a restart.
+//
+// It is safe for concurrent use. It copies records on Append and on Read,
+// so a caller cannot change what is stored. Appends to different cutovers
+// do not contend beyond a short map lookup.
+type MemJournal struct {
+	mu   sync.RWMutex
+	logs map[string]*memLog
+}
+
+type memLog struct {
+	mu   sync.RWMutex
+	recs []Record // recs[i].Seq == i+1
+}
+
+var _ Journal = (*MemJournal)(nil)
+
+// NewMemJournal returns an empty memory journal.
+func NewMemJournal() *MemJournal {
+	return &MemJournal{logs: make(map[string]*memLog)}
+}
+
+// Append adds rec to the journal of cutover id if rec.Seq is one more than
+// the Seq of its last record; otherwise it returns an error wrapping
+// ErrConflict that gives the expected and the given Seq. An invalid id (see
+// ValidateCutoverID) or an unknown record type is an error.
+func (j *MemJournal) Append(ctx context.Context, id string, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("journal %s: append: %w", id, context.Cause(ctx))
+	}
+	if err := ValidateCutoverID(id); err != nil {
+		return err
+	}
+	if err := storageCheckType(rec.Type); err != nil {
+		return fmt.Errorf("journal %s: append seq %d: %w", id, rec.Seq, err)
+	}
+	l := j.log(id, true)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if want := uint64(len(l.recs)) + 1; rec.Seq != want {
+		return storageConflict(id, want, rec.Seq)
+	}
+	l.recs = append(l.recs, storageCopyRecord(rec))
+	return nil
+}
+
+// Read returns copies of the records of cutover id with Seq greater than
+// after, in order. An unknown id has no records.
+func (j *MemJournal) Read(ctx context.Context, id string, after uint64) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("journal %s: read: %w", id, context.Cause(ctx))
+	}
+	if err := ValidateCutoverID(id); err != nil {
+		return nil, err
+	}
+	l := j.log(id, false)
+	if l == nil {
+		return nil, nil
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if after >= uint64(len(l.recs)) {
+		return nil, nil
+	}
+	out := make([]Record, 0, uint64(len(l.recs))-after)
+	for _, r := range l.recs[after:] {
+		out = append(out, storageCopyRecord(r))
+	}
+	return out, nil
+}
+
+// List returns the IDs of the cutovers that have records, in no particular
+// order.
+func (j *MemJournal) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("journal: list: %w", context.Cause(ctx))
+	}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	ids := make([]string, 0, len(j.logs))
+	for id, l := range j.logs {
+		l.mu.RLock()
+		n := len(l.recs)
+		l.mu.RUnlock()
+		if n > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// log returns the log of id, creating it if create is set; nil if it does
+// not exist and create is not set.
+func (j *MemJournal) log(id string, create bool) *memLog {
+	j.mu.RLock()
+	l := j.logs[id]
+	j.mu.RUnlock()
+	if l != nil || !create {
+		return l
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if l = j.logs[id]; l == nil {
+		l = &memLog{}
+		j.logs[id] = l
+	}
+	return l
+}
+
+// storageConflict is the error of an append whose Seq is not the next one.
+func storageConflict(id string, want, got uint64) error {
+	return fmt.Errorf("journal %s: append seq %d, want seq %d: %w", id, got, want, ErrConflict)
+}
+
+// storageCopyRecord returns a deep copy of r: its Stages, Verdict and
+// Figures are not shared with r.
+func storageCopyRecord(r Record) Record {
+	if r.Stages != nil {
+		r.Stages = append(make([]string, 0, len(r.Stages)), r.Stages...)
+	}
+	if r.Verdict != nil {
+		v := *r.Verdict
+		if v.Figures != nil {
+			v.Figures = maps.Clone(v.Figures)
+		}
+		r.Verdict = &v
+	}
+	return r
+}
+
+// storageRecordTypes are the record types a journal stores. Keep in step
+// with the constants in journal.go (a test checks it).
+var storageRecordTypes = map[RecordType]bool{
+	RecStart:        true,
+	RecIntent:       true,
+	RecApplied:      true,
+	RecApplyFailed:  true,
+	RecVerdict:      true,
+	RecBaked:        true,
+	RecReverted:     true,
+	RecRevertFailed: true,
+	RecCommand:      true,
+	RecData:         true,
+	RecWaiting:      true,
+	RecCompleted:    true,
+	RecRolledBack:   true,
+	RecFailed:       true,
+}
+
+// storageCheckType returns an error if t is not a known record type.
+func storageCheckType(t RecordType) error {
+	if !storageRecordTypes[t] {
+		return fmt.Errorf("record field type: unknown record type %q", t)
+	}
+	return nil
+}
+
+// maxCutoverIDLen is the longest cutover ID accepted.
+const maxCutoverIDLen = 128
+
+// ValidateCutoverID returns an error naming the field "cutover id" unless id
+// is 1 to 128 characters from [A-Za-z0-9._-], does not start with '.' and
+// does not contain "..". Such an ID is safe as a file name, a DynamoDB key
+// and a log field. The memory and file journals and leases reject other IDs.
+func ValidateCutoverID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("cutover id: empty; want 1 to %d characters from [A-Za-z0-9._-]", maxCutoverIDLen)
+	case len(id) > maxCutoverIDLen:
+		return fmt.Errorf("cutover id: %d characters long; want 1 to %d", len(id), maxCutoverIDLen)
+	case id[0] == '.':
+		return fmt.Errorf("cutover id %q: starts with '.'; want a letter, digit, '_' or '-' first", id)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return fmt.Errorf("cutover id %q: character %q at byte %d not allowed; want [A-Za-z0-9._-]", id, id[i:i+1], i)
+		}
+		if c == '.' && i > 0 && id[i-1] == '.' {
+			return fmt.Errorf("cutover id %q: contains \"..\"", id)
+		}
+	}
+	return nil
+}

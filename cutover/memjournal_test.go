@@ -1,0 +1,131 @@
+package cutover_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/cutover/journaltest"
+)
+
+func TestMemJournalConformance(t *testing.T) {
+	journaltest.TestJournal(t, func(t *testing.T) cutover.Journal { return cutover.NewMemJournal() })
+}
+
+func TestMemLeaseConformance(t *testing.T) {
+	journaltest.TestLease(t, func(t *testing.T, clock cutover.Clock) cutover.Lease { return cutover.NewMemLease(clock) })
+}
+
+func TestMemJournalRejects(t *testing.T) {
+	j := cutover.NewMemJournal()
+	tests := []struct {
+		name     string
+		id       string
+		rec      cutover.Record
+		wantText string
+		wantIs   error
+	}{
+		{"empty id", "", cutover.Record{Seq: 1, Type: cutover.RecStart}, "cutover id: empty", nil},
+		{"slash in id", "a/b", cutover.Record{Seq: 1, Type: cutover.RecStart}, `character "/" at byte 1`, nil},
+		{"unknown type", "c", cutover.Record{Seq: 1, Type: "bogus"}, `record field type: unknown record type "bogus"`, nil},
+		{"empty type", "c", cutover.Record{Seq: 1}, `unknown record type ""`, nil},
+		{"gap", "c", cutover.Record{Seq: 2, Type: cutover.RecStart}, "append seq 2, want seq 1", cutover.ErrConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := j.Append(t.Context(), tc.id, tc.rec)
+			if err == nil || !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("Append = %v, want error containing %q", err, tc.wantText)
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Errorf("Append = %v, want it to wrap %v", err, tc.wantIs)
+			}
+		})
+	}
+	if recs, _ := j.Read(t.Context(), "c", 0); len(recs) != 0 {
+		t.Errorf("rejected appends left %d records", len(recs))
+	}
+}
+
+func TestValidateCutoverID(t *testing.T) {
+	tests := []struct {
+		id      string
+		wantErr string // "" for valid
+	}{
+		{"checkout-2025.03_1", ""},
+		{"A", ""},
+		{strings.Repeat("x", 128), ""},
+		{"", "empty"},
+		{strings.Repeat("x", 129), "129 characters long"},
+		{".hidden", "starts with '.'"},
+		{"..", "starts with '.'"},
+		{"a..b", `contains ".."`},
+		{"a/b", `"/"`},
+		{`a\b`, `"\\"`},
+		{"a b", `" "`},
+		{"é", `"\xc3"`},
+		{"a\x00", `"\x00"`},
+	}
+	for _, tc := range tests {
+		err := cutover.ValidateCutoverID(tc.id)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("ValidateCutoverID(%q) = %v, want nil", tc.id, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("ValidateCutoverID(%q) = %v, want error containing %q", tc.id, err, tc.wantErr)
+		case err != nil && !strings.HasPrefix(err.Error(), "cutover id"):
+			t.Errorf("ValidateCutoverID(%q) = %v, want it to name the field \"cutover id\"", tc.id, err)
+		}
+	}
+}
+
+func TestMemJournalList(t *testing.T) {
+	j := cutover.NewMemJournal()
+	ctx := t.Context()
+	for _, id := range []string{"b", "a"} {
+		if err := j.Append(ctx, id, cutover.Record{Seq: 1, Type: cutover.RecStart}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = j.Append(ctx, "conflicted", cutover.Record{Seq: 5, Type: cutover.RecStart})
+	ids, err := j.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(slices.Sorted(slices.Values(ids)), ","); got != "a,b" {
+		t.Errorf("List = %s, want a,b", got)
+	}
+}
+
+func ExampleMemJournal() {
+	ctx := context.Background()
+	j := cutover.NewMemJournal()
+	_ = j.Append(ctx, "checkout", cutover.Record{Seq: 1, Type: cutover.RecStart, Plan: "canary"})
+	err := j.Append(ctx, "checkout", cutover.Record{Seq: 1, Type: cutover.RecCommand, Command: cutover.CmdPause})
+	fmt.Println(errors.Is(err, cutover.ErrConflict), err)
+	recs, _ := j.Read(ctx, "checkout", 0)
+	fmt.Println(len(recs), recs[0].Plan)
+	// Output:
+	// true journal checkout: append seq 1, want seq 2: journal conflict
+	// 1 canary
+}
+
+func BenchmarkMemJournalAppend(b *testing.B) {
+	j := cutover.NewMemJournal()
+	ctx := context.Background()
+	rec := cutover.Record{Type: cutover.RecVerdict, Stage: "canary 5%", Gate: "5xx",
+		Verdict: &cutover.Verdict{Decision: cutover.Pass, Figures: map[string]float64{"rate": 0.001}}}
+	b.ReportAllocs()
+	seq := uint64(0)
+	for b.Loop() {
+		seq++
+		rec.Seq = seq
+		if err := j.Append(ctx, "bench", rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
