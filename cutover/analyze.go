@@ -1,6 +1,10 @@
 package cutover
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Finding is one lint finding of Analyze, naming the stage it concerns.
 type Finding struct {
@@ -25,14 +29,149 @@ type Analysis struct {
 	Findings         []Finding
 }
 
+// The codes of Analyze's findings.
+const (
+	// FindingIrreversibleTooEarly: an irreversible stage comes before a
+	// reversible one it could follow, so the PNR is earlier than needed.
+	FindingIrreversibleTooEarly = "irreversible-too-early"
+	// FindingNoGateBeforePNR: nothing judges the change before the PNR.
+	FindingNoGateBeforePNR = "no-gate-before-pnr"
+	// FindingGatesAfterPNROnly: every gate is judged after the PNR, when a
+	// failure can no longer be rolled back.
+	FindingGatesAfterPNROnly = "gates-after-pnr-only"
+	// FindingSeveralPNRs: more than one stage is irreversible or reversible
+	// only within a window; each needs its own approval.
+	FindingSeveralPNRs = "several-pnrs"
+)
+
 // Validate reports the first thing wrong with p as a *ValidationError that
 // names the stage and field.
 func (p Plan) Validate() error {
-	panic("not implemented")
+	if len(p.Stages) == 0 {
+		return &ValidationError{Index: -1, Field: "Stages", Msg: "empty; want at least one stage"}
+	}
+	seen := make(map[string]int, len(p.Stages))
+	for i := range p.Stages {
+		s := &p.Stages[i]
+		bad := func(field, format string, args ...any) error {
+			return &ValidationError{Index: i, Stage: s.Name, Field: field, Msg: fmt.Sprintf(format, args...)}
+		}
+		if s.Name == "" {
+			return bad("Name", "empty; want a name unique in the plan")
+		}
+		if j, dup := seen[s.Name]; dup {
+			return bad("Name", "duplicate of stage %d; want names unique in the plan", j)
+		}
+		seen[s.Name] = i
+		if s.Apply == nil {
+			return bad("Apply", "nil; every stage needs an Apply func")
+		}
+		r := s.Reversibility
+		switch r.Kind {
+		case KindReversible, KindWindow, KindIrreversible:
+		default:
+			return bad("Reversibility.Kind", "%d unknown; want KindReversible, KindWindow or KindIrreversible", int(r.Kind))
+		}
+		if s.Revert == nil && r.Kind != KindIrreversible {
+			return bad("Revert", "nil for a %s stage; want a Revert func, or Reversibility: Irreversible", r.Kind)
+		}
+		if r.Window < 0 {
+			return bad("Reversibility.Window", "%s negative; want > 0 for a window stage", r.Window)
+		}
+		if r.Kind == KindWindow && r.Window <= 0 {
+			return bad("Reversibility.Window", "%s; want > 0 for a window stage", r.Window)
+		}
+		if s.Bake < 0 {
+			return bad("Bake", "%s negative; want ≥ 0", s.Bake)
+		}
+		if s.Deadline < 0 {
+			return bad("Deadline", "%s negative; want ≥ 0 (0: Bake plus the runner's grace)", s.Deadline)
+		}
+		if s.Deadline > 0 && s.Deadline < s.Bake {
+			return bad("Deadline", "%s shorter than Bake %s; want ≥ Bake, or 0", s.Deadline, s.Bake)
+		}
+		for g, gate := range s.Gates {
+			if gate == nil {
+				return bad(fmt.Sprintf("Gates[%d]", g), "nil gate")
+			}
+		}
+	}
+	return nil
 }
 
 // Analyze reports where the PNR of p is, how much of p stays reversible, and
 // lint findings about the order of its stages.
 func (p Plan) Analyze() Analysis {
-	panic("not implemented")
+	a := Analysis{PNRIndex: pnrIndex(&p)}
+	end := len(p.Stages)
+	if a.PNRIndex >= 0 {
+		a.PNRStage = p.Stages[a.PNRIndex].Name
+		end = a.PNRIndex
+	}
+	a.ReversibleStages = end
+	for i := range p.Stages {
+		a.TotalBake += p.Stages[i].Bake
+		if i < end {
+			a.ReversibleBake += p.Stages[i].Bake
+		}
+	}
+	if a.PNRIndex < 0 {
+		return a
+	}
+
+	// Irreversible stages that a later reversible stage could precede.
+	for i := range p.Stages {
+		if p.Stages[i].Reversibility.Kind != KindIrreversible {
+			continue
+		}
+		var later []string
+		for j := i + 1; j < len(p.Stages); j++ {
+			if p.Stages[j].Reversibility.Kind == KindReversible {
+				later = append(later, fmt.Sprintf("%q", p.Stages[j].Name))
+			}
+		}
+		if len(later) > 0 {
+			a.Findings = append(a.Findings, Finding{Index: i, Stage: p.Stages[i].Name, Code: FindingIrreversibleTooEarly,
+				Message: fmt.Sprintf("irreversible stage %q comes before reversible stage(s) %s; move it after them to keep the plan reversible longer",
+					p.Stages[i].Name, strings.Join(later, ", "))})
+		}
+	}
+
+	// Gates before the PNR. A window stage's own gates are judged while it
+	// can still be reverted, so they count as before its PNR.
+	pnr := &p.Stages[a.PNRIndex]
+	before := false
+	for i := 0; i < a.PNRIndex && !before; i++ {
+		before = len(p.Stages[i].Gates) > 0
+	}
+	if pnr.Reversibility.Kind == KindWindow && len(pnr.Gates) > 0 {
+		before = true
+	}
+	if !before {
+		after := -1
+		for i := a.PNRIndex; i < len(p.Stages) && after < 0; i++ {
+			if len(p.Stages[i].Gates) > 0 {
+				after = i
+			}
+		}
+		if after >= 0 {
+			a.Findings = append(a.Findings, Finding{Index: after, Stage: p.Stages[after].Name, Code: FindingGatesAfterPNROnly,
+				Message: fmt.Sprintf("every gate is judged at or after the PNR %q (first at stage %q), when a failure can no longer be rolled back; add gates to a stage before it",
+					pnr.Name, p.Stages[after].Name)})
+		} else {
+			a.Findings = append(a.Findings, Finding{Index: a.PNRIndex, Stage: pnr.Name, Code: FindingNoGateBeforePNR,
+				Message: fmt.Sprintf("no stage before the PNR %q has a gate, so nothing judges the change while it can still be rolled back; add gates to an earlier stage",
+					pnr.Name)})
+		}
+	}
+
+	// More than one stage that is not fully reversible.
+	for i := a.PNRIndex + 1; i < len(p.Stages); i++ {
+		if k := p.Stages[i].Reversibility.Kind; k != KindReversible {
+			a.Findings = append(a.Findings, Finding{Index: i, Stage: p.Stages[i].Name, Code: FindingSeveralPNRs,
+				Message: fmt.Sprintf("stage %q is %s too, a second point of no return after %q that needs an approval of its own (or one naming no stage); keep such stages together at the end",
+					p.Stages[i].Name, p.Stages[i].Reversibility, pnr.Name)})
+		}
+	}
+	return a
 }

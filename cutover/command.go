@@ -1,23 +1,98 @@
 package cutover
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// maxSendTries bounds how often Send retries a lost race.
+const maxSendTries = 20
 
 // Send appends a command for cutover id to j on behalf of actor, with the
 // reason given; stage names the stage an approval is for (empty: the next
 // PNR). It retries a lost race on the sequence number a bounded number of
 // times. A runner driving the cutover obeys it within one poll interval.
+//
+// The cutover must have been started (its journal has records); an approve
+// needs an actor. The command is stamped with the wall clock.
 func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) error {
-	panic("not implemented")
+	if j == nil {
+		return errors.New("send: journal is nil")
+	}
+	if id == "" {
+		return errors.New("send: cutover id: empty")
+	}
+	switch cmd {
+	case CmdPause, CmdResume, CmdPromote, CmdAbort, CmdApprove:
+	default:
+		return fmt.Errorf("send to cutover %s: cmd: %q unknown; want pause, resume, promote, abort or approve", id, cmd)
+	}
+	if cmd == CmdApprove && actor == "" {
+		return fmt.Errorf("send approve to cutover %s: actor: empty; an approval must say who gave it", id)
+	}
+	recs, err := j.Read(ctx, id, 0)
+	if err != nil {
+		return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+	}
+	if len(recs) == 0 {
+		return fmt.Errorf("send %s to cutover %s: no such cutover (its journal is empty)", cmd, id)
+	}
+	last := recs[len(recs)-1].Seq
+	rec := Record{Type: RecCommand, Time: time.Now(), Command: cmd, Actor: actor, Reason: reason, Stage: stage}
+	for try := 1; ; try++ {
+		rec.Seq = last + 1
+		err := j.Append(ctx, id, rec)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || try >= maxSendTries {
+			return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+		}
+		more, err := j.Read(ctx, id, last)
+		if err != nil {
+			return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+		}
+		if len(more) > 0 {
+			last = more[len(more)-1].Seq
+		}
+	}
 }
 
 // Remember journals key=value for the stage being applied or reverted; ctx
 // must be the one the runner passed to Apply or Revert. A resumed runner
 // sees it through Recall.
+//
+// Remember is safe to call from goroutines Apply starts, until Apply
+// returns; afterwards it returns an error.
 func Remember(ctx context.Context, key, value string) error {
-	panic("not implemented")
+	h, _ := ctx.Value(stageKey{}).(*stageHandle)
+	if h == nil {
+		return errors.New("remember: ctx is not the context of a stage's Apply or Revert")
+	}
+	if key == "" {
+		return errors.New("remember: key: empty")
+	}
+	d := h.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	name := d.p.Stages[h.i].Name
+	if h.closed {
+		return fmt.Errorf("remember %q: stage %q has returned", key, name)
+	}
+	return d.appendLocked(ctx, Record{Type: RecData, Stage: name, Index: h.i, Key: key, Value: value})
 }
 
 // Recall returns what the current stage remembered under key, if anything.
+// ctx must be the one the runner passed to Apply or Revert.
 func Recall(ctx context.Context, key string) (string, bool) {
-	panic("not implemented")
+	h, _ := ctx.Value(stageKey{}).(*stageHandle)
+	if h == nil {
+		return "", false
+	}
+	h.d.mu.Lock()
+	defer h.d.mu.Unlock()
+	v, ok := h.d.st.Stages[h.i].Data[key]
+	return v, ok
 }

@@ -2,6 +2,10 @@ package cutover
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -63,6 +67,889 @@ func NewRunner(j Journal, opts Options) *Runner {
 // state and nil when the plan completed; otherwise an error that unwraps to
 // ErrRolledBack (with the cause), ErrRollbackIncomplete, ErrPNRNotApproved,
 // ErrPNRCrossed or ErrLeaseHeld.
+//
+// A journal error other than a lost race stops Run at once, without touching
+// the cloud further: the journal stays the truth, and a later Run resumes.
+// See the package documentation for the whole life cycle.
 func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
-	panic("not implemented")
+	st := State{ID: id, Phase: PhaseNew}
+	if r == nil || r.j == nil {
+		return st, errors.New("runner: journal is nil; want NewRunner(journal, options)")
+	}
+	if id == "" {
+		return st, errors.New("run: cutover id: empty")
+	}
+	if err := p.Validate(); err != nil {
+		return st, err
+	}
+	o, err := r.opts.resolve()
+	if err != nil {
+		return st, err
+	}
+	d := &drive{j: r.j, o: &o, id: id, p: &p, clock: o.Clock, log: o.Logger, obs: o.Observer, waiting: "", st: st}
+	d.logOn = d.log.Core().Enabled(zap.DebugLevel) || d.log.Core().Enabled(zap.InfoLevel)
+
+	if o.Lease != nil {
+		stop, err := d.holdLease(ctx)
+		if err != nil {
+			return st, err
+		}
+		defer stop()
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
+	}
+	return d.run(ctx)
+}
+
+// Defaults of Options.
+const (
+	defaultLeaseTTL      = 30 * time.Second
+	defaultPollInterval  = 10 * time.Second
+	defaultGrace         = 5 * time.Minute
+	defaultRevertTimeout = 10 * time.Minute
+	defaultRevertBackoff = time.Second
+	maxRevertBackoff     = 30 * time.Second
+	defaultPNRWarning    = 10 * time.Minute
+	// maxAppendConflicts bounds how often one append is retried after
+	// commands from other processes won the race for its sequence number.
+	maxAppendConflicts = 100
+	// finishTimeout bounds journal appends after the rollback's own bound
+	// has run out, and the lease release.
+	finishTimeout = 30 * time.Second
+)
+
+// resolve returns o with defaults filled in, or an error naming a field
+// that is out of range.
+func (o Options) resolve() (Options, error) {
+	durs := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"LeaseTTL", &o.LeaseTTL, defaultLeaseTTL},
+		{"PollInterval", &o.PollInterval, defaultPollInterval},
+		{"Grace", &o.Grace, defaultGrace},
+		{"RevertTimeout", &o.RevertTimeout, defaultRevertTimeout},
+		{"RevertBackoff", &o.RevertBackoff, defaultRevertBackoff},
+		{"PNRWarning", &o.PNRWarning, defaultPNRWarning},
+	}
+	for _, d := range durs {
+		if *d.v < 0 {
+			return o, fmt.Errorf("runner options: %s: %s negative; want ≥ 0 (0: default %s)", d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Lease != nil && o.Owner == "" {
+		o.Owner = "runner-" + rand.Text()
+	}
+	return o, nil
+}
+
+// drive is the state of one Run call.
+type drive struct {
+	j     Journal
+	o     *Options
+	id    string
+	p     *Plan
+	clock Clock
+	log   *zap.Logger
+	logOn bool
+	obs   Observer
+
+	// leaseCtx is cancelled, with a cause wrapping ErrLeaseLost, when the
+	// lease is lost; nil without a lease.
+	leaseCtx context.Context
+
+	// mu guards st and the bookkeeping below against Remember called from
+	// goroutines of a stage's Apply or Revert.
+	mu    sync.Mutex
+	st    State
+	marks []stageMark
+	// liftSeq is the Seq of the last resume or promote command.
+	liftSeq uint64
+	// waiting identifies the point the last RecWaiting was written for.
+	waiting string
+	// rbCause is why the cutover is rolling back, as the journal says.
+	rbCause string
+
+	gates []gateState // scratch for bake
+}
+
+// stageMark is the drive's bookkeeping for one stage.
+type stageMark struct {
+	bakedSeq uint64 // Seq of RecBaked
+	flags    uint8
+}
+
+// Flags of stageMark: events emitted once per Run and per stage.
+const (
+	markWarned      uint8 = 1 << iota // EvPNRApproaching
+	markCrossed                       // EvPNRCrossed for a closed window
+	markApproved                      // EvApproved
+	markWaitEvent                     // EvWaitingApproval
+	markAppliedHere                   // this Run applied the stage
+)
+
+// gateState is what bake knows of one gate.
+type gateState struct {
+	name      string
+	last      Verdict // last journaled
+	hasLast   bool
+	cur       Verdict // last judged
+	journaled bool    // cur is journaled
+}
+
+// rollbackCause is returned inside the drive to ask for a rollback.
+type rollbackCause struct{ cause error }
+
+func (r *rollbackCause) Error() string { return "roll back: " + r.cause.Error() }
+func (r *rollbackCause) Unwrap() error { return r.cause }
+
+// outcomeError is what Run returns when a cutover did not complete: Kind is
+// ErrRolledBack, ErrRollbackIncomplete or ErrPNRCrossed, Cause why it was
+// rolled back, Detail (optional) what stopped the rollback. errors.Is and
+// errors.As reach all three.
+type outcomeError struct {
+	kind, cause, detail error
+}
+
+func (e *outcomeError) Error() string {
+	s := e.kind.Error() + ": " + e.cause.Error()
+	if e.detail != nil {
+		s += "; " + e.detail.Error()
+	}
+	return s
+}
+
+func (e *outcomeError) Unwrap() []error {
+	if e.detail != nil {
+		return []error{e.kind, e.cause, e.detail}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// run reads and folds the journal and drives the cutover from there.
+func (d *drive) run(ctx context.Context) (State, error) {
+	recs, err := d.j.Read(ctx, d.id, 0)
+	if err != nil {
+		return d.st, fmt.Errorf("cutover %s: read journal: %w", d.id, err)
+	}
+	for i := range recs {
+		if err := d.fold(&recs[i]); err != nil {
+			return d.st, err
+		}
+	}
+	if d.st.LastSeq == 0 {
+		names := make([]string, len(d.p.Stages))
+		for i := range d.p.Stages {
+			names[i] = d.p.Stages[i].Name
+		}
+		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: names, Actor: d.o.Actor}); err != nil {
+			return d.st, err
+		}
+	} else if err := d.matchPlan(); err != nil {
+		return d.st, err
+	}
+	d.emit(EvStarted, -1, nil, "cutover "+string(d.st.Phase))
+
+	switch d.st.Phase {
+	case PhaseCompleted:
+		return d.st, nil
+	case PhaseRolledBack:
+		return d.st, &outcomeError{kind: ErrRolledBack, cause: errors.New(d.st.Cause)}
+	case PhaseRollingBack, PhaseFailed:
+		return d.rollback(ctx, d.journaledCause())
+	}
+	err = d.forward(ctx)
+	if err == nil {
+		return d.st, nil
+	}
+	if rb, ok := err.(*rollbackCause); ok {
+		return d.rollback(ctx, rb.cause)
+	}
+	return d.st, err
+}
+
+// journaledCause rebuilds the cause of a rollback from the journal.
+func (d *drive) journaledCause() error {
+	switch {
+	case d.rbCause != "":
+		return errors.New(d.rbCause)
+	case d.st.Cause != "":
+		return errors.New(d.st.Cause)
+	case d.st.Aborted:
+		return ErrAborted
+	}
+	return errors.New("rollback found in the journal")
+}
+
+// matchPlan checks that the journal's start record is for plan p.
+func (d *drive) matchPlan() error {
+	if d.st.Plan != d.p.Name {
+		return fmt.Errorf("cutover %s: journal is for plan %q, not %q: %w", d.id, d.st.Plan, d.p.Name, ErrPlanMismatch)
+	}
+	if len(d.st.Stages) != len(d.p.Stages) {
+		return fmt.Errorf("cutover %s: journal has %d stages, plan %q has %d: %w", d.id, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)
+	}
+	for i := range d.p.Stages {
+		if d.st.Stages[i].Name != d.p.Stages[i].Name {
+			return fmt.Errorf("cutover %s: stage %d is %q in the journal, %q in plan %q: %w", d.id, i, d.st.Stages[i].Name, d.p.Stages[i].Name, d.p.Name, ErrPlanMismatch)
+		}
+	}
+	return nil
+}
+
+// fold folds rec into the state and the drive's bookkeeping. The caller
+// holds mu or is the only goroutine.
+func (d *drive) fold(rec *Record) error {
+	if err := d.st.apply(rec); err != nil {
+		return err
+	}
+	switch rec.Type {
+	case RecStart:
+		d.marks = make([]stageMark, len(d.st.Stages))
+	case RecBaked:
+		d.marks[rec.Index].bakedSeq = rec.Seq
+	case RecCommand:
+		if rec.Command == CmdResume || rec.Command == CmdPromote {
+			d.liftSeq = rec.Seq
+		}
+	case RecWaiting:
+		d.waiting = rec.Action + ":" + rec.Stage
+	case RecIntent:
+		if rec.Action == actionApply {
+			d.waiting = ""
+		} else if rec.Error != "" {
+			d.rbCause = rec.Error
+		}
+	case RecApplyFailed:
+		d.rbCause = rec.Error
+	case RecVerdict:
+		if rec.Verdict.Decision == Fail {
+			d.rbCause = (&GateFailedError{Stage: rec.Stage, Gate: rec.Gate, Verdict: *rec.Verdict}).Error()
+		}
+	}
+	return nil
+}
+
+// append journals rec at the next Seq and folds it in. When commands from
+// other processes won the race for the Seq, it folds them in and retries;
+// any other record means another runner drives the cutover (ErrLeaseLost).
+func (d *drive) append(ctx context.Context, rec Record) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.appendLocked(ctx, rec)
+}
+
+func (d *drive) appendLocked(ctx context.Context, rec Record) error {
+	rec.Time = d.clock.Now()
+	for tries := 0; ; tries++ {
+		rec.Seq = d.st.LastSeq + 1
+		err := d.j.Append(ctx, d.id, rec)
+		if err == nil {
+			return d.fold(&rec)
+		}
+		if !errors.Is(err, ErrConflict) {
+			return fmt.Errorf("cutover %s: journal %s seq %d: %w", d.id, rec.Type, rec.Seq, err)
+		}
+		if tries >= maxAppendConflicts {
+			return fmt.Errorf("cutover %s: journal %s: lost %d races for the sequence number: %w", d.id, rec.Type, tries+1, ErrLeaseLost)
+		}
+		n, err := d.pullLocked(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("cutover %s: journal %s seq %d: conflict, yet no new records: %w", d.id, rec.Type, rec.Seq, ErrLeaseLost)
+		}
+	}
+}
+
+// pull folds in the records other processes appended: commands. Any other
+// record means another runner drives the cutover.
+func (d *drive) pull(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err := d.pullLocked(ctx)
+	return err
+}
+
+func (d *drive) pullLocked(ctx context.Context) (int, error) {
+	recs, err := d.j.Read(ctx, d.id, d.st.LastSeq)
+	if err != nil {
+		return 0, fmt.Errorf("cutover %s: read journal: %w", d.id, err)
+	}
+	for i := range recs {
+		if recs[i].Type != RecCommand {
+			return i, fmt.Errorf("cutover %s: another runner wrote %s record seq %d: %w", d.id, recs[i].Type, recs[i].Seq, ErrLeaseLost)
+		}
+		if err := d.fold(&recs[i]); err != nil {
+			return i, err
+		}
+		d.logCommand(&recs[i])
+	}
+	return len(recs), nil
+}
+
+// leaseLost reports whether the lease was lost.
+func (d *drive) leaseLost() bool {
+	return d.leaseCtx != nil && d.leaseCtx.Err() != nil
+}
+
+// stopped turns an error of the forward drive into a stop or a rollback: a
+// cancelled caller rolls back; a lost lease or a broken journal stops.
+func (d *drive) stopped(ctx context.Context, err error) error {
+	if d.leaseLost() {
+		return fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+	}
+	if errors.Is(err, ErrLeaseLost) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return &rollbackCause{cause: context.Cause(ctx)}
+	}
+	return err
+}
+
+// sleep waits for dur or until ctx is done.
+func (d *drive) sleep(ctx context.Context, dur time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return d.stopped(ctx, ctx.Err())
+	case <-d.clock.After(dur):
+		return nil
+	}
+}
+
+// poll folds in new commands and acts on abort and on reversibility
+// windows. A journal that cannot be read is logged and tried again at the
+// next poll: the next append will tell if it is really gone.
+func (d *drive) poll(ctx context.Context) error {
+	if err := d.pull(ctx); err != nil {
+		if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrCorruptJournal) || ctx.Err() != nil {
+			return d.stopped(ctx, err)
+		}
+		d.log.Warn("poll journal", zap.String("cutover", d.id), zap.Error(err))
+	}
+	if d.st.Aborted {
+		return &rollbackCause{cause: ErrAborted}
+	}
+	if ctx.Err() != nil {
+		return d.stopped(ctx, ctx.Err())
+	}
+	return d.windows()
+}
+
+// windows warns before reversibility windows close and rolls back while it
+// still can when one would close, within a poll interval, unapproved.
+func (d *drive) windows() error {
+	now := d.clock.Now()
+	for i := range d.p.Stages {
+		s := &d.p.Stages[i]
+		if s.Reversibility.Kind != KindWindow {
+			continue
+		}
+		ss := &d.st.Stages[i]
+		if (ss.Status != StageApplied && ss.Status != StageBaked) || ss.AppliedAt.IsZero() {
+			continue
+		}
+		closes := ss.AppliedAt.Add(s.Reversibility.Window)
+		m := &d.marks[i]
+		if now.Before(closes) && m.flags&markWarned == 0 && !now.Before(closes.Add(-d.o.PNRWarning)) {
+			m.flags |= markWarned
+			d.emit(EvPNRApproaching, i, nil, "reversibility window closes at "+closes.Format(time.RFC3339))
+		}
+		if a, ok := approval(&d.st, s.Name, d.o.TwoPersonRule); ok {
+			d.approved(i, a)
+			if !now.Before(closes) && m.flags&markCrossed == 0 {
+				m.flags |= markCrossed
+				d.emit(EvPNRCrossed, i, nil, "approved reversibility window closed")
+			}
+			continue
+		}
+		if !now.Before(closes) {
+			return &rollbackCause{cause: fmt.Errorf("stage %q: reversibility window closed at %s without approval: %w", s.Name, closes.Format(time.RFC3339), ErrPNRNotApproved)}
+		}
+		if !now.Add(d.o.PollInterval).Before(closes) {
+			return &rollbackCause{cause: fmt.Errorf("stage %q: reversibility window closes at %s without approval: %w", s.Name, closes.Format(time.RFC3339), ErrPNRNotApproved)}
+		}
+	}
+	return nil
+}
+
+// approved emits EvApproved once per stage.
+func (d *drive) approved(i int, a Approval) {
+	if d.marks[i].flags&markApproved != 0 {
+		return
+	}
+	d.marks[i].flags |= markApproved
+	if d.obs != nil || d.logOn {
+		d.emit(EvApproved, i, nil, fmt.Sprintf("approved by %s: %s", a.Actor, a.Reason))
+	}
+}
+
+// forward moves the cutover stage by stage to the end. It returns nil when
+// the plan completed, a *rollbackCause to roll back, or an error to stop.
+func (d *drive) forward(ctx context.Context) error {
+	for i := range d.p.Stages {
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+		if d.st.Stages[i].Status == StagePending {
+			if err := d.hold(ctx, i, false); err != nil {
+				return err
+			}
+			if err := d.approve(ctx, i); err != nil {
+				return err
+			}
+			if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
+				return d.stopped(ctx, err)
+			}
+		}
+		if d.st.Stages[i].Status == StageApplying {
+			if err := d.apply(ctx, i); err != nil {
+				return err
+			}
+		}
+		if d.st.Stages[i].Status == StageApplied {
+			if err := d.bake(ctx, i); err != nil {
+				return err
+			}
+		}
+		if st := d.st.Stages[i].Status; st != StageBaked {
+			return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, st)}
+		}
+		if err := d.hold(ctx, i, d.p.Stages[i].Pause); err != nil {
+			return err
+		}
+	}
+	return d.finish(ctx)
+}
+
+// hold waits while a pause command is in force, or, with stagePause, until
+// a resume or promote command newer than stage i's bake arrives.
+func (d *drive) hold(ctx context.Context, i int, stagePause bool) error {
+	held := false
+	for d.st.Paused || stagePause && d.marks[i].bakedSeq > d.liftSeq {
+		if !held {
+			held = true
+			d.emit(EvPaused, i, nil, "paused; send resume or promote to go on")
+		}
+		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	if held {
+		d.emit(EvResumed, i, nil, "resumed")
+	}
+	return nil
+}
+
+// approve returns nil once stage i may be applied: it needs no approval or
+// the journal holds a valid one. Otherwise it journals RecWaiting and
+// returns ErrPNRNotApproved, or waits with Options.WaitForApproval.
+func (d *drive) approve(ctx context.Context, i int) error {
+	s := &d.p.Stages[i]
+	if !needsApproval(s) {
+		return nil
+	}
+	return d.await(ctx, i, actionApply, func() bool {
+		a, ok := approval(&d.st, s.Name, d.o.TwoPersonRule)
+		if ok {
+			d.approved(i, a)
+		}
+		return ok
+	})
+}
+
+// await waits for ok to hold, journaling RecWaiting for what (an action on
+// stage i) once, or returns ErrPNRNotApproved without WaitForApproval.
+func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) error {
+	s := &d.p.Stages[i]
+	for !ok() {
+		var msg string
+		if what == actionApply {
+			msg = fmt.Sprintf("stage %q (%s) needs an approval before it is applied", s.Name, s.Reversibility)
+		} else {
+			msg = fmt.Sprintf("stage %q: reversibility window needs an approval before it closes", s.Name)
+		}
+		if d.st.Phase != PhaseWaiting || d.waiting != what+":"+s.Name {
+			if err := d.append(ctx, Record{Type: RecWaiting, Stage: s.Name, Index: i, Action: what, Error: msg}); err != nil {
+				return d.stopped(ctx, err)
+			}
+		}
+		if d.marks[i].flags&markWaitEvent == 0 {
+			d.marks[i].flags |= markWaitEvent
+			d.emit(EvWaitingApproval, i, nil, msg)
+		}
+		if !d.o.WaitForApproval {
+			return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrPNRNotApproved)
+		}
+		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stageHandle lets Remember and Recall find the stage being applied or
+// reverted from the ctx passed to Apply or Revert.
+type stageHandle struct {
+	d      *drive
+	i      int
+	closed bool // guarded by d.mu
+}
+
+type stageKey struct{}
+
+// call runs f (Apply, Verify or Revert of stage i) with a stage context.
+func (d *drive) call(ctx context.Context, i int, f func(context.Context) error) error {
+	h := &stageHandle{d: d, i: i}
+	err := f(context.WithValue(ctx, stageKey{}, h))
+	d.mu.Lock()
+	h.closed = true
+	d.mu.Unlock()
+	return err
+}
+
+// apply applies and verifies stage i, whose intent is journaled.
+func (d *drive) apply(ctx context.Context, i int) error {
+	s := &d.p.Stages[i]
+	d.emit(EvStageStarted, i, nil, "applying")
+	action := "apply"
+	err := d.call(ctx, i, s.Apply)
+	if err == nil && s.Verify != nil {
+		action = "verify"
+		err = d.call(ctx, i, s.Verify)
+	}
+	if err != nil {
+		if d.leaseLost() {
+			return d.stopped(ctx, err)
+		}
+		se := &StageError{Stage: s.Name, Action: action, Err: err}
+		var cause error = se
+		if ctx.Err() != nil {
+			cause = context.Cause(ctx)
+		}
+		// The stage may be partly applied: journal that, then roll back
+		// (which reverts it too). A cancelled caller's rollback journals
+		// on a context of its own.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer cancel()
+		if jerr := d.append(actx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Error: se.Error()}); jerr != nil {
+			return d.stopped(ctx, jerr)
+		}
+		return &rollbackCause{cause: cause}
+	}
+	if err := d.append(ctx, Record{Type: RecApplied, Stage: s.Name, Index: i}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	d.marks[i].flags |= markAppliedHere
+	if s.Reversibility.Kind == KindIrreversible {
+		d.emit(EvPNRCrossed, i, nil, "irreversible stage applied")
+	}
+	d.emit(EvStageApplied, i, nil, "applied")
+	return nil
+}
+
+// bake observes stage i, applied, until its bake time is over and every
+// gate passes, a gate fails, or its deadline passes.
+//
+// The bake and the deadline count from when the stage was applied, also for
+// a resumed runner; since the gates start afresh then, a resumed bake gets
+// at least the stage's deadline minus its bake time (the grace) from now.
+func (d *drive) bake(ctx context.Context, i int) error {
+	s := &d.p.Stages[i]
+	applied := d.st.Stages[i].AppliedAt
+	bakeEnd := applied.Add(s.Bake)
+	dl := s.Deadline
+	if dl == 0 {
+		dl = s.Bake + d.o.Grace
+	}
+	deadline := applied.Add(dl)
+	if d.marks[i].flags&markAppliedHere == 0 {
+		if least := d.clock.Now().Add(dl - s.Bake); least.After(deadline) {
+			deadline = least
+		}
+	}
+	// Gates are bounded by the deadline (plus a poll) even if they ignore
+	// their own timeouts.
+	gctx, cancel := context.WithDeadline(ctx, deadline.Add(d.o.PollInterval))
+	defer cancel()
+
+	gs := d.gates[:0]
+	for k, g := range s.Gates {
+		if r, ok := g.(Resetter); ok {
+			r.Reset()
+		}
+		name := GateName(g, k)
+		last, ok := d.st.Stages[i].Verdicts[name]
+		gs = append(gs, gateState{name: name, last: last, hasLast: ok})
+	}
+	d.gates = gs
+	promotes := d.st.Promotes
+
+	for {
+		now := d.clock.Now()
+		fail, pending := -1, -1
+		final := len(gs) > 0
+		for k, g := range s.Gates {
+			v, err := g.Evaluate(gctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return d.stopped(ctx, err)
+				}
+				v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+			}
+			st := &gs[k]
+			st.cur, st.journaled = v, false
+			if !st.hasLast || st.last.Decision != v.Decision || st.last.Reason != v.Reason {
+				if err := d.journalVerdict(ctx, i, st); err != nil {
+					return err
+				}
+			}
+			if d.obs != nil || d.logOn {
+				d.emitVerdict(i, st, now.Sub(applied))
+			}
+			switch {
+			case v.Decision == Fail:
+				if fail < 0 {
+					fail = k
+				}
+			case v.Decision != Pass:
+				if pending < 0 {
+					pending = k
+				}
+			}
+			if v.Decision != Pass || !v.Final {
+				final = false
+			}
+		}
+		if fail >= 0 {
+			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[fail].name, Verdict: gs[fail].cur}}
+		}
+		if d.st.Promotes > promotes || pending < 0 && (final || !now.Before(bakeEnd)) {
+			break
+		}
+		if !now.Before(deadline) {
+			if err := d.journalVerdicts(ctx, i); err != nil {
+				return err
+			}
+			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[pending].name, Verdict: gs[pending].cur, TimedOut: true}}
+		}
+		wait := d.o.PollInterval
+		if now.Before(bakeEnd) {
+			wait = min(wait, bakeEnd.Sub(now))
+		}
+		wait = min(wait, max(deadline.Sub(now), 0))
+		if err := d.sleep(ctx, wait); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	if err := d.journalVerdicts(ctx, i); err != nil {
+		return err
+	}
+	if err := d.append(ctx, Record{Type: RecBaked, Stage: s.Name, Index: i}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	d.emit(EvStageBaked, i, nil, "baked")
+	return nil
+}
+
+// journalVerdict journals gate st's current verdict.
+func (d *drive) journalVerdict(ctx context.Context, i int, st *gateState) error {
+	v := st.cur
+	if err := d.append(ctx, Record{Type: RecVerdict, Stage: d.p.Stages[i].Name, Index: i, Gate: st.name, Verdict: &v}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	st.last, st.hasLast, st.journaled = v, true, true
+	return nil
+}
+
+// journalVerdicts journals the last verdict of every gate of the bake that
+// differs from its last journaled one, so the journal holds the evidence
+// the stage was passed or failed on.
+func (d *drive) journalVerdicts(ctx context.Context, i int) error {
+	for k := range d.gates {
+		st := &d.gates[k]
+		if st.journaled || sameVerdict(st.last, st.cur) {
+			continue
+		}
+		if err := d.journalVerdict(ctx, i, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameVerdict reports whether a and b say the same, figures included.
+func sameVerdict(a, b Verdict) bool {
+	if a.Decision != b.Decision || a.Reason != b.Reason || a.Final != b.Final || len(a.Figures) != len(b.Figures) {
+		return false
+	}
+	for k, v := range a.Figures {
+		if w, ok := b.Figures[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// finish completes the cutover once no reversibility window is open
+// without an approval.
+func (d *drive) finish(ctx context.Context) error {
+	for {
+		open := -1
+		for i := range d.p.Stages {
+			s := &d.p.Stages[i]
+			ss := &d.st.Stages[i]
+			if s.Reversibility.Kind != KindWindow || ss.Status != StageBaked || ss.AppliedAt.IsZero() {
+				continue
+			}
+			if _, ok := approval(&d.st, s.Name, d.o.TwoPersonRule); !ok {
+				open = i
+				break
+			}
+		}
+		if open < 0 {
+			break
+		}
+		// poll rolls back if the window would close before approval.
+		err := d.await(ctx, open, "close", func() bool {
+			_, ok := approval(&d.st, d.p.Stages[open].Name, d.o.TwoPersonRule)
+			return ok
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := d.append(ctx, Record{Type: RecCompleted}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	d.emit(EvCompleted, -1, nil, "completed")
+	return nil
+}
+
+// rollback reverts the applied stages in reverse order, on a context of its
+// own bounded by RevertTimeout, and journals the outcome.
+func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
+	if d.leaseLost() {
+		return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+	}
+	if cause == nil {
+		cause = errors.New("rollback")
+	}
+	base := context.WithoutCancel(ctx)
+	rctx, cancel := context.WithTimeout(base, d.o.RevertTimeout)
+	defer cancel()
+	// Journal appends get a little longer than the reverts, so that the
+	// outcome of the last attempt is journaled.
+	jctx, jcancel := context.WithTimeout(base, d.o.RevertTimeout+finishTimeout)
+	defer jcancel()
+	if d.leaseCtx != nil {
+		defer context.AfterFunc(d.leaseCtx, cancel)()
+		defer context.AfterFunc(d.leaseCtx, jcancel)()
+	}
+	d.emit(EvRollingBack, -1, cause, "rolling back")
+
+	causeText := cause.Error()
+	reverted, crossed := 0, -1
+	for i := len(d.p.Stages) - 1; i >= 0; i-- {
+		ss := &d.st.Stages[i]
+		if !touched(ss.Status) {
+			continue
+		}
+		if !revertible(d.p, ss, i, d.clock.Now()) {
+			crossed = i
+			break
+		}
+		if err := d.revert(rctx, jctx, i, causeText); err != nil {
+			if d.leaseLost() {
+				return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+			}
+			msg := fmt.Sprintf("%s: %s; cause: %s", ErrRollbackIncomplete, err, causeText)
+			fctx, fcancel := context.WithTimeout(base, finishTimeout)
+			defer fcancel()
+			if jerr := d.append(fctx, Record{Type: RecFailed, Stage: d.p.Stages[i].Name, Index: i, Error: msg}); jerr != nil {
+				err = errors.Join(err, jerr)
+			}
+			d.emit(EvFailed, i, err, msg)
+			return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+		}
+		reverted++
+	}
+	if crossed >= 0 {
+		out := &outcomeError{kind: ErrPNRCrossed, cause: cause,
+			detail: fmt.Errorf("stage %q can no longer be reverted", d.p.Stages[crossed].Name)}
+		if d.st.Phase == PhaseFailed && reverted == 0 {
+			return d.st, out
+		}
+		msg := fmt.Sprintf("%s at stage %q: %s", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
+		if err := d.append(jctx, Record{Type: RecFailed, Stage: d.p.Stages[crossed].Name, Index: crossed, Error: msg}); err != nil {
+			out.detail = err
+			return d.st, out
+		}
+		d.emit(EvFailed, crossed, cause, msg)
+		return d.st, out
+	}
+	if err := d.append(jctx, Record{Type: RecRolledBack, Error: causeText}); err != nil {
+		return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+	}
+	d.emit(EvRolledBack, -1, cause, "rolled back")
+	return d.st, &outcomeError{kind: ErrRolledBack, cause: cause}
+}
+
+// revert reverts stage i, retrying with exponential backoff until rctx is
+// done. Journal appends use jctx.
+func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
+	s := &d.p.Stages[i]
+	if d.st.Stages[i].Status != StageReverting {
+		if err := d.append(jctx, Record{Type: RecIntent, Stage: s.Name, Index: i, Action: actionRevert, Error: cause}); err != nil {
+			return err
+		}
+	}
+	backoff := d.o.RevertBackoff
+	for attempt := d.st.Stages[i].RevertAttempts + 1; ; attempt++ {
+		err := rctx.Err()
+		if err == nil {
+			err = d.call(rctx, i, s.Revert)
+		}
+		if err == nil {
+			if err := d.append(jctx, Record{Type: RecReverted, Stage: s.Name, Index: i}); err != nil {
+				return err
+			}
+			d.emit(EvStageReverted, i, nil, "reverted")
+			return nil
+		}
+		se := &StageError{Stage: s.Name, Action: "revert", Err: err}
+		if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
+			return errors.Join(se, jerr)
+		}
+		d.emit(EvRevertFailed, i, se, fmt.Sprintf("revert attempt %d failed", attempt))
+		select {
+		case <-rctx.Done():
+			return fmt.Errorf("%w (gave up after attempt %d: %w)", se, attempt, context.Cause(rctx))
+		case <-d.clock.After(backoff):
+		}
+		backoff = min(2*backoff, maxRevertBackoff)
+	}
 }

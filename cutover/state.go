@@ -1,6 +1,9 @@
 package cutover
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Phase is where a cutover stands as a whole.
 type Phase string
@@ -101,12 +104,264 @@ type PNRStatus struct {
 // order starting at Seq 1. A gap, a duplicate or an unknown record type is an
 // error wrapping ErrCorruptJournal that names the record's Seq.
 func Fold(id string, recs []Record) (State, error) {
-	panic("not implemented")
+	st := State{ID: id, Phase: PhaseNew}
+	for i := range recs {
+		if err := st.apply(&recs[i]); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// corrupt returns an error wrapping ErrCorruptJournal about record rec.
+func (st *State) corrupt(rec *Record, format string, args ...any) error {
+	return fmt.Errorf("cutover %s: record seq %d (%s): %s: %w", st.ID, rec.Seq, rec.Type, fmt.Sprintf(format, args...), ErrCorruptJournal)
+}
+
+// stage returns the stage rec names, checking its index and name against
+// the RecStart record.
+func (st *State) stage(rec *Record) (*StageState, error) {
+	if rec.Index < 0 || rec.Index >= len(st.Stages) {
+		return nil, st.corrupt(rec, "stage index %d outside 0–%d", rec.Index, len(st.Stages)-1)
+	}
+	s := &st.Stages[rec.Index]
+	if s.Name != rec.Stage {
+		return nil, st.corrupt(rec, "stage %d is %q, record names %q", rec.Index, s.Name, rec.Stage)
+	}
+	return s, nil
+}
+
+// apply folds one record into st. It is the incremental form of Fold.
+func (st *State) apply(rec *Record) error {
+	if rec.Seq != st.LastSeq+1 {
+		if rec.Seq <= st.LastSeq {
+			return st.corrupt(rec, "duplicate or out of order, after seq %d", st.LastSeq)
+		}
+		return st.corrupt(rec, "gap: want seq %d", st.LastSeq+1)
+	}
+	if st.LastSeq == 0 && rec.Type != RecStart {
+		return st.corrupt(rec, "first record is not %q", RecStart)
+	}
+	switch rec.Type {
+	case RecStart:
+		if st.LastSeq != 0 {
+			return st.corrupt(rec, "second start record")
+		}
+		st.Plan = rec.Plan
+		st.Initiator = rec.Actor
+		st.Started = rec.Time
+		st.Phase = PhaseRunning
+		st.Stages = make([]StageState, len(rec.Stages))
+		for i, n := range rec.Stages {
+			st.Stages[i] = StageState{Name: n, Status: StagePending}
+		}
+	case RecIntent:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		switch rec.Action {
+		case actionApply:
+			s.Status = StageApplying
+			if st.Phase == PhaseWaiting || st.Phase == PhaseNew {
+				st.Phase = PhaseRunning
+			}
+		case actionRevert:
+			s.Status = StageReverting
+			s.RevertAttempts = 0
+			st.Phase = PhaseRollingBack
+		default:
+			return st.corrupt(rec, "unknown action %q; want %q or %q", rec.Action, actionApply, actionRevert)
+		}
+	case RecApplied:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		s.Status = StageApplied
+		s.AppliedAt = rec.Time
+	case RecApplyFailed:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		s.Status = StageFailed
+		s.LastError = rec.Error
+		st.Phase = PhaseRollingBack
+	case RecVerdict:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		if rec.Verdict == nil {
+			return st.corrupt(rec, "no verdict")
+		}
+		if s.Verdicts == nil {
+			s.Verdicts = make(map[string]Verdict, 1)
+		}
+		s.Verdicts[rec.Gate] = *rec.Verdict
+		if rec.Verdict.Decision == Fail {
+			st.Phase = PhaseRollingBack
+		}
+	case RecBaked:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		s.Status = StageBaked
+		s.BakedAt = rec.Time
+	case RecReverted:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		s.Status = StageReverted
+		s.RevertAttempts = 0
+	case RecRevertFailed:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		s.RevertAttempts++
+		s.LastError = rec.Error
+	case RecData:
+		s, err := st.stage(rec)
+		if err != nil {
+			return err
+		}
+		if s.Data == nil {
+			s.Data = make(map[string]string, 1)
+		}
+		s.Data[rec.Key] = rec.Value
+	case RecCommand:
+		switch rec.Command {
+		case CmdPause:
+			st.Paused = true
+		case CmdResume:
+			st.Paused = false
+		case CmdPromote:
+			st.Paused = false
+			st.Promotes++
+		case CmdAbort:
+			st.Aborted = true
+		case CmdApprove:
+			st.Approvals = append(st.Approvals, Approval{Stage: rec.Stage, Actor: rec.Actor, Reason: rec.Reason, Time: rec.Time, Seq: rec.Seq})
+		default:
+			return st.corrupt(rec, "unknown command %q", rec.Command)
+		}
+	case RecWaiting:
+		st.Phase = PhaseWaiting
+		st.Cause = rec.Error
+	case RecCompleted:
+		st.Phase = PhaseCompleted
+	case RecRolledBack:
+		st.Phase = PhaseRolledBack
+		st.Cause = rec.Error
+	case RecFailed:
+		st.Phase = PhaseFailed
+		st.Cause = rec.Error
+	default:
+		return st.corrupt(rec, "unknown record type")
+	}
+	st.LastSeq = rec.Seq
+	st.Updated = rec.Time
+	return nil
+}
+
+// The actions of RecIntent records.
+const (
+	actionApply  = "apply"
+	actionRevert = "revert"
+)
+
+// touched reports whether a stage in status s may have changed the world
+// and has not been reverted.
+func touched(s StageStatus) bool {
+	switch s {
+	case StageApplying, StageApplied, StageBaked, StageFailed, StageReverting:
+		return true
+	}
+	return false
+}
+
+// needsApproval reports whether s may be applied only with an approval.
+func needsApproval(s *Stage) bool {
+	return s.Approval || s.Reversibility.Kind == KindIrreversible
+}
+
+// pnrIndex returns the index of the first stage of p that is not fully
+// reversible, or -1.
+func pnrIndex(p *Plan) int {
+	for i := range p.Stages {
+		if p.Stages[i].Reversibility.Kind != KindReversible {
+			return i
+		}
+	}
+	return -1
+}
+
+// approval returns the first valid approval in st for the stage named
+// stage: an approve command naming it or naming no stage, by an actor who
+// is not the initiator when twoPerson is set.
+func approval(st *State, stage string, twoPerson bool) (Approval, bool) {
+	for _, a := range st.Approvals {
+		if a.Actor == "" || a.Stage != "" && a.Stage != stage {
+			continue
+		}
+		if twoPerson && a.Actor == st.Initiator {
+			continue
+		}
+		return a, true
+	}
+	return Approval{}, false
+}
+
+// revertible reports whether stage i of p, in state s, can still be
+// reverted at now.
+func revertible(p *Plan, s *StageState, i int, now time.Time) bool {
+	r := p.Stages[i].Reversibility
+	switch r.Kind {
+	case KindIrreversible:
+		return false
+	case KindWindow:
+		// The window opens when the stage has been applied; a stage that
+		// is still applying or failed to apply is revertible.
+		return s.AppliedAt.IsZero() || now.Before(s.AppliedAt.Add(r.Window))
+	}
+	return true
 }
 
 // Track returns the PNR tracker's view of the cutover in state st of plan p
 // at time now. With twoPerson set, an approval by the initiator is not
 // valid.
 func Track(p Plan, st State, now time.Time, twoPerson bool) PNRStatus {
-	panic("not implemented")
+	return track(&p, &st, now, twoPerson)
+}
+
+func track(p *Plan, st *State, now time.Time, twoPerson bool) PNRStatus {
+	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true}
+	if ps.Index >= 0 {
+		ps.Stage = p.Stages[ps.Index].Name
+		if a, ok := approval(st, ps.Stage, twoPerson); ok {
+			ps.Approved, ps.ApprovedBy, ps.ApprovalReason = true, a.Actor, a.Reason
+		}
+	}
+	n := min(len(p.Stages), len(st.Stages))
+	for i := 0; i < n; i++ {
+		s := &st.Stages[i]
+		if !touched(s.Status) {
+			continue
+		}
+		if !revertible(p, s, i, now) {
+			ps.CanRollBack = false
+			ps.Crossed = true
+			continue
+		}
+		if w := p.Stages[i].Reversibility; w.Kind == KindWindow && !s.AppliedAt.IsZero() {
+			if until := s.AppliedAt.Add(w.Window); ps.Until.IsZero() || until.Before(ps.Until) {
+				ps.Until = until
+			}
+		}
+	}
+	return ps
 }

@@ -1,0 +1,80 @@
+// Package cutover is the core of safecutover: it runs a plan of stages that
+// move production traffic from what runs now to what should run next,
+// journals every step, tracks the point of no return (PNR), and rolls back
+// by itself.
+//
+// A Plan is a named list of Stages. Each stage has an Apply and a Revert
+// (both idempotent), a Reversibility (reversible, reversible within a
+// window, irreversible), a bake time and the Gates judged while it bakes.
+// Plan.Validate rejects bad plans with a *ValidationError naming the stage
+// and field; Plan.Analyze says where the PNR is and lints the stage order.
+//
+// A Runner drives a cutover, identified by an ID, through a plan:
+//
+//	j := cutover.NewMemJournal()
+//	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", PollInterval: 5 * time.Second})
+//	st, err := r.Run(ctx, "checkout-2024-06-01", plan)
+//	switch {
+//	case err == nil:                              // st.Phase == PhaseCompleted
+//	case errors.Is(err, cutover.ErrRolledBack):    // every applied stage reverted
+//	case errors.Is(err, cutover.ErrPNRNotApproved): // waiting: approve, then Run again
+//	}
+//
+// # Life cycle
+//
+// For each stage the runner journals an intent, calls Apply and Verify,
+// journals the stage as applied, then bakes it: every PollInterval it reads
+// new commands from the journal and judges every gate. A gate's verdict is
+// journaled when its decision or reason changes, and its last verdict when
+// the bake ends. The stage has baked when its bake time is over and every
+// gate passes; it bakes for less when every gate returns a Final Pass or a
+// promote command arrives. A Fail verdict, a gate still Pending (or
+// erroring) at the stage's deadline, an Apply or Verify error, an abort
+// command or the caller's context being cancelled start a rollback.
+//
+// The bake and the deadline count from the time the stage was applied, as
+// journaled; a runner that resumes a bake after a crash gives the gates,
+// which start afresh, at least the stage's grace (deadline minus bake) from
+// the moment it resumes.
+//
+// # Rollback
+//
+// A rollback reverts every applied stage, and the stage that failed to
+// apply (it may be partly applied), in reverse order, on a context of its
+// own bounded by Options.RevertTimeout so that a cancelled caller does not
+// leave traffic half-moved. A failing Revert is journaled and retried with
+// exponential backoff. The error Run returns unwraps to ErrRolledBack and to
+// the cause (*GateFailedError, *StageError, ErrAborted, the context's
+// cause). When the bound runs out, the journal records the cutover as
+// failed and Run returns ErrRollbackIncomplete; a later Run on the same ID
+// continues the rollback.
+//
+// # Point of no return
+//
+// The PNR is the first stage that is irreversible or reversible only
+// within a window. The runner never applies a stage that is Irreversible or
+// has Approval set without an approve command in the journal, naming the
+// stage or no stage (which approves every approval point), and with
+// Options.TwoPersonRule from someone other than the initiator. A window
+// opens when its stage is applied; EvPNRApproaching is emitted
+// Options.PNRWarning before it closes, and when it would close within a
+// poll interval without an approval the runner rolls back while it still
+// can. At the end of the plan, an open window without an approval makes the
+// runner wait (Options.WaitForApproval) or stop with ErrPNRNotApproved.
+// A failure after the PNR reverts only the stages applied after it and
+// returns ErrPNRCrossed. Track gives the tracker's view at any moment.
+//
+// # Journal, commands, resume
+//
+// The Journal is append-only with compare-and-append on the sequence
+// number; State is a Fold over its records. Send writes a command (pause,
+// resume, promote, abort, approve) from any process; the runner obeys it
+// within one poll. Run on an ID with records resumes: a stage whose intent
+// is journaled but whose outcome is not is applied (or reverted) again. An
+// error from the journal other than a lost race stops the runner at once
+// without acting further, so the journal never falls behind the cloud. A
+// Lease, if set, keeps a second runner from driving the same cutover.
+//
+// Remember and Recall let a stage keep data (a deployment ID) in the
+// journal for a resumed runner.
+package cutover
