@@ -1,0 +1,177 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+)
+
+// NoData says what a gate does when its source has no data: a metric with
+// no data points, an alarm in INSUFFICIENT_DATA, a target with no members.
+type NoData int
+
+const (
+	// NoDataDefault is the zero value: NoDataPending for metric, judge and
+	// target-health gates, NoDataFail for alarm gates.
+	NoDataDefault NoData = iota
+	// NoDataPending waits for data; the gate fails closed at its deadline
+	// (Options.Deadline) or at the stage's.
+	NoDataPending
+	// NoDataFail fails at once.
+	NoDataFail
+	// NoDataZero treats a missing count as zero (a CloudWatch count metric
+	// such as HTTPCode_Target_5XX_Count has no data points when nothing
+	// happened). For alarm gates it ignores INSUFFICIENT_DATA.
+	NoDataZero
+)
+
+// String returns "default", "pending", "fail" or "zero".
+func (n NoData) String() string {
+	switch n {
+	case NoDataDefault:
+		return "default"
+	case NoDataPending:
+		return "pending"
+	case NoDataFail:
+		return "fail"
+	case NoDataZero:
+		return "zero"
+	}
+	return "NoData(" + strconv.Itoa(int(n)) + ")"
+}
+
+func (n NoData) valid() bool { return n >= NoDataDefault && n <= NoDataZero }
+
+// Retry bounds how a gate retries a source that returns an error within one
+// evaluation. The zero value is valid: 3 attempts, 1s apart, doubling.
+type Retry struct {
+	// Attempts is the number of calls before the gate gives up and fails
+	// with the cause. ≥ 0; the zero value means 3.
+	Attempts int
+	// Backoff is the wait before the second attempt; it doubles after each
+	// failed attempt. ≥ 0; the zero value means 1s.
+	Backoff time.Duration
+}
+
+// The defaults of Retry.
+const (
+	DefaultAttempts = 3
+	DefaultBackoff  = time.Second
+)
+
+func (r Retry) normalize(gate string) (Retry, error) {
+	if r.Attempts < 0 {
+		return r, fmt.Errorf("%s: Retry.Attempts %d must be ≥ 0", gate, r.Attempts)
+	}
+	if r.Backoff < 0 {
+		return r, fmt.Errorf("%s: Retry.Backoff %v must be ≥ 0", gate, r.Backoff)
+	}
+	if r.Attempts == 0 {
+		r.Attempts = DefaultAttempts
+	}
+	if r.Backoff == 0 {
+		r.Backoff = DefaultBackoff
+	}
+	return r, nil
+}
+
+// do calls fn up to r.Attempts times, waiting on clock between attempts. It
+// returns the last error, or ctx's cause when ctx ends first.
+func (r Retry) do(ctx context.Context, clock cutover.Clock, fn func(context.Context) error) (attempts int, err error) {
+	wait := r.Backoff
+	for attempts = 1; ; attempts++ {
+		err = fn(ctx)
+		if err == nil || ctx.Err() != nil || attempts >= r.Attempts {
+			if ctx.Err() != nil {
+				return attempts, context.Cause(ctx)
+			}
+			return attempts, err
+		}
+		select {
+		case <-ctx.Done():
+			return attempts, context.Cause(ctx)
+		case <-clock.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// sourceFailed is the verdict of a gate whose source kept failing: never a
+// pass.
+func sourceFailed(what string, attempts int, err error) cutover.Verdict {
+	return cutover.Verdict{
+		Decision: cutover.Fail,
+		Reason:   fmt.Sprintf("%s: source failed after %d attempts: %v; check the source's health and permissions", what, attempts, err),
+		Figures:  map[string]float64{"attempts": float64(attempts)},
+	}
+}
+
+// deadline turns a verdict that stays Pending too long into a Fail. The
+// zero deadline never expires.
+type deadline struct {
+	d     time.Duration
+	clock cutover.Clock
+	since time.Time
+}
+
+func (dl *deadline) reset() { dl.since = time.Time{} }
+
+// check returns v, or a Fail when v is Pending and the deadline has passed
+// since the first check after reset.
+func (dl *deadline) check(v cutover.Verdict) cutover.Verdict {
+	now := dl.clock.Now()
+	if dl.since.IsZero() {
+		dl.since = now
+	}
+	if v.Decision != cutover.Pending || dl.d <= 0 {
+		return v
+	}
+	if waited := now.Sub(dl.since); waited >= dl.d {
+		v.Decision = cutover.Fail
+		v.Reason = fmt.Sprintf("still pending after %v (deadline %v): %s", waited.Round(time.Millisecond), dl.d, v.Reason)
+	}
+	return v
+}
+
+func checkDuration(gate, field string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%s: %s %v must be ≥ 0", gate, field, d)
+	}
+	return nil
+}
+
+func clockOr(c cutover.Clock) cutover.Clock {
+	if c == nil {
+		return cutover.RealClock{}
+	}
+	return c
+}
+
+// fetchMetric reads one metric with retries.
+func fetchMetric(ctx context.Context, src providers.MetricSource, q providers.MetricQuery, r Retry, clock cutover.Clock) (providers.MetricValue, int, error) {
+	var v providers.MetricValue
+	n, err := r.do(ctx, clock, func(ctx context.Context) error {
+		var err error
+		v, err = src.Metric(ctx, q)
+		if err == nil && (math.IsNaN(v.Value) || math.IsInf(v.Value, 0) || v.Points < 0) {
+			err = fmt.Errorf("metric %s of %s: invalid value %v (%d points)", q.Metric, q.Target, v.Value, v.Points)
+		}
+		return err
+	})
+	return v, n, err
+}
+
+func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 2, 64) + "%" }
+
+// setFinite sets m[k] = v unless v is NaN or infinite: figures are
+// journaled as JSON, which has neither.
+func setFinite(m map[string]float64, k string, v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		m[k] = v
+	}
+}
