@@ -153,6 +153,17 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Deadline > 0 {
+		for i, s := range steps {
+			bake := opts.Bake
+			if s.Bake > 0 {
+				bake = s.Bake
+			}
+			if bake > opts.Deadline {
+				return nil, fmt.Errorf("canary: Options.Deadline %v is shorter than the bake %v of step %d (%d%%); it must be at least the bake", opts.Deadline, bake, i, s.Weight)
+			}
+		}
+	}
 	for _, w := range opts.PauseAt {
 		i := slices.IndexFunc(steps, func(s Step) bool { return s.Weight == w })
 		if i < 0 {

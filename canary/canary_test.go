@@ -15,44 +15,31 @@ import (
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/fake"
 )
 
-// router is a hand-written TrafficRouter: it records every SetWeights, can
-// lag (reads return the old weights for a number of reads after a change)
-// and can fail.
-type router struct {
-	mu      sync.Mutex
-	w, old  providers.Weights
-	lag     int // reads that still see the old weights after a change
-	stale   int
-	sets    []providers.Weights
-	failSet error
+// laggingRouter is a TrafficRouter whose reads return the old weights for
+// a number of reads after a change, like a DNS-based router while a change
+// propagates. The fake cloud's routers are consistent at once.
+type laggingRouter struct {
+	mu     sync.Mutex
+	w, old providers.Weights
+	lag    int // reads that still see the old weights after a change
+	stale  int
 }
 
-func newRouter() *router {
-	return &router{w: providers.Weights{"blue": 100, "green": 0}}
+func newRouter() *fake.Router {
+	return fake.New(fake.Options{}).Router("alb", "blue", "green")
 }
 
-func (r *router) SetWeights(_ context.Context, w providers.Weights) error {
+func (r *laggingRouter) SetWeights(_ context.Context, w providers.Weights) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.failSet != nil {
-		return r.failSet
-	}
-	if err := w.Validate(); err != nil {
-		return err
-	}
-	for t := range w {
-		if _, ok := r.w[t]; !ok {
-			return errors.New("unknown target " + t)
-		}
-	}
-	r.sets = append(r.sets, w)
 	r.old, r.w, r.stale = r.w, w, r.lag
 	return nil
 }
 
-func (r *router) Weights(context.Context) (providers.Weights, error) {
+func (r *laggingRouter) Weights(context.Context) (providers.Weights, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stale > 0 {
@@ -60,12 +47,6 @@ func (r *router) Weights(context.Context) (providers.Weights, error) {
 		return r.old, nil
 	}
 	return r.w, nil
-}
-
-func (r *router) setCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.sets)
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -97,6 +78,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative bake", canary.Options{Bake: -time.Second}, "Options.Bake -1s"},
 		{"negative step bake", canary.Options{Steps: []canary.Step{{Weight: 5, Bake: -1}}}, "Options.Steps[0].Bake"},
 		{"negative deadline", canary.Options{Deadline: -time.Second}, "Options.Deadline"},
+		{"deadline below bake", canary.Options{Bake: time.Hour, Deadline: time.Minute}, "Options.Deadline 1m0s is shorter than the bake 1h0m0s of step 0"},
+		{"deadline below a step's bake", canary.Options{Steps: []canary.Step{{Weight: 5}, {Weight: 10, Bake: time.Hour}}, Deadline: time.Minute}, "of step 1 (10%)"},
 		{"nil gate", canary.Options{Gates: []cutover.Gate{nil}}, "Options.Gates[0] is nil"},
 		{"nil background gate", canary.Options{Background: []cutover.Gate{nil}}, "Options.Background[0] is nil"},
 		{"nil step gate", canary.Options{Steps: []canary.Step{{Weight: 5, Gates: []cutover.Gate{nil}}}}, "Options.Steps[0].Gates[0] is nil"},
@@ -237,7 +220,8 @@ func TestScheduleProperty(t *testing.T) {
 func TestStagesApplyVerifyRevert(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r := newRouter()
+	cloud := fake.New(fake.Options{})
+	r := cloud.Router("alb", "blue", "green")
 	gate := cutover.Named("errors", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 		return cutover.Verdict{Decision: cutover.Pass}, nil
 	}))
@@ -293,7 +277,7 @@ func TestStagesApplyVerifyRevert(t *testing.T) {
 	// The runner reverts applied stages in reverse order; all traffic goes
 	// back to blue in the first revert, in one change, and the later
 	// reverts change nothing.
-	before := r.setCount()
+	before := cloud.CallCount(fake.OpSetWeights)
 	for i := 2; i >= 0; i-- {
 		if err := stages[i].Revert(ctx); err != nil {
 			t.Fatalf("%s: Revert: %v", stages[i].Name, err)
@@ -302,7 +286,7 @@ func TestStagesApplyVerifyRevert(t *testing.T) {
 			t.Fatalf("after reverting %s weights are %s, want all on blue", stages[i].Name, w)
 		}
 	}
-	if n := r.setCount() - before; n != 1 {
+	if n := cloud.CallCount(fake.OpSetWeights) - before; n != 1 {
 		t.Errorf("rollback made %d weight changes, want 1", n)
 	}
 }
@@ -322,8 +306,7 @@ func TestVerifyReadBack(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				r := newRouter()
-				r.lag = tt.lag
+				r := &laggingRouter{w: providers.Weights{"blue": 100, "green": 0}, lag: tt.lag}
 				c, err := canary.New(r, canary.Options{Steps: canary.Weights(25), VerifyAttempts: 4, VerifyInterval: 2 * time.Second})
 				if err != nil {
 					t.Fatal(err)
@@ -359,8 +342,7 @@ func TestVerifyReadBack(t *testing.T) {
 func TestVerifyHonoursContext(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		r := newRouter()
-		r.lag = 100
+		r := &laggingRouter{w: providers.Weights{"blue": 100, "green": 0}, lag: 100}
 		c, err := canary.New(r, canary.Options{Steps: canary.Weights(25), VerifyAttempts: 100, VerifyInterval: time.Minute})
 		if err != nil {
 			t.Fatal(err)
@@ -378,21 +360,44 @@ func TestVerifyHonoursContext(t *testing.T) {
 
 func TestApplyAndRevertErrors(t *testing.T) {
 	t.Parallel()
-	r := newRouter()
-	r.failSet = errors.New("throttled")
+	cloud := fake.New(fake.Options{})
+	r := cloud.Router("alb", "blue", "green")
 	c, err := canary.New(r, canary.Options{Steps: canary.Weights(10)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stages, _ := c.Stages()
-	if err := stages[0].Apply(context.Background()); err == nil || !strings.Contains(err.Error(), "throttled") {
+	ctx := context.Background()
+	if err := cloud.InjectFault(fake.Fault{Op: fake.OpSetWeights, Nth: 1, Err: fake.ErrThrottled}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stages[0].Apply(ctx); !errors.Is(err, fake.ErrThrottled) {
 		t.Errorf("Apply error = %v, want the router's error", err)
 	}
-	r.failSet = nil
-	_ = stages[0].Apply(context.Background())
-	r.failSet = errors.New("throttled")
-	if err := stages[0].Revert(context.Background()); err == nil || !strings.Contains(err.Error(), "throttled") {
+	if err := stages[0].Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cloud.InjectFault(fake.Fault{Op: fake.OpSetWeights, Nth: 1, Err: fake.ErrThrottled}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stages[0].Revert(ctx); !errors.Is(err, fake.ErrThrottled) {
 		t.Errorf("Revert error = %v, want the router's error", err)
+	}
+	// A lost response: the change took effect; the retried revert
+	// confirms it without another change.
+	_ = stages[0].Apply(ctx)
+	if err := cloud.InjectFault(fake.Fault{Op: fake.OpSetWeights, Nth: 1, Err: fake.ErrTimeout, AfterEffect: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stages[0].Revert(ctx); !errors.Is(err, fake.ErrTimeout) {
+		t.Errorf("Revert error = %v, want the lost response", err)
+	}
+	before := cloud.CallCount(fake.OpSetWeights)
+	if err := stages[0].Revert(ctx); err != nil {
+		t.Errorf("retried Revert: %v", err)
+	}
+	if n := cloud.CallCount(fake.OpSetWeights) - before; n != 0 {
+		t.Errorf("retried Revert made %d weight changes, want 0", n)
 	}
 }
 

@@ -1,0 +1,362 @@
+package bluegreen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/safecutover/safecutover/canary"
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+)
+
+// The stage names.
+const (
+	StagePrepare  = "prepare green"
+	StageSwitch   = "switch to green"
+	StageKeepWarm = "keep blue warm"
+	StageRetire   = "retire blue"
+)
+
+// Options configure a BlueGreen. The zero value is valid for the Prepare and
+// Finish parts; switching needs a Switcher or a Router.
+type Options struct {
+	// Blue and Green are the target names the Switcher or Router knows.
+	// Defaults "blue" and "green".
+	Blue, Green string
+
+	// BlueFleet and GreenFleet are the capacities of blue and green. With
+	// GreenFleet, "prepare green" scales green to Capacity, or to blue's
+	// desired count when Capacity is zero, and waits until it is healthy;
+	// reverting scales green to zero. With BlueFleet, "retire blue" scales
+	// blue to zero.
+	BlueFleet, GreenFleet providers.Fleet
+	// Capacity is green's desired count; 0 means blue's.
+	Capacity int
+	// ReadyTimeout bounds the wait for green to be healthy. Default 10m.
+	ReadyTimeout time.Duration
+	// PollInterval is how often green's capacity is polled. Default 5s.
+	PollInterval time.Duration
+
+	// Switcher or Router switches the traffic; set at most one. A Router
+	// moves green from 0 to 100 in one change. Finish also uses whichever
+	// is set to confirm that all traffic is on green before blue is
+	// retired.
+	Switcher providers.Switcher
+	Router   providers.TrafficRouter
+
+	// PreSwitchGates judge green alone during "prepare green", for
+	// PreSwitchBake.
+	PreSwitchGates []cutover.Gate
+	PreSwitchBake  time.Duration
+	// Gates are judged after the switch, for Bake, and again while blue is
+	// kept warm.
+	Gates []cutover.Gate
+	Bake  time.Duration
+	// WarmWindow is how long blue is kept warm, with Gates judged, before
+	// it may be retired. Default 1h.
+	WarmWindow time.Duration
+
+	// Retire retires blue. Default: scale BlueFleet to zero. Without
+	// either, the plan ends with blue still warm and has no retire stage.
+	Retire func(ctx context.Context) error
+
+	// VerifyAttempts bounds the read-backs of a switch before it fails
+	// closed (default 5), VerifyInterval is the wait between them (default
+	// 1s).
+	VerifyAttempts int
+	VerifyInterval time.Duration
+	// Clock times the waits. Default cutover.RealClock.
+	Clock cutover.Clock
+}
+
+// BlueGreen is a blue/green cutover. It is a cutover.Strategy; Prepare,
+// Switch and Finish are its parts.
+type BlueGreen struct {
+	opts Options
+}
+
+var _ cutover.Strategy = (*BlueGreen)(nil)
+
+// New returns a blue/green cutover configured by opts, or an error naming
+// the option that is wrong.
+func New(opts Options) (*BlueGreen, error) {
+	if opts.Blue == "" {
+		opts.Blue = "blue"
+	}
+	if opts.Green == "" {
+		opts.Green = "green"
+	}
+	if opts.Blue == opts.Green {
+		return nil, fmt.Errorf("bluegreen: Options.Blue and Options.Green are both %q; they must differ", opts.Blue)
+	}
+	if opts.Switcher != nil && opts.Router != nil {
+		return nil, errors.New("bluegreen: set only one of Options.Switcher and Options.Router")
+	}
+	if opts.Capacity < 0 {
+		return nil, fmt.Errorf("bluegreen: Options.Capacity %d: must be ≥ 1 (0 means blue's)", opts.Capacity)
+	}
+	if opts.GreenFleet != nil && opts.BlueFleet == nil && opts.Capacity == 0 {
+		return nil, errors.New("bluegreen: Options.GreenFleet needs Options.BlueFleet or Options.Capacity to size it")
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"ReadyTimeout", &opts.ReadyTimeout, 10 * time.Minute},
+		{"PollInterval", &opts.PollInterval, 5 * time.Second},
+		{"PreSwitchBake", &opts.PreSwitchBake, 0},
+		{"Bake", &opts.Bake, 0},
+		{"WarmWindow", &opts.WarmWindow, time.Hour},
+		{"VerifyInterval", &opts.VerifyInterval, time.Second},
+	} {
+		if *d.v < 0 {
+			return nil, fmt.Errorf("bluegreen: Options.%s %v: must not be negative", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if opts.VerifyAttempts < 0 {
+		return nil, fmt.Errorf("bluegreen: Options.VerifyAttempts %d: must be ≥ 1 (0 means 5)", opts.VerifyAttempts)
+	}
+	if opts.VerifyAttempts == 0 {
+		opts.VerifyAttempts = 5
+	}
+	for i, g := range opts.PreSwitchGates {
+		if g == nil {
+			return nil, fmt.Errorf("bluegreen: Options.PreSwitchGates[%d] is nil", i)
+		}
+	}
+	for i, g := range opts.Gates {
+		if g == nil {
+			return nil, fmt.Errorf("bluegreen: Options.Gates[%d] is nil", i)
+		}
+	}
+	if opts.Clock == nil {
+		opts.Clock = cutover.RealClock{}
+	}
+	return &BlueGreen{opts: opts}, nil
+}
+
+// part is a Strategy made by a function.
+type part func() ([]cutover.Stage, error)
+
+func (p part) Stages() ([]cutover.Stage, error) { return p() }
+
+// Prepare returns the "prepare green" part: green scaled up and healthy,
+// pre-switch gates passed.
+func (b *BlueGreen) Prepare() cutover.Strategy {
+	return part(func() ([]cutover.Stage, error) { return []cutover.Stage{b.prepare()}, nil })
+}
+
+// Switch returns the "switch to green" part: all traffic to green at once,
+// post-switch gates. Its Stages fails when neither Options.Switcher nor
+// Options.Router is set.
+func (b *BlueGreen) Switch() cutover.Strategy {
+	return part(func() ([]cutover.Stage, error) {
+		s, err := b.switchStage()
+		if err != nil {
+			return nil, err
+		}
+		return []cutover.Stage{s}, nil
+	})
+}
+
+// Finish returns the "keep blue warm" and "retire blue" part. Composed after
+// a canary it needs no Switcher; with Options.Router or Options.Switcher set
+// it first confirms that all traffic is on green.
+func (b *BlueGreen) Finish() cutover.Strategy {
+	return part(func() ([]cutover.Stage, error) { return b.finish(), nil })
+}
+
+// Stages returns prepare, switch, keep warm and retire. It fails when
+// neither Options.Switcher nor Options.Router is set.
+func (b *BlueGreen) Stages() ([]cutover.Stage, error) {
+	sw, err := b.switchStage()
+	if err != nil {
+		return nil, err
+	}
+	return append([]cutover.Stage{b.prepare(), sw}, b.finish()...), nil
+}
+
+func (b *BlueGreen) prepare() cutover.Stage {
+	o := b.opts
+	return cutover.Stage{
+		Name: StagePrepare,
+		Apply: func(ctx context.Context) error {
+			if o.GreenFleet == nil {
+				return nil
+			}
+			n := o.Capacity
+			if n == 0 {
+				c, err := o.BlueFleet.Capacity(ctx)
+				if err != nil {
+					return fmt.Errorf("read %s capacity: %w", o.Blue, err)
+				}
+				if c.Desired < 1 {
+					return fmt.Errorf("%s has desired capacity %d; nothing to match (set Options.Capacity)", o.Blue, c.Desired)
+				}
+				n = c.Desired
+			}
+			if err := o.GreenFleet.SetDesired(ctx, n); err != nil {
+				return fmt.Errorf("scale %s to %d: %w", o.Green, n, err)
+			}
+			return WaitHealthy(ctx, o.GreenFleet, n, o.ReadyTimeout, o.PollInterval, o.Clock)
+		},
+		Revert: func(ctx context.Context) error {
+			if o.GreenFleet == nil {
+				return nil
+			}
+			if err := o.GreenFleet.SetDesired(ctx, 0); err != nil {
+				return fmt.Errorf("scale %s to 0: %w", o.Green, err)
+			}
+			return nil
+		},
+		Bake:  o.PreSwitchBake,
+		Gates: o.PreSwitchGates,
+	}
+}
+
+func (b *BlueGreen) switchStage() (cutover.Stage, error) {
+	o := b.opts
+	if o.Switcher == nil && o.Router == nil {
+		return cutover.Stage{}, errors.New("bluegreen: switching needs Options.Switcher or Options.Router")
+	}
+	return cutover.Stage{
+		Name:   StageSwitch,
+		Apply:  func(ctx context.Context) error { return b.sendTo(ctx, o.Green) },
+		Verify: func(ctx context.Context) error { return b.confirm(ctx, o.Green) },
+		Revert: func(ctx context.Context) error {
+			if err := b.sendTo(ctx, o.Blue); err != nil {
+				return err
+			}
+			return b.confirm(ctx, o.Blue)
+		},
+		Bake:  o.Bake,
+		Gates: o.Gates,
+	}, nil
+}
+
+func (b *BlueGreen) finish() []cutover.Stage {
+	o := b.opts
+	stages := []cutover.Stage{{
+		Name:   StageKeepWarm,
+		Apply:  func(context.Context) error { return nil },
+		Verify: func(ctx context.Context) error { return b.confirm(ctx, o.Green) },
+		// Blue was never touched; reverting the traffic is the job of
+		// the stage that moved it.
+		Revert: func(context.Context) error { return nil },
+		Bake:   o.WarmWindow,
+		Gates:  o.Gates,
+	}}
+	retire := o.Retire
+	if retire == nil && o.BlueFleet != nil {
+		retire = func(ctx context.Context) error {
+			if err := o.BlueFleet.SetDesired(ctx, 0); err != nil {
+				return fmt.Errorf("scale %s to 0: %w", o.Blue, err)
+			}
+			return nil
+		}
+	}
+	if retire != nil {
+		stages = append(stages, cutover.Stage{
+			Name: StageRetire,
+			Apply: func(ctx context.Context) error {
+				// Fail closed: never retire blue while it serves traffic.
+				if err := b.confirm(ctx, o.Green); err != nil {
+					return fmt.Errorf("not retiring %s: %w", o.Blue, err)
+				}
+				return retire(ctx)
+			},
+			Reversibility: cutover.Irreversible,
+			Approval:      true,
+		})
+	}
+	return stages
+}
+
+// sendTo moves all traffic to target.
+func (b *BlueGreen) sendTo(ctx context.Context, target string) error {
+	o := b.opts
+	if o.Switcher != nil {
+		if err := o.Switcher.Switch(ctx, target); err != nil {
+			return fmt.Errorf("switch to %s: %w", target, err)
+		}
+		return nil
+	}
+	w := b.all(target)
+	if err := o.Router.SetWeights(ctx, w); err != nil {
+		return fmt.Errorf("set weights %s: %w", w, err)
+	}
+	return nil
+}
+
+// confirm checks, with bounded retries, that all traffic goes to target.
+// Without a Switcher or Router there is nothing to read and it returns nil.
+func (b *BlueGreen) confirm(ctx context.Context, target string) error {
+	o := b.opts
+	switch {
+	case o.Router != nil:
+		return canary.ReadBack(ctx, o.Router, b.all(target), o.VerifyAttempts, o.VerifyInterval, o.Clock)
+	case o.Switcher != nil:
+		var last string
+		for a := 1; ; a++ {
+			active, err := o.Switcher.Active(ctx)
+			switch {
+			case err != nil:
+				last = "error: " + err.Error()
+			case active == target:
+				return nil
+			default:
+				last = active
+			}
+			if a >= o.VerifyAttempts {
+				return fmt.Errorf("read back active target: want %s, got %s after %d attempts", target, last, a)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("read back active target: want %s, got %s: %w", target, last, context.Cause(ctx))
+			case <-o.Clock.After(o.VerifyInterval):
+			}
+		}
+	}
+	return nil
+}
+
+func (b *BlueGreen) all(target string) providers.Weights {
+	w := providers.Weights{b.opts.Blue: 0, b.opts.Green: 0}
+	w[target] = 100
+	return w
+}
+
+// WaitHealthy polls fleet every interval on clock until at least n of its
+// members are healthy, for at most timeout, and returns an error saying
+// what it saw last if they never were. It honours ctx.
+func WaitHealthy(ctx context.Context, fleet providers.Fleet, n int, timeout, interval time.Duration, clock cutover.Clock) error {
+	if clock == nil {
+		clock = cutover.RealClock{}
+	}
+	deadline := clock.After(timeout)
+	var last string
+	for {
+		c, err := fleet.Capacity(ctx)
+		switch {
+		case err != nil:
+			last = "error: " + err.Error()
+		case c.Healthy >= n:
+			return nil
+		default:
+			last = fmt.Sprintf("%d of %d healthy (%d running)", c.Healthy, n, c.Running)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %d healthy: %s: %w", n, last, context.Cause(ctx))
+		case <-deadline:
+			return fmt.Errorf("wait for %d healthy: still %s after %v", n, last, timeout)
+		case <-clock.After(interval):
+		}
+	}
+}
