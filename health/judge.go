@@ -130,7 +130,7 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if g.start.IsZero() {
 		g.start = now.Add(g.opts.WarmUp)
 	}
-	if now.Before(g.start) {
+	if !now.After(g.start) {
 		return cutover.Verdict{Decision: cutover.Pending,
 			Reason: fmt.Sprintf("warming up: the comparison starts in %v", g.start.Sub(now).Round(time.Second))}, nil
 	}
