@@ -1,0 +1,378 @@
+package cutover_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/safecutover/safecutover/cutover"
+)
+
+// A Fail at stage k of n reverts the applied stages, k included, in reverse
+// order, and the cloud ends where it started.
+func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
+	const n = 5
+	for k := range n {
+		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud()
+				p := c.plan(n, time.Minute)
+				bad := &switchGate{name: "errors"}
+				bad.fail.Store(true)
+				p.Stages[k].Gates = append(p.Stages[k].Gates, bad)
+				j := cutover.NewMemJournal()
+				rec := &recorder{}
+				st, err := cutover.NewRunner(j, cutover.Options{Observer: rec}).Run(t.Context(), "c", p)
+				if !errors.Is(err, cutover.ErrRolledBack) {
+					t.Fatalf("err %v, want ErrRolledBack", err)
+				}
+				var gf *cutover.GateFailedError
+				if !errors.As(err, &gf) || gf.Stage != fmt.Sprintf("s%d", k) || gf.Gate != "errors" || gf.TimedOut {
+					t.Fatalf("err %v, want a *GateFailedError for stage s%d gate errors", err, k)
+				}
+				var want []string
+				for i := k; i >= 0; i-- {
+					want = append(want, fmt.Sprintf("s%d", i))
+				}
+				if diff := cmp.Diff(want, c.Reverts()); diff != "" {
+					t.Errorf("reverts (-want +got):\n%s", diff)
+				}
+				if got := c.Applied(); len(got) != 0 {
+					t.Errorf("cloud still has %v applied", got)
+				}
+				if st.Phase != cutover.PhaseRolledBack || fold(t, j, "c").Phase != cutover.PhaseRolledBack {
+					t.Errorf("phase %s, want rolled_back", st.Phase)
+				}
+				if rec.Count(cutover.EvStageReverted) != k+1 || rec.Count(cutover.EvRolledBack) != 1 {
+					t.Errorf("events %v", rec.Types())
+				}
+				// Running it again reports the same outcome and changes nothing.
+				_, err = cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+				if !errors.Is(err, cutover.ErrRolledBack) || len(records(t, j, "c")) != int(st.LastSeq) {
+					t.Errorf("rerun: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// A stage whose Apply or Verify fails is reverted too: it may be partly
+// applied.
+func TestApplyOrVerifyErrorRollsBack(t *testing.T) {
+	boom := errors.New("boom")
+	for _, action := range []string{"apply", "verify"} {
+		t.Run(action, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud()
+				p := c.plan(3, time.Minute)
+				s := &p.Stages[1]
+				if action == "apply" {
+					s.Apply = func(context.Context) error { c.do("apply", "s1", true); return boom }
+				} else {
+					s.Verify = func(context.Context) error { return boom }
+				}
+				j := cutover.NewMemJournal()
+				_, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+				var se *cutover.StageError
+				if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, boom) || !errors.As(err, &se) || se.Stage != "s1" || se.Action != action {
+					t.Fatalf("err %v, want ErrRolledBack and a StageError s1 %s wrapping boom", err, action)
+				}
+				if diff := cmp.Diff([]string{"s1", "s0"}, c.Reverts()); diff != "" {
+					t.Errorf("reverts (-want +got):\n%s", diff)
+				}
+				if got := c.Applied(); len(got) != 0 {
+					t.Errorf("cloud still has %v applied", got)
+				}
+			})
+		})
+	}
+}
+
+// A revert that fails is journaled and retried with exponential backoff.
+func TestRevertRetriedWithBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(2, time.Minute)
+		bad := &switchGate{name: "bad"}
+		bad.fail.Store(true)
+		p.Stages[1].Gates = []cutover.Gate{bad}
+		var times []time.Duration
+		start := time.Now()
+		fails := 3
+		p.Stages[0].Revert = func(context.Context) error {
+			times = append(times, time.Since(start))
+			if fails > 0 {
+				fails--
+				return errors.New("throttled")
+			}
+			c.do("revert", "s0", false)
+			return nil
+		}
+		j := cutover.NewMemJournal()
+		rec := &recorder{}
+		_, err := cutover.NewRunner(j, cutover.Options{Observer: rec, RevertBackoff: time.Second}).Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrRolledBack) {
+			t.Fatalf("err %v, want ErrRolledBack", err)
+		}
+		base := times[0]
+		var gaps []time.Duration
+		for _, x := range times[1:] {
+			gaps = append(gaps, x-base)
+			base = x
+		}
+		if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, gaps); diff != "" {
+			t.Errorf("backoff (-want +got):\n%s", diff)
+		}
+		var attempts []int
+		for _, r := range records(t, j, "c") {
+			if r.Type == cutover.RecRevertFailed {
+				attempts = append(attempts, r.Attempt)
+			}
+		}
+		if diff := cmp.Diff([]int{1, 2, 3}, attempts); diff != "" {
+			t.Errorf("journaled attempts (-want +got):\n%s", diff)
+		}
+		if rec.Count(cutover.EvRevertFailed) != 3 || len(c.Applied()) != 0 {
+			t.Errorf("events %v, cloud %v", rec.Types(), c.Applied())
+		}
+	})
+}
+
+// A revert that keeps failing gives up at RevertTimeout with
+// ErrRollbackIncomplete and a resumable journal; a later Run finishes.
+func TestRevertFailingForeverThenResumed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(3, time.Minute)
+		bad := &switchGate{name: "bad"}
+		bad.fail.Store(true)
+		p.Stages[2].Gates = []cutover.Gate{bad}
+		broken := true
+		p.Stages[1].Revert = func(context.Context) error {
+			if broken {
+				return errors.New("api down")
+			}
+			c.do("revert", "s1", false)
+			return nil
+		}
+		j := cutover.NewMemJournal()
+		start := time.Now()
+		st, err := cutover.NewRunner(j, cutover.Options{RevertTimeout: 5 * time.Minute}).Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrRollbackIncomplete) || errors.Is(err, cutover.ErrRolledBack) {
+			t.Fatalf("err %v, want ErrRollbackIncomplete only", err)
+		}
+		var gf *cutover.GateFailedError
+		if !errors.As(err, &gf) {
+			t.Errorf("err %v does not carry the cause", err)
+		}
+		if took := time.Since(start) - 3*time.Minute; took > 6*time.Minute {
+			t.Errorf("rollback took %s, want about RevertTimeout", took)
+		}
+		if st.Phase != cutover.PhaseFailed || st.Stages[1].Status != cutover.StageReverting || st.Stages[0].Status != cutover.StageBaked {
+			t.Fatalf("state %s %v", st.Phase, st.Stages)
+		}
+		if diff := cmp.Diff([]string{"s0", "s1"}, c.Applied()); diff != "" {
+			t.Errorf("cloud (-want +got):\n%s", diff)
+		}
+		broken = false
+		st, err = cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrRolledBack) || st.Phase != cutover.PhaseRolledBack {
+			t.Fatalf("resumed: %v %s, want rolled back", err, st.Phase)
+		}
+		if got := c.Applied(); len(got) != 0 {
+			t.Errorf("cloud still has %v applied", got)
+		}
+		if !contains(err.Error(), "bad") {
+			t.Errorf("resumed error %q does not name the original cause", err)
+		}
+	})
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// Cancelling the caller's context mid-bake rolls back on the runner's own
+// context, and the journal says so.
+func TestCancelMidBakeRollsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(3, time.Hour)
+		ctx, cancel := context.WithCancelCause(t.Context())
+		cause := errors.New("operator hit ctrl-c")
+		// Reverts honour ctx: they fail if called with a cancelled one.
+		for i := range p.Stages {
+			name := p.Stages[i].Name
+			p.Stages[i].Revert = func(ctx context.Context) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				c.do("revert", name, false)
+				return nil
+			}
+		}
+		go func() {
+			time.Sleep(90 * time.Minute) // stage s1 is baking
+			cancel(cause)
+		}()
+		j := cutover.NewMemJournal()
+		st, err := cutover.NewRunner(j, cutover.Options{}).Run(ctx, "c", p)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cause) {
+			t.Fatalf("err %v, want ErrRolledBack and the cause", err)
+		}
+		if st.Phase != cutover.PhaseRolledBack || fold(t, j, "c").Phase != cutover.PhaseRolledBack {
+			t.Errorf("phase %s", st.Phase)
+		}
+		if diff := cmp.Diff([]string{"s1", "s0"}, c.Reverts()); diff != "" {
+			t.Errorf("reverts (-want +got):\n%s", diff)
+		}
+		if err := c.matches(st); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// A failure after the PNR reverts only the stages after it and reports
+// ErrPNRCrossed; a later Run reports the same without writing.
+func TestFailureAfterPNR(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(5, time.Minute)
+		p.Stages[2].Reversibility = cutover.Irreversible
+		p.Stages[2].Revert = nil
+		bad := &switchGate{name: "bad"}
+		bad.fail.Store(true)
+		p.Stages[4].Gates = []cutover.Gate{bad}
+		j := cutover.NewMemJournal()
+		r := cutover.NewRunner(j, cutover.Options{Actor: "alice", WaitForApproval: true})
+		go func() {
+			time.Sleep(90 * time.Second)
+			if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "go", "s2"); err != nil {
+				t.Error(err)
+			}
+		}()
+		st, err := r.Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrPNRCrossed) || errors.Is(err, cutover.ErrRolledBack) {
+			t.Fatalf("err %v, want ErrPNRCrossed", err)
+		}
+		var gf *cutover.GateFailedError
+		if !errors.As(err, &gf) || gf.Stage != "s4" {
+			t.Errorf("err %v, want the gate failure as cause", err)
+		}
+		if diff := cmp.Diff([]string{"s4", "s3"}, c.Reverts()); diff != "" {
+			t.Errorf("reverts (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"s0", "s1", "s2"}, c.Applied()); diff != "" {
+			t.Errorf("cloud (-want +got):\n%s", diff)
+		}
+		if st.Phase != cutover.PhaseFailed {
+			t.Errorf("phase %s, want failed", st.Phase)
+		}
+		n := len(records(t, j, "c"))
+		if _, err := r.Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRCrossed) || len(records(t, j, "c")) != n {
+			t.Errorf("rerun: %v, records %d → %d", err, n, len(records(t, j, "c")))
+		}
+	})
+}
+
+// Crash at every journal append of a 6-stage plan, then a new runner on the
+// same journal: it converges every time, and the cloud matches the journal.
+func TestCrashAtEveryAppendConverges(t *testing.T) {
+	scenarios := []struct {
+		name    string
+		failAt  int // stage whose gate fails, -1 for none
+		wantEnd cutover.Phase
+	}{
+		{"completes", -1, cutover.PhaseCompleted},
+		{"gate fails at stage 4", 4, cutover.PhaseRolledBack},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			build := func(c *cloud) cutover.Plan {
+				p := c.plan(6, time.Minute)
+				for i := range p.Stages {
+					name := p.Stages[i].Name
+					p.Stages[i].Apply = func(ctx context.Context) error {
+						c.do("apply", name, true)
+						return cutover.Remember(ctx, "deployment", "d-"+name)
+					}
+				}
+				if sc.failAt >= 0 {
+					bad := &switchGate{name: "bad"}
+					bad.fail.Store(true)
+					p.Stages[sc.failAt].Gates = append(p.Stages[sc.failAt].Gates, bad)
+				}
+				return p
+			}
+			// Count the appends of an uninterrupted run.
+			var total int64
+			synctest.Test(t, func(t *testing.T) {
+				cj := &crashJournal{Journal: cutover.NewMemJournal(), n: 1 << 40}
+				st, _ := cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", build(newCloud()))
+				if st.Phase != sc.wantEnd {
+					t.Fatalf("uninterrupted run ends %s, want %s", st.Phase, sc.wantEnd)
+				}
+				total = cj.appends.Load()
+			})
+			if total < 20 {
+				t.Fatalf("only %d appends", total)
+			}
+			converged := 0
+			for n := int64(1); n <= total; n++ {
+				synctest.Test(t, func(t *testing.T) {
+					c := newCloud()
+					p := build(c)
+					mem := cutover.NewMemJournal()
+					cj := &crashJournal{Journal: mem, n: n}
+					if _, err := cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) {
+						t.Fatalf("crash at append %d: err %v, want the crash", n, err)
+					}
+					before := fold(t, mem, "c")
+					if err := c.matches(before); err != nil {
+						t.Errorf("crash at append %d: after the crash: %v", n, err)
+					}
+					st, err := cutover.NewRunner(mem, cutover.Options{}).Run(t.Context(), "c", p)
+					if n == 1 {
+						// Nothing was journaled: the new runner starts afresh.
+						before.Phase = cutover.PhaseNew
+					}
+					if st.Phase != sc.wantEnd {
+						t.Errorf("crash at append %d: resumed run ends %s (%v), want %s", n, st.Phase, err, sc.wantEnd)
+						return
+					}
+					if err := c.matches(st); err != nil {
+						t.Errorf("crash at append %d: %v", n, err)
+						return
+					}
+					want := []string{"s0", "s1", "s2", "s3", "s4", "s5"}
+					if sc.wantEnd == cutover.PhaseRolledBack {
+						want = nil
+					}
+					if diff := cmp.Diff(want, c.Applied()); diff != "" {
+						t.Errorf("crash at append %d: cloud (-want +got):\n%s", n, diff)
+						return
+					}
+					for i, s := range st.Stages {
+						if s.Status == cutover.StageBaked && s.Data["deployment"] != "d-"+s.Name {
+							t.Errorf("crash at append %d: stage %d data %v", n, i, s.Data)
+						}
+					}
+					converged++
+				})
+			}
+			if converged != int(total) {
+				t.Errorf("converged at %d of %d crash points", converged, total)
+			}
+			t.Logf("%s: converged at %d of %d crash points", sc.name, converged, total)
+		})
+	}
+}
