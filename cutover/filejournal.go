@@ -50,9 +50,9 @@ type FileJournalOptions struct {
 // the byte offset of every record it has validated and reads only from the
 // first record asked for, validating only what is new since the last call.
 type FileJournal struct {
-	dir         string
-	lockTimeout time.Duration
-	log         *zap.Logger
+	dir    string
+	locker *fileLocker
+	log    *zap.Logger
 
 	mu    sync.Mutex
 	files map[string]*fileState
@@ -60,9 +60,8 @@ type FileJournal struct {
 
 // fileState is what a FileJournal knows about one cutover's file.
 type fileState struct {
-	// sem (capacity 1) serialises this process's operations on the file;
-	// the fields below are guarded by holding it.
-	sem chan struct{}
+	// The fields are guarded by holding the journal's lock on the file.
+
 	// fi identifies the file the cache describes (nil: no cache). A file
 	// replaced by Repair is another file.
 	fi os.FileInfo
@@ -98,7 +97,7 @@ func NewFileJournal(dir string, opts FileJournalOptions) (*FileJournal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("file journal: dir: %w", err)
 	}
-	return &FileJournal{dir: dir, lockTimeout: opts.LockTimeout, log: opts.Logger, files: make(map[string]*fileState)}, nil
+	return &FileJournal{dir: dir, locker: newFileLocker(opts.LockTimeout), log: opts.Logger, files: make(map[string]*fileState)}, nil
 }
 
 // Dir returns the directory the journal keeps its files in.
@@ -209,40 +208,66 @@ func (j *FileJournal) state(id string) *fileState {
 	defer j.mu.Unlock()
 	st := j.files[id]
 	if st == nil {
-		st = &fileState{sem: make(chan struct{}, 1)}
+		st = &fileState{}
 		j.files[id] = st
 	}
 	return st
 }
 
-// lock opens the file of cutover id and locks it: against this process's
-// other operations on it, and by flock against other handles and processes,
-// exclusively if write is set (then the file is created if missing), shared
-// otherwise. Without write, a missing file gives a nil file and no error.
-// The caller must call release.
+// lock opens the file of cutover id and locks it (see fileLocker.lock),
+// creating it if write is set. Without write, a missing file gives a nil file
+// and no error. The caller must call release.
 func (j *FileJournal) lock(ctx context.Context, id string, write bool) (st *fileState, f *os.File, release func(), err error) {
 	st = j.state(id)
-	path := j.Path(id)
-	timer := time.NewTimer(j.lockTimeout)
+	f, release, err = j.locker.lock(ctx, id, j.Path(id), write)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("journal %s: %w", id, err)
+	}
+	return st, f, release, nil
+}
+
+// fileLocker serialises operations on files by key: within the process by a
+// semaphore per key, across processes by flock.
+type fileLocker struct {
+	timeout time.Duration
+	mu      sync.Mutex
+	sems    map[string]chan struct{}
+}
+
+func newFileLocker(timeout time.Duration) *fileLocker {
+	return &fileLocker{timeout: timeout, sems: make(map[string]chan struct{})}
+}
+
+// lock takes key's semaphore, then opens path and flocks it: exclusively,
+// creating the file if missing, if write is set; shared otherwise, and then
+// a missing file gives a nil file (and a no-op release). The wait is bounded
+// by ctx and by the locker's timeout. The caller must call release, which
+// closes the file.
+func (l *fileLocker) lock(ctx context.Context, key, path string, write bool) (f *os.File, release func(), err error) {
+	l.mu.Lock()
+	sem := l.sems[key]
+	if sem == nil {
+		sem = make(chan struct{}, 1)
+		l.sems[key] = sem
+	}
+	l.mu.Unlock()
+	timer := time.NewTimer(l.timeout)
 	defer timer.Stop()
 	select {
-	case st.sem <- struct{}{}:
+	case sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, nil, fmt.Errorf("journal %s: wait for lock: %w", id, context.Cause(ctx))
+		return nil, nil, fmt.Errorf("wait for lock on %s: %w", path, context.Cause(ctx))
 	case <-timer.C:
-		return nil, nil, nil, fmt.Errorf("journal %s: lock %s: still busy in this process after %s", id, path, j.lockTimeout)
+		return nil, nil, fmt.Errorf("lock %s: still busy in this process after %s", path, l.timeout)
 	}
-	f, err = fileLockPath(ctx, path, write, timer.C, j.lockTimeout)
+	f, err = fileLockPath(ctx, path, write, timer.C, l.timeout)
 	if err != nil || f == nil {
-		<-st.sem
-		if err != nil {
-			err = fmt.Errorf("journal %s: %w", id, err)
-		}
-		return nil, nil, nil, err
+		<-sem
+		return nil, func() {}, err
 	}
-	return st, f, func() {
+	return f, func() {
 		_ = f.Close() // releases the flock
-		<-st.sem
+		<-sem
 	}, nil
 }
 
