@@ -146,12 +146,12 @@ func TestSendValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name                string
-		j                   cutover.Journal
-		id                  string
-		cmd                 cutover.Command
+		name                 string
+		j                    cutover.Journal
+		id                   string
+		cmd                  cutover.Command
 		actor, reason, stage string
-		want                string // in the error; "" for success
+		want                 string // in the error; "" for success
 	}{
 		{"approve", mem, "done", cutover.CmdApprove, "bob", "ok", "", ""},
 		{"pause without actor", mem, "done", cutover.CmdPause, "", "", "", ""},
