@@ -104,7 +104,7 @@ func TestThresholdBounds(t *testing.T) {
 			bounds health.Bounds
 			want   cutover.Decision
 		}{
-			{health.AtLeast(5000), cutover.Pass},  // about 6000 requests a minute
+			{health.AtLeast(5000), cutover.Pass}, // about 6000 requests a minute
 			{health.AtLeast(7000), cutover.Fail},
 			{health.Between(5000, 7000), cutover.Pass},
 			{health.AtMost(100), cutover.Fail},
