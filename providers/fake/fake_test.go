@@ -1,7 +1,6 @@
 package fake_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -9,31 +8,6 @@ import (
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
-
-// stepClock is a clock that moves only when told; After fires at once.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	ch <- c.Advance(d)
-	return ch
-}
-
-func (c *stepClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
 
 var epoch = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
 
@@ -69,7 +43,7 @@ func TestConformanceAlarmSource(t *testing.T) {
 
 func TestConformanceMetricSource(t *testing.T) {
 	providertest.TestMetricSource(t, func(t *testing.T) providertest.MetricFixture {
-		clk := &stepClock{now: epoch}
+		clk := fake.NewManualClock(epoch)
 		c := fake.New(fake.Options{Clock: clk, Seed: 3})
 		c.Router("alb", "blue", "idle")
 		if err := c.SetProfile("blue", fake.Profile{ErrorRate: 0.01, LatencyMedian: 100 * time.Millisecond, LatencySigma: 1}); err != nil {

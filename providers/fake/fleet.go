@@ -110,17 +110,24 @@ func (f *Fleet) Capacity(ctx context.Context) (providers.Capacity, error) {
 		if f.err != nil {
 			return f.err
 		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		cp = providers.Capacity{Desired: f.desired, Running: len(f.members)}
-		for _, m := range f.healthLocked(f.c.clock.Now()) {
-			if m.State == providers.HealthHealthy {
-				cp.Healthy++
-			}
-		}
+		cp = f.Current()
 		return nil
 	})
 	return cp, err
+}
+
+// Current returns the capacity now without an API call: it is not
+// recorded and no fault applies.
+func (f *Fleet) Current() providers.Capacity {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cp := providers.Capacity{Desired: f.desired, Running: len(f.members)}
+	for _, m := range f.healthLocked(f.c.clock.Now()) {
+		if m.State == providers.HealthHealthy {
+			cp.Healthy++
+		}
+	}
+	return cp
 }
 
 // healthLocked returns the health of every member at now.

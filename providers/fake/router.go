@@ -295,3 +295,21 @@ func (s *Switcher) History() []WeightChange {
 
 // itoa is strconv.Itoa, short.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Current returns the weights in force now without an API call: it is not
+// recorded and no fault applies. For tests asserting where traffic ended.
+func (r *Router) Current() providers.Weights {
+	if r.err != nil {
+		return nil
+	}
+	return r.d.weights(r.d.current())
+}
+
+// Current returns the active target without an API call (not recorded, no
+// fault applies).
+func (s *Switcher) Current() string {
+	if s.err != nil {
+		return ""
+	}
+	return s.d.active(s.d.current())
+}
