@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -23,7 +24,11 @@ import (
 	"github.com/safecutover/safecutover/providers/awsprovider"
 )
 
-const dynamoEndpointEnv = "SAFECUTOVER_DYNAMODB_ENDPOINT"
+const (
+	dynamoEndpointEnv = "SAFECUTOVER_DYNAMODB_ENDPOINT"
+	// dynamoRequireEnv, set by `make test`, turns the skip into a failure.
+	dynamoRequireEnv = "SAFECUTOVER_REQUIRE_DYNAMODB"
+)
 
 // dynamoTestClient returns a real SDK client for the local DynamoDB-compatible
 // server, or skips the test when none is configured.
@@ -31,9 +36,13 @@ func dynamoTestClient(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
 	ep := os.Getenv(dynamoEndpointEnv)
 	if ep == "" {
-		tb.Skipf("%s is unset, so the DynamoDB tests are skipped. Run them with `make test`, which starts dynalite, "+
+		msg := fmt.Sprintf("%s is unset, so the DynamoDB tests cannot run. Run them with `make test`, which starts dynalite, "+
 			"or by hand: npm ci --prefix tools/dynalite && tools/dynalite/start.sh 8000 && "+
 			"%s=http://127.0.0.1:8000 go test ./providers/awsprovider/ -run DynamoDB", dynamoEndpointEnv, dynamoEndpointEnv)
+		if os.Getenv(dynamoRequireEnv) != "" {
+			tb.Fatalf("%s is set: %s", dynamoRequireEnv, msg) // CI: they must run, not skip
+		}
+		tb.Skip(msg)
 	}
 	u, err := url.Parse(ep)
 	if err != nil || u.Scheme != "http" || u.Port() == "" {
