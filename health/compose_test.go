@@ -1,0 +1,165 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/health"
+)
+
+const (
+	P = cutover.Pass
+	F = cutover.Fail
+	W = cutover.Pending // waiting
+)
+
+func TestComposition(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build func(gs ...*script) cutover.Gate
+		gates [][]cutover.Decision // each gate's verdicts in turn
+		want  []cutover.Decision   // the composite's verdicts in turn
+	}{
+		{"all passes when all pass", all, [][]cutover.Decision{{P}, {P}}, []cutover.Decision{P}},
+		{"all fails when one fails", all, [][]cutover.Decision{{P}, {F}}, []cutover.Decision{F}},
+		{"all fail beats pending", all, [][]cutover.Decision{{W}, {F}}, []cutover.Decision{F}},
+		{"all waits for pending", all, [][]cutover.Decision{{W, P}, {P}}, []cutover.Decision{W, P}},
+		{"any passes when one passes", any, [][]cutover.Decision{{F}, {P}}, []cutover.Decision{P}},
+		{"any fails when all fail", any, [][]cutover.Decision{{F}, {F}}, []cutover.Decision{F}},
+		{"any waits", any, [][]cutover.Decision{{F}, {W, F}}, []cutover.Decision{W, F}},
+		{"not inverts", not, [][]cutover.Decision{{P, F, W}}, []cutover.Decision{F, P, W}},
+		{"consecutive 3", consecutive3, [][]cutover.Decision{{P, P, W, P, P, P}}, []cutover.Decision{W, W, W, W, W, P}},
+		{"consecutive fails at once", consecutive3, [][]cutover.Decision{{P, F}}, []cutover.Decision{W, F}},
+		{"failure limit 0", limit0, [][]cutover.Decision{{P, F}}, []cutover.Decision{P, F}},
+		{"failure limit 2 counts in all", limit2, [][]cutover.Decision{{F, P, F, P, F}}, []cutover.Decision{W, P, W, P, F}},
+		{"dry run never decides", dryRun, [][]cutover.Decision{{F, W, P}}, []cutover.Decision{P, P, P}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var gs []*script
+			for i, ds := range tc.gates {
+				gs = append(gs, seq(string(rune('a'+i)), ds...))
+			}
+			g := tc.build(gs...)
+			var got []cutover.Decision
+			for range tc.want {
+				got = append(got, evaluate(t, g).Decision)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("decisions (-want +got):\n%s", diff)
+			}
+			// Every gate is evaluated every time, so stateful ones keep up.
+			for _, s := range gs {
+				if s.calls != len(tc.want) {
+					t.Errorf("gate %s evaluated %d times, want %d", s.name, s.calls, len(tc.want))
+				}
+			}
+			// Reset reaches every gate.
+			g.(cutover.Resetter).Reset()
+			for _, s := range gs {
+				if s.resets != 1 {
+					t.Errorf("gate %s reset %d times, want 1", s.name, s.resets)
+				}
+			}
+		})
+	}
+}
+
+func all(gs ...*script) cutover.Gate          { return health.All(gates(gs)...) }
+func any(gs ...*script) cutover.Gate          { return health.Any(gates(gs)...) }
+func not(gs ...*script) cutover.Gate          { return health.Not(gs[0]) }
+func consecutive3(gs ...*script) cutover.Gate { return health.Consecutive(3, gs[0]) }
+func limit0(gs ...*script) cutover.Gate       { return health.FailureLimit(0, gs[0]) }
+func limit2(gs ...*script) cutover.Gate       { return health.FailureLimit(2, gs[0]) }
+func dryRun(gs ...*script) cutover.Gate       { return health.DryRun(gs[0]) }
+
+func gates(ss []*script) []cutover.Gate {
+	out := make([]cutover.Gate, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func TestCompositionFinal(t *testing.T) {
+	final := &script{name: "judge", verdicts: []cutover.Verdict{{Decision: P, Final: true}}}
+	notFinal := &script{name: "alarms", verdicts: []cutover.Verdict{{Decision: P}}}
+	if v := evaluate(t, health.All(final, final)); !v.Final {
+		t.Errorf("all of final passes: %+v, want final", v)
+	}
+	if v := evaluate(t, health.All(final, notFinal)); v.Final || v.Decision != P {
+		t.Errorf("all of a final and a non-final pass: %+v, want a pass that is not final", v)
+	}
+	if v := evaluate(t, health.DryRun(final)); v.Final {
+		t.Errorf("dry run: %+v, want not final (it never shortens a bake)", v)
+	}
+}
+
+func TestCompositionErrors(t *testing.T) {
+	boom := errors.New("source unreachable")
+	broken := &script{name: "broken", verdicts: []cutover.Verdict{{}}, errs: []error{boom}}
+	if _, err := health.All(seq("ok", P), broken).Evaluate(t.Context()); !errors.Is(err, boom) {
+		t.Errorf("all with a broken gate: err = %v, want %v", err, boom)
+	}
+	v, err := health.All(seq("bad", F), broken).Evaluate(t.Context())
+	if err != nil || v.Decision != F {
+		t.Errorf("all with a failing and a broken gate: %v, %v; want fail", v, err)
+	}
+	v, err = health.DryRun(broken).Evaluate(t.Context())
+	if err != nil || v.Decision != P {
+		t.Errorf("dry run of a broken gate: %v, %v; want pass", v, err)
+	}
+	want(t, "dry run reports", v, P, "could not judge", "source unreachable")
+}
+
+func TestCompositionMisconfigured(t *testing.T) {
+	for name, g := range map[string]cutover.Gate{
+		"All()":                health.All(),
+		"All(nil)":             health.All(nil),
+		"Any()":                health.Any(),
+		"Not(nil)":             health.Not(nil),
+		"Consecutive(0, g)":    health.Consecutive(0, seq("g", P)),
+		"FailureLimit(-1)":     health.FailureLimit(-1, seq("g", P)),
+		"WithTimeout(0, g)":    health.WithTimeout(0, seq("g", P)),
+		"WithTimeout(1s, nil)": health.WithTimeout(time.Second, nil),
+		"DryRun(nil)":          health.DryRun(nil),
+	} {
+		want(t, name, evaluate(t, g), F, "misconfigured")
+	}
+}
+
+func TestWithTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pending := seq("slow", W)
+		g := health.WithTimeout(time.Minute, pending)
+		want(t, "at start", evaluate(t, g), W)
+		sleep(59 * time.Second)
+		want(t, "before the timeout", evaluate(t, g), W)
+		sleep(time.Second)
+		want(t, "at the timeout", evaluate(t, g), F, "no decision within 1m0s", "slow pending")
+		g.(cutover.Resetter).Reset()
+		want(t, "after reset", evaluate(t, g), W)
+
+		decided := seq("fast", W, P)
+		g = health.WithTimeout(time.Minute, decided)
+		evaluate(t, g)
+		sleep(2 * time.Minute)
+		want(t, "a decision after the timeout stands", evaluate(t, g), P)
+
+		// An evaluation that blocks is cut off at the timeout.
+		blocking := cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
+			<-ctx.Done()
+			return cutover.Verdict{}, ctx.Err()
+		})
+		start := time.Now()
+		v, err := health.WithTimeout(time.Minute, blocking).Evaluate(t.Context())
+		if err != nil || v.Decision != F || time.Since(start) != time.Minute {
+			t.Errorf("blocking gate: %v, %v after %v; want a fail after 1m", v, err, time.Since(start))
+		}
+	})
+}
