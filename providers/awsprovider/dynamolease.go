@@ -82,6 +82,7 @@ func NewDynamoDBLease(client DynamoDBLeaseAPI, table string, opts DynamoDBLeaseO
 type leaseHolder struct {
 	owner   string
 	expires time.Time
+	exists  bool // there is an item
 	ok      bool // the item exists and decodes
 }
 
@@ -89,9 +90,15 @@ func decodeLease(item map[string]types.AttributeValue) leaseHolder {
 	owner := dynamoString(item, dynamoAttrOwner)
 	ns, ok := dynamoInt(item, dynamoAttrExpires)
 	if owner == "" || !ok {
-		return leaseHolder{}
+		return leaseHolder{exists: len(item) > 0}
 	}
-	return leaseHolder{owner: owner, expires: time.Unix(0, ns), ok: true}
+	return leaseHolder{owner: owner, expires: time.Unix(0, ns), exists: true, ok: true}
+}
+
+// malformed is the error for a lease item without a valid owner and expiry.
+func (l *DynamoDBLease) malformed(what, id string) error {
+	return fmt.Errorf("%s: the lease item (%s %q, %s 0) has no %s (S) and %s (N); is the table used by something else?",
+		what, JournalPartitionKey, id, JournalSortKey, dynamoAttrOwner, dynamoAttrExpires)
 }
 
 // Acquire makes owner the holder of the lease on id for ttl if it is free,
@@ -139,6 +146,9 @@ func (l *DynamoDBLease) Acquire(ctx context.Context, id, owner string, ttl time.
 		if rerr != nil {
 			return fmt.Errorf("%s: %w (reading the holder failed: %w)", what, cutover.ErrLeaseHeld, rerr)
 		}
+		if h.exists && !h.ok {
+			return l.malformed(what, id)
+		}
 		if h.ok && h.owner != owner && l.clock.Now().Before(h.expires) {
 			return fmt.Errorf("dynamodb lease %s: acquire for %q: %w", l.table, owner, &cutover.LeaseHeldError{ID: id, Holder: h.owner, Expires: h.expires})
 		}
@@ -185,6 +195,8 @@ func (l *DynamoDBLease) Renew(ctx context.Context, id, owner string, ttl time.Du
 	switch {
 	case rerr != nil:
 		return fmt.Errorf("%s: %w (reading the holder failed: %w)", what, cutover.ErrLeaseLost, rerr)
+	case h.exists && !h.ok:
+		return fmt.Errorf("%w: %w", l.malformed(what, id), cutover.ErrLeaseLost)
 	case !h.ok:
 		return fmt.Errorf("%s: %w: the lease is free (released or never acquired)", what, cutover.ErrLeaseLost)
 	case h.owner != owner:

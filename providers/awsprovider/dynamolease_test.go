@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -162,5 +165,32 @@ func TestDynamoDBLeaseManyControllers(t *testing.T) {
 		if id := fmt.Sprintf("cut-%d", k); len(won[id]) != 1 {
 			t.Errorf("%s: holders %v, want exactly one", id, won[id])
 		}
+	}
+}
+
+// TestDynamoDBLeaseMalformedItem: an item at seq 0 that is not a lease (the
+// table used by something else) is a clear error, not a take-over.
+func TestDynamoDBLeaseMalformedItem(t *testing.T) {
+	t.Parallel()
+	client := dynamoTestClient(t)
+	table := dynamoTestTable(t, client)
+	ctx := t.Context()
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"cutover": &types.AttributeValueMemberS{Value: "odd"},
+		"seq":     &types.AttributeValueMemberN{Value: "0"},
+		"note":    &types.AttributeValueMemberS{Value: "not a lease"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := awsprovider.NewDynamoDBLease(client, table, awsprovider.DynamoDBLeaseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Acquire(ctx, "odd", "me", time.Minute); err == nil || !strings.Contains(err.Error(), "the lease item") || !strings.Contains(err.Error(), table) {
+		t.Errorf("Acquire over a malformed lease item = %v, want an error about the lease item naming the table", err)
+	}
+	if err := l.Renew(ctx, "odd", "me", time.Minute); !errors.Is(err, cutover.ErrLeaseLost) || !strings.Contains(err.Error(), "the lease item") {
+		t.Errorf("Renew over a malformed lease item = %v, want ErrLeaseLost about the lease item", err)
 	}
 }
