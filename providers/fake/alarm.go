@@ -13,19 +13,19 @@ import (
 // of Metric (divided by Per when set) over the last Window, against
 // Threshold. With no traffic in the window the alarm is INSUFFICIENT_DATA.
 type AlarmSpec struct {
-	Target string
+	Target string `json:"target"`
 	// Metric is one of the providers.Metric names.
-	Metric string
+	Metric string `json:"metric"`
 	// Per, if set, is a metric to divide by: Metric "errors" Per
 	// "requests" alarms on the error rate.
-	Per string
+	Per string `json:"per,omitempty"`
 	// Threshold is the value beyond which the alarm fires.
-	Threshold float64
+	Threshold float64 `json:"threshold"`
 	// Below fires when the value is below Threshold; by default it fires
 	// when the value is above.
-	Below bool
+	Below bool `json:"below,omitempty"`
 	// Window is how far back the alarm looks. Zero means one minute.
-	Window time.Duration
+	Window time.Duration `json:"window"`
 }
 
 func (s AlarmSpec) validate() error {
