@@ -131,8 +131,11 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		g.start = now.Add(g.opts.WarmUp)
 	}
 	if !now.After(g.start) {
-		return cutover.Verdict{Decision: cutover.Pending,
-			Reason: fmt.Sprintf("warming up: the comparison starts in %v", g.start.Sub(now).Round(time.Second))}, nil
+		reason := "comparison started: counting requests from now on"
+		if g.start.After(now) {
+			reason = fmt.Sprintf("warming up: the comparison starts in %v", g.start.Sub(now).Round(time.Second))
+		}
+		return cutover.Verdict{Decision: cutover.Pending, Reason: reason}, nil
 	}
 	span := now.Sub(g.start)
 	read := func(target, metric string) (providers.MetricValue, *cutover.Verdict, error) {
