@@ -170,12 +170,12 @@ func TestSendValidates(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !contains(err.Error(), tt.want) {
+			if err == nil || !hasText(err.Error(), tt.want) {
 				t.Fatalf("err %v, want one naming %q", err, tt.want)
 			}
 		})
 	}
-	st := fold(t, mem, "done")
+	st := foldAll(t, mem, "done")
 	if len(st.Approvals) != 1 || st.Approvals[0].Actor != "bob" {
 		t.Errorf("approvals %+v", st.Approvals)
 	}
@@ -254,7 +254,7 @@ func TestAbortThroughSecondFileJournalHandle(t *testing.T) {
 		if d := e.Time.Sub(sent); d < 0 || d > poll {
 			t.Errorf("rollback began %s after the abort, want ≤ %s", d, poll)
 		}
-		if st := fold(t, b, "c"); st.Phase != cutover.PhaseRolledBack || !st.Aborted {
+		if st := foldAll(t, b, "c"); st.Phase != cutover.PhaseRolledBack || !st.Aborted {
 			t.Errorf("journal read through the other handle: phase %s aborted %v", st.Phase, st.Aborted)
 		}
 		if len(c.Applied()) != 0 {

@@ -211,7 +211,7 @@ func (j *crashJournal) Read(ctx context.Context, id string, after uint64) ([]cut
 }
 
 // records reads every record of id.
-func records(t *testing.T, j cutover.Journal, id string) []cutover.Record {
+func readAll(t *testing.T, j cutover.Journal, id string) []cutover.Record {
 	t.Helper()
 	recs, err := j.Read(context.Background(), id, 0)
 	if err != nil {
@@ -221,9 +221,9 @@ func records(t *testing.T, j cutover.Journal, id string) []cutover.Record {
 }
 
 // fold folds the journal of id.
-func fold(t *testing.T, j cutover.Journal, id string) cutover.State {
+func foldAll(t *testing.T, j cutover.Journal, id string) cutover.State {
 	t.Helper()
-	st, err := cutover.Fold(id, records(t, j, id))
+	st, err := cutover.Fold(id, readAll(t, j, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func fold(t *testing.T, j cutover.Journal, id string) cutover.State {
 }
 
 // types returns the record types of recs, with stage names and actions.
-func types(recs []cutover.Record) []string {
+func recTypes(recs []cutover.Record) []string {
 	var out []string
 	for _, r := range recs {
 		s := string(r.Type)

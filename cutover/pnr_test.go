@@ -67,7 +67,7 @@ func TestIrreversibleNeedsApproval(t *testing.T) {
 					}
 					// RecWaiting is journaled once, not per Run.
 					n := 0
-					for _, r := range records(t, j, "c") {
+					for _, r := range readAll(t, j, "c") {
 						if r.Type == cutover.RecWaiting {
 							n++
 						}
@@ -103,7 +103,7 @@ func TestWaitForApproval(t *testing.T) {
 		j := cutover.NewMemJournal()
 		done := startRun(t.Context(), j, cutover.Options{Actor: "alice", WaitForApproval: true, PollInterval: poll}, p)
 		time.Sleep(3 * time.Hour)
-		if st := fold(t, j, "c"); st.Phase != cutover.PhaseWaiting || !appliedAt.IsZero() {
+		if st := foldAll(t, j, "c"); st.Phase != cutover.PhaseWaiting || !appliedAt.IsZero() {
 			t.Fatalf("after 3h: phase %s, applied at %v", st.Phase, appliedAt)
 		}
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "ok", ""); err != nil {

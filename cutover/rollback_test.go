@@ -44,7 +44,7 @@ func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
 				if got := c.Applied(); len(got) != 0 {
 					t.Errorf("cloud still has %v applied", got)
 				}
-				if st.Phase != cutover.PhaseRolledBack || fold(t, j, "c").Phase != cutover.PhaseRolledBack {
+				if st.Phase != cutover.PhaseRolledBack || foldAll(t, j, "c").Phase != cutover.PhaseRolledBack {
 					t.Errorf("phase %s, want rolled_back", st.Phase)
 				}
 				if rec.Count(cutover.EvStageReverted) != k+1 || rec.Count(cutover.EvRolledBack) != 1 {
@@ -52,7 +52,7 @@ func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
 				}
 				// Running it again reports the same outcome and changes nothing.
 				_, err = cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
-				if !errors.Is(err, cutover.ErrRolledBack) || len(records(t, j, "c")) != int(st.LastSeq) {
+				if !errors.Is(err, cutover.ErrRolledBack) || len(readAll(t, j, "c")) != int(st.LastSeq) {
 					t.Errorf("rerun: %v", err)
 				}
 			})
@@ -128,7 +128,7 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 			t.Errorf("backoff (-want +got):\n%s", diff)
 		}
 		var attempts []int
-		for _, r := range records(t, j, "c") {
+		for _, r := range readAll(t, j, "c") {
 			if r.Type == cutover.RecRevertFailed {
 				attempts = append(attempts, r.Attempt)
 			}
@@ -186,13 +186,13 @@ func TestRevertFailingForeverThenResumed(t *testing.T) {
 		if got := c.Applied(); len(got) != 0 {
 			t.Errorf("cloud still has %v applied", got)
 		}
-		if !contains(err.Error(), "bad") {
+		if !hasText(err.Error(), "bad") {
 			t.Errorf("resumed error %q does not name the original cause", err)
 		}
 	})
 }
 
-func contains(s, sub string) bool {
+func hasText(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if s[i:i+len(sub)] == sub {
 			return true
@@ -229,7 +229,7 @@ func TestCancelMidBakeRollsBack(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cause) {
 			t.Fatalf("err %v, want ErrRolledBack and the cause", err)
 		}
-		if st.Phase != cutover.PhaseRolledBack || fold(t, j, "c").Phase != cutover.PhaseRolledBack {
+		if st.Phase != cutover.PhaseRolledBack || foldAll(t, j, "c").Phase != cutover.PhaseRolledBack {
 			t.Errorf("phase %s", st.Phase)
 		}
 		if diff := cmp.Diff([]string{"s1", "s0"}, c.Reverts()); diff != "" {
@@ -277,9 +277,9 @@ func TestFailureAfterPNR(t *testing.T) {
 		if st.Phase != cutover.PhaseFailed {
 			t.Errorf("phase %s, want failed", st.Phase)
 		}
-		n := len(records(t, j, "c"))
-		if _, err := r.Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRCrossed) || len(records(t, j, "c")) != n {
-			t.Errorf("rerun: %v, records %d → %d", err, n, len(records(t, j, "c")))
+		n := len(readAll(t, j, "c"))
+		if _, err := r.Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRCrossed) || len(readAll(t, j, "c")) != n {
+			t.Errorf("rerun: %v, records %d → %d", err, n, len(readAll(t, j, "c")))
 		}
 	})
 }
@@ -336,7 +336,7 @@ func TestCrashAtEveryAppendConverges(t *testing.T) {
 					if _, err := cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) {
 						t.Fatalf("crash at append %d: err %v, want the crash", n, err)
 					}
-					before := fold(t, mem, "c")
+					before := foldAll(t, mem, "c")
 					if err := c.matches(before); err != nil {
 						t.Errorf("crash at append %d: after the crash: %v", n, err)
 					}

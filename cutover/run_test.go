@@ -33,7 +33,7 @@ func TestRunCompletes(t *testing.T) {
 		want := []string{"start", "intent:apply s0", "applied s0", "verdict s0", "baked s0",
 			"intent:apply s1", "applied s1", "verdict s1", "baked s1",
 			"intent:apply s2", "applied s2", "verdict s2", "baked s2", "completed"}
-		if diff := cmp.Diff(want, types(records(t, j, "c1"))); diff != "" {
+		if diff := cmp.Diff(want, recTypes(readAll(t, j, "c1"))); diff != "" {
 			t.Errorf("journal (-want +got):\n%s", diff)
 		}
 		if n := rec.Count(cutover.EvGateJudged); n != 3*7 {
