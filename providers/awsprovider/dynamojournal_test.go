@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,7 +359,8 @@ func TestDynamoDBJournalSDKErrors(t *testing.T) {
 
 // BenchmarkDynamoDBJournalAppend measures appends per second against the
 // local server with 1 and with 16 cutovers appended to concurrently, one
-// goroutine per cutover, each append one conditional PutItem.
+// goroutine per cutover, each append one conditional PutItem; and the
+// latency of one append (p50, p99).
 func BenchmarkDynamoDBJournalAppend(b *testing.B) {
 	client := dynamoTestClient(b)
 	table := dynamoTestTable(b, client)
@@ -366,21 +368,24 @@ func BenchmarkDynamoDBJournalAppend(b *testing.B) {
 		b.Run(fmt.Sprintf("cutovers=%d", cutovers), func(b *testing.B) {
 			j := dynamoTestJournal(b, client, table)
 			ctx := b.Context()
+			run := dynamoTableName(b)[len("safecutover-test-"):] // fresh cutovers for each run
 			var (
 				wg   sync.WaitGroup
 				next atomic.Int64
 				fail atomic.Value
 			)
+			lat := make([][]time.Duration, cutovers)
 			b.ResetTimer()
 			for c := range cutovers {
-				id := fmt.Sprintf("bench-%d-%d-%s", cutovers, b.N, dynamoTableName(b)[len("safecutover-test-"):])
-				id = fmt.Sprintf("%s-%d", id, c)
+				id := fmt.Sprintf("bench-%s-%d", run, c)
 				wg.Go(func() {
 					for seq := uint64(1); next.Add(1) <= int64(b.N); seq++ {
+						start := time.Now()
 						if err := j.Append(ctx, id, cutoverRecord(seq)); err != nil {
 							fail.Store(err)
 							return
 						}
+						lat[c] = append(lat[c], time.Since(start))
 					}
 				})
 			}
@@ -389,7 +394,11 @@ func BenchmarkDynamoDBJournalAppend(b *testing.B) {
 			if err, _ := fail.Load().(error); err != nil {
 				b.Fatal(err)
 			}
+			all := slices.Concat(lat...)
+			slices.Sort(all)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+			b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
 }
