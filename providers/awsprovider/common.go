@@ -1,0 +1,142 @@
+package awsprovider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/safecutover/safecutover/cutover"
+)
+
+// Sentinel errors of the AWS provider, for errors.Is.
+var (
+	// ErrReadBackMismatch: after a change was accepted, reading it back
+	// showed something else (another writer, an ignored field, CNAMEs that
+	// did not swap). The cutover must not assume the change took effect.
+	ErrReadBackMismatch = errors.New("read-back mismatch")
+	// ErrWaitTimeout: a bounded wait (Route 53 INSYNC, Beanstalk Ready, ECS
+	// steady state) ran out before the resource got there.
+	ErrWaitTimeout = errors.New("wait bound exceeded")
+	// ErrUnsupportedMetric: the metric source cannot answer this metric
+	// (MetricSlow on an ALB without a configured expression, an unknown
+	// metric name).
+	ErrUnsupportedMetric = errors.New("unsupported metric")
+)
+
+// Pacer paces API calls on the client side: a type with a Pacer waits on
+// it before each API call it makes. A *rate.Limiter (a token bucket) is a
+// Pacer; share one between every router and source that calls the same
+// API in one account and region, because AWS counts the request rate per
+// account and region (ELB and Route 53 throttle at a few requests a second).
+// The SDK's retryer still retries throttled calls; the pacer makes them rarer.
+type Pacer interface {
+	Wait(ctx context.Context) error
+}
+
+var _ Pacer = (*rate.Limiter)(nil)
+
+// NewPacer returns a token bucket that lets perSecond calls a second
+// through, with bursts of up to burst calls. perSecond ≤ 0 means no limit.
+func NewPacer(perSecond float64, burst int) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), burst)
+}
+
+// awsBase holds what every type of this package shares: logger, clock,
+// pacer.
+type awsBase struct {
+	log   *zap.Logger
+	clock cutover.Clock
+	pacer Pacer
+}
+
+func newAWSBase(log *zap.Logger, clock cutover.Clock, pacer Pacer) awsBase {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if clock == nil {
+		clock = cutover.RealClock{}
+	}
+	return awsBase{log: log, clock: clock, pacer: pacer}
+}
+
+// pace waits for the pacer, if there is one, before the API call op.
+func (b awsBase) pace(ctx context.Context, op string) error {
+	if b.pacer == nil {
+		return nil
+	}
+	if err := b.pacer.Wait(ctx); err != nil {
+		return fmt.Errorf("pace %s: %w", op, err)
+	}
+	return nil
+}
+
+// pollUntil calls check, then again every interval on the clock, until it
+// reports done, it fails, ctx ends, or timeout has passed on the clock.
+// what names the wait in errors; check's status string says where it got
+// to, for the timeout error.
+func (b awsBase) pollUntil(ctx context.Context, what string, timeout, interval time.Duration,
+	check func(ctx context.Context) (done bool, status string, err error)) error {
+	deadline := b.clock.Now().Add(timeout)
+	for {
+		done, status, err := check(ctx)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		left := deadline.Sub(b.clock.Now())
+		if left <= 0 {
+			return fmt.Errorf("%s: %s after %s: %w", what, status, timeout, ErrWaitTimeout)
+		}
+		wait := min(interval, left)
+		b.log.Debug("waiting", zap.String("what", what), zap.String("status", status), zap.Duration("next", wait))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %s: %w", what, status, context.Cause(ctx))
+		case <-b.clock.After(wait):
+		}
+	}
+}
+
+// sleep waits d on the clock or until ctx ends.
+func (b awsBase) sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-b.clock.After(d):
+		return nil
+	}
+}
+
+// apiErrorCode returns the code of the smithy API error inside err, or "".
+func apiErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// durationOr returns d, or def when d is zero; negative durations are an
+// error naming field.
+func durationOr(field string, d, def time.Duration) (time.Duration, error) {
+	if d < 0 {
+		return 0, fmt.Errorf("%s: %s is negative", field, d)
+	}
+	if d == 0 {
+		return def, nil
+	}
+	return d, nil
+}
