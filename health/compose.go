@@ -190,8 +190,8 @@ type consecutive struct {
 // row; a Pending verdict or an error restarts the count, and a Fail fails
 // at once. n must be ≥ 1.
 func Consecutive(n int, g cutover.Gate) cutover.Gate {
-	if g == nil || n < 1 {
-		return misconfigured{"consecutive", fmt.Sprintf("Consecutive: n = %d (want ≥ 1) and gate %v (want non-nil)", n, g)}
+	if err := checkDecorator("Consecutive", "n", n, 1, g); err != "" {
+		return misconfigured{"consecutive", err}
 	}
 	return &consecutive{n: n, g: g}
 }
@@ -228,8 +228,8 @@ type failureLimit struct {
 // all, not in a row, as Argo Rollouts counts them) and fails at the
 // (n+1)th; a tolerated failure is reported as Pending. n must be ≥ 0.
 func FailureLimit(n int, g cutover.Gate) cutover.Gate {
-	if g == nil || n < 0 {
-		return misconfigured{"failure limit", fmt.Sprintf("FailureLimit: n = %d (want ≥ 0) and gate %v (want non-nil)", n, g)}
+	if err := checkDecorator("FailureLimit", "n", n, 0, g); err != "" {
+		return misconfigured{"failure limit", err}
 	}
 	return &failureLimit{n: n, g: g}
 }
@@ -269,8 +269,11 @@ type withTimeout struct {
 // Fail. Time is the wall clock (inside a testing/synctest bubble, the
 // bubble's). d must be > 0.
 func WithTimeout(d time.Duration, g cutover.Gate) cutover.Gate {
-	if g == nil || d <= 0 {
-		return misconfigured{"timeout", fmt.Sprintf("WithTimeout: d = %v (want > 0) and gate %v (want non-nil)", d, g)}
+	switch {
+	case g == nil:
+		return misconfigured{"timeout", "WithTimeout: gate is nil"}
+	case d <= 0:
+		return misconfigured{"timeout", fmt.Sprintf("WithTimeout: d = %v, want > 0", d)}
 	}
 	return &withTimeout{d: d, g: g}
 }
@@ -346,4 +349,16 @@ func withFigure(m map[string]float64, k string, v float64) map[string]float64 {
 	}
 	out[k] = v
 	return out
+}
+
+// checkDecorator describes what is wrong with a decorator's arguments, if
+// anything.
+func checkDecorator(op, field string, n, least int, g cutover.Gate) string {
+	if g == nil {
+		return op + ": gate is nil"
+	}
+	if n < least {
+		return fmt.Sprintf("%s: %s = %d, want ≥ %d", op, field, n, least)
+	}
+	return ""
 }
