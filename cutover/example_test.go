@@ -54,10 +54,14 @@ func ExampleRunner_rollback() {
 	green := 0
 	stage := func(name string, from, to int, gate cutover.Gate) cutover.Stage {
 		return cutover.Stage{
-			Name:   name,
-			Apply:  func(context.Context) error { green = to; return nil },
-			Revert: func(context.Context) error { green = from; fmt.Printf("reverted %s: green=%d%%\n", name, from); return nil },
-			Gates:  []cutover.Gate{gate},
+			Name:  name,
+			Apply: func(context.Context) error { green = to; return nil },
+			Revert: func(context.Context) error {
+				green = from
+				fmt.Printf("reverted %s: green=%d%%\n", name, from)
+				return nil
+			},
+			Gates: []cutover.Gate{gate},
 		}
 	}
 	ok := cutover.Named("5xx", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
