@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -127,7 +126,7 @@ func CreateJournalTable(ctx context.Context, client DynamoDBTableAPI, table stri
 	switch {
 	case err == nil:
 		log.Info("dynamodb journal table created", zap.String("table", table))
-	case dynamoErrorCode(err) == "ResourceInUseException":
+	case apiErrorCode(err) == "ResourceInUseException":
 		log.Info("dynamodb journal table exists", zap.String("table", table))
 	default:
 		return fmt.Errorf("create dynamodb table %q: %w", table, err)
@@ -230,18 +229,9 @@ func dynamoKey(id, seq string) map[string]types.AttributeValue {
 	}
 }
 
-// dynamoErrorCode is the API error code of err ("" if it is not an API error).
-func dynamoErrorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // isConditionFailed reports whether a conditional write was refused.
 func isConditionFailed(err error) bool {
-	return dynamoErrorCode(err) == "ConditionalCheckFailedException"
+	return apiErrorCode(err) == "ConditionalCheckFailedException"
 }
 
 // dynamoString returns the string attribute name of item ("" if absent).

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,5 +282,64 @@ func TestDynamoDBBadInput(t *testing.T) {
 				t.Errorf("error = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// dynamoPacer counts waits and fails them when err is set.
+type dynamoPacer struct {
+	waits atomic.Int64
+	err   error
+}
+
+func (p *dynamoPacer) Wait(context.Context) error {
+	p.waits.Add(1)
+	return p.err
+}
+
+// TestDynamoDBPacer: the pacer is waited on before every API call, and a
+// pacer that refuses (ctx ended) stops the call from being made.
+func TestDynamoDBPacer(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	refuse := &dynamoPacer{err: context.Canceled}
+	j, err := awsprovider.NewDynamoDBJournal(dynamoNoCalls{t}, "journal", awsprovider.DynamoDBJournalOptions{Pacer: refuse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := awsprovider.NewDynamoDBLease(dynamoNoCalls{t}, "journal", awsprovider.DynamoDBLeaseOptions{Pacer: refuse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"append":  j.Append(ctx, "c", cutoverRecord(1)),
+		"read":    func() error { _, err := j.Read(ctx, "c", 0); return err }(),
+		"acquire": l.Acquire(ctx, "c", "me", time.Minute),
+		"renew":   l.Renew(ctx, "c", "me", time.Minute),
+		"release": l.Release(ctx, "c", "me"),
+	} {
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "pace") {
+			t.Errorf("%s with a refusing pacer = %v, want a pace error wrapping context.Canceled", name, err)
+		}
+	}
+
+	client := dynamoTestClient(t)
+	table := dynamoTestTable(t, client)
+	counting := &dynamoCountingClient{Client: client}
+	pacer := &dynamoPacer{}
+	j, err = awsprovider.NewDynamoDBJournal(counting, table, awsprovider.DynamoDBJournalOptions{Pacer: pacer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := uint64(1); s <= 3; s++ {
+		if err := j.Append(ctx, "paced", cutoverRecord(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.Read(ctx, "paced", 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := counting.gets.Load() + counting.puts.Load() + counting.queries.Load()
+	if w := pacer.waits.Load(); w != calls || calls != 4 {
+		t.Errorf("pacer waited %d times for %d calls, want 4 and 4", w, calls)
 	}
 }

@@ -57,9 +57,9 @@ import (
 // paginated Query. IAM: dynamodb:GetItem, dynamodb:PutItem, dynamodb:Query on
 // the table. Deleting a cutover's items while it runs breaks the guarantee.
 type DynamoDBJournal struct {
+	awsBase
 	client DynamoDBJournalAPI
 	table  string
-	log    *zap.Logger
 
 	mu sync.Mutex
 	// seen holds, per cutover, a seq known to exist. It only saves the
@@ -72,6 +72,8 @@ type DynamoDBJournal struct {
 type DynamoDBJournalOptions struct {
 	// Logger receives conflicts and retried writes (default: no-op).
 	Logger *zap.Logger
+	// Pacer, if set, is waited on before each API call (default: none).
+	Pacer Pacer
 }
 
 var _ cutover.Journal = (*DynamoDBJournal)(nil)
@@ -89,11 +91,12 @@ func NewDynamoDBJournal(client DynamoDBJournalAPI, table string, opts DynamoDBJo
 	if err := checkTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb journal: %w", err)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	return &DynamoDBJournal{client: client, table: table, log: log, seen: map[string]uint64{}}, nil
+	return &DynamoDBJournal{
+		awsBase: newAWSBase(opts.Logger, nil, opts.Pacer),
+		client:  client,
+		table:   table,
+		seen:    map[string]uint64{},
+	}, nil
 }
 
 // Append adds rec to the journal of cutover id if rec.Seq is exactly one
@@ -114,6 +117,9 @@ func (j *DynamoDBJournal) Append(ctx context.Context, id string, rec cutover.Rec
 	}
 	if rec.Seq > 1 && !j.hasSeen(id, rec.Seq-1) {
 		prev := strconv.FormatUint(rec.Seq-1, 10)
+		if err := j.pace(ctx, "GetItem"); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		out, err := j.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:                aws.String(j.table),
 			Key:                      dynamoKey(id, prev),
@@ -134,6 +140,9 @@ func (j *DynamoDBJournal) Append(ctx context.Context, id string, rec cutover.Rec
 	item := dynamoKey(id, seq)
 	item[dynamoAttrRecord] = &types.AttributeValueMemberS{Value: string(data)}
 	item[dynamoAttrNonce] = &types.AttributeValueMemberS{Value: nonce}
+	if err := j.pace(ctx, "PutItem"); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	_, err = j.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(j.table),
 		Item:                     item,
@@ -160,6 +169,9 @@ func (j *DynamoDBJournal) Append(ctx context.Context, id string, rec cutover.Rec
 
 // isMine reports whether the item at seq carries nonce.
 func (j *DynamoDBJournal) isMine(ctx context.Context, id, seq, nonce string) (bool, error) {
+	if err := j.pace(ctx, "GetItem"); err != nil {
+		return false, err
+	}
 	out, err := j.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:                aws.String(j.table),
 		Key:                      dynamoKey(id, seq),
@@ -198,6 +210,9 @@ func (j *DynamoDBJournal) Read(ctx context.Context, id string, after uint64) ([]
 	var recs []cutover.Record
 	next := after + 1
 	for p.HasMorePages() {
+		if err := j.pace(ctx, "Query"); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s after seq %d: query: %w", what, after, err)

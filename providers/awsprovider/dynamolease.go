@@ -39,10 +39,9 @@ import (
 // milliseconds; TTLs are tens of seconds). IAM: dynamodb:GetItem, PutItem,
 // UpdateItem and DeleteItem on the table.
 type DynamoDBLease struct {
+	awsBase
 	client DynamoDBLeaseAPI
 	table  string
-	clock  cutover.Clock
-	log    *zap.Logger
 }
 
 // DynamoDBLeaseOptions configures a DynamoDBLease. The zero value is valid.
@@ -51,6 +50,8 @@ type DynamoDBLeaseOptions struct {
 	Clock cutover.Clock
 	// Logger receives acquisitions, take-overs and losses (default: no-op).
 	Logger *zap.Logger
+	// Pacer, if set, is waited on before each API call (default: none).
+	Pacer Pacer
 }
 
 var _ cutover.Lease = (*DynamoDBLease)(nil)
@@ -68,14 +69,7 @@ func NewDynamoDBLease(client DynamoDBLeaseAPI, table string, opts DynamoDBLeaseO
 	if err := checkTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb lease: %w", err)
 	}
-	l := &DynamoDBLease{client: client, table: table, clock: opts.Clock, log: opts.Logger}
-	if l.clock == nil {
-		l.clock = cutover.RealClock{}
-	}
-	if l.log == nil {
-		l.log = zap.NewNop()
-	}
-	return l, nil
+	return &DynamoDBLease{awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer), client: client, table: table}, nil
 }
 
 // leaseHolder is what the lease item says.
@@ -110,6 +104,9 @@ func (l *DynamoDBLease) Acquire(ctx context.Context, id, owner string, ttl time.
 		return err
 	}
 	for try := 1; ; try++ {
+		if err := l.pace(ctx, "PutItem"); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		now := l.clock.Now()
 		item := dynamoKey(id, dynamoLeaseSeq)
 		for k, v := range l.leaseValues(owner, now.Add(ttl)) {
@@ -167,6 +164,9 @@ func (l *DynamoDBLease) Renew(ctx context.Context, id, owner string, ttl time.Du
 	if err := l.check(what, id, owner, ttl); err != nil {
 		return err
 	}
+	if err := l.pace(ctx, "UpdateItem"); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	exp := l.clock.Now().Add(ttl)
 	_, err := l.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(l.table),
@@ -213,6 +213,9 @@ func (l *DynamoDBLease) Release(ctx context.Context, id, owner string) error {
 	if err := l.check(what, id, owner, time.Second); err != nil {
 		return err
 	}
+	if err := l.pace(ctx, "DeleteItem"); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	_, err := l.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(l.table),
 		Key:                       dynamoKey(id, dynamoLeaseSeq),
@@ -256,6 +259,9 @@ func (l *DynamoDBLease) leaseValues(owner string, expires time.Time) map[string]
 
 // holder reads the lease item of id (strongly consistent).
 func (l *DynamoDBLease) holder(ctx context.Context, id string) (leaseHolder, error) {
+	if err := l.pace(ctx, "GetItem"); err != nil {
+		return leaseHolder{}, err
+	}
 	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(l.table),
 		Key:            dynamoKey(id, dynamoLeaseSeq),
