@@ -406,7 +406,7 @@ func perSecondKL(pc, pb, tol float64) float64 {
 	nc := reqPerSecond * canaryShare
 	nb := reqPerSecond - nc
 	f := func(q float64) float64 { return nc*binKL(pc, (1+tol)*q) + nb*binKL(pb, q) }
-	lo, hi := 1e-9, math.Min(pc, pb)*0+0.5/(1+tol)
+	lo, hi := 1e-12, 1/(1+tol)-1e-12
 	g := (math.Sqrt(5) - 1) / 2
 	for range 200 {
 		a, b := hi-g*(hi-lo), lo+g*(hi-lo)
