@@ -18,7 +18,10 @@ import (
 // misconfigured is a gate that always fails with its reason.
 type misconfigured struct{ name, reason string }
 
+// Name returns the decorator's name.
 func (m misconfigured) Name() string { return m.name }
+
+// Evaluate fails, finally, with what is wrong.
 
 func (m misconfigured) Evaluate(context.Context) (cutover.Verdict, error) {
 	return cutover.Verdict{Decision: cutover.Fail, Reason: "misconfigured gate: " + m.reason, Final: true}, nil
