@@ -188,9 +188,10 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		}
 		ev, err := m.test.Observe(counts[0], counts[1])
 		if err != nil {
-			v := cutover.Verdict{Decision: cutover.Fail, Figures: figures,
-				Reason: fmt.Sprintf("%s: inconsistent %s counts from the source: %v", g.Name(), m.name, err)}
-			return v, nil
+			// Sources publish metrics separately and late (more errors
+			// than requests for a moment); wait for consistent counts.
+			// The deadline fails closed if they never come.
+			return g.noData(fmt.Sprintf("inconsistent %s counts from the source: %v; waiting for the source to catch up", m.name, err))
 		}
 		desc := g.describe(m.name, ev, figures)
 		switch ev.Decision {

@@ -187,3 +187,14 @@ func TestJudgeBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestJudgeInconsistentCounts(t *testing.T) {
+	metrics := sums{"green/requests": 100, "green/errors": 120, "blue/requests": 900, "blue/errors": 4}
+	g, err := health.NewJudge(metrics, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors},
+		Clock: &minutes{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluate(t, g)
+	want(t, "more errors than requests", evaluate(t, g), cutover.Pending, "inconsistent errors counts")
+}
