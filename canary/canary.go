@@ -81,6 +81,10 @@ type Options struct {
 	// reset only when the first step starts baking, so evidence accumulates
 	// across steps. Their verdicts never end a bake early.
 	Background []cutover.Gate
+	// Comparative gates compare the canary with the stable target (the
+	// sequential judge does). They are judged, afresh, in every step in
+	// which the stable target still takes traffic: every step below 100 %.
+	Comparative []cutover.Gate
 	// PauseAt lists weights after which the run pauses until a resume or
 	// promote command arrives. Each must be a weight of the schedule.
 	PauseAt []int
@@ -147,6 +151,9 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 		return nil, err
 	}
 	if err := checkGates("Options.Background", opts.Background); err != nil {
+		return nil, err
+	}
+	if err := checkGates("Options.Comparative", opts.Comparative); err != nil {
 		return nil, err
 	}
 	steps, err := schedule(opts)
@@ -314,9 +321,12 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		if s.Bake > 0 {
 			bake = s.Bake
 		}
-		gates := make([]cutover.Gate, 0, len(s.Gates)+len(c.opts.Gates)+len(c.opts.Background))
+		gates := make([]cutover.Gate, 0, len(s.Gates)+len(c.opts.Gates)+len(c.opts.Comparative)+len(c.opts.Background))
 		gates = append(gates, s.Gates...)
 		gates = append(gates, c.opts.Gates...)
+		if s.Weight < 100 {
+			gates = append(gates, c.opts.Comparative...)
+		}
 		for j, g := range c.opts.Background {
 			gates = append(gates, background{g: g, index: j, first: i == 0})
 		}

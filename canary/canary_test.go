@@ -81,6 +81,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"deadline below bake", canary.Options{Bake: time.Hour, Deadline: time.Minute}, "Options.Deadline 1m0s is shorter than the bake 1h0m0s of step 0"},
 		{"deadline below a step's bake", canary.Options{Steps: []canary.Step{{Weight: 5}, {Weight: 10, Bake: time.Hour}}, Deadline: time.Minute}, "of step 1 (10%)"},
 		{"nil gate", canary.Options{Gates: []cutover.Gate{nil}}, "Options.Gates[0] is nil"},
+		{"nil comparative gate", canary.Options{Comparative: []cutover.Gate{nil}}, "Options.Comparative[0] is nil"},
 		{"nil background gate", canary.Options{Background: []cutover.Gate{nil}}, "Options.Background[0] is nil"},
 		{"nil step gate", canary.Options{Steps: []canary.Step{{Weight: 5, Gates: []cutover.Gate{nil}}}}, "Options.Steps[0].Gates[0] is nil"},
 		{"pause at unknown weight", canary.Options{PauseAt: []int{7}}, "Options.PauseAt 7: not a weight of the schedule [1 5 25 50 100]"},
@@ -447,5 +448,22 @@ func TestBackgroundGates(t *testing.T) {
 	}
 	if step.resets != 3 {
 		t.Errorf("step gate reset %d times, want once per step", step.resets)
+	}
+}
+
+func TestComparativeGatesSkipFullTraffic(t *testing.T) {
+	t.Parallel()
+	judge := cutover.Named("judge", &countingGate{})
+	c, err := canary.New(newRouter(), canary.Options{Steps: canary.Weights(10, 50, 100), Comparative: []cutover.Gate{judge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := c.Stages()
+	var got []int
+	for _, s := range stages {
+		got = append(got, len(s.Gates))
+	}
+	if diff := cmp.Diff([]int{1, 1, 0}, got); diff != "" {
+		t.Errorf("gates per step (-want +got):\n%s", diff)
 	}
 }
