@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -114,18 +115,66 @@ func ExampleMemJournal() {
 	// 1 canary
 }
 
+// BenchmarkMemJournalAppend appends records, 64 per cutover (about the
+// length of a real cutover's journal), moving on to a new cutover each time:
+// intents (kept compact) and verdicts (kept whole, with their figures).
 func BenchmarkMemJournalAppend(b *testing.B) {
-	j := cutover.NewMemJournal()
-	ctx := context.Background()
-	rec := cutover.Record{Type: cutover.RecVerdict, Stage: "canary 5%", Gate: "5xx",
-		Verdict: &cutover.Verdict{Decision: cutover.Pass, Figures: map[string]float64{"rate": 0.001}}}
-	b.ReportAllocs()
-	seq := uint64(0)
-	for b.Loop() {
-		seq++
-		rec.Seq = seq
-		if err := j.Append(ctx, "bench", rec); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		rec  cutover.Record
+	}{
+		{"intent", cutover.Record{Type: cutover.RecIntent, Stage: "canary 5%", Index: 2, Action: "apply"}},
+		{"verdict", cutover.Record{Type: cutover.RecVerdict, Stage: "canary 5%", Gate: "5xx",
+			Verdict: &cutover.Verdict{Decision: cutover.Pass, Figures: map[string]float64{"rate": 0.001}}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			j := cutover.NewMemJournal()
+			ctx := context.Background()
+			rec := bc.rec
+			b.ReportAllocs()
+			n, id := 0, ""
+			for b.Loop() {
+				if n%64 == 0 {
+					id = fmt.Sprintf("bench-%d", n/64)
+				}
+				n++
+				rec.Seq = uint64((n-1)%64 + 1)
+				if err := j.Append(ctx, id, rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// BenchmarkMemJournalFootprint fills a journal with 10,000 cutovers of 25
+// records (a 5-stage plan's journal) and reports the heap it holds per
+// cutover.
+func BenchmarkMemJournalFootprint(b *testing.B) {
+	const cutovers, records = 10_000, 25
+	ctx := context.Background()
+	ids := make([]string, cutovers)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("cutover-%05d", i)
+	}
+	var perCutover float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		j := cutover.NewMemJournal()
+		for _, id := range ids {
+			for s := uint64(1); s <= records; s++ {
+				r := cutover.Record{Seq: s, Type: cutover.RecIntent, Stage: "canary 5%", Index: 2, Action: "apply"}
+				if err := j.Append(ctx, id, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perCutover = float64(after.HeapAlloc-before.HeapAlloc) / cutovers
+		runtime.KeepAlive(j)
+	}
+	b.ReportMetric(perCutover, "B/cutover")
 }
