@@ -22,11 +22,12 @@ test: dynalite-install fmt-check
 	$(GO) vet ./...; \
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-dynalite-install:
+dynalite-install: $(DYNALITE_DIR)/node_modules/.package-lock.json
+
+# Reinstalled whenever the lockfile changes.
+$(DYNALITE_DIR)/node_modules/.package-lock.json: $(DYNALITE_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to install dynalite (apt-get install nodejs npm)"; exit 1; }
-	@if [ ! -x $(DYNALITE_DIR)/node_modules/.bin/dynalite ]; then \
-		npm ci --prefix $(DYNALITE_DIR) --no-audit --no-fund --loglevel=error; \
-	fi
+	npm ci --prefix $(DYNALITE_DIR) --no-audit --no-fund --loglevel=error
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
