@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -120,6 +121,8 @@ type Cloud struct {
 	fleets    map[string]*Fleet
 	targets   map[string]*target
 
+	defaultProfiles []profileChange // shared by targets without a profile of their own; read-only
+
 	alarmMu sync.Mutex
 	alarms  map[string]*alarm
 
@@ -151,6 +154,8 @@ func New(opts Options) *Cloud {
 		alarms:    map[string]*alarm{},
 	}
 	c.calls.max = opts.MaxCalls
+	c.defaultProfiles = []profileChange{newProfileChange(time.Time{}, opts.Profile, opts.LatencyObjective)}
+	c.defaultProfiles[0].from = math.MinInt64
 	return c
 }
 

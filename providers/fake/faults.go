@@ -196,7 +196,7 @@ func (c Call) String() string {
 type callLog struct {
 	mu     sync.Mutex
 	max    int
-	ring   []Call
+	ring   []callRec
 	start  int // index of the oldest record once the ring is full
 	counts map[string]int
 	errs   map[string]int
@@ -207,12 +207,9 @@ func (c *Cloud) record(op, resource string, args func() string, err error) {
 		ce.Write(zap.String("op", op), zap.String("resource", resource), zap.Error(err))
 	}
 	l := &c.calls
-	var call Call
+	var call callRec
 	if l.max > 0 {
-		call = Call{At: c.clock.Now(), Op: op, Resource: resource, Err: err}
-		if args != nil {
-			call.Args = args()
-		}
+		call = callRec{at: c.clock.Now(), op: op, resource: resource, args: args, err: err}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -241,8 +238,27 @@ func (c *Cloud) Calls() []Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make([]Call, 0, len(l.ring))
-	out = append(out, l.ring[l.start:]...)
-	return append(out, l.ring[:l.start]...)
+	for _, part := range [][]callRec{l.ring[l.start:], l.ring[:l.start]} {
+		for _, r := range part {
+			call := Call{At: r.at, Op: r.op, Resource: r.resource, Err: r.err}
+			if r.args != nil {
+				call.Args = r.args()
+			}
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+// callRec is a recorded call whose arguments are summarised only when
+// Calls asks: the closure captures copies, so the summary is of the
+// arguments as they were.
+type callRec struct {
+	at       time.Time
+	op       string
+	resource string
+	args     func() string
+	err      error
 }
 
 // CallCount returns how many calls of operation op (all operations if op

@@ -3,6 +3,8 @@ package fake
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -94,15 +96,14 @@ func (c *Cloud) newDoorLocked(kind, name string, targets []string) (*door, error
 	if len(targets) == 0 {
 		return nil, invalid("%s %q: no targets", kind, name)
 	}
-	d := &door{name: name, targets: append([]string(nil), targets...), index: map[string]int{}}
+	d := &door{name: name, targets: slices.Clip(slices.Clone(targets))}
 	for i, t := range targets {
 		if t == "" {
 			return nil, invalid("%s %q: target %d: empty name", kind, name, i)
 		}
-		if _, dup := d.index[t]; dup {
+		if d.indexOf(t) != i {
 			return nil, invalid("%s %q: target %q listed twice", kind, name, t)
 		}
-		d.index[t] = i
 	}
 	now := c.clock.Now()
 	w := make([]int, len(targets))
@@ -137,7 +138,8 @@ func (r *Router) Targets() []string {
 // the router does not know, or weights that fail Validate, are an error
 // and change nothing.
 func (r *Router) SetWeights(ctx context.Context, w providers.Weights) error {
-	return r.c.call(ctx, OpSetWeights, r.name, w.String, func() error {
+	arg := maps.Clone(w) // the record shows w as it was
+	return r.c.call(ctx, OpSetWeights, r.name, arg.String, func() error {
 		if r.err != nil {
 			return r.err
 		}
@@ -145,7 +147,7 @@ func (r *Router) SetWeights(ctx context.Context, w providers.Weights) error {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		for t := range w {
-			if _, ok := r.d.index[t]; !ok {
+			if r.d.indexOf(t) < 0 {
 				return notFound("target", t)
 			}
 		}
@@ -239,8 +241,8 @@ func (s *Switcher) Switch(ctx context.Context, target string) error {
 		if target == "" {
 			return invalid("switch: empty target")
 		}
-		i, ok := s.d.index[target]
-		if !ok {
+		i := s.d.indexOf(target)
+		if i < 0 {
 			return notFound("target", target)
 		}
 		if s.d.change(s.c.clock.Now, func(st *doorState) {

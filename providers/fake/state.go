@@ -200,12 +200,11 @@ func (c *Cloud) restore(st stateFile) error {
 		if dj.Name == "" || len(dj.Targets) == 0 || len(dj.History) == 0 {
 			return nil, fmt.Errorf("%s %q: missing name, targets or history", kind, dj.Name)
 		}
-		d := &door{name: dj.Name, targets: dj.Targets, index: map[string]int{}}
+		d := &door{name: dj.Name, targets: dj.Targets}
 		for i, t := range dj.Targets {
-			if _, dup := d.index[t]; dup || t == "" {
+			if t == "" || d.indexOf(t) != i {
 				return nil, fmt.Errorf("%s %q: bad target %q", kind, dj.Name, t)
 			}
-			d.index[t] = i
 		}
 		for i, h := range dj.History {
 			if len(h.Weights) != len(dj.Targets) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -88,7 +89,6 @@ func ceilSecond(t time.Time) int64 {
 type door struct {
 	name    string
 	targets []string
-	index   map[string]int
 
 	mu   sync.RWMutex
 	hist []doorState
@@ -100,6 +100,12 @@ type doorState struct {
 	from int64
 	rate float64
 	w    []int // aligned with door.targets
+}
+
+// indexOf returns the index of target t, or -1. Routers have a handful of
+// targets, so a scan beats a map in time and memory.
+func (d *door) indexOf(t string) int {
+	return slices.Index(d.targets, t)
 }
 
 func (d *door) current() doorState {
@@ -169,21 +175,9 @@ type target struct {
 
 	mu       sync.Mutex
 	feeds    []feed
-	profiles []profileChange // sorted by from; profiles[0].from is math.MinInt64
+	profiles []profileChange // sorted by from; profiles[0].from is math.MinInt64; read-only, replaced on change
 	explicit bool            // a profile was set (saved with the state)
-	cum      []cumEntry      // cum[i]: totals over seconds [base, base+i)
-	base     int64
-}
-
-// cumEntry holds running totals. Counts wrap modulo 2³², which differences
-// survive as long as one window holds fewer than 2³² requests.
-type cumEntry struct {
-	req, errs, slow, pts uint32
-	latUS                uint64 // latency, microseconds
-}
-
-func (e cumEntry) minus(o cumEntry) cumEntry {
-	return cumEntry{e.req - o.req, e.errs - o.errs, e.slow - o.slow, e.pts - o.pts, e.latUS - o.latUS}
+	ser      series          // cached running totals
 }
 
 // targetLocked returns the named target, creating it if needed. c.mu is
@@ -191,9 +185,7 @@ func (e cumEntry) minus(o cumEntry) cumEntry {
 func (c *Cloud) targetLocked(name string) *target {
 	tg := c.targets[name]
 	if tg == nil {
-		tg = &target{name: name, hash: hashName(name)}
-		tg.profiles = []profileChange{newProfileChange(time.Time{}, c.opts.Profile, c.opts.LatencyObjective)}
-		tg.profiles[0].from = math.MinInt64
+		tg = &target{name: name, hash: hashName(name), profiles: c.defaultProfiles}
 		c.targets[name] = tg
 	}
 	return tg
@@ -239,6 +231,7 @@ func (c *Cloud) SetProfileAt(target string, at time.Time, p Profile) error {
 }
 
 func (tg *target) setProfileLocked(pc profileChange) {
+	tg.profiles = slices.Clone(tg.profiles) // the first may be shared: copy on write
 	i := sort.Search(len(tg.profiles), func(i int) bool { return tg.profiles[i].from >= pc.from })
 	if i < len(tg.profiles) && tg.profiles[i].from == pc.from {
 		tg.profiles[i] = pc
@@ -248,13 +241,7 @@ func (tg *target) setProfileLocked(pc profileChange) {
 		tg.profiles[i] = pc
 	}
 	// Cached seconds from pc.from on were computed with the old profile.
-	if n := pc.from - tg.base; len(tg.cum) > 0 && n < int64(len(tg.cum)) {
-		if n <= 0 {
-			tg.cum = nil
-		} else {
-			tg.cum = tg.cum[:n+1]
-		}
-	}
+	tg.ser.truncate(pc.from)
 }
 
 // Profile returns the profile of target in force now (Options.Profile for
@@ -313,12 +300,15 @@ func (tg *target) origin() int64 {
 	return o
 }
 
-// computeLocked appends to out the totals of seconds [a, b), computed from
-// scratch: the same values whatever order seconds are asked in.
-func (c *Cloud) computeLocked(tg *target, a, b int64, prev cumEntry, out []cumEntry) []cumEntry {
-	cursors := make([]feedCursor, len(tg.feeds))
-	for i, f := range tg.feeds {
-		cursors[i] = newFeedCursor(f, a)
+// walk draws the seconds [a, b) of target from scratch — the same values
+// whatever order seconds are asked in — and returns prev plus their totals,
+// calling fn (if not nil) with the running totals after each second.
+// tg.mu is held.
+func (c *Cloud) walk(tg *target, a, b int64, prev cumEntry, fn func(cumEntry)) cumEntry {
+	var buf [2]feedCursor
+	cursors := buf[:0]
+	for _, f := range tg.feeds {
+		cursors = append(cursors, newFeedCursor(f, a))
 	}
 	pi := tg.profileIndex(a)
 	for s := a; s < b; s++ {
@@ -341,58 +331,11 @@ func (c *Cloud) computeLocked(tg *target, a, b int64, prev cumEntry, out []cumEn
 			prev.pts++
 			prev.latUS += uint64(math.Max(0, lat)*1e6 + 0.5)
 		}
-		out = append(out, prev)
-	}
-	return out
-}
-
-// totals returns the totals of target over seconds [a, b), caching per
-// second. tg.mu is held; b is at most the last complete second.
-func (c *Cloud) totals(tg *target, a, b int64) cumEntry {
-	if o := tg.origin(); a < o {
-		a = o
-	}
-	if a >= b {
-		return cumEntry{}
-	}
-	if len(tg.cum) == 0 {
-		tg.base, tg.cum = a, []cumEntry{{}}
-	}
-	if a < tg.base { // prepend seconds [a, base)
-		pre := c.computeLocked(tg, a, tg.base, cumEntry{}, []cumEntry{{}})
-		shift := pre[len(pre)-1]
-		cum := make([]cumEntry, 0, len(pre)+len(tg.cum)-1)
-		cum = append(cum, pre...)
-		for _, e := range tg.cum[1:] {
-			cum = append(cum, cumEntry{e.req + shift.req, e.errs + shift.errs, e.slow + shift.slow, e.pts + shift.pts, e.latUS + shift.latUS})
+		if fn != nil {
+			fn(prev)
 		}
-		tg.base, tg.cum = a, cum
 	}
-	if end := tg.base + int64(len(tg.cum)) - 1; b > end {
-		tg.cum = c.computeLocked(tg, end, b, tg.cum[len(tg.cum)-1], tg.cum)
-	}
-	v := tg.cum[b-tg.base].minus(tg.cum[a-tg.base])
-	c.trimLocked(tg, a)
-	return v
-}
-
-// trimLocked drops cached seconds beyond Options.MetricCache, keeping the
-// latest (and never second a, just used).
-func (c *Cloud) trimLocked(tg *target, a int64) {
-	keep := int64(c.opts.MetricCache / time.Second)
-	n := int64(len(tg.cum)) - 1
-	if n <= keep+keep/4 {
-		return
-	}
-	drop := n - keep
-	if a-tg.base < drop {
-		drop = a - tg.base
-	}
-	if drop <= 0 {
-		return
-	}
-	tg.cum = append([]cumEntry(nil), tg.cum[drop:]...)
-	tg.base += drop
+	return prev
 }
 
 // Metric answers a query over the simulated traffic of q.Target. Only
@@ -483,14 +426,22 @@ func (c *Cloud) quantileLocked(tg *target, a, b int64, q float64) float64 {
 		lo = math.Min(lo, pc.mu-9*pc.p.LatencySigma-1)
 		hi = math.Max(hi, pc.mu+9*pc.p.LatencySigma+1)
 	}
-	if total == 0 {
+	switch {
+	case total == 0:
 		return 0
+	case len(comps) == 1 && comps[0].s > 0:
+		return math.Exp(comps[0].mu + comps[0].s*math.Sqrt2*math.Erfinv(2*q-1))
 	}
-	for range 100 { // bisection on ln(latency)
+	for range 60 { // bisection on ln(latency), to about 1e-16 of the range
 		mid := (lo + hi) / 2
 		var f float64
 		for _, k := range comps {
-			f += k.w * lognormalCDF(math.Exp(mid), k.mu, k.s)
+			switch {
+			case k.s > 0:
+				f += k.w * 0.5 * math.Erfc(-(mid-k.mu)/(k.s*math.Sqrt2))
+			case mid >= k.mu:
+				f += k.w
+			}
 		}
 		if f >= q*total {
 			hi = mid
