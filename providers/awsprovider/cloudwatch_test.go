@@ -1,0 +1,375 @@
+package awsprovider_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/providertest"
+)
+
+const testLBSuffix = "app/front/50dc6c495c0c9188"
+
+func newAlarms(t *testing.T, f *fakeCloudWatch) *awsprovider.AlarmSource {
+	t.Helper()
+	s, err := awsprovider.NewAlarmSource(f.client(wireServe(t, f)), awsprovider.AlarmSourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAlarmSourceConformance(t *testing.T) {
+	providertest.TestAlarmSource(t, func(t *testing.T, alarms map[string]providers.AlarmState) providers.AlarmSource {
+		f := newFakeCloudWatch()
+		kinds := []string{"MetricAlarm", "CompositeAlarm", "LogAlarm"}
+		i := 0
+		for name, st := range alarms {
+			f.addAlarm(fakeAlarm{Name: name, Type: kinds[i%3], State: string(st)})
+			i++
+		}
+		return newAlarms(t, f)
+	})
+}
+
+func TestAlarmSource(t *testing.T) {
+	updated := time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC)
+	t.Run("CompositeNeedsAlarmTypes", func(t *testing.T) {
+		f := newFakeCloudWatch()
+		f.addAlarm(fakeAlarm{Name: "checkout-slo", Type: "CompositeAlarm", State: "ALARM", Reason: "child alarm p99 in ALARM", Updated: updated})
+		f.addAlarm(fakeAlarm{Name: "green-5xx", Type: "MetricAlarm", State: "OK", Reason: "Threshold Crossed: 0 datapoints", Updated: updated})
+		got, err := newAlarms(t, f).Alarms(context.Background(), []string{"green-5xx", "checkout-slo", "green-5xx"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []providers.Alarm{
+			{Name: "green-5xx", State: providers.AlarmOK, Reason: "Threshold Crossed: 0 datapoints", Updated: updated},
+			{Name: "checkout-slo", State: providers.AlarmAlarm, Reason: "child alarm p99 in ALARM", Updated: updated},
+			{Name: "green-5xx", State: providers.AlarmOK, Reason: "Threshold Crossed: 0 datapoints", Updated: updated},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Alarms (-want +got):\n%s", diff)
+		}
+		if n := f.count("DescribeAlarms"); n != 1 {
+			t.Errorf("DescribeAlarms calls = %d, want 1", n)
+		}
+	})
+	t.Run("ManyNamesAndPages", func(t *testing.T) {
+		f := newFakeCloudWatch()
+		f.AlarmPage = 40
+		var names []string
+		for i := range 150 {
+			n := fmt.Sprintf("alarm-%03d", i)
+			names = append(names, n)
+			f.addAlarm(fakeAlarm{Name: n, Type: "MetricAlarm", State: "OK"})
+		}
+		got, err := newAlarms(t, f).Alarms(context.Background(), names)
+		if err != nil || len(got) != 150 || got[149].Name != "alarm-149" {
+			t.Fatalf("Alarms(150 names) = %d alarms, %v", len(got), err)
+		}
+		// 100 names in 3 pages of 40, then 50 in 2 pages.
+		if n := f.count("DescribeAlarms"); n != 5 {
+			t.Errorf("DescribeAlarms calls = %d, want 5", n)
+		}
+	})
+	t.Run("UnknownNamed", func(t *testing.T) {
+		f := newFakeCloudWatch()
+		f.addAlarm(fakeAlarm{Name: "known", Type: "MetricAlarm", State: "OK"})
+		_, err := newAlarms(t, f).Alarms(context.Background(), []string{"known", "typo-alarm"})
+		if err == nil || !strings.Contains(err.Error(), `no alarm named "typo-alarm"`) {
+			t.Errorf("Alarms with an unknown name: %v", err)
+		}
+	})
+	t.Run("Throttled", func(t *testing.T) {
+		f := newFakeCloudWatch()
+		f.addAlarm(fakeAlarm{Name: "a", Type: "MetricAlarm", State: "ALARM"})
+		f.fail("DescribeAlarms", 2, faultThrottle)
+		got, err := newAlarms(t, f).Alarms(context.Background(), []string{"a"})
+		if err != nil || len(got) != 1 || got[0].State != providers.AlarmAlarm {
+			t.Fatalf("Alarms after throttling = %+v, %v", got, err)
+		}
+		if n := f.count("DescribeAlarms"); n != 3 {
+			t.Errorf("DescribeAlarms calls = %d, want 3", n)
+		}
+		f.fail("DescribeAlarms", wireMaxAttempts, faultInternal)
+		_, err = newAlarms(t, f).Alarms(context.Background(), []string{"a"})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InternalFailure" {
+			t.Errorf("Alarms past the retries: %v, want the InternalFailure APIError", err)
+		}
+	})
+	t.Run("BadNames", func(t *testing.T) {
+		f := newFakeCloudWatch()
+		s := newAlarms(t, f)
+		if _, err := s.Alarms(context.Background(), []string{""}); err == nil {
+			t.Error("empty name: nil error")
+		}
+		if got, err := s.Alarms(context.Background(), nil); err != nil || len(got) != 0 || f.count("DescribeAlarms") != 0 {
+			t.Errorf("no names: %v, %v after %d calls", got, err, f.count("DescribeAlarms"))
+		}
+	})
+}
+
+// albTraffic fills the fake with six minutes of blue traffic from start:
+// 100+10i requests in minute i, 5xx in the even minutes only (ALB
+// publishes no 5xx count for a minute without one), latencies, and a slow
+// count through the expression. Green has none.
+func albTraffic(f *fakeCloudWatch, start time.Time, slowExpr string) {
+	for i := range 6 {
+		m := start.Add(time.Duration(i)*time.Minute + 17*time.Second)
+		n := 100 + 10*i
+		f.add("RequestCount", testBlueTG, testLBSuffix, m, float64(n))
+		if i%2 == 0 {
+			f.add("HTTPCode_Target_5XX_Count", testBlueTG, testLBSuffix, m, float64(i+1))
+		}
+		lat := make([]float64, n)
+		for j := range lat {
+			lat[j] = 0.05 + 0.001*float64(j%100)
+		}
+		f.add("TargetResponseTime", testBlueTG, testLBSuffix, m, lat...)
+		if slowExpr != "" {
+			f.addExpr(strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/blue/73e2d6bc24d8a067"), m, float64(i))
+		}
+	}
+	if slowExpr != "" {
+		f.mu.Lock()
+		f.exprs[strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/green/4b8d2f4e9c1a7d35")] = nil
+		f.mu.Unlock()
+	}
+}
+
+const testSlowExpr = `SUM(SEARCH('{MyApp,TargetGroup} MetricName="SlowRequests" TargetGroup="${TargetGroup}"', 'Sum', 60))`
+
+func newMetrics(t *testing.T, f *fakeCloudWatch, lb string, opts awsprovider.ALBMetricsOptions) *awsprovider.ALBMetricSource {
+	t.Helper()
+	s, err := awsprovider.NewALBMetricSource(f.client(wireServe(t, f)), lb, blueGreen, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestALBMetricSourceConformance(t *testing.T) {
+	providertest.TestMetricSource(t, func(t *testing.T) providertest.MetricFixture {
+		f := newFakeCloudWatch()
+		start := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
+		albTraffic(f, start, testSlowExpr)
+		return providertest.MetricFixture{
+			Source: newMetrics(t, f, testLBARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr}),
+			Target: "blue", Idle: "green", Start: start, End: start.Add(6 * time.Minute),
+		}
+	})
+}
+
+func TestALBMetricSource(t *testing.T) {
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	end := start.Add(6 * time.Minute)
+	f := newFakeCloudWatch()
+	albTraffic(f, start, testSlowExpr)
+	// From a listener ARN: the same LoadBalancer dimension.
+	s := newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
+	q := func(target, metric string, from, to time.Time) providers.MetricValue {
+		t.Helper()
+		v, err := s.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: metric, Start: from, End: to})
+		if err != nil {
+			t.Fatalf("Metric(%s, %s): %v", target, metric, err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name         string
+		target, m    string
+		from, to     time.Time
+		want         providers.MetricValue
+		approxLatncy bool
+	}{
+		{"Requests", "blue", providers.MetricRequests, start, end, providers.MetricValue{Value: 750, Points: 6}, false},
+		// 5xx in minutes 0, 2, 4 (1+3+5); minutes 1, 3, 5 had requests and no 5xx: zero, with data.
+		{"Errors", "blue", providers.MetricErrors, start, end, providers.MetricValue{Value: 9, Points: 6}, false},
+		{"ErrorsNo5xxMinute", "blue", providers.MetricErrors, start.Add(time.Minute), start.Add(2 * time.Minute), providers.MetricValue{Value: 0, Points: 1}, false},
+		{"Slow", "blue", providers.MetricSlow, start, end, providers.MetricValue{Value: 15, Points: 6}, false},
+		{"IdleRequests", "green", providers.MetricRequests, start, end, providers.MetricValue{}, false},
+		{"IdleErrors", "green", providers.MetricErrors, start, end, providers.MetricValue{}, false},
+		{"IdleLatency", "green", providers.MetricLatencyAvg, start, end, providers.MetricValue{}, false},
+		{"IdleP99", "green", providers.MetricLatencyP99, start, end, providers.MetricValue{}, false},
+		{"IdleSlow", "green", providers.MetricSlow, start, end, providers.MetricValue{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, q(tc.target, tc.m, tc.from, tc.to)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("LatencyAverageIsWeighted", func(t *testing.T) {
+		// Minute 0: 100 requests at 0.05–0.149 (mean 0.0995); minute 5: 150
+		// requests, 0.05–0.149 then 0.05–0.099 (mean 0.0912). Weighted by
+		// requests, not the mean of the two minutes' means.
+		got := q("blue", providers.MetricLatencyAvg, start, start.Add(time.Minute))
+		if math.Abs(got.Value-0.0995) > 1e-9 || got.Points != 1 {
+			t.Errorf("minute 0 average = %+v, want 0.0995 from 1 point", got)
+		}
+		var sum, n float64
+		for i := range 6 {
+			for j := range 100 + 10*i {
+				sum += 0.05 + 0.001*float64(j%100)
+				n++
+			}
+		}
+		all := q("blue", providers.MetricLatencyAvg, start, end)
+		if math.Abs(all.Value-sum/n) > 1e-9 || all.Points != 6 {
+			t.Errorf("average over 6 minutes = %+v, want %v (weighted by requests) from 6 points", all, sum/n)
+		}
+	})
+	t.Run("P99OverTheWholeWindow", func(t *testing.T) {
+		f.mu.Lock()
+		f.periods = nil
+		f.mu.Unlock()
+		got := q("blue", providers.MetricLatencyP99, start, start.Add(5*time.Minute+30*time.Second))
+		if got.Points != 1 || math.Abs(got.Value-0.148) > 1e-9 { // 743rd of 750 samples
+			t.Errorf("p99 = %+v, want 0.148 from one period", got)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if diff := cmp.Diff([]int{360}, f.periods); diff != "" {
+			t.Errorf("periods asked for (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("OneCallPerQuery", func(t *testing.T) {
+		before := f.snapshot()
+		for _, m := range []string{providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg, providers.MetricLatencyP99, providers.MetricSlow} {
+			q("blue", m, start, end)
+		}
+		if diff := cmp.Diff(map[string]int{"GetMetricData": 5}, f.since(before)); diff != "" {
+			t.Errorf("calls for 5 queries (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("PagedResults", func(t *testing.T) {
+		f.mu.Lock()
+		f.PagePerQuery = true
+		f.mu.Unlock()
+		defer func() { f.mu.Lock(); f.PagePerQuery = false; f.mu.Unlock() }()
+		before := f.snapshot()
+		if got := q("blue", providers.MetricErrors, start, end); got != (providers.MetricValue{Value: 9, Points: 6}) {
+			t.Errorf("errors over pages = %+v", got)
+		}
+		if n := f.since(before)["GetMetricData"]; n != 2 {
+			t.Errorf("GetMetricData calls = %d, want 2 pages", n)
+		}
+	})
+	t.Run("Throttled", func(t *testing.T) {
+		before := f.snapshot()
+		f.fail("GetMetricData", 2, faultThrottle)
+		if got := q("blue", providers.MetricRequests, start, end); got.Value != 750 {
+			t.Errorf("requests after throttling = %+v", got)
+		}
+		if n := f.since(before)["GetMetricData"]; n != 3 {
+			t.Errorf("GetMetricData calls = %d, want 3", n)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		noSlow := newMetrics(t, f, testLBARN, awsprovider.ALBMetricsOptions{})
+		for _, tc := range []struct {
+			name string
+			src  *awsprovider.ALBMetricSource
+			q    providers.MetricQuery
+			is   error
+			want string
+		}{
+			{"SlowUnconfigured", noSlow, providers.MetricQuery{Target: "blue", Metric: providers.MetricSlow, Start: start, End: end}, awsprovider.ErrUnsupportedMetric, "SlowExpression"},
+			{"UnknownMetric", s, providers.MetricQuery{Target: "blue", Metric: "p50", Start: start, End: end}, awsprovider.ErrUnsupportedMetric, "want one of"},
+			{"UnknownTarget", s, providers.MetricQuery{Target: "teal", Metric: providers.MetricRequests, Start: start, End: end}, nil, `unknown target`},
+			{"EmptyWindow", s, providers.MetricQuery{Target: "blue", Metric: providers.MetricRequests, Start: end, End: end}, nil, "is empty"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				v, err := tc.src.Metric(context.Background(), tc.q)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.is != nil && !errors.Is(err, tc.is)) {
+					t.Errorf("Metric(%+v) = %+v, %v; want an error saying %q", tc.q, v, err, tc.want)
+				}
+			})
+		}
+	})
+}
+
+func TestNewALBMetricSourceBadInput(t *testing.T) {
+	f := newFakeCloudWatch()
+	c := f.client(wireServe(t, f))
+	for _, tc := range []struct {
+		name    string
+		lb      string
+		targets map[string]string
+		want    string
+	}{
+		{"TargetGroupAsLB", testBlueTG, blueGreen, "want the load balancer's"},
+		{"NLB", strings.Replace(testLBARN, "/app/", "/net/", 1), blueGreen, "not an Application Load Balancer"},
+		{"Malformed", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/front", blueGreen, "malformed ELB ARN"},
+		{"NoTargets", testLBARN, nil, "at least one target group"},
+		{"BadTarget", testLBARN, map[string]string{"blue": "targetgroup/blue/1"}, "malformed ELB ARN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if s, err := awsprovider.NewALBMetricSource(c, tc.lb, tc.targets, awsprovider.ALBMetricsOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("NewALBMetricSource = %v, %v; want an error saying %q", s, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTargetHealthSourceConformance(t *testing.T) {
+	providertest.TestTargetHealthSource(t, func(t *testing.T, healthy, unhealthy int) (providers.TargetHealthSource, string) {
+		f := newFakeELB()
+		var states []string
+		for range healthy {
+			states = append(states, "healthy")
+		}
+		for range unhealthy {
+			states = append(states, "unhealthy")
+		}
+		f.addTG(testGreenTG, states...)
+		s, err := awsprovider.NewTargetHealthSource(f.client(wireServe(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, "green"
+	})
+}
+
+func TestTargetHealthSource(t *testing.T) {
+	f := newFakeELB()
+	f.addTG(testGreenTG, "healthy", "unhealthy", "draining")
+	f.fail("DescribeTargetHealth", 1, faultThrottle)
+	s, err := awsprovider.NewTargetHealthSource(f.client(wireServe(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TargetHealth(context.Background(), "green")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []providers.TargetHealth{
+		{ID: "i-00000000000000001:8080", State: providers.HealthHealthy},
+		{ID: "i-00000000000000002:8080", State: providers.HealthUnhealthy, Reason: "Target.ResponseCodeMismatch: Health checks failed with these codes: [502]"},
+		{ID: "i-00000000000000003:8080", State: providers.HealthDraining},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("TargetHealth (-want +got):\n%s", diff)
+	}
+	if n := f.count("DescribeTargetHealth"); n != 2 {
+		t.Errorf("DescribeTargetHealth calls = %d, want 2 (one throttled)", n)
+	}
+	f2 := newFakeELB()
+	delete(f2.tgs, testGreenTG)
+	s2, _ := awsprovider.NewTargetHealthSource(f2.client(wireServe(t, f2)), blueGreen, awsprovider.TargetHealthOptions{})
+	_, err = s2.TargetHealth(context.Background(), "green")
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "TargetGroupNotFound" || !strings.Contains(err.Error(), testGreenTG) {
+		t.Errorf("TargetHealth of a deleted target group: %v", err)
+	}
+}
