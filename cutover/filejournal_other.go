@@ -12,5 +12,3 @@ import (
 var errNoFlock = errors.New("file locking (flock) is not supported on this platform")
 
 func fileTryLock(f *os.File, shared bool) (bool, error) { return false, errNoFlock }
-
-func fileUnlock(f *os.File) error { return errNoFlock }

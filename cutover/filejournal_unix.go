@@ -29,8 +29,3 @@ func fileTryLock(f *os.File, shared bool) (bool, error) {
 		return false, err
 	}
 }
-
-// fileUnlock releases the lock on f. Closing f releases it too.
-func fileUnlock(f *os.File) error {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-}

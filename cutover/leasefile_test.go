@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,62 @@ func ExampleFileLease() {
 	// lease checkout: held by "runner-a" until 2025-01-01T12:00:30Z
 	// <nil>
 	// true
+}
+
+// TestFileLeaseAcrossProcesses has child processes race for one lease:
+// exactly one gets it, the others get ErrLeaseHeld naming it.
+func TestFileLeaseAcrossProcesses(t *testing.T) {
+	if dir := os.Getenv("SAFECUTOVER_FILELEASE_CHILD"); dir != "" {
+		leaseChild(dir, os.Getenv("SAFECUTOVER_FILELEASE_NAME"))
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	const children = 4
+	cmds := make([]*exec.Cmd, children)
+	outs := make([]strings.Builder, children)
+	for i := range cmds {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestFileLeaseAcrossProcesses$")
+		cmd.Env = append(os.Environ(), "SAFECUTOVER_FILELEASE_CHILD="+dir, fmt.Sprintf("SAFECUTOVER_FILELEASE_NAME=child-%d", i))
+		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds[i] = cmd
+	}
+	var winners []string
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("child %d: %v\n%s", i, err, outs[i].String())
+		}
+		if strings.Contains(outs[i].String(), "acquired") {
+			winners = append(winners, fmt.Sprintf("child-%d", i))
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("winners = %v, want exactly one", winners)
+	}
+	err := newFileLease(t, dir, nil).Acquire(t.Context(), "shared", "parent", time.Minute)
+	if !errors.Is(err, cutover.ErrLeaseHeld) || !strings.Contains(err.Error(), winners[0]) {
+		t.Errorf("parent Acquire = %v, want ErrLeaseHeld by %s", err, winners[0])
+	}
+}
+
+// leaseChild is the body of a child of TestFileLeaseAcrossProcesses.
+func leaseChild(dir, name string) {
+	l, err := cutover.NewFileLease(dir, cutover.FileLeaseOptions{})
+	if err == nil {
+		err = l.Acquire(context.Background(), "shared", name, time.Minute)
+	}
+	switch {
+	case err == nil:
+		fmt.Println("acquired")
+	case errors.Is(err, cutover.ErrLeaseHeld):
+		fmt.Println("held:", err)
+	default:
+		fmt.Println("error:", err)
+		os.Exit(2)
+	}
 }
