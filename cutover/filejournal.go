@@ -180,7 +180,8 @@ func (j *FileJournal) Read(ctx context.Context, id string, after uint64) ([]Reco
 	return st.scan(j.Path(id), id, f, after, true)
 }
 
-// List returns the IDs of the cutovers that have a journal file, sorted.
+// List returns the IDs of the cutovers that have a journal file with
+// something in it, sorted.
 func (j *FileJournal) List(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("journal: list: %w", context.Cause(ctx))
@@ -195,7 +196,10 @@ func (j *FileJournal) List(ctx context.Context) ([]string, error) {
 	var ids []string
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), fileJournalExt)
-		if ok && e.Type().IsRegular() && ValidateCutoverID(id) == nil {
+		if !ok || !e.Type().IsRegular() || ValidateCutoverID(id) != nil {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Size() > 0 {
 			ids = append(ids, id)
 		}
 	}

@@ -362,7 +362,8 @@ func TestFileJournalList(t *testing.T) {
 	for _, id := range []string{"zeta", "alpha", "m-1.2"} {
 		appendN(t, j, id, 1, 1)
 	}
-	for _, name := range []string{"notes.txt", ".hidden.jsonl", "alpha.jsonl.torn"} {
+	_ = j.Append(t.Context(), "empty", rec(2, cutover.RecData)) // conflict: leaves an empty file
+	for _, name := range []string{"notes.txt", ".hidden.jsonl", "alpha.jsonl.torn", "blank.jsonl"} {
 		_ = os.WriteFile(filepath.Join(dir, name), nil, 0o644)
 	}
 	_ = os.Mkdir(filepath.Join(dir, "sub.jsonl"), 0o755)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // LeaseHeldError is returned by Lease.Acquire when another owner holds the
@@ -101,6 +102,12 @@ func (l *MemLease) Release(ctx context.Context, id, owner string) error {
 	return nil
 }
 
+// Bounds of the arguments of lease operations.
+const (
+	leaseMaxOwner = 256
+	leaseMaxTTL   = 365 * 24 * time.Hour
+)
+
 // leaseCheckArgs checks ctx and the arguments of a lease operation.
 func leaseCheckArgs(ctx context.Context, op, id, owner string, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
@@ -109,11 +116,13 @@ func leaseCheckArgs(ctx context.Context, op, id, owner string, ttl time.Duration
 	if err := ValidateCutoverID(id); err != nil {
 		return fmt.Errorf("lease: %s: %w", op, err)
 	}
-	if owner == "" {
+	switch {
+	case owner == "":
 		return fmt.Errorf("lease %s: %s: owner: empty; want a name for the holder", id, op)
-	}
-	if ttl <= 0 {
-		return fmt.Errorf("lease %s: %s: ttl: %s; want > 0", id, op, ttl)
+	case len(owner) > leaseMaxOwner || !utf8.ValidString(owner):
+		return fmt.Errorf("lease %s: %s: owner: %q; want valid UTF-8 of at most %d bytes", id, op, owner, leaseMaxOwner)
+	case ttl <= 0 || ttl > leaseMaxTTL:
+		return fmt.Errorf("lease %s: %s: ttl: %s; want > 0 and ≤ %s", id, op, ttl, leaseMaxTTL)
 	}
 	return nil
 }

@@ -77,8 +77,11 @@ func TestLeaseRejects(t *testing.T) {
 	}{
 		{"bad id", "a/b", "o", time.Second, "cutover id"},
 		{"empty owner", "c", "", time.Second, "owner: empty"},
-		{"zero ttl", "c", "o", 0, "ttl: 0s; want > 0"},
+		{"zero ttl", "c", "o", 0, "ttl: 0s; want > 0 and ≤ 8760h0m0s"},
 		{"negative ttl", "c", "o", -time.Second, "ttl: -1s; want > 0"},
+		{"huge ttl", "c", "o", 1 << 62, "ttl: 1281023h"},
+		{"owner not UTF-8", "c", "\xff", time.Second, `owner: "\xff"; want valid UTF-8 of at most 256 bytes`},
+		{"owner too long", "c", strings.Repeat("o", 257), time.Second, "at most 256 bytes"},
 	}
 	for name, l := range leases {
 		for _, tc := range tests {

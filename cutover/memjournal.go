@@ -122,8 +122,7 @@ func (j *MemJournal) Read(ctx context.Context, id string, after uint64) ([]Recor
 	return out, nil
 }
 
-// List returns the IDs of the cutovers that have records, in no particular
-// order.
+// List returns the IDs of the cutovers that have records, sorted.
 func (j *MemJournal) List(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("journal: list: %w", context.Cause(ctx))
@@ -139,6 +138,7 @@ func (j *MemJournal) List(ctx context.Context) ([]string, error) {
 			ids = append(ids, id)
 		}
 	}
+	slices.Sort(ids)
 	return ids, nil
 }
 
