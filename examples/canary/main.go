@@ -1,0 +1,51 @@
+// Command canary runs a canary release on the fake cloud: green takes 5,
+// 25 and then 100 percent of the ALB's traffic (an exponential ramp, ×5),
+// each step baked for ten minutes while a sequential judge compares green
+// with blue and a threshold watches green's error rate. Any failure puts
+// all traffic back on blue in one change.
+//
+//	go run ./examples/canary
+//	go run ./examples/canary -bad-green   # rolls back at 5 %, exit 3
+//
+// Every step can be rolled back, so this plan has no point of no return
+// and never waits for an approval. Exit status: 0 completed, 3 rolled
+// back, 1 any other error.
+package main
+
+import (
+	"time"
+
+	"github.com/safecutover/safecutover/canary"
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/demo"
+)
+
+var scenario = demo.Scenario{
+	ID:    "canary",
+	Title: "Canary: green takes 5 → 25 → 100 % of the ALB's traffic, judged against blue while both take traffic",
+	Build: build,
+}
+
+func main() { demo.Main(scenario) }
+
+func build(env *demo.Env) (cutover.Plan, error) {
+	alb := env.Cloud.Router("alb", "blue", "green")
+	env.Watch = demo.Watch{Router: alb}
+	gates, err := demo.NewGates(env)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	c, err := canary.New(alb, canary.Options{
+		Factor:      5,
+		Start:       5,
+		Bake:        10 * time.Minute,
+		Deadline:    20 * time.Minute,
+		Comparative: []cutover.Gate{gates.Judge},
+		Background:  []cutover.Gate{gates.ErrorRate},
+		Clock:       env.Clock,
+	})
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	return cutover.Sequence("canary-release", c)
+}

@@ -1,0 +1,82 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+)
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	rolledBackWaiting := fmt.Errorf("%w: %w", cutover.ErrRolledBack, cutover.ErrPNRNotApproved)
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitCompleted},
+		{fmt.Errorf("run: %w", cutover.ErrRolledBack), ExitRolledBack},
+		{fmt.Errorf("run: %w", cutover.ErrPNRNotApproved), ExitWaiting},
+		// A window that closed without approval rolled back: that is a
+		// rollback, not a wait.
+		{rolledBackWaiting, ExitRolledBack},
+		{cutover.ErrRollbackIncomplete, ExitError},
+		{errors.New("boom"), ExitError},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args    []string
+		want    Flags
+		wantErr string
+	}{
+		{nil, Flags{Seed: 1, Speed: DefaultSpeed}, ""},
+		{[]string{"-bad-green", "-approve", "ci", "-journal", "d", "-seed", "7", "-speed", "10", "-plain"},
+			Flags{BadGreen: true, Approve: "ci", Journal: "d", Seed: 7, Speed: 10, Plain: true}, ""},
+		{[]string{"-speed", "0"}, Flags{}, "-speed 0: want a number in (0, 1000000]"},
+		{[]string{"-speed", "NaN"}, Flags{}, "-speed NaN"},
+		{[]string{"-approve", " ci"}, Flags{}, "without leading or trailing spaces"},
+		{[]string{"extra"}, Flags{}, `unexpected argument "extra"`},
+		{[]string{"-nope"}, Flags{}, "flag provided but not defined: -nope"},
+	}
+	for _, tt := range tests {
+		got, err := ParseFlags("x", tt.args, io.Discard)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseFlags(%q) error = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseFlags(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+func TestBarAndOffset(t *testing.T) {
+	t.Parallel()
+	if got, want := Bar(providers.Weights{"blue": 75, "green": 25}), "blue  75% ███████████████░░░░░ 25% green"; got != want {
+		t.Errorf("Bar = %q, want %q", got, want)
+	}
+	if got, want := Bar(providers.Weights{"blue": 0, "green": 100}), "blue   0% ░░░░░░░░░░░░░░░░░░░░ 100% green"; got != want {
+		t.Errorf("Bar = %q, want %q", got, want)
+	}
+	if got, want := offset(time.Hour+2*time.Minute+3*time.Second+400*time.Millisecond), "+01:02:03"; got != want {
+		t.Errorf("offset = %q, want %q", got, want)
+	}
+	if got, want := figures(map[string]float64{"requests": 1200, "value": 0.0125, "log_e_fail": 3, "points": 4}), "requests=1200 value=1.25%"; got != want {
+		t.Errorf("figures = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,9 @@
+// Package demo is what the runnable examples share: their flags, the fake
+// cloud on an accelerated clock (or saved in a -journal directory so a
+// killed run resumes), the gates, the approval flow at the point of no
+// return, live progress in the terminal, the closing summary and the exit
+// status.
+//
+// Exit status: 0 completed, 3 rolled back, 4 stopped before the point of
+// no return waiting for an approval, 1 any other error.
+package demo

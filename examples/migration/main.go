@@ -1,0 +1,76 @@
+// Command migration runs the seed scenario of safecutover on the fake
+// cloud: a service moves from EC2/Elastic Beanstalk (blue) to ECS Fargate
+// (green). Green is stood up beside blue at blue's capacity, traffic moves
+// to it by canary weights through the ALB while a sequential judge compares
+// it with blue, blue is kept warm for a rollback window, and only then —
+// with an approval — is blue retired: the one point of no return.
+//
+//	go run ./examples/migration -approve ci
+//	go run ./examples/migration -bad-green             # rolls back, exit 3
+//	go run ./examples/migration -journal /tmp/mig      # stops before the PNR, exit 4
+//	go run ./examples/migration -journal /tmp/mig -approve alice   # resumes, completes
+//
+// Exit status: 0 completed, 3 rolled back, 4 stopped before the point of no
+// return waiting for an approval, 1 any other error.
+package main
+
+import (
+	"time"
+
+	"github.com/safecutover/safecutover/bluegreen"
+	"github.com/safecutover/safecutover/canary"
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/demo"
+)
+
+var scenario = demo.Scenario{
+	ID:    "migration",
+	Title: "EC2/Beanstalk → ECS Fargate: green beside blue, canary weights on the ALB, blue kept warm, then retired",
+	Build: build,
+}
+
+func main() { demo.Main(scenario) }
+
+// build creates (or, resumed, finds) the ALB and the two fleets in the fake
+// cloud and returns the migration plan:
+//
+//	prepare green → canary 5% → 25% → 50% → 100% → keep blue warm → retire blue
+func build(env *demo.Env) (cutover.Plan, error) {
+	alb := env.Cloud.Router("alb", "blue", "green")
+	blue := env.Cloud.Fleet("blue", 4)   // the Beanstalk environment's instances
+	green := env.Cloud.Fleet("green", 0) // the Fargate service's tasks
+	env.Watch = demo.Watch{Router: alb, Fleets: []demo.NamedFleet{{Name: "blue (EC2)", Fleet: blue}, {Name: "green (Fargate)", Fleet: green}}}
+
+	gates, err := demo.NewGates(env)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	bg, err := bluegreen.New(bluegreen.Options{
+		BlueFleet:      blue,
+		GreenFleet:     green,
+		Router:         alb,
+		PreSwitchGates: []cutover.Gate{gates.GreenHealthy},
+		Gates:          []cutover.Gate{gates.ErrorRate},
+		WarmWindow:     30 * time.Minute,
+		PollInterval:   demo.PollInterval,
+		Clock:          env.Clock,
+	})
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	// The judge compares green with blue, so it is judged while both take
+	// traffic (every step below 100 %); the error-rate gate watches green
+	// through the whole shift and while blue is kept warm.
+	shift, err := canary.New(alb, canary.Options{
+		Steps:       canary.Weights(5, 25, 50, 100),
+		Bake:        10 * time.Minute,
+		Deadline:    20 * time.Minute,
+		Comparative: []cutover.Gate{gates.Judge},
+		Background:  []cutover.Gate{gates.ErrorRate},
+		Clock:       env.Clock,
+	})
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	return cutover.Sequence("ec2-to-fargate", bg.Prepare(), shift, bg.Finish())
+}
