@@ -573,20 +573,9 @@ func (c *CodeDeploy) find(ctx context.Context) (string, error) {
 		}
 	}
 	if id == "" {
-		active, err := c.list(ctx, time.Time{}, activeStatuses...)
-		if err != nil {
+		var err error
+		if id, err = c.lookup(ctx); err != nil {
 			return "", err
-		}
-		for _, a := range active {
-			info, err := c.get(ctx, a)
-			if err != nil {
-				return "", err
-			}
-			if r := info.Revision; r != nil && r.AppSpecContent != nil && strings.Contains(deref(r.AppSpecContent.Content), c.spec.TaskDefinition) &&
-				strings.HasPrefix(deref(info.Description), descPrefix) {
-				id = a
-				break
-			}
 		}
 	}
 	if id == "" {
@@ -597,6 +586,47 @@ func (c *CodeDeploy) find(ctx context.Context) (string, error) {
 	}
 	c.setID(id)
 	return id, nil
+}
+
+// lookup finds this cutover's deployment without the journal, for a
+// stage or gate of a process that did not create it: the group's active
+// deployment (CodeDeploy allows one) of this task definition that this
+// library started, else the newest such deployment of the last day.
+func (c *CodeDeploy) lookup(ctx context.Context) (string, error) {
+	ours := func(info *cdtypes.DeploymentInfo) bool {
+		r := info.Revision
+		return r != nil && r.AppSpecContent != nil && strings.Contains(deref(r.AppSpecContent.Content), c.spec.TaskDefinition) &&
+			strings.HasPrefix(deref(info.Description), descPrefix)
+	}
+	active, err := c.list(ctx, time.Time{}, activeStatuses...)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range active {
+		info, err := c.get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if ours(info) {
+			return id, nil
+		}
+	}
+	recent, err := c.list(ctx, c.opts.Clock.Now().Add(-24*time.Hour))
+	if err != nil {
+		return "", err
+	}
+	var best string
+	var bestAt time.Time
+	for _, id := range recent {
+		info, err := c.get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if at := deref(info.CreateTime); ours(info) && (best == "" || at.After(bestAt)) {
+			best, bestAt = id, at
+		}
+	}
+	return best, nil
 }
 
 func (c *CodeDeploy) applyShift(ctx context.Context) error {
@@ -833,8 +863,15 @@ func (g cdGate) Name() string { return "codedeploy deployment" }
 // Evaluate reads the deployment.
 func (g cdGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	id := g.c.DeploymentID()
-	if id == "" {
-		return cutover.Verdict{Reason: "no deployment yet"}, nil
+	if id == "" { // a resumed process: find the deployment
+		var err error
+		if id, err = g.c.lookup(ctx); err != nil {
+			return cutover.Verdict{}, err
+		}
+		if id == "" {
+			return cutover.Verdict{Reason: fmt.Sprintf("no deployment of %s found in %s", g.c.spec.TaskDefinition, g.c.group)}, nil
+		}
+		g.c.setID(id)
 	}
 	info, err := g.c.get(ctx, id)
 	if err != nil {

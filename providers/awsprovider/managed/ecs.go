@@ -759,8 +759,16 @@ func (g ecsGate) Name() string { return "ecs service deployment" }
 // Evaluate reads the deployment.
 func (g ecsGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	arn := g.e.DeploymentARN()
-	if arn == "" {
-		return cutover.Verdict{Reason: "no service deployment yet"}, nil
+	if arn == "" { // a resumed process: find the deployment
+		svc, err := g.e.describeService(ctx)
+		if err != nil {
+			return cutover.Verdict{}, err
+		}
+		if deref(svc.TaskDefinition) != g.e.spec.TaskDefinition || deref(svc.CurrentServiceDeployment) == "" {
+			return cutover.Verdict{Reason: fmt.Sprintf("no service deployment of %s found on %s", g.e.spec.TaskDefinition, g.e.res)}, nil
+		}
+		arn = deref(svc.CurrentServiceDeployment)
+		g.e.setARN(arn)
 	}
 	d, err := g.e.describe(ctx, arn)
 	if err != nil {

@@ -1,0 +1,223 @@
+package managed_test
+
+// The tests drive the real SDK clients against the simulated managed
+// deployment services of the fake cloud (fake.Managed), served over HTTP on
+// 127.0.0.1 by httptest in the awsJson1_1 wire protocol.
+//
+// Most tests run in a testing/synctest bubble. The server runs outside it
+// (a listener inside would keep the bubble from ever being idle), so the
+// client stamps each request with the bubble's time and the server moves
+// the simulation's clock to it: the simulated services live in the test's
+// fake time. Keep-alives are off so that no idle connection goroutine stays
+// in the bubble.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/fake"
+)
+
+const simTimeHeader = "X-Sim-Time"
+
+// env is one simulated AWS region for a test.
+type env struct {
+	sim    *fake.Managed
+	clock  *fake.ManualClock
+	url    string
+	router *router
+}
+
+// newEnv serves a new simulation on 127.0.0.1. Call it outside the
+// synctest bubble.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clock := fake.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	e := &env{clock: clock, router: newRouter()}
+	e.sim = fake.NewManaged(fake.ManagedOptions{Clock: clock})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get(simTimeHeader); v != "" {
+			if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				clock.Set(ts)
+			}
+		}
+		e.sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+// stamp adds the caller's clock time to each request.
+type stamp struct{ base http.RoundTripper }
+
+func (s stamp) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(simTimeHeader, time.Now().UTC().Format(time.RFC3339Nano))
+	return s.base.RoundTrip(r)
+}
+
+// testRetryer is the SDK's standard retryer with a tiny backoff and no
+// retry quota, so that throttling tests are quick and deterministic.
+func testRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 4
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// clients returns real SDK clients for e. Call it inside the bubble, if
+// there is one.
+func (e *env) clients() (*codedeploy.Client, *ecs.Client) {
+	hc := &http.Client{Transport: stamp{&http.Transport{DisableKeepAlives: true}}}
+	cd := codedeploy.New(codedeploy.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: aws.AnonymousCredentials{},
+		HTTPClient: hc, Retryer: testRetryer(),
+	})
+	ec := ecs.New(ecs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: aws.AnonymousCredentials{},
+		HTTPClient: hc, Retryer: testRetryer(),
+	})
+	return cd, ec
+}
+
+// latest returns the newest simulated deployment that is not a CodeDeploy
+// rollback deployment.
+func (e *env) latest(t *testing.T) fake.ManagedDeployment {
+	t.Helper()
+	var last fake.ManagedDeployment
+	for _, d := range e.sim.Deployments() {
+		if d.RollbackOf == "" {
+			last = d
+		}
+	}
+	if last.ID == "" {
+		t.Fatal("no deployment in the simulation")
+	}
+	return last
+}
+
+// router records the weights the simulation gives it.
+type router struct {
+	mu sync.Mutex
+	w  providers.Weights
+	n  int
+}
+
+func newRouter() *router { return &router{w: providers.Weights{"blue": 100, "green": 0}} }
+
+func (r *router) SetWeights(_ context.Context, w providers.Weights) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.w = w
+	r.n++
+	return nil
+}
+
+func (r *router) Weights(context.Context) (providers.Weights, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w, nil
+}
+
+func (r *router) green() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w["green"]
+}
+
+// maxGreen is a gate that fails once the router gives green more than max
+// percent of the traffic while fail is set, and passes otherwise.
+type weightGate struct {
+	r    *router
+	fail int // fail at or above this green share; 0 never fails
+}
+
+func (g weightGate) Name() string { return "green error rate" }
+
+func (g weightGate) Evaluate(context.Context) (cutover.Verdict, error) {
+	if gr := g.r.green(); g.fail > 0 && gr >= g.fail {
+		return cutover.Verdict{Decision: cutover.Fail, Reason: "green 5xx rate 4.2% > 1%"}, nil
+	}
+	return cutover.Verdict{Decision: cutover.Pass, Reason: "green 5xx rate 0.1% ≤ 1%"}, nil
+}
+
+// dying is a journal that stops working once die returns true for a record
+// it is asked to append — as if the process had been killed just then.
+type dying struct {
+	cutover.Journal
+	mu   sync.Mutex
+	dead bool
+	die  func(cutover.Record) bool
+}
+
+var errKilled = errors.New("process killed")
+
+func (j *dying) Append(ctx context.Context, id string, rec cutover.Record) error {
+	j.mu.Lock()
+	if !j.dead && j.die(rec) {
+		j.dead = true
+	}
+	dead := j.dead
+	j.mu.Unlock()
+	if dead {
+		return errKilled
+	}
+	return j.Journal.Append(ctx, id, rec)
+}
+
+func (j *dying) Read(ctx context.Context, id string, after uint64) ([]cutover.Record, error) {
+	j.mu.Lock()
+	dead := j.dead
+	j.mu.Unlock()
+	if dead {
+		return nil, errKilled
+	}
+	return j.Journal.Read(ctx, id, after)
+}
+
+// runnerOpts are the runner options of the tests.
+func runnerOpts() cutover.Options {
+	return cutover.Options{PollInterval: 10 * time.Second, Actor: "deployer", RevertBackoff: time.Second}
+}
+
+// approve journals an approval of the next PNR for cutover id.
+func approve(t *testing.T, j cutover.Journal, id string) {
+	t.Helper()
+	if err := cutover.Send(context.Background(), j, id, cutover.CmdApprove, "oncall", "healthy for an hour", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stageNames returns the names of p's stages.
+func stageNames(p cutover.Plan) []string {
+	var names []string
+	for _, s := range p.Stages {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// data returns the value the stage named remembered under key.
+func data(st cutover.State, stage, key string) string {
+	for _, s := range st.Stages {
+		if s.Name == stage {
+			return s.Data[key]
+		}
+	}
+	return ""
+}

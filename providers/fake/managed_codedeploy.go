@@ -1,0 +1,673 @@
+package fake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/safecutover/safecutover/providers"
+)
+
+// ManagedGroup describes a CodeDeploy ECS blue/green deployment group, and
+// the ECS service it deploys, for AddDeploymentGroup. The zero values of
+// the fields that are not required describe a group set up right; the
+// "No…"/"Off" fields set one up wrongly, for tests.
+type ManagedGroup struct {
+	// Application and Name name the group. Required.
+	Application, Name string
+	// Cluster and Service name its ECS service. Defaults "default" and
+	// Name.
+	Cluster, Service string
+	// TaskDefinition is what the service runs now. Default
+	// "arn:aws:ecs:us-east-1:123456789012:task-definition/<service>:1".
+	TaskDefinition string
+	// DeploymentConfig is the group's default config. Default
+	// "CodeDeployDefault.ECSAllAtOnce".
+	DeploymentConfig string
+	// TerminationWait is how long the original task set is kept after all
+	// traffic has moved, in whole minutes. Default 1h.
+	TerminationWait time.Duration
+	// ManualReroute makes deployments wait, in status Ready, for
+	// ContinueDeployment(READY_WAIT) before they shift traffic, for at most
+	// ReadyWait (default 1h), after which they stop.
+	ManualReroute bool
+	ReadyWait     time.Duration
+	// ComputePlatform defaults to "ECS".
+	ComputePlatform string
+	// InPlace makes the group's deployment style IN_PLACE.
+	InPlace bool
+	// NoTargetGroups leaves the target group pair out.
+	NoTargetGroups bool
+	// ServiceController is the service's deployment controller. Default
+	// "CODE_DEPLOY".
+	ServiceController string
+	// AutoRollbackOff: a deployment that fails on its own is not rolled
+	// back.
+	AutoRollbackOff bool
+	// Router, if set, follows the traffic shift: Blue and Green (defaults
+	// "blue" and "green") get the original and the replacement task set's
+	// shares.
+	Router      providers.TrafficRouter
+	Blue, Green string
+}
+
+type cdGroup struct {
+	ManagedGroup
+	id string
+}
+
+type cdConfig struct {
+	Name     string
+	Platform string
+	Type     string // AllAtOnce, TimeBasedCanary, TimeBasedLinear
+	Percent  int
+	Interval int // minutes
+}
+
+func predefinedConfigs() []cdConfig {
+	return []cdConfig{
+		{Name: "CodeDeployDefault.ECSAllAtOnce", Platform: "ECS", Type: "AllAtOnce"},
+		{Name: "CodeDeployDefault.ECSCanary10Percent5Minutes", Platform: "ECS", Type: "TimeBasedCanary", Percent: 10, Interval: 5},
+		{Name: "CodeDeployDefault.ECSCanary10Percent15Minutes", Platform: "ECS", Type: "TimeBasedCanary", Percent: 10, Interval: 15},
+		{Name: "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", Platform: "ECS", Type: "TimeBasedLinear", Percent: 10, Interval: 1},
+		{Name: "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", Platform: "ECS", Type: "TimeBasedLinear", Percent: 10, Interval: 3},
+		{Name: "CodeDeployDefault.OneAtATime", Platform: "Server"},
+		{Name: "CodeDeployDefault.LambdaCanary10Percent5Minutes", Platform: "Lambda", Type: "TimeBasedCanary", Percent: 10, Interval: 5},
+	}
+}
+
+func (c cdConfig) shift() time.Duration {
+	iv := time.Duration(c.Interval) * time.Minute
+	switch c.Type {
+	case "TimeBasedCanary":
+		return iv
+	case "TimeBasedLinear":
+		steps := (100 + c.Percent - 1) / c.Percent
+		return time.Duration(steps-1) * iv
+	}
+	return 0
+}
+
+// weight is the replacement's share d after shifting began.
+func (c cdConfig) weight(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	iv := time.Duration(c.Interval) * time.Minute
+	switch c.Type {
+	case "TimeBasedCanary":
+		if d < iv {
+			return float64(c.Percent)
+		}
+	case "TimeBasedLinear":
+		return float64(min(100, (int(d/iv)+1)*c.Percent))
+	}
+	return 100
+}
+
+func (c cdConfig) json() obj {
+	o := obj{"deploymentConfigName": c.Name, "deploymentConfigId": "cfg-" + c.Name, "computePlatform": c.Platform}
+	if c.Platform == "Server" {
+		return o
+	}
+	tr := obj{"type": c.Type}
+	switch c.Type {
+	case "TimeBasedCanary":
+		tr["timeBasedCanary"] = obj{"canaryPercentage": c.Percent, "canaryInterval": c.Interval}
+	case "TimeBasedLinear":
+		tr["timeBasedLinear"] = obj{"linearPercentage": c.Percent, "linearInterval": c.Interval}
+	}
+	o["trafficRoutingConfig"] = tr
+	return o
+}
+
+// AddDeploymentGroup adds a CodeDeploy ECS blue/green deployment group and
+// its ECS service.
+func (m *Managed) AddDeploymentGroup(g ManagedGroup) error {
+	if g.Application == "" || g.Name == "" {
+		return invalid("managed deployment group: Application and Name are required")
+	}
+	if g.Cluster == "" {
+		g.Cluster = "default"
+	}
+	if g.Service == "" {
+		g.Service = g.Name
+	}
+	if g.TaskDefinition == "" {
+		g.TaskDefinition = fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task-definition/%s:1", g.Service)
+	}
+	if g.DeploymentConfig == "" {
+		g.DeploymentConfig = "CodeDeployDefault.ECSAllAtOnce"
+	}
+	if g.TerminationWait == 0 {
+		g.TerminationWait = time.Hour
+	}
+	if g.TerminationWait < 0 || g.TerminationWait%time.Minute != 0 {
+		return invalid("managed deployment group %q: TerminationWait %s is not a whole number of minutes", g.Name, g.TerminationWait)
+	}
+	if g.ReadyWait <= 0 {
+		g.ReadyWait = time.Hour
+	}
+	if g.ComputePlatform == "" {
+		g.ComputePlatform = "ECS"
+	}
+	if g.ServiceController == "" {
+		g.ServiceController = "CODE_DEPLOY"
+	}
+	if g.Blue == "" {
+		g.Blue = "blue"
+	}
+	if g.Green == "" {
+		g.Green = "green"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := g.Application + "/" + g.Name
+	if _, ok := m.groups[key]; ok {
+		return invalid("managed deployment group %q of application %q exists", g.Name, g.Application)
+	}
+	m.groups[key] = &cdGroup{ManagedGroup: g, id: fmt.Sprintf("dg-%d", m.nextID())}
+	return m.addServiceLocked(ManagedService{
+		Cluster: g.Cluster, Name: g.Service, TaskDefinition: g.TaskDefinition, Controller: g.ServiceController,
+		NoAlternateTargetGroup: true, Router: g.Router, Blue: g.Blue, Green: g.Green,
+	})
+}
+
+// cdDeployment is one simulated CodeDeploy deployment.
+type cdDeployment struct {
+	id, desc     string
+	group        *cdGroup
+	config       cdConfig
+	appSpec, sha string
+	taskDef      string
+	status       string
+	created      time.Time
+	completed    time.Time
+	installEnd   time.Time
+	shiftStart   time.Time
+	rerouted     bool
+	waitStarted  bool
+	weight       float64
+	errCode      string
+	errMsg       string
+	rollbackOf   string
+	rollbackID   string
+	blueGone     bool
+}
+
+func (d *cdDeployment) terminal() bool {
+	return d.status == "Succeeded" || d.status == "Failed" || d.status == "Stopped"
+}
+
+func (d *cdDeployment) setWeight(w float64) {
+	if w != d.weight {
+		d.weight = w
+		g := d.group
+		follow(g.Router, g.Blue, g.Green, w)
+	}
+}
+
+func (d *cdDeployment) advance(m *Managed, now time.Time) {
+	if d.terminal() {
+		return
+	}
+	if d.rollbackOf != "" {
+		if end := d.created.Add(m.opts.Rollback); !now.Before(end) {
+			d.status, d.completed = "Succeeded", end
+		}
+		return
+	}
+	g := d.group
+	if d.shiftStart.IsZero() {
+		if now.Before(d.installEnd) {
+			return
+		}
+		if g.ManualReroute && !d.rerouted {
+			d.status = "Ready"
+			if end := d.installEnd.Add(g.ReadyWait); !now.Before(end) {
+				d.status, d.completed = "Stopped", end
+				d.errCode, d.errMsg = "TIMEOUT", "traffic was not rerouted within the ready wait"
+			}
+			return
+		}
+		d.shiftStart, d.status = d.installEnd, "InProgress"
+	}
+	d.setWeight(d.config.weight(now.Sub(d.shiftStart)))
+	shiftEnd := d.shiftStart.Add(d.config.shift())
+	if now.Before(shiftEnd) {
+		return
+	}
+	d.waitStarted = true
+	if end := shiftEnd.Add(g.TerminationWait); !now.Before(end) {
+		d.succeed(m, end)
+	}
+}
+
+func (d *cdDeployment) succeed(m *Managed, at time.Time) {
+	d.status, d.completed, d.blueGone = "Succeeded", at, true
+	if s := m.services[d.group.Cluster+"/"+d.group.Service]; s != nil {
+		s.taskDef = d.taskDef
+	}
+}
+
+// rollback starts a rollback deployment and moves the traffic back.
+func (d *cdDeployment) rollback(m *Managed, now time.Time) {
+	rb := &cdDeployment{
+		id: fmt.Sprintf("d-SIM%06d", m.nextID()), group: d.group, config: d.config, desc: "rollback of " + d.id,
+		appSpec: d.appSpec, sha: d.sha, taskDef: d.taskDef, status: "InProgress", created: now, rollbackOf: d.id,
+	}
+	m.cdDeps[rb.id] = rb
+	m.cdOrder = append(m.cdOrder, rb.id)
+	d.rollbackID = rb.id
+	d.setWeight(0)
+}
+
+// FailDeployment makes the deployment with the given ID (CodeDeploy) or ARN
+// (ECS) fail as if one of its alarms fired; it is rolled back as the
+// service would.
+func (m *Managed) FailDeployment(id, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advanceLocked()
+	now := m.opts.Clock.Now()
+	if d, ok := m.cdDeps[id]; ok {
+		if d.terminal() {
+			return invalid("managed deployment %s is %s", id, d.status)
+		}
+		d.status, d.completed, d.errCode, d.errMsg = "Failed", now, "ALARM_ACTIVE", reason
+		if !d.group.AutoRollbackOff {
+			d.rollback(m, now)
+		}
+		return nil
+	}
+	if d, ok := m.ecsDeps[id]; ok {
+		if d.terminal() {
+			return invalid("managed deployment %s is %s", id, d.status)
+		}
+		d.rollback(m, now, reason)
+		return nil
+	}
+	return notFound("managed deployment", id)
+}
+
+// ManagedDeployment is a snapshot of one simulated deployment.
+type ManagedDeployment struct {
+	// ID is the CodeDeploy deployment ID or the ECS service deployment ARN.
+	ID string
+	// Kind is "codedeploy" or "ecs".
+	Kind string
+	// Service is "<cluster>/<service>".
+	Service        string
+	TaskDefinition string
+	// Status is the service's status word (CodeDeploy's "InProgress",
+	// ECS's "IN_PROGRESS", ...).
+	Status string
+	// Stage is ECS's lifecycle stage; for CodeDeploy "install", "ready",
+	// "shift", "termination wait" or "".
+	Stage string
+	// GreenWeight is the new revision's share of production traffic.
+	GreenWeight float64
+	// RollbackOf is, for a CodeDeploy rollback deployment, the deployment
+	// it rolls back. RolledBack says a rollback was started for it.
+	RollbackOf string
+	RolledBack bool
+	// BlueGone says the original revision was terminated (the deployment
+	// succeeded).
+	BlueGone bool
+	Created  time.Time
+}
+
+func (d *cdDeployment) snapshot() ManagedDeployment {
+	stage := ""
+	switch {
+	case d.terminal():
+	case d.shiftStart.IsZero() && d.status == "Ready":
+		stage = "ready"
+	case d.shiftStart.IsZero():
+		stage = "install"
+	case d.waitStarted:
+		stage = "termination wait"
+	default:
+		stage = "shift"
+	}
+	return ManagedDeployment{
+		ID: d.id, Kind: "codedeploy", Service: d.group.Cluster + "/" + d.group.Service, TaskDefinition: d.taskDef,
+		Status: d.status, Stage: stage, GreenWeight: d.weight, RollbackOf: d.rollbackOf,
+		RolledBack: d.rollbackID != "", BlueGone: d.blueGone, Created: d.created,
+	}
+}
+
+// Deployments returns every deployment, CodeDeploy's then ECS's, each in
+// the order they were created.
+func (m *Managed) Deployments() []ManagedDeployment {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advanceLocked()
+	var out []ManagedDeployment
+	for _, id := range m.cdOrder {
+		out = append(out, m.cdDeps[id].snapshot())
+	}
+	for _, arn := range m.ecsOrder {
+		out = append(out, m.ecsDeps[arn].snapshot())
+	}
+	return out
+}
+
+func (d *cdDeployment) json() obj {
+	o := obj{
+		"deploymentId": d.id, "applicationName": d.group.Application, "deploymentGroupName": d.group.Name,
+		"deploymentConfigName": d.config.Name, "status": d.status, "description": d.desc,
+		"computePlatform": "ECS", "createTime": epoch(d.created), "startTime": epoch(d.created),
+		"completeTime":                       epoch(d.completed),
+		"instanceTerminationWaitTimeStarted": d.waitStarted,
+		"deploymentStyle":                    obj{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+		"revision":                           obj{"revisionType": "AppSpecContent", "appSpecContent": obj{"content": d.appSpec, "sha256": d.sha}},
+	}
+	if d.errCode != "" {
+		o["errorInformation"] = obj{"code": d.errCode, "message": d.errMsg}
+	}
+	switch {
+	case d.rollbackID != "":
+		o["rollbackInfo"] = obj{"rollbackDeploymentId": d.rollbackID, "rollbackMessage": "rolled back by " + d.rollbackID}
+	case d.rollbackOf != "":
+		o["rollbackInfo"] = obj{"rollbackTriggeringDeploymentId": d.rollbackOf}
+	}
+	return o
+}
+
+func (d *cdDeployment) events(now time.Time) []obj {
+	type ev struct {
+		name       string
+		start, end time.Time
+	}
+	var evs []ev
+	for _, n := range []string{"BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic"} {
+		evs = append(evs, ev{n, d.created, d.installEnd})
+	}
+	if !d.shiftStart.IsZero() {
+		end := d.shiftStart.Add(d.config.shift())
+		evs = append(evs, ev{"BeforeAllowTraffic", d.shiftStart, d.shiftStart}, ev{"AllowTraffic", d.shiftStart, end}, ev{"AfterAllowTraffic", end, end})
+	}
+	out := make([]obj, 0, len(evs))
+	for _, e := range evs {
+		o := obj{"lifecycleEventName": e.name, "startTime": epoch(e.start), "status": "InProgress"}
+		switch {
+		case now.Before(e.start):
+			o["status"], o["startTime"] = "Pending", nil
+		case !now.Before(e.end):
+			o["status"], o["endTime"] = "Succeeded", epoch(e.end)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+var taskDefRE = regexp.MustCompile(`"?TaskDefinition"?\s*:\s*"?([^"\s,}]+)`)
+
+// codeDeploy answers one CodeDeploy operation. m.mu is held.
+func (m *Managed) codeDeploy(op string, body []byte) (any, *apiError) {
+	var in struct {
+		ApplicationName      string   `json:"applicationName"`
+		DeploymentGroupName  string   `json:"deploymentGroupName"`
+		DeploymentConfigName string   `json:"deploymentConfigName"`
+		DeploymentID         string   `json:"deploymentId"`
+		TargetID             string   `json:"targetId"`
+		Description          string   `json:"description"`
+		ComputePlatform      string   `json:"computePlatform"`
+		DeploymentWaitType   string   `json:"deploymentWaitType"`
+		AutoRollbackEnabled  *bool    `json:"autoRollbackEnabled"`
+		IncludeOnlyStatuses  []string `json:"includeOnlyStatuses"`
+		CreateTimeRange      *struct {
+			Start *float64 `json:"start"`
+			End   *float64 `json:"end"`
+		} `json:"createTimeRange"`
+		TrafficRoutingConfig *struct {
+			Type            string `json:"type"`
+			TimeBasedCanary *struct {
+				Percentage int `json:"canaryPercentage"`
+				Interval   int `json:"canaryInterval"`
+			} `json:"timeBasedCanary"`
+			TimeBasedLinear *struct {
+				Percentage int `json:"linearPercentage"`
+				Interval   int `json:"linearInterval"`
+			} `json:"timeBasedLinear"`
+		} `json:"trafficRoutingConfig"`
+		Revision *struct {
+			RevisionType   string `json:"revisionType"`
+			AppSpecContent *struct {
+				Content string `json:"content"`
+				Sha256  string `json:"sha256"`
+			} `json:"appSpecContent"`
+		} `json:"revision"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	now := m.opts.Clock.Now()
+	group := func() (*cdGroup, *apiError) {
+		if in.ApplicationName == "" {
+			return nil, clientErr("ApplicationNameRequiredException", "applicationName is required")
+		}
+		g := m.groups[in.ApplicationName+"/"+in.DeploymentGroupName]
+		if g == nil {
+			for k := range m.groups {
+				if len(k) > len(in.ApplicationName) && k[:len(in.ApplicationName)+1] == in.ApplicationName+"/" {
+					return nil, clientErr("DeploymentGroupDoesNotExistException", "deployment group %s does not exist", in.DeploymentGroupName)
+				}
+			}
+			return nil, clientErr("ApplicationDoesNotExistException", "application %s does not exist", in.ApplicationName)
+		}
+		return g, nil
+	}
+	deployment := func() (*cdDeployment, *apiError) {
+		d := m.cdDeps[in.DeploymentID]
+		if d == nil {
+			return nil, clientErr("DeploymentDoesNotExistException", "deployment %s does not exist", in.DeploymentID)
+		}
+		return d, nil
+	}
+	switch op {
+	case "GetDeploymentGroup":
+		g, err := group()
+		if err != nil {
+			return nil, err
+		}
+		style := obj{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
+		if g.InPlace {
+			style = obj{"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
+		}
+		ready := obj{"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0}
+		if g.ManualReroute {
+			ready = obj{"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": int(g.ReadyWait / time.Minute)}
+		}
+		info := obj{
+			"applicationName": g.Application, "deploymentGroupName": g.Name, "deploymentGroupId": g.id,
+			"computePlatform": g.ComputePlatform, "deploymentConfigName": g.DeploymentConfig, "deploymentStyle": style,
+			"ecsServices": []obj{{"clusterName": g.Cluster, "serviceName": g.Service}},
+			"blueGreenDeploymentConfiguration": obj{
+				"terminateBlueInstancesOnDeploymentSuccess": obj{"action": "TERMINATE", "terminationWaitTimeInMinutes": int(g.TerminationWait / time.Minute)},
+				"deploymentReadyOption":                     ready,
+			},
+			"autoRollbackConfiguration": obj{"enabled": !g.AutoRollbackOff, "events": []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}},
+		}
+		if !g.NoTargetGroups {
+			info["loadBalancerInfo"] = obj{"targetGroupPairInfoList": []obj{{
+				"targetGroups":     []obj{{"name": g.Service + "-blue"}, {"name": g.Service + "-green"}},
+				"prodTrafficRoute": obj{"listenerArns": []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/" + g.Service + "/1/1"}},
+			}}}
+		}
+		return obj{"deploymentGroupInfo": info}, nil
+
+	case "GetDeploymentConfig":
+		c, ok := m.configs[in.DeploymentConfigName]
+		if !ok {
+			return nil, clientErr("DeploymentConfigDoesNotExistException", "deployment config %s does not exist", in.DeploymentConfigName)
+		}
+		return obj{"deploymentConfigInfo": c.json()}, nil
+
+	case "CreateDeploymentConfig":
+		if in.DeploymentConfigName == "" {
+			return nil, clientErr("DeploymentConfigNameRequiredException", "deploymentConfigName is required")
+		}
+		if _, ok := m.configs[in.DeploymentConfigName]; ok {
+			return nil, clientErr("DeploymentConfigAlreadyExistsException", "deployment config %s exists", in.DeploymentConfigName)
+		}
+		c := cdConfig{Name: in.DeploymentConfigName, Platform: in.ComputePlatform, Type: "AllAtOnce"}
+		if tr := in.TrafficRoutingConfig; tr != nil {
+			c.Type = tr.Type
+			switch {
+			case tr.Type == "TimeBasedCanary" && tr.TimeBasedCanary != nil:
+				c.Percent, c.Interval = tr.TimeBasedCanary.Percentage, tr.TimeBasedCanary.Interval
+			case tr.Type == "TimeBasedLinear" && tr.TimeBasedLinear != nil:
+				c.Percent, c.Interval = tr.TimeBasedLinear.Percentage, tr.TimeBasedLinear.Interval
+			case tr.Type != "AllAtOnce":
+				return nil, clientErr("InvalidTrafficRoutingConfigurationException", "traffic routing %q without its settings", tr.Type)
+			}
+			if c.Type != "AllAtOnce" && (c.Percent < 1 || c.Percent > 99 || c.Interval < 1) {
+				return nil, clientErr("InvalidTrafficRoutingConfigurationException", "percentage %d or interval %d out of range", c.Percent, c.Interval)
+			}
+		}
+		m.configs[c.Name] = c
+		return obj{"deploymentConfigId": "cfg-" + c.Name}, nil
+
+	case "CreateDeployment":
+		g, err := group()
+		if err != nil {
+			return nil, err
+		}
+		name := in.DeploymentConfigName
+		if name == "" {
+			name = g.DeploymentConfig
+		}
+		c, ok := m.configs[name]
+		if !ok {
+			return nil, clientErr("DeploymentConfigDoesNotExistException", "deployment config %s does not exist", name)
+		}
+		if c.Platform != g.ComputePlatform {
+			return nil, clientErr("InvalidDeploymentConfigNameException", "deployment config %s is for %s", name, c.Platform)
+		}
+		for _, id := range m.cdOrder {
+			if d := m.cdDeps[id]; d.group == g && !d.terminal() {
+				return nil, clientErr("DeploymentLimitExceededException", "deployment group %s has active deployment %s", g.Name, id)
+			}
+		}
+		r := in.Revision
+		if r == nil || r.AppSpecContent == nil || r.AppSpecContent.Content == "" {
+			return nil, clientErr("RevisionRequiredException", "an AppSpecContent revision is required")
+		}
+		content := r.AppSpecContent.Content
+		sum := sha256.Sum256([]byte(content))
+		if r.AppSpecContent.Sha256 != "" && r.AppSpecContent.Sha256 != hex.EncodeToString(sum[:]) {
+			return nil, clientErr("InvalidRevisionException", "appSpecContent sha256 does not match its content")
+		}
+		mt := taskDefRE.FindStringSubmatch(content)
+		if mt == nil {
+			return nil, clientErr("InvalidRevisionException", "the AppSpec names no TaskDefinition")
+		}
+		if s := m.services[g.Cluster+"/"+g.Service]; s == nil || s.controller != "CODE_DEPLOY" {
+			return nil, clientErr("InvalidECSServiceException", "ecs service %s does not use the CODE_DEPLOY deployment controller", g.Service)
+		}
+		if g.NoTargetGroups {
+			return nil, clientErr("InvalidTargetGroupPairException", "deployment group %s has no target group pair", g.Name)
+		}
+		d := &cdDeployment{
+			id: fmt.Sprintf("d-SIM%06d", m.nextID()), desc: in.Description, group: g, config: c,
+			appSpec: content, sha: r.AppSpecContent.Sha256, taskDef: mt[1], status: "InProgress",
+			created: now, installEnd: now.Add(m.opts.Provision),
+		}
+		m.cdDeps[d.id] = d
+		m.cdOrder = append(m.cdOrder, d.id)
+		return obj{"deploymentId": d.id}, nil
+
+	case "GetDeployment":
+		d, err := deployment()
+		if err != nil {
+			return nil, err
+		}
+		return obj{"deploymentInfo": d.json()}, nil
+
+	case "GetDeploymentTarget":
+		d, err := deployment()
+		if err != nil {
+			return nil, err
+		}
+		want := d.group.Cluster + ":" + d.group.Service
+		if in.TargetID != want {
+			return nil, clientErr("DeploymentTargetDoesNotExistException", "deployment %s has no target %s (it has %s)", d.id, in.TargetID, want)
+		}
+		status := d.status
+		return obj{"deploymentTarget": obj{
+			"deploymentTargetType": "ECSTarget",
+			"ecsTarget": obj{
+				"deploymentId": d.id, "targetId": want, "status": status, "lifecycleEvents": d.events(now),
+				"taskSetsInfo": []obj{
+					{"identifer": "ecs-svc/blue", "taskSetLabel": "Blue", "trafficWeight": 100 - d.weight, "status": "PRIMARY"},
+					{"identifer": "ecs-svc/green", "taskSetLabel": "Green", "trafficWeight": d.weight, "status": "ACTIVE"},
+				},
+			},
+		}}, nil
+
+	case "ListDeployments":
+		g, err := group()
+		if err != nil {
+			return nil, err
+		}
+		var start, end time.Time
+		if tr := in.CreateTimeRange; tr != nil {
+			start, end = fromEpoch(tr.Start), fromEpoch(tr.End)
+		}
+		ids := []string{}
+		for _, id := range m.cdOrder {
+			d := m.cdDeps[id]
+			if d.group != g || len(in.IncludeOnlyStatuses) > 0 && !slices.Contains(in.IncludeOnlyStatuses, d.status) ||
+				!start.IsZero() && d.created.Before(start) || !end.IsZero() && d.created.After(end) {
+				continue
+			}
+			ids = append(ids, id)
+		}
+		return obj{"deployments": ids}, nil
+
+	case "ContinueDeployment":
+		d, err := deployment()
+		if err != nil {
+			return nil, err
+		}
+		if d.terminal() {
+			return nil, clientErr("DeploymentAlreadyCompletedException", "deployment %s is %s", d.id, d.status)
+		}
+		switch in.DeploymentWaitType {
+		case "", "READY_WAIT":
+			if d.status != "Ready" || d.rerouted {
+				return nil, clientErr("DeploymentIsNotInReadyStateException", "deployment %s is not waiting to reroute traffic", d.id)
+			}
+			d.rerouted, d.shiftStart, d.status = true, now, "InProgress"
+			d.advance(m, now)
+		case "TERMINATION_WAIT":
+			if !d.waitStarted {
+				return nil, clientErr("DeploymentIsNotInReadyStateException", "deployment %s is not in its termination wait", d.id)
+			}
+			d.succeed(m, now)
+		default:
+			return nil, clientErr("InvalidDeploymentWaitTypeException", "deploymentWaitType %q", in.DeploymentWaitType)
+		}
+		return obj{}, nil
+
+	case "StopDeployment":
+		d, err := deployment()
+		if err != nil {
+			return nil, err
+		}
+		if d.terminal() {
+			return nil, clientErr("DeploymentAlreadyCompletedException", "deployment %s is %s", d.id, d.status)
+		}
+		d.status, d.completed, d.errCode, d.errMsg = "Stopped", now, "MANUAL_STOP", "stopped by request"
+		if in.AutoRollbackEnabled != nil && *in.AutoRollbackEnabled {
+			d.rollback(m, now)
+		}
+		return obj{"status": "Succeeded", "statusMessage": "stopped"}, nil
+	}
+	return nil, clientErr("UnknownOperationException", "CodeDeploy operation %q is not simulated", op)
+}
