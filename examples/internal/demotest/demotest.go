@@ -1,5 +1,3 @@
-// Package demotest runs an example's scenario in tests and checks its exit
-// status and output.
 package demotest
 
 import (
