@@ -54,12 +54,22 @@ type Options struct {
 // each Run call drives one.
 type Runner struct {
 	j    Journal
-	opts Options
+	opts Options // with defaults filled in
+	err  error   // what is wrong with the options
+	// logOn is false when the logger drops every event (zap.NewNop), so
+	// that no log fields are built.
+	logOn bool
 }
 
-// NewRunner returns a runner that journals to j.
+// NewRunner returns a runner that journals to j. Options out of range are
+// reported by Run.
 func NewRunner(j Journal, opts Options) *Runner {
-	return &Runner{j: j, opts: opts}
+	o, err := opts.resolve()
+	r := &Runner{j: j, opts: o, err: err}
+	if o.Logger != nil {
+		r.logOn = o.Logger.Core().Enabled(zap.DebugLevel) || o.Logger.Core().Enabled(zap.InfoLevel)
+	}
+	return r
 }
 
 // Run drives cutover id through plan p to the end: it starts a new cutover,
@@ -82,14 +92,13 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 	if err := p.Validate(); err != nil {
 		return st, err
 	}
-	o, err := r.opts.resolve()
-	if err != nil {
-		return st, err
+	if r.err != nil {
+		return st, r.err
 	}
-	d := &drive{j: r.j, o: &o, id: id, p: &p, clock: o.Clock, log: o.Logger, obs: o.Observer, waiting: "", st: st}
-	d.logOn = d.log.Core().Enabled(zap.DebugLevel) || d.log.Core().Enabled(zap.InfoLevel)
+	o := &r.opts
+	d := &drive{j: r.j, o: o, id: id, p: &p, clock: o.Clock, log: o.Logger, logOn: r.logOn, obs: o.Observer, st: st}
 
-	if o.Lease != nil {
+	if d.o.Lease != nil {
 		stop, err := d.holdLease(ctx)
 		if err != nil {
 			return st, err
@@ -100,7 +109,27 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		defer cancel(nil)
 		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
 	}
-	return d.run(ctx)
+	st, err := d.run(ctx)
+	return d.final(ctx, st), err
+}
+
+// final returns the state of the cutover as Fold computes it from the
+// journal, verdicts included; st if the journal cannot be read.
+func (d *drive) final(ctx context.Context, st State) State {
+	if st.LastSeq == 0 {
+		return st
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	recs, err := d.j.Read(rctx, d.id, 0)
+	if err != nil {
+		return st
+	}
+	full, err := Fold(d.id, recs)
+	if err != nil {
+		return st
+	}
+	return full
 }
 
 // Defaults of Options.
@@ -312,7 +341,7 @@ func (d *drive) matchPlan() error {
 // fold folds rec into the state and the drive's bookkeeping. The caller
 // holds mu or is the only goroutine.
 func (d *drive) fold(rec *Record) error {
-	if err := d.st.apply(rec); err != nil {
+	if err := d.st.apply(rec, false); err != nil {
 		return err
 	}
 	switch rec.Type {
@@ -698,9 +727,7 @@ func (d *drive) bake(ctx context.Context, i int) error {
 		if r, ok := g.(Resetter); ok {
 			r.Reset()
 		}
-		name := GateName(g, k)
-		last, ok := d.st.Stages[i].Verdicts[name]
-		gs = append(gs, gateState{name: name, last: last, hasLast: ok})
+		gs = append(gs, gateState{name: GateName(g, k)})
 	}
 	d.gates = gs
 	promotes := d.st.Promotes

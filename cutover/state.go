@@ -106,7 +106,7 @@ type PNRStatus struct {
 func Fold(id string, recs []Record) (State, error) {
 	st := State{ID: id, Phase: PhaseNew}
 	for i := range recs {
-		if err := st.apply(&recs[i]); err != nil {
+		if err := st.apply(&recs[i], true); err != nil {
 			return st, err
 		}
 	}
@@ -132,7 +132,9 @@ func (st *State) stage(rec *Record) (*StageState, error) {
 }
 
 // apply folds one record into st. It is the incremental form of Fold.
-func (st *State) apply(rec *Record) error {
+// Without verdicts it does not keep the gates' verdicts (the runner does not
+// need them, and they are most of a State's memory).
+func (st *State) apply(rec *Record, verdicts bool) error {
 	if rec.Seq != st.LastSeq+1 {
 		if rec.Seq <= st.LastSeq {
 			return st.corrupt(rec, "duplicate or out of order, after seq %d", st.LastSeq)
@@ -196,10 +198,12 @@ func (st *State) apply(rec *Record) error {
 		if rec.Verdict == nil {
 			return st.corrupt(rec, "no verdict")
 		}
-		if s.Verdicts == nil {
-			s.Verdicts = make(map[string]Verdict, 1)
+		if verdicts {
+			if s.Verdicts == nil {
+				s.Verdicts = make(map[string]Verdict, 1)
+			}
+			s.Verdicts[rec.Gate] = *rec.Verdict
 		}
-		s.Verdicts[rec.Gate] = *rec.Verdict
 		if rec.Verdict.Decision == Fail {
 			st.Phase = PhaseRollingBack
 		}
