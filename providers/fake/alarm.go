@@ -36,8 +36,8 @@ func (s AlarmSpec) validate() error {
 		return invalid("alarm: Metric %q unknown", s.Metric)
 	case s.Per != "" && !knownMetric(s.Per):
 		return invalid("alarm: Per %q unknown", s.Per)
-	case s.Window < 0:
-		return invalid("alarm: Window %s is negative", s.Window)
+	case s.Window < 0 || s.Window > MaxWindow:
+		return invalid("alarm: Window %s outside 0–%s", s.Window, MaxWindow)
 	}
 	return nil
 }
@@ -179,5 +179,3 @@ func (c *Cloud) judge(s AlarmSpec) (providers.AlarmState, string, error) {
 	}
 	return providers.AlarmOK, fmt.Sprintf("%s of %s %.4g, threshold %s %.4g over %s", what, s.Target, value, op, s.Threshold, s.Window), nil
 }
-
-func alarmState(s string) providers.AlarmState { return providers.AlarmState(s) }

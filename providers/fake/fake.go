@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -130,7 +131,8 @@ type Cloud struct {
 	calls  callLog
 
 	saveMu    sync.Mutex
-	statePath string // Open's file, saved after every change
+	statePath string      // Open's file, saved after every change
+	persist   atomic.Bool // statePath is set
 }
 
 var (

@@ -18,8 +18,9 @@ import (
 type Fault struct {
 	// Op is the operation (OpSetWeights, OpMetric, ...); empty matches all.
 	Op string
-	// Resource is the router, switcher or fleet name, or the target of a
-	// metric or target-health query; empty matches all.
+	// Resource is the router, switcher or fleet name, the target of a
+	// metric or target-health query, or the alarm names of an Alarms call
+	// joined by commas; empty matches all.
 	Resource string
 	// Nth, when > 0, hits only the Nth matching call (1 is the next one).
 	Nth int

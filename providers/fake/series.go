@@ -41,6 +41,9 @@ type memoEntry struct {
 	ok bool
 }
 
+// maxWindowSeconds is MaxWindow in seconds.
+const maxWindowSeconds = int64(MaxWindow / time.Second)
+
 func floorSpan(x int64) int64 {
 	m := x % span
 	if m < 0 {
@@ -88,11 +91,14 @@ func (c *Cloud) totals(tg *target, a, b int64) cumEntry {
 		return cumEntry{}
 	}
 	s := &tg.ser
-	if s.cps == nil {
+	if s.cps == nil || b-s.end() > maxWindowSeconds { // start afresh rather than walk a long gap
 		base := floorSpan(a)
 		*s = series{base: base, cps: []cumEntry{{}}, tail: make([]cumEntry, 1, span+1)}
 	}
 	if a < s.base {
+		if s.base-a > maxWindowSeconds { // far back: draw it, keep the cache
+			return c.walk(tg, a, b, cumEntry{}, nil)
+		}
 		c.prependLocked(tg, floorSpan(a))
 	}
 	if end := s.end(); b > end {

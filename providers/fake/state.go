@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/safecutover/safecutover/providers"
 )
 
 // stateVersion is the version of the saved state's format.
@@ -210,6 +212,21 @@ func (c *Cloud) restore(st stateFile) error {
 			if len(h.Weights) != len(dj.Targets) {
 				return nil, fmt.Errorf("%s %q: history %d: %d weights for %d targets", kind, dj.Name, i, len(h.Weights), len(dj.Targets))
 			}
+			sum := 0
+			for _, w := range h.Weights {
+				if w < 0 || w > 100 {
+					return nil, fmt.Errorf("%s %q: history %d: weight %d outside 0–100", kind, dj.Name, i, w)
+				}
+				sum += w
+			}
+			switch {
+			case sum != 100:
+				return nil, fmt.Errorf("%s %q: history %d: weights sum to %d, want 100", kind, dj.Name, i, sum)
+			case !(h.Rate >= 0 && h.Rate <= 1e9):
+				return nil, fmt.Errorf("%s %q: history %d: rate %g outside 0–1e9", kind, dj.Name, i, h.Rate)
+			case i > 0 && h.At.Before(dj.History[i-1].At):
+				return nil, fmt.Errorf("%s %q: history %d: at %s before the entry above it", kind, dj.Name, i, h.At)
+			}
 			d.hist = append(d.hist, doorState{at: h.At, from: ceilSecond(h.At), rate: h.Rate, w: h.Weights})
 		}
 		c.attachLocked(d)
@@ -230,8 +247,11 @@ func (c *Cloud) restore(st stateFile) error {
 		c.switchers[dj.Name] = &Switcher{c: c, name: dj.Name, d: d}
 	}
 	for _, fj := range st.Fleets {
-		if fj.Name == "" || fj.Desired < 0 || fj.Desired != len(fj.Members) {
+		switch {
+		case fj.Name == "" || fj.Desired < 0 || fj.Desired > MaxFleetSize || fj.Desired != len(fj.Members):
 			return fmt.Errorf("fleet %q: bad desired count %d for %d members", fj.Name, fj.Desired, len(fj.Members))
+		case fj.WarmUp < 0 || fj.Unhealthy < 0:
+			return fmt.Errorf("fleet %q: negative warm-up or unhealthy count", fj.Name)
 		}
 		c.fleets[fj.Name] = &Fleet{c: c, name: fj.Name, desired: fj.Desired, members: fj.Members, next: fj.Next,
 			warmUp: fj.WarmUp, unhealthy: fj.Unhealthy}
@@ -248,7 +268,18 @@ func (c *Cloud) restore(st stateFile) error {
 		}
 	}
 	for _, aj := range st.Alarms {
-		c.alarms[aj.Name] = &alarm{spec: aj.Spec, state: alarmState(aj.State), reason: aj.Reason, updated: aj.Updated}
+		a := &alarm{spec: aj.Spec, state: providers.AlarmState(aj.State), reason: aj.Reason, updated: aj.Updated}
+		switch a.state {
+		case providers.AlarmOK, providers.AlarmAlarm, providers.AlarmInsufficientData:
+		default:
+			return fmt.Errorf("alarm %q: state %q unknown", aj.Name, aj.State)
+		}
+		if aj.Spec != nil {
+			if err := aj.Spec.validate(); err != nil || aj.Spec.Window <= 0 {
+				return fmt.Errorf("alarm %q: bad spec %+v", aj.Name, *aj.Spec)
+			}
+		}
+		c.alarms[aj.Name] = a
 	}
 	return nil
 }
@@ -269,11 +300,15 @@ func Open(path string, opts Options) (*Cloud, error) {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
 	c.statePath = path
+	c.persist.Store(true)
 	return c, c.saveLocked(path)
 }
 
 // changed saves the state when the cloud was opened with Open.
 func (c *Cloud) changed() error {
+	if !c.persist.Load() {
+		return nil
+	}
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
 	if c.statePath == "" {

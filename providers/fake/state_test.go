@@ -245,3 +245,40 @@ func TestHelperChild(t *testing.T) {
 	}
 	time.Sleep(time.Minute) // killed long before this ends
 }
+
+// FuzzLoad feeds arbitrary state files to Load: errors, never panics, and
+// a loaded cloud answers queries.
+func FuzzLoad(f *testing.F) {
+	clk := fake.NewManualClock(epoch)
+	c := fake.New(fake.Options{Clock: clk})
+	build(&testing.T{}, c, clk)
+	path := filepath.Join(f.TempDir(), "seed.json")
+	if err := c.Save(path); err != nil {
+		f.Fatal(err)
+	}
+	seed, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":1,"routers":[{"name":"a","targets":["b"],"history":[{"at":"2026-01-01T00:00:00Z","rate":5,"weights":[100]}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "state.json")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := fake.Load(p, fake.Options{Clock: clk})
+		if err != nil {
+			return
+		}
+		ctx := context.Background()
+		for _, tg := range []string{"blue", "green", "b"} {
+			for _, m := range allMetrics {
+				_, _ = c.Metric(ctx, providers.MetricQuery{Target: tg, Metric: m, Start: epoch, End: clk.Now()})
+			}
+			_, _ = c.TargetHealth(ctx, tg)
+		}
+		_, _ = c.Alarms(ctx, []string{"green-5xx", "manual"})
+	})
+}

@@ -338,9 +338,13 @@ func (c *Cloud) walk(tg *target, a, b int64, prev cumEntry, fn func(cumEntry)) c
 	return prev
 }
 
+// MaxWindow is the longest window a metric query may span, once clipped to
+// the seconds since the target first had a router and before now.
+const MaxWindow = 7 * 24 * time.Hour
+
 // Metric answers a query over the simulated traffic of q.Target. Only
 // whole seconds inside [Start, End) that have passed count; a second with
-// traffic is one data point. Counts are sums, latencies in seconds; with no
+// traffic is one data point. Windows longer than MaxWindow are an error. Counts are sums, latencies in seconds; with no
 // traffic in the window Points is 0. The target must be known (a router's
 // or switcher's target, a fleet, or one given a profile).
 func (c *Cloud) Metric(ctx context.Context, q providers.MetricQuery) (providers.MetricValue, error) {
@@ -378,6 +382,12 @@ func (c *Cloud) metric(q providers.MetricQuery) (providers.MetricValue, error) {
 	a, b := ceilSecond(q.Start), ceilSecond(q.End)
 	if now := c.clock.Now().Unix(); b > now { // whole seconds that have passed
 		b = now
+	}
+	if o := tg.origin(); a < o {
+		a = o
+	}
+	if b-a > maxWindowSeconds {
+		return providers.MetricValue{}, invalid("metric query: window of %s with traffic is longer than %s", time.Duration(b-a)*time.Second, MaxWindow)
 	}
 	t := c.totals(tg, a, b)
 	v := providers.MetricValue{Points: int(t.pts)}

@@ -372,3 +372,25 @@ func TestDerivedAlarms(t *testing.T) {
 		}
 	})
 }
+
+func TestLongWindows(t *testing.T) {
+	clk := fake.NewManualClock(epoch)
+	c := fake.New(fake.Options{Clock: clk})
+	c.Router("alb", "blue", "green")
+	clk.Advance(8 * 24 * time.Hour)
+	now := clk.Now()
+	// The cache sits at the end; a window far back is drawn, not cached.
+	if v := metric(t, c, "blue", providers.MetricRequests, now.Add(-time.Minute), now); v.Value != 60000 {
+		t.Errorf("last minute: %+v", v)
+	}
+	if v := metric(t, c, "blue", providers.MetricRequests, epoch, epoch.Add(time.Minute)); v.Value != 60000 {
+		t.Errorf("first minute, 8 days back: %+v", v)
+	}
+	if v := metric(t, c, "blue", providers.MetricRequests, epoch.Add(-time.Hour), epoch.Add(fake.MaxWindow)); v.Points != int(fake.MaxWindow/time.Second) {
+		t.Errorf("MaxWindow (clipped to the router's start): %d points", v.Points)
+	}
+	_, err := c.Metric(context.Background(), providers.MetricQuery{Target: "blue", Metric: providers.MetricErrors, Start: epoch, End: now})
+	if !errors.Is(err, fake.ErrInvalid) {
+		t.Errorf("8-day window: error %v, want ErrInvalid", err)
+	}
+}
