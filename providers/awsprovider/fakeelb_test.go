@@ -275,15 +275,8 @@ func (f *fakeELB) serve(op string, form map[string][]string) (any, *wireFault) {
 		if !ok {
 			return nil, notFound("ListenerNotFound", "listener "+arn)
 		}
-		if len(formMembers(form, "DefaultActions")) > 0 {
-			actions, fault := f.parseActions(form, "DefaultActions", l.DefaultActions)
-			if fault != nil {
-				return nil, fault
-			}
-			if f.tamper != nil {
-				f.tamper(actions)
-			}
-			l.DefaultActions = actions
+		if fault := f.replaceActions(form, "DefaultActions", &l.DefaultActions); fault != nil {
+			return nil, fault
 		}
 		return listenersResult{XMLName: name, Listeners: []xListener{*l}}, nil
 	case "DescribeRules":
@@ -305,15 +298,8 @@ func (f *fakeELB) serve(op string, form map[string][]string) (any, *wireFault) {
 		if r.IsDefault {
 			return nil, &wireFault{http.StatusBadRequest, "OperationNotPermitted", "default rule cannot be modified"}
 		}
-		if len(formMembers(form, "Actions")) > 0 {
-			actions, fault := f.parseActions(form, "Actions", r.Actions)
-			if fault != nil {
-				return nil, fault
-			}
-			if f.tamper != nil {
-				f.tamper(actions)
-			}
-			r.Actions = actions
+		if fault := f.replaceActions(form, "Actions", &r.Actions); fault != nil {
+			return nil, fault
 		}
 		if n := formMembers(form, "Conditions"); len(n) > 0 {
 			var cs []xCondition
@@ -336,6 +322,23 @@ func (f *fakeELB) serve(op string, form map[string][]string) (any, *wireFault) {
 		}{name, ms}, nil
 	}
 	return nil, &wireFault{http.StatusBadRequest, "InvalidAction", "unknown action " + op}
+}
+
+// replaceActions replaces *list with the prefix.member.N actions of the
+// form, if it has any (ModifyListener and ModifyRule replace whole lists).
+func (f *fakeELB) replaceActions(form map[string][]string, prefix string, list *[]xAction) *wireFault {
+	if len(formMembers(form, prefix)) == 0 {
+		return nil
+	}
+	actions, fault := f.parseActions(form, prefix, *list)
+	if fault != nil {
+		return fault
+	}
+	if f.tamper != nil {
+		f.tamper(actions)
+	}
+	*list = actions
+	return nil
 }
 
 // parseActions reads prefix.member.N actions and validates them as the
