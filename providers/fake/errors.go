@@ -33,6 +33,7 @@ type Error struct {
 	Err      error
 }
 
+// Error renders "fake Op Resource: cause".
 func (e *Error) Error() string {
 	if e.Resource == "" {
 		return fmt.Sprintf("fake %s: %v", e.Op, e.Err)
