@@ -262,3 +262,30 @@ func TestAbortThroughSecondFileJournalHandle(t *testing.T) {
 		}
 	})
 }
+
+// A promote during the bake of a stage with Pause ends the bake and skips
+// the pause.
+func TestPromoteSkipsStagePause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(2, time.Hour)
+		p.Stages[0].Pause = true
+		mem := cutover.NewMemJournal()
+		rec := &recorder{}
+		done := startRun(t.Context(), mem, cutover.Options{Observer: rec, PollInterval: poll}, p)
+		time.Sleep(10 * time.Minute)
+		if err := cutover.Send(context.Background(), mem, "c", cutover.CmdPromote, "ops", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		o := <-done
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if d := o.st.Stages[1].AppliedAt.Sub(o.st.Stages[0].AppliedAt); d < 10*time.Minute || d > 10*time.Minute+poll {
+			t.Errorf("s1 applied %s after s0, want within a poll of the promote at 10m", d)
+		}
+		if rec.Count(cutover.EvPaused) != 0 {
+			t.Errorf("events %v", rec.Types())
+		}
+	})
+}

@@ -2,6 +2,7 @@ package cutover
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -91,6 +92,11 @@ func (d *drive) logCommand(rec *Record) {
 // cancelled with a cause wrapping ErrLeaseLost.
 func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 	l, owner, ttl := d.o.Lease, d.o.Owner, d.o.LeaseTTL
+	if owner == "" {
+		// One random owner per Run, so that two Runs of one Runner on the
+		// same cutover exclude each other too.
+		owner = "runner-" + rand.Text()
+	}
 	if err := l.Acquire(ctx, d.id, owner, ttl); err != nil {
 		return nil, fmt.Errorf("cutover %s: acquire lease as %q: %w", d.id, owner, err)
 	}

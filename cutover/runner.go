@@ -2,7 +2,6 @@ package cutover
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -178,9 +177,6 @@ func (o Options) resolve() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	if o.Lease != nil && o.Owner == "" {
-		o.Owner = "runner-" + rand.Text()
-	}
 	return o, nil
 }
 
@@ -227,6 +223,7 @@ const (
 	markApproved                      // EvApproved
 	markWaitEvent                     // EvWaitingApproval
 	markAppliedHere                   // this Run applied the stage
+	markPromoted                      // a promote ended the stage's bake
 )
 
 // gateState is what bake knows of one gate.
@@ -312,6 +309,8 @@ func (d *drive) run(ctx context.Context) (State, error) {
 // journaledCause rebuilds the cause of a rollback from the journal.
 func (d *drive) journaledCause() error {
 	switch {
+	case d.rbCause == ErrAborted.Error():
+		return ErrAborted
 	case d.rbCause != "":
 		return errors.New(d.rbCause)
 	case d.st.Cause != "":
@@ -566,8 +565,12 @@ func (d *drive) forward(ctx context.Context) error {
 }
 
 // hold waits while a pause command is in force, or, with stagePause, until
-// a resume or promote command newer than stage i's bake arrives.
+// a resume or promote command newer than stage i's bake arrives. A promote
+// that ended the bake skips the stage's pause too.
 func (d *drive) hold(ctx context.Context, i int, stagePause bool) error {
+	if d.marks[i].flags&markPromoted != 0 {
+		stagePause = false
+	}
 	held := false
 	for d.st.Paused || stagePause && d.marks[i].bakedSeq > d.liftSeq {
 		if !held {
@@ -771,7 +774,11 @@ func (d *drive) bake(ctx context.Context, i int) error {
 		if fail >= 0 {
 			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[fail].name, Verdict: gs[fail].cur}}
 		}
-		if d.st.Promotes > promotes || pending < 0 && (final || !now.Before(bakeEnd)) {
+		if d.st.Promotes > promotes {
+			d.marks[i].flags |= markPromoted
+			break
+		}
+		if pending < 0 && (final || !now.Before(bakeEnd)) {
 			break
 		}
 		if !now.Before(deadline) {
