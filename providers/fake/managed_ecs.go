@@ -83,9 +83,8 @@ func (m *Managed) addServiceLocked(s ManagedService) error {
 	return nil
 }
 
-// ServiceTaskDefinition returns the task definition service runs in its
-// primary revision: the new one once a deployment succeeded, the old one
-// after a rollback.
+// ServiceTaskDefinition returns the service's task definition: the new one
+// from the moment a deployment starts, the old one again after a rollback.
 func (m *Managed) ServiceTaskDefinition(cluster, service string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -243,7 +242,6 @@ func (d *ecsDeployment) advance(m *Managed, now time.Time) {
 		}
 		if d.idx+1 == len(d.phases) {
 			d.status, d.finished, d.updated, d.stage = "SUCCESSFUL", end, end, "CLEAN_UP"
-			d.svc.taskDef = d.target
 			return
 		}
 		d.enter(m, d.idx+1, end)
@@ -459,6 +457,7 @@ func (m *Managed) ecs(op string, body []byte) (any, *apiError) {
 			m.ecsDeps[d.arn] = d
 			m.ecsOrder = append(m.ecsOrder, d.arn)
 			s.current = d.arn
+			s.taskDef = in.TaskDefinition
 		}
 		s.config = raw
 		return obj{"service": s.json()}, nil

@@ -227,3 +227,156 @@ func TestCodeDeployResume(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeDeployResumedTooLate kills the runner as the shift has passed and
+// brings it back 20 minutes into the termination wait: it cannot vouch for
+// a window whose start it did not see within WindowMargin, so it rolls
+// back while it still can instead of guessing.
+func TestCodeDeployResumedTooLate(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("shop release 2", s)
+		must(t, err)
+		j := cutover.NewMemJournal()
+		die := func(r cutover.Record) bool { return r.Type == cutover.RecIntent && r.Stage == "codedeploy termination wait" }
+		_, err = cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "shop-2", plan)
+		if !errors.Is(err, errKilled) {
+			t.Fatalf("first run: %v, want it killed", err)
+		}
+		time.Sleep(20 * time.Minute)
+		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
+			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
+		}
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
+			t.Errorf("deployment %+v, green %d%%; want it rolled back with blue kept", d, e.router.green())
+		}
+	})
+}
+
+// TestCodeDeployCustomConfigManualReroute creates a custom linear config,
+// and continues a deployment group that waits for traffic to be rerouted
+// by hand.
+func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
+	e := newEnv(t)
+	g := shopGroup(e, "")
+	g.ManualReroute, g.ReadyWait = true, 30*time.Minute
+	must(t, e.sim.AddDeploymentGroup(g))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		spec := shopSpec(weightGate{r: e.router})
+		spec.DeploymentConfig = "Shop.Linear25Every2Minutes"
+		spec.Traffic = &managed.Traffic{Linear: true, Percent: 25, Interval: 2 * time.Minute}
+		s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+		must(t, err)
+		if got := s.ShiftDuration(); got != 6*time.Minute {
+			t.Errorf("ShiftDuration = %s, want 6m (4 steps of 25%%, 2m apart)", got)
+		}
+		plan, err := cutover.Sequence("shop release 2", s)
+		must(t, err)
+		j := cutover.NewMemJournal()
+		r := cutover.NewRunner(j, runnerOpts())
+		if _, err := r.Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+		}
+		approve(t, j, "shop-2")
+		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
+			t.Fatalf("second run: %v", err)
+		}
+		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 2} {
+			if got := e.sim.Calls(op); got != want {
+				t.Errorf("%s called %d times, want %d", op, got, want)
+			}
+		}
+		// The config exists now and matches; a different shift under its
+		// name is refused.
+		if _, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{}); err != nil {
+			t.Errorf("same custom config again: %v", err)
+		}
+		spec.Traffic = &managed.Traffic{Percent: 10, Interval: 5 * time.Minute}
+		_, err = managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+		if !errors.Is(err, managed.ErrInvalidSetup) || !strings.Contains(err.Error(), `"Shop.Linear25Every2Minutes"`) {
+			t.Errorf("different shift under the same name: %v, want a setup error naming the config", err)
+		}
+	})
+}
+
+// TestNewCodeDeployRejects checks bad input and resources not set up for
+// ECS blue/green: each error names what is wrong.
+func TestNewCodeDeployRejects(t *testing.T) {
+	e := newEnv(t)
+	for _, g := range []fake.ManagedGroup{
+		{Application: "shop", Name: "ok"},
+		{Application: "shop", Name: "server", ComputePlatform: "Server"},
+		{Application: "shop", Name: "in-place", InPlace: true},
+		{Application: "shop", Name: "no-tg", NoTargetGroups: true},
+		{Application: "shop", Name: "ecs-controller", Service: "legacy", ServiceController: "ECS"},
+		{Application: "shop", Name: "short-wait", TerminationWait: 5 * time.Minute},
+	} {
+		must(t, e.sim.AddDeploymentGroup(g))
+	}
+	cd, ec := e.clients()
+	base := func(group string) managed.CodeDeploySpec {
+		s := shopSpec()
+		s.DeploymentGroup = group
+		s.Services = ec
+		return s
+	}
+	for _, tc := range []struct {
+		name  string
+		spec  func() managed.CodeDeploySpec
+		setup bool   // a *SetupError
+		want  string // in the message
+	}{
+		{"no task definition", func() managed.CodeDeploySpec { s := base("ok"); s.TaskDefinition = ""; return s }, false, "CodeDeploySpec.TaskDefinition: required"},
+		{"port out of range", func() managed.CodeDeploySpec { s := base("ok"); s.ContainerPort = 70000; return s }, false, "ContainerPort: 70000 outside 1–65535"},
+		{"traffic without config name", func() managed.CodeDeploySpec {
+			s := base("ok")
+			s.Traffic = &managed.Traffic{Percent: 10, Interval: time.Minute}
+			return s
+		}, false, "DeploymentConfig: required with Traffic"},
+		{"traffic percent", func() managed.CodeDeploySpec {
+			s := base("ok")
+			s.DeploymentConfig, s.Traffic = "x", &managed.Traffic{Percent: 100, Interval: time.Minute}
+			return s
+		}, false, "Traffic.Percent: 100 outside 1–99"},
+		{"traffic interval", func() managed.CodeDeploySpec {
+			s := base("ok")
+			s.DeploymentConfig, s.Traffic = "x", &managed.Traffic{Percent: 10, Interval: 90 * time.Second}
+			return s
+		}, false, "Traffic.Interval: 1m30s is not a whole number of minutes"},
+		{"bake longer than window", func() managed.CodeDeploySpec { s := base("ok"); s.Bake = time.Hour; return s }, false, "Bake: 1h0m0s is not shorter than the rollback window 55m0s"},
+		{"unknown application", func() managed.CodeDeploySpec { s := base("ok"); s.Application = "nope"; return s }, true, `application "nope"`},
+		{"unknown group", func() managed.CodeDeploySpec { return base("nope") }, true, `codedeploy deployment group "nope" of application "shop": does not exist`},
+		{"unknown deployment config", func() managed.CodeDeploySpec { s := base("ok"); s.DeploymentConfig = "CodeDeployDefault.ECSCanary50Percent1Minute"; return s },
+			true, `codedeploy deployment config "CodeDeployDefault.ECSCanary50Percent1Minute": does not exist`},
+		{"config for EC2", func() managed.CodeDeploySpec { s := base("ok"); s.DeploymentConfig = "CodeDeployDefault.OneAtATime"; return s },
+			true, `"CodeDeployDefault.OneAtATime": computePlatform: is "Server", want ECS`},
+		{"group for EC2", func() managed.CodeDeploySpec { return base("server") }, true, `group "server" of application "shop": computePlatform`},
+		{"in-place group", func() managed.CodeDeploySpec { return base("in-place") }, true, "deploymentStyle: want BLUE_GREEN"},
+		{"missing target groups", func() managed.CodeDeploySpec { return base("no-tg") }, true, `"no-tg" of application "shop": loadBalancerInfo.targetGroupPairInfoList: missing target groups`},
+		{"service without CodeDeploy controller", func() managed.CodeDeploySpec { return base("ecs-controller") }, true,
+			`ecs service "legacy" in cluster "default": deploymentController: is ECS; CodeDeploy blue/green needs CODE_DEPLOY`},
+		{"termination wait too short", func() managed.CodeDeploySpec { return base("short-wait") }, true, "termination wait 5m0s leaves no rollback window"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := managed.NewCodeDeploy(context.Background(), cd, tc.spec(), managed.Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var se *managed.SetupError
+			if errors.As(err, &se) != tc.setup || errors.Is(err, managed.ErrInvalidSetup) != tc.setup {
+				t.Errorf("error %q: SetupError %v, want %v", err, !tc.setup, tc.setup)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}

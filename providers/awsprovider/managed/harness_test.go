@@ -96,9 +96,10 @@ func (e *env) clients() (*codedeploy.Client, *ecs.Client) {
 }
 
 // latest returns the newest simulated deployment that is not a CodeDeploy
-// rollback deployment.
+// rollback deployment, brought up to the caller's time.
 func (e *env) latest(t *testing.T) fake.ManagedDeployment {
 	t.Helper()
+	e.clock.Set(time.Now())
 	var last fake.ManagedDeployment
 	for _, d := range e.sim.Deployments() {
 		if d.RollbackOf == "" {

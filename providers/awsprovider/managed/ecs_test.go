@@ -1,0 +1,291 @@
+package managed_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider/managed"
+	"github.com/safecutover/safecutover/providers/fake"
+)
+
+const (
+	oldWebTaskDef = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
+	newWebTaskDef = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
+)
+
+func webService(e *env) fake.ManagedService {
+	return fake.ManagedService{Cluster: "prod", Name: "web", TaskDefinition: oldWebTaskDef, Router: e.router}
+}
+
+func webSpec(strategy ecstypes.DeploymentStrategy, gates ...cutover.Gate) managed.ECSSpec {
+	return managed.ECSSpec{
+		Cluster: "prod", Service: "web", TaskDefinition: newWebTaskDef, Strategy: strategy,
+		CanaryPercent: 10, StepPercent: 25, BakeTime: time.Hour, Bake: 10 * time.Minute, Gates: gates,
+	}
+}
+
+// TestECSStrategies runs each strategy to the end: one stage per traffic
+// step, each step continued from its PAUSE hook once the previous step's
+// gates passed; the bake (the PNR) waits for an approval while ECS holds
+// at the hook after the last shift.
+func TestECSStrategies(t *testing.T) {
+	for _, tc := range []struct {
+		strategy ecstypes.DeploymentStrategy
+		stages   []string
+	}{
+		{managed.BlueGreen, []string{"ecs 100%", "ecs bake", "ecs clean-up"}},
+		{managed.Canary, []string{"ecs 10%", "ecs 100%", "ecs bake", "ecs clean-up"}},
+		{managed.Linear, []string{"ecs 25%", "ecs 50%", "ecs 75%", "ecs 100%", "ecs bake", "ecs clean-up"}},
+	} {
+		t.Run(string(tc.strategy), func(t *testing.T) {
+			e := newEnv(t)
+			must(t, e.sim.AddService(webService(e)))
+			synctest.Test(t, func(t *testing.T) {
+				ctx := t.Context()
+				_, ec := e.clients()
+				s, err := managed.NewECS(ctx, ec, webSpec(tc.strategy, weightGate{r: e.router}), managed.Options{})
+				must(t, err)
+				plan, err := cutover.Sequence("web release 2", s)
+				must(t, err)
+				if diff := cmp.Diff(tc.stages, stageNames(plan)); diff != "" {
+					t.Errorf("stages (-want +got):\n%s", diff)
+				}
+				if an := plan.Analyze(); an.PNRStage != "ecs bake" {
+					t.Errorf("Analyze: PNR %q, want %q", an.PNRStage, "ecs bake")
+				}
+				j := cutover.NewMemJournal()
+				r := cutover.NewRunner(j, runnerOpts())
+				_, err = r.Run(ctx, "web-2", plan)
+				if !errors.Is(err, cutover.ErrPNRNotApproved) {
+					t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+				}
+				d := e.latest(t)
+				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.green() != 100 {
+					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.green())
+				}
+				steps := len(tc.stages) - 2
+				if got := e.sim.Calls("ContinueServiceDeployment"); got != steps {
+					t.Errorf("ContinueServiceDeployment called %d times before the approval, want %d (one per step)", got, steps)
+				}
+
+				approve(t, j, "web-2")
+				st, err := r.Run(ctx, "web-2", plan)
+				if err != nil {
+					t.Fatalf("second run: %v", err)
+				}
+				d = e.latest(t)
+				td, _ := e.sim.ServiceTaskDefinition("prod", "web")
+				if st.Phase != cutover.PhaseCompleted || d.Status != "SUCCESSFUL" || td != newWebTaskDef {
+					t.Errorf("phase %s, deployment %+v, service runs %s; want completed on the new revision", st.Phase, d, td)
+				}
+				for op, want := range map[string]int{"UpdateService": 1, "ContinueServiceDeployment": steps + 1, "StopServiceDeployment": 0} {
+					if got := e.sim.Calls(op); got != want {
+						t.Errorf("%s called %d times, want %d", op, got, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestECSGateFailsRollsBack fails the library's gate at the canary step:
+// the deployment is rolled back and the service runs the old revision.
+func TestECSGateFailsRollsBack(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		_, ec := e.clients()
+		s, err := managed.NewECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router, fail: 10}), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("web release 2", s)
+		must(t, err)
+		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		var gf *cutover.GateFailedError
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "ecs 10%" {
+			t.Fatalf("run: %v, want rolled back by the gate at the canary step", err)
+		}
+		d := e.latest(t)
+		td, _ := e.sim.ServiceTaskDefinition("prod", "web")
+		if d.Status != "ROLLBACK_SUCCESSFUL" || td != oldWebTaskDef || e.router.green() != 0 {
+			t.Errorf("deployment %+v, service runs %s, green %d%%; want rolled back", d, td, e.router.green())
+		}
+		if got := e.sim.Calls("StopServiceDeployment") + e.sim.Calls("ContinueServiceDeployment"); got != 2 {
+			t.Errorf("%d stop or continue calls, want 2 (continue the canary, then roll back)", got)
+		}
+	})
+}
+
+// TestECSRollsBackOnItsOwn has ECS roll the deployment back (its alarm);
+// the library fails its stage and waits for ECS's rollback.
+func TestECSRollsBackOnItsOwn(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		_, ec := e.clients()
+		alarm := cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
+			if d := e.latest(t); e.router.green() >= 50 && d.Status == "IN_PROGRESS" {
+				must(t, e.sim.FailDeployment(d.ID, "alarm web-5xx in ALARM"))
+			}
+			return cutover.Verdict{Decision: cutover.Pass}, nil
+		})
+		s, err := managed.NewECS(ctx, ec, webSpec(managed.Linear, alarm), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("web release 2", s)
+		must(t, err)
+		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		var gf *cutover.GateFailedError
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "ecs service deployment" ||
+			!strings.Contains(gf.Verdict.Reason, "web-5xx") {
+			t.Fatalf("run: %v, want rolled back on ECS's own rollback", err)
+		}
+		if n := e.sim.Calls("StopServiceDeployment"); n != 0 {
+			t.Errorf("StopServiceDeployment called %d times on a deployment ECS rolled back, want 0", n)
+		}
+		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" {
+			t.Errorf("deployment %+v, want ROLLBACK_SUCCESSFUL", d)
+		}
+	})
+}
+
+// TestECSResume kills the runner mid-canary and resumes it: it finds the
+// service deployment it journaled and never updates the service again.
+func TestECSResume(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		die  func(cutover.Record) bool
+	}{
+		{"mid-step", func(r cutover.Record) bool { return r.Type == cutover.RecVerdict && r.Stage == "ecs 10%" }},
+		{"before the ARN is journaled", func(r cutover.Record) bool { return r.Type == cutover.RecData && r.Key == "deployment" }},
+		{"between steps", func(r cutover.Record) bool { return r.Type == cutover.RecIntent && r.Stage == "ecs 100%" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			must(t, e.sim.AddService(webService(e)))
+			synctest.Test(t, func(t *testing.T) {
+				ctx := t.Context()
+				_, ec := e.clients()
+				j := cutover.NewMemJournal()
+				plan := func() cutover.Plan {
+					s, err := managed.NewECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router}), managed.Options{})
+					must(t, err)
+					p, err := cutover.Sequence("web release 2", s)
+					must(t, err)
+					return p
+				}
+				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "web-2", plan())
+				if !errors.Is(err, errKilled) {
+					t.Fatalf("first run: %v, want it killed", err)
+				}
+				time.Sleep(2 * time.Minute)
+				approve(t, j, "web-2")
+				if _, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan()); err != nil {
+					t.Fatalf("resumed run: %v", err)
+				}
+				if n := e.sim.Calls("UpdateService"); n != 1 {
+					t.Errorf("UpdateService called %d times, want 1", n)
+				}
+				if d := e.latest(t); d.Status != "SUCCESSFUL" || len(e.sim.Deployments()) != 1 {
+					t.Errorf("deployments %+v, want one, successful", e.sim.Deployments())
+				}
+			})
+		})
+	}
+}
+
+// TestECSHookTimeoutRollsBack leaves the deployment unapproved at the hook
+// after the last shift for longer than HookTimeout: ECS rolls back on its
+// own, and the next run finds it rolled back.
+func TestECSHookTimeoutRollsBack(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		_, ec := e.clients()
+		spec := webSpec(managed.BlueGreen, weightGate{r: e.router})
+		spec.HookTimeout = 2 * time.Hour
+		s, err := managed.NewECS(ctx, ec, spec, managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("web release 2", s)
+		must(t, err)
+		j := cutover.NewMemJournal()
+		if _, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+		}
+		time.Sleep(3 * time.Hour) // nobody approves
+		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" || e.router.green() != 0 {
+			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.green())
+		}
+		approve(t, j, "web-2")
+		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrDeploymentFailed) {
+			t.Fatalf("late run: %v, want rolled back", err)
+		}
+	})
+}
+
+// TestNewECSRejects checks bad input and services not set up for native
+// deployments: each error names what is wrong.
+func TestNewECSRejects(t *testing.T) {
+	e := newEnv(t)
+	for _, s := range []fake.ManagedService{
+		{Cluster: "prod", Name: "web"},
+		{Cluster: "prod", Name: "codedeploy", Controller: "CODE_DEPLOY"},
+		{Cluster: "prod", Name: "no-lb", NoLoadBalancer: true},
+		{Cluster: "prod", Name: "no-alt", NoAlternateTargetGroup: true},
+	} {
+		must(t, e.sim.AddService(s))
+	}
+	_, ec := e.clients()
+	for _, tc := range []struct {
+		name  string
+		edit  func(*managed.ECSSpec)
+		setup bool
+		want  string
+	}{
+		{"no service", func(s *managed.ECSSpec) { s.Service = "" }, false, "ECSSpec.Service: required"},
+		{"rolling", func(s *managed.ECSSpec) { s.Strategy = "ROLLING" }, false, `ECSSpec.Strategy: "ROLLING", want BLUE_GREEN, CANARY or LINEAR`},
+		{"canary percent", func(s *managed.ECSSpec) { s.Strategy, s.CanaryPercent = managed.Canary, 0 }, false, "ECSSpec.CanaryPercent: 0 is not a multiple of 0.1 in 0.1–99.9"},
+		{"linear step", func(s *managed.ECSSpec) { s.Strategy, s.StepPercent = managed.Linear, 2 }, false, "ECSSpec.StepPercent: 2 is not a multiple of 0.1 in 3–99.9"},
+		{"linear step not tenths", func(s *managed.ECSSpec) { s.Strategy, s.StepPercent = managed.Linear, 12.34 }, false, "ECSSpec.StepPercent: 12.34"},
+		{"no bake time", func(s *managed.ECSSpec) { s.BakeTime = 0 }, false, "ECSSpec.BakeTime: 0s outside 1m–1440m"},
+		{"bake time seconds", func(s *managed.ECSSpec) { s.BakeTime = 90 * time.Second }, false, "ECSSpec.BakeTime: 1m30s is not a whole number of minutes"},
+		{"bake time within margin", func(s *managed.ECSSpec) { s.BakeTime = 5 * time.Minute }, false, "leaves no rollback window"},
+		{"library bake too long", func(s *managed.ECSSpec) { s.Bake = 55 * time.Minute }, false, "ECSSpec.Bake: 55m0s outside 0–55m0s"},
+		{"hook timeout", func(s *managed.ECSSpec) { s.HookTimeout = 15 * 24 * time.Hour }, false, "ECSSpec.HookTimeout: 360h0m0s outside 1m–20160m"},
+		{"our hook", func(s *managed.ECSSpec) {
+			s.LifecycleHooks = []ecstypes.DeploymentLifecycleHook{{TargetType: ecstypes.DeploymentLifecycleHookTargetTypePause,
+				LifecycleStages: []ecstypes.DeploymentLifecycleHookStage{ecstypes.DeploymentLifecycleHookStagePostProductionTrafficShift}}}
+		}, false, "ECSSpec.LifecycleHooks[0]: a PAUSE hook at POST_PRODUCTION_TRAFFIC_SHIFT belongs to this package"},
+		{"unknown service", func(s *managed.ECSSpec) { s.Service = "nope" }, true, `ecs service "nope" in cluster "prod": not found: MISSING`},
+		{"CodeDeploy controller", func(s *managed.ECSSpec) { s.Service = "codedeploy" }, true,
+			`ecs service "codedeploy" in cluster "prod": deploymentController: is CODE_DEPLOY; native BLUE_GREEN deployments need the ECS deployment controller`},
+		{"missing target groups", func(s *managed.ECSSpec) { s.Service = "no-lb" }, true, `ecs service "no-lb" in cluster "prod": loadBalancers: missing target groups`},
+		{"no alternate target group", func(s *managed.ECSSpec) { s.Service = "no-alt" }, true, "advancedConfiguration.alternateTargetGroupArn: missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := webSpec(managed.BlueGreen)
+			tc.edit(&spec)
+			_, err := managed.NewECS(context.Background(), ec, spec, managed.Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var se *managed.SetupError
+			if errors.As(err, &se) != tc.setup || errors.Is(err, managed.ErrInvalidSetup) != tc.setup {
+				t.Errorf("error %q: SetupError %v, want %v", err, !tc.setup, tc.setup)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
