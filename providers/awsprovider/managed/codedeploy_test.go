@@ -243,7 +243,9 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
 		j := cutover.NewMemJournal()
-		die := func(r cutover.Record) bool { return r.Type == cutover.RecIntent && r.Stage == "codedeploy termination wait" }
+		die := func(r cutover.Record) bool {
+			return r.Type == cutover.RecIntent && r.Stage == "codedeploy termination wait"
+		}
 		_, err = cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, errKilled) {
 			t.Fatalf("first run: %v, want it killed", err)
@@ -354,9 +356,17 @@ func TestNewCodeDeployRejects(t *testing.T) {
 		{"bake longer than window", func() managed.CodeDeploySpec { s := base("ok"); s.Bake = time.Hour; return s }, false, "Bake: 1h0m0s is not shorter than the rollback window 55m0s"},
 		{"unknown application", func() managed.CodeDeploySpec { s := base("ok"); s.Application = "nope"; return s }, true, `application "nope"`},
 		{"unknown group", func() managed.CodeDeploySpec { return base("nope") }, true, `codedeploy deployment group "nope" of application "shop": does not exist`},
-		{"unknown deployment config", func() managed.CodeDeploySpec { s := base("ok"); s.DeploymentConfig = "CodeDeployDefault.ECSCanary50Percent1Minute"; return s },
+		{"unknown deployment config", func() managed.CodeDeploySpec {
+			s := base("ok")
+			s.DeploymentConfig = "CodeDeployDefault.ECSCanary50Percent1Minute"
+			return s
+		},
 			true, `codedeploy deployment config "CodeDeployDefault.ECSCanary50Percent1Minute": does not exist`},
-		{"config for EC2", func() managed.CodeDeploySpec { s := base("ok"); s.DeploymentConfig = "CodeDeployDefault.OneAtATime"; return s },
+		{"config for EC2", func() managed.CodeDeploySpec {
+			s := base("ok")
+			s.DeploymentConfig = "CodeDeployDefault.OneAtATime"
+			return s
+		},
 			true, `"CodeDeployDefault.OneAtATime": computePlatform: is "Server", want ECS`},
 		{"group for EC2", func() managed.CodeDeploySpec { return base("server") }, true, `group "server" of application "shop": computePlatform`},
 		{"in-place group", func() managed.CodeDeploySpec { return base("in-place") }, true, "deploymentStyle: want BLUE_GREEN"},
