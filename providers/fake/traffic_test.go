@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -392,5 +393,21 @@ func TestLongWindows(t *testing.T) {
 	_, err := c.Metric(context.Background(), providers.MetricQuery{Target: "blue", Metric: providers.MetricErrors, Start: epoch, End: now})
 	if !errors.Is(err, fake.ErrInvalid) {
 		t.Errorf("8-day window: error %v, want ErrInvalid", err)
+	}
+}
+
+func TestScaledClock(t *testing.T) {
+	clock := cutover.NewScaledClock(epoch, 600) // ten simulated minutes per real second
+	c := fake.New(fake.Options{Clock: clock})
+	c.Router("alb", "blue", "green")
+	start := clock.Now()
+	select {
+	case <-clock.After(time.Minute): // 100 ms of real time
+	case <-time.After(10 * time.Second):
+		t.Fatal("a scaled minute took more than 10 s")
+	}
+	v := metric(t, c, "blue", providers.MetricRequests, start, clock.Now())
+	if v.Points < 59 || v.Points > 600 || v.Value != float64(1000*v.Points) {
+		t.Errorf("after a scaled minute: %+v, want about 60 points of 1000 requests", v)
 	}
 }
