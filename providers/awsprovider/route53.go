@@ -227,8 +227,8 @@ func (r *Route53Router) TTL(ctx context.Context) (time.Duration, error) {
 
 // SetWeights writes w in one ChangeResourceRecordSets batch and waits,
 // within SyncTimeout, until the change is INSYNC. Weights the records
-// already have are left out of the batch; when none changes, nothing is
-// written.
+// already have are left out of the batch; when none changes, the records
+// are listed once to confirm it and nothing is written.
 func (r *Route53Router) SetWeights(ctx context.Context, w providers.Weights) error {
 	want, err := checkWeights(w, r.ids)
 	if err != nil {
@@ -236,17 +236,27 @@ func (r *Route53Router) SetWeights(ctx context.Context, w providers.Weights) err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	recs := r.cached
+	recs, fresh := r.cached, false
 	if recs == nil || r.opts.FreshRead {
 		if recs, err = r.list(ctx); err != nil {
 			return err
 		}
+		fresh = true
 	}
 	deadline := r.clock.Now().Add(r.syncMax)
 	var change *r53types.ChangeInfo
 	for attempt := 0; ; attempt++ {
 		batch, next := r.batch(recs, want)
 		if len(batch) == 0 {
+			if !fresh {
+				// Nothing to write by the router's copy: make sure of it
+				// before saying so (a revert must not trust a stale copy).
+				if recs, err = r.list(ctx); err != nil {
+					return err
+				}
+				fresh = true
+				continue
+			}
 			r.log.Debug("weights already set", zap.Stringer("weights", w))
 			return nil
 		}
@@ -265,6 +275,7 @@ func (r *Route53Router) SetWeights(ctx context.Context, w providers.Weights) err
 		if recs, err = r.list(ctx); err != nil {
 			return err
 		}
+		fresh = true
 	}
 	id := aws.ToString(change.Id)
 	r.log.Info("weights submitted", zap.Stringer("weights", w), zap.String("change", id))

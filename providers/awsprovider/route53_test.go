@@ -78,8 +78,8 @@ func TestRoute53RouterAPICalls(t *testing.T) {
 		if err := r.SetWeights(ctx, providers.Weights{"blue": 100}); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.since(before); len(got) != 0 {
-			t.Errorf("setting the weights in force made calls %v, want none", got)
+		if diff := cmp.Diff(map[string]int{"ListResourceRecordSets": 1}, f.since(before)); diff != "" {
+			t.Errorf("setting the weights in force: calls (-want +got):\n%s", diff)
 		}
 		if w, err := r.Weights(ctx); err != nil || !w.Equal(providers.Weights{"blue": 100}) {
 			t.Errorf("Weights = %v, %v", w, err)
@@ -170,6 +170,16 @@ func TestRoute53RouterConcurrentEdit(t *testing.T) {
 	want := weighted("green", 50, 30, "192.0.2.21")
 	if diff := cmp.Diff(want, f.records()["green"]); diff != "" {
 		t.Errorf("green record: the other writer's change was lost (-want +got):\n%s", diff)
+	}
+	// Someone moves the weights back; asking for the weights the router
+	// last wrote must still write them.
+	f.edit("blue", func(rs *xRRSet) { rs.Weight = ptr64(100) })
+	f.edit("green", func(rs *xRRSet) { rs.Weight = ptr64(0) })
+	if err := r.SetWeights(ctx, providers.Weights{"blue": 50, "green": 50}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{"blue": 50, "green": 50}, f.weights()); diff != "" {
+		t.Errorf("weights after an outside change (-want +got):\n%s", diff)
 	}
 }
 
