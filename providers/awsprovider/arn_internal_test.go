@@ -96,3 +96,31 @@ func TestPercentages(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargets(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]string
+		err  string
+	}{
+		{in: "blue=arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1, green = g",
+			want: map[string]string{"blue": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1", "green": "g"}},
+		{in: "", err: "not name=value"},
+		{in: "blue", err: "not name=value"},
+		{in: "blue=a,", err: "not name=value"},
+		{in: "=a", err: "empty name or value"},
+		{in: "blue=", err: "empty name or value"},
+		{in: "blue=a,blue=b", err: "given twice"},
+	} {
+		got, err := ParseTargets(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseTargets(%q) = %v, %v; want an error saying %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !cmp.Equal(got, tc.want) {
+			t.Errorf("ParseTargets(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}

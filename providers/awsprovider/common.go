@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -139,4 +140,28 @@ func durationOr(field string, d, def time.Duration) (time.Duration, error) {
 		return def, nil
 	}
 	return d, nil
+}
+
+// ParseTargets parses "name=value,name=value" — target names and target
+// group ARNs (or Route 53 SetIdentifiers, environment names) as given on a
+// command line — into a map. Empty names or values, a name given twice and
+// an entry without '=' are errors.
+func ParseTargets(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		kv = strings.TrimSpace(kv)
+		name, value, ok := strings.Cut(kv, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("targets %q: entry %q is not name=value", s, kv)
+		case name == "" || value == "":
+			return nil, fmt.Errorf("targets %q: entry %q has an empty name or value", s, kv)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("targets %q: name %q given twice", s, name)
+		}
+		out[name] = value
+	}
+	return out, nil
 }
