@@ -11,7 +11,9 @@ import (
 // Gates are the gates the examples judge with.
 type Gates struct {
 	// Judge is the sequential judge of green against blue on errors and
-	// slow requests. It needs traffic on both.
+	// slow requests, tolerating green up to 1.25× blue's rates (so an
+	// identical green is practically never failed by chance). It needs
+	// traffic on both.
 	Judge cutover.Gate
 	// ErrorRate bounds green's error rate over the last two minutes at
 	// 2 %, four times blue's usual rate.
@@ -25,8 +27,9 @@ func NewGates(env *Env) (Gates, error) {
 	var g Gates
 	var err error
 	if g.Judge, err = health.NewJudge(env.Cloud, "blue", "green", health.JudgeOptions{
-		Name:  "judge green vs blue",
-		Clock: env.Clock,
+		Name:              "judge green vs blue",
+		SequentialOptions: health.SequentialOptions{Tolerance: 0.25},
+		Clock:             env.Clock,
 	}); err != nil {
 		return g, err
 	}
