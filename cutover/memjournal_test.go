@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/cutover/journaltest"
@@ -146,11 +147,25 @@ func BenchmarkMemJournalAppend(b *testing.B) {
 	}
 }
 
-// BenchmarkMemJournalFootprint fills a journal with 10,000 cutovers of 25
-// records (a 5-stage plan's journal) and reports the heap it holds per
+// BenchmarkMemJournalFootprint fills a journal with 10,000 cutovers of the
+// 22 records the runner writes for a 5-stage plan (start; intent, applied,
+// verdict and baked per stage; completed) and reports the heap it holds per
 // cutover.
 func BenchmarkMemJournalFootprint(b *testing.B) {
-	const cutovers, records = 10_000, 25
+	const cutovers = 10_000
+	stages := []string{"canary 5%", "canary 25%", "canary 50%", "canary 75%", "canary 100%"}
+	verdict := &cutover.Verdict{Decision: cutover.Pass, Reason: "0.1% ≤ 1%"}
+	var recs []cutover.Record
+	recs = append(recs, cutover.Record{Type: cutover.RecStart, Plan: "canary", Stages: stages, Actor: "ci"})
+	for i, st := range stages {
+		recs = append(recs,
+			cutover.Record{Type: cutover.RecIntent, Stage: st, Index: i, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: st, Index: i},
+			cutover.Record{Type: cutover.RecVerdict, Stage: st, Index: i, Gate: "5xx", Verdict: verdict},
+			cutover.Record{Type: cutover.RecBaked, Stage: st, Index: i})
+	}
+	recs = append(recs, cutover.Record{Type: cutover.RecCompleted})
+	now := time.Now()
 	ctx := context.Background()
 	ids := make([]string, cutovers)
 	for i := range ids {
@@ -163,8 +178,8 @@ func BenchmarkMemJournalFootprint(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		j := cutover.NewMemJournal()
 		for _, id := range ids {
-			for s := uint64(1); s <= records; s++ {
-				r := cutover.Record{Seq: s, Type: cutover.RecIntent, Stage: "canary 5%", Index: 2, Action: "apply"}
+			for i, r := range recs {
+				r.Seq, r.Time = uint64(i+1), now
 				if err := j.Append(ctx, id, r); err != nil {
 					b.Fatal(err)
 				}
