@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/cutover/journaltest"
@@ -191,4 +194,30 @@ func BenchmarkMemJournalFootprint(b *testing.B) {
 		runtime.KeepAlive(j)
 	}
 	b.ReportMetric(perCutover, "B/cutover")
+}
+
+// Records that do not fit the compact form come back whole.
+func TestMemJournalRoundTripEdges(t *testing.T) {
+	j := cutover.NewMemJournal()
+	loc := time.FixedZone("x", -7*3600)
+	want := []cutover.Record{
+		{Seq: 1, Type: cutover.RecIntent, Action: "drain", Stage: "s"},
+		{Seq: 2, Type: cutover.RecIntent, Index: 1 << 40, Action: "apply"},
+		{Seq: 3, Type: cutover.RecIntent, Index: -1, Action: "revert", Time: time.Date(2025, 1, 1, 0, 0, 0, 1, loc)},
+		{Seq: 4, Type: cutover.RecVerdict, Gate: "g", Verdict: &cutover.Verdict{Decision: cutover.Fail, Figures: map[string]float64{"x": math.Inf(-1)}}},
+		{Seq: 5, Type: cutover.RecData, Key: "k", Value: "\xff"},
+		{Seq: 6, Type: cutover.RecApplied, Attempt: 2},
+	}
+	for _, r := range want {
+		if err := j.Append(t.Context(), "edges", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.Read(t.Context(), "edges", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
 }
