@@ -3,6 +3,7 @@ package fake_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -157,5 +158,47 @@ func TestConcurrentCutovers(t *testing.T) {
 		if alone[i] != together[i] || alone[i].Points != 300 {
 			t.Errorf("cutover %d: %+v alone, %+v among %d", i, alone[i], together[i], n)
 		}
+	}
+}
+
+// BenchmarkTenThousandCanaries measures the cloud's share of the load test:
+// 10,000 canaries of five steps on one cloud, each step a simulated minute
+// with two metric queries per canary every 10 s. It reports the heap in use
+// afterwards (cloud alive, after GC) as heap-MB.
+func BenchmarkTenThousandCanaries(b *testing.B) {
+	const n = 10000
+	ctx := context.Background()
+	for b.Loop() {
+		clk := fake.NewManualClock(epoch)
+		c := fake.New(fake.Options{Clock: clk})
+		routers := make([]*fake.Router, n)
+		for i := range n {
+			name := fmt.Sprint("svc", i)
+			routers[i] = c.Router(name, name+"-blue", name+"-green")
+		}
+		for _, g := range []int{1, 5, 25, 50, 100} {
+			for i, r := range routers {
+				name := fmt.Sprint("svc", i)
+				if err := r.SetWeights(ctx, providers.Weights{name + "-blue": 100 - g, name + "-green": g}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range 6 {
+				now := clk.Advance(10 * time.Second)
+				for i := range routers {
+					for _, m := range []string{providers.MetricRequests, providers.MetricErrors} {
+						q := providers.MetricQuery{Target: fmt.Sprint("svc", i, "-green"), Metric: m, Start: epoch, End: now}
+						if _, err := c.Metric(ctx, q); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")
+		runtime.KeepAlive(c)
 	}
 }
