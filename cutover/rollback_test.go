@@ -44,7 +44,10 @@ func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
 				if got := c.Applied(); len(got) != 0 {
 					t.Errorf("cloud still has %v applied", got)
 				}
-				if st.Phase != cutover.PhaseRolledBack || foldAll(t, j, "c").Phase != cutover.PhaseRolledBack {
+				if diff := cmp.Diff(foldAll(t, j, "c"), st); diff != "" {
+					t.Errorf("Run's state differs from the journal's fold (-fold +run):\n%s", diff)
+				}
+				if st.Phase != cutover.PhaseRolledBack {
 					t.Errorf("phase %s, want rolled_back", st.Phase)
 				}
 				if rec.Count(cutover.EvStageReverted) != k+1 || rec.Count(cutover.EvRolledBack) != 1 {

@@ -27,6 +27,12 @@ func TestRunCompletes(t *testing.T) {
 		if got, want := time.Since(start), 3*time.Minute; got != want {
 			t.Errorf("took %s, want %s", got, want)
 		}
+		if diff := cmp.Diff(foldAll(t, j, "c1"), st); diff != "" {
+			t.Errorf("Run's state differs from the journal's fold (-fold +run):\n%s", diff)
+		}
+		if v := st.Stages[2].Verdicts["ok"]; v.Decision != cutover.Pass {
+			t.Errorf("verdicts of s2: %v", st.Stages[2].Verdicts)
+		}
 		if diff := cmp.Diff([]string{"s0", "s1", "s2"}, c.Applied()); diff != "" {
 			t.Errorf("cloud (-want +got):\n%s", diff)
 		}

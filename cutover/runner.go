@@ -109,26 +109,30 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
 	}
 	st, err := d.run(ctx)
-	return d.final(ctx, st), err
+	return d.withVerdicts(st), err
 }
 
-// final returns the state of the cutover as Fold computes it from the
-// journal, verdicts included; st if the journal cannot be read.
-func (d *drive) final(ctx context.Context, st State) State {
-	if st.LastSeq == 0 {
-		return st
+// stageVerdict is the last journaled verdict of one gate of one stage.
+type stageVerdict struct {
+	index int
+	gate  string
+	v     Verdict
+}
+
+// withVerdicts returns st with the gates' last verdicts, which the drive
+// keeps in a compact list rather than in a map per stage.
+func (d *drive) withVerdicts(st State) State {
+	for _, sv := range d.verdicts {
+		if sv.index >= len(st.Stages) {
+			continue
+		}
+		s := &st.Stages[sv.index]
+		if s.Verdicts == nil {
+			s.Verdicts = make(map[string]Verdict, 1)
+		}
+		s.Verdicts[sv.gate] = sv.v
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-	defer cancel()
-	recs, err := d.j.Read(rctx, d.id, 0)
-	if err != nil {
-		return st
-	}
-	full, err := Fold(d.id, recs)
-	if err != nil {
-		return st
-	}
-	return full
+	return st
 }
 
 // Defaults of Options.
@@ -206,6 +210,9 @@ type drive struct {
 	waiting string
 	// rbCause is why the cutover is rolling back, as the journal says.
 	rbCause string
+	// verdicts holds the last journaled verdict of each gate (see
+	// withVerdicts).
+	verdicts []stageVerdict
 
 	gates []gateState // scratch for bake
 }
@@ -363,11 +370,23 @@ func (d *drive) fold(rec *Record) error {
 	case RecApplyFailed:
 		d.rbCause = rec.Error
 	case RecVerdict:
+		d.keepVerdict(rec)
 		if rec.Verdict.Decision == Fail {
 			d.rbCause = (&GateFailedError{Stage: rec.Stage, Gate: rec.Gate, Verdict: *rec.Verdict}).Error()
 		}
 	}
 	return nil
+}
+
+// keepVerdict remembers the verdict of a RecVerdict record.
+func (d *drive) keepVerdict(rec *Record) {
+	for k := range d.verdicts {
+		if sv := &d.verdicts[k]; sv.index == rec.Index && sv.gate == rec.Gate {
+			sv.v = *rec.Verdict
+			return
+		}
+	}
+	d.verdicts = append(d.verdicts, stageVerdict{index: rec.Index, gate: rec.Gate, v: *rec.Verdict})
 }
 
 // append journals rec at the next Seq and folds it in. When commands from
