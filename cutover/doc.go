@@ -28,7 +28,9 @@
 // journaled when its decision or reason changes, and its last verdict when
 // the bake ends. The stage has baked when its bake time is over and every
 // gate passes; it bakes for less when every gate returns a Final Pass or a
-// promote command arrives. A Fail verdict, a gate still Pending (or
+// promote command arrives (a promote also skips the stage's Pause). A
+// pause command, or a stage's Pause, holds the cutover after the stage has
+// baked until a resume or promote. A Fail verdict, a gate still Pending (or
 // erroring) at the stage's deadline, an Apply or Verify error, an abort
 // command or the caller's context being cancelled start a rollback.
 //
@@ -36,6 +38,10 @@
 // journaled; a runner that resumes a bake after a crash gives the gates,
 // which start afresh, at least the stage's grace (deadline minus bake) from
 // the moment it resumes.
+//
+// A gate that returns an error counts as Pending, with the error as its
+// reason. Gates are evaluated with a context that ends one poll after the
+// stage's deadline, so a gate that hangs fails closed too.
 //
 // # Rollback
 //

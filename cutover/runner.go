@@ -16,7 +16,8 @@ type Options struct {
 	// drives it, renewed every LeaseTTL/3. Default LeaseTTL: 30s.
 	Lease    Lease
 	LeaseTTL time.Duration
-	// Owner identifies this runner in the lease (default: a random ID).
+	// Owner identifies this runner in the lease (default: a random ID for
+	// each Run).
 	Owner string
 	// Actor is who starts the cutover; it is journaled as the initiator.
 	Actor string
