@@ -412,6 +412,7 @@ type CorruptJournalError struct {
 	Torn bool
 }
 
+// Error returns "journal <file>:<line>: <what>: corrupt journal".
 func (e *CorruptJournalError) Error() string {
 	return fmt.Sprintf("journal %s:%d: %s: %s", e.File, e.Line, e.Msg, ErrCorruptJournal)
 }

@@ -17,6 +17,7 @@ type LeaseHeldError struct {
 	Expires time.Time // when the holder's lease runs out, by the lease's clock
 }
 
+// Error names the cutover, the holder and the expiry.
 func (e *LeaseHeldError) Error() string {
 	return fmt.Sprintf("lease %s: held by %q until %s", e.ID, e.Holder, e.Expires.UTC().Format(time.RFC3339Nano))
 }
