@@ -17,6 +17,12 @@ import (
 // nor BatchPercent.
 const DefaultBatchPercent = 25
 
+// Limits of New's arguments.
+const (
+	MaxDesired = 1000000 // the largest desired capacity
+	MaxBatches = 1000    // the most batches a rolling cutover may have
+)
+
 // Options configure a Rolling. The zero value is valid: batches of 25 %,
 // each surging by a whole batch, with no gates.
 type Options struct {
@@ -70,8 +76,8 @@ func New(blue, green providers.Fleet, desired int, opts Options) (*Rolling, erro
 	if blue == nil || green == nil {
 		return nil, errors.New("rolling: blue and green fleets must not be nil")
 	}
-	if desired < 1 {
-		return nil, fmt.Errorf("rolling: desired %d: must be ≥ 1", desired)
+	if desired < 1 || desired > MaxDesired {
+		return nil, fmt.Errorf("rolling: desired %d outside 1–%d", desired, MaxDesired)
 	}
 	if opts.Blue == "" {
 		opts.Blue = "blue"
@@ -97,11 +103,14 @@ func New(blue, green providers.Fleet, desired int, opts Options) (*Rolling, erro
 		if pct == 0 {
 			pct = DefaultBatchPercent
 		}
-		batch = (desired*pct + 99) / 100
+		batch = (desired*pct + 99) / 100 // no overflow: desired ≤ MaxDesired
 	}
 	batch = min(batch, desired)
-	if opts.MaxSurge < 0 {
-		return nil, fmt.Errorf("rolling: Options.MaxSurge %d: must not be negative", opts.MaxSurge)
+	if n := (desired + batch - 1) / batch; n > MaxBatches {
+		return nil, fmt.Errorf("rolling: batches of %d make %d batches for desired %d; at most %d (raise Options.BatchSize or Options.BatchPercent)", batch, n, desired, MaxBatches)
+	}
+	if opts.MaxSurge < 0 || opts.MaxSurge > desired {
+		return nil, fmt.Errorf("rolling: Options.MaxSurge %d outside 0–%d (desired)", opts.MaxSurge, desired)
 	}
 	if opts.MaxUnavailable < 0 {
 		return nil, fmt.Errorf("rolling: Options.MaxUnavailable %d: must not be negative", opts.MaxUnavailable)

@@ -143,14 +143,17 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		opts    rolling.Options
 		want    string
 	}{
-		{"zero desired", 0, rolling.Options{}, "desired 0: must be ≥ 1"},
+		{"zero desired", 0, rolling.Options{}, "desired 0 outside 1–1000000"},
+		{"huge desired", 1 << 40, rolling.Options{}, "outside 1–1000000"},
+		{"too many batches", 5000, rolling.Options{BatchSize: 1}, "make 5000 batches for desired 5000; at most 1000"},
+		{"surge above desired", 4, rolling.Options{MaxSurge: 5}, "Options.MaxSurge 5 outside 0–4"},
 		{"negative batch", 4, rolling.Options{BatchSize: -1}, "Options.BatchSize -1"},
 		{"percent above 100", 4, rolling.Options{BatchPercent: 150}, "Options.BatchPercent 150 outside 1–100"},
 		{"negative percent", 4, rolling.Options{BatchPercent: -5}, "Options.BatchPercent -5"},
 		{"both batch sizes", 4, rolling.Options{BatchSize: 1, BatchPercent: 10}, "set only one of Options.BatchSize and Options.BatchPercent"},
 		{"unavailable takes capacity to zero", 4, rolling.Options{MaxUnavailable: 4}, "Options.MaxUnavailable 4 would take healthy capacity to zero"},
 		{"negative unavailable", 4, rolling.Options{MaxUnavailable: -1}, "Options.MaxUnavailable -1"},
-		{"negative surge", 4, rolling.Options{MaxSurge: -1}, "Options.MaxSurge -1"},
+		{"negative surge", 4, rolling.Options{MaxSurge: -1}, "Options.MaxSurge -1 outside"},
 		{"nil gate", 4, rolling.Options{Gates: []cutover.Gate{nil}}, "Options.Gates[0] is nil"},
 		{"negative bake", 4, rolling.Options{Bake: -1}, "Options.Bake"},
 		{"negative timeout", 4, rolling.Options{ReadyTimeout: -1}, "Options.ReadyTimeout"},
@@ -213,7 +216,7 @@ func TestCapacityInvariantProperty(t *testing.T) {
 	for i := range 300 {
 		desired := rng.IntN(12) + 1
 		opts := rolling.Options{
-			MaxSurge:       rng.IntN(4),
+			MaxSurge:       rng.IntN(min(4, desired+1)),
 			MaxUnavailable: rng.IntN(desired),
 			PollInterval:   time.Second,
 			ReadyTimeout:   time.Hour,

@@ -1,0 +1,61 @@
+package rolling_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/fake"
+	"github.com/safecutover/safecutover/rolling"
+)
+
+// TestRollbackOnFakeCloud runs a rolling cutover through the runner on the
+// fake cloud, with a warm-up for new members, fails a gate in the third
+// batch and checks that the capacities and the weights end where they
+// started.
+func TestRollbackOnFakeCloud(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cloud := fake.New(fake.Options{WarmUp: 40 * time.Second})
+		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		alb := cloud.Router("alb", "blue", "green")
+		failAtThird := cutover.Named("third batch fails", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
+			if c, _ := green.Capacity(ctx); c.Desired >= 6 {
+				return cutover.Verdict{Decision: cutover.Fail, Reason: "green 5xx"}, nil
+			}
+			return cutover.Verdict{Decision: cutover.Pass}, nil
+		}))
+		r, err := rolling.New(blue, green, 6, rolling.Options{BatchSize: 2, MaxUnavailable: 1, Router: alb, Gates: []cutover.Gate{failAtThird}, Bake: time.Minute, PollInterval: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, _ := cutover.Sequence("roll", r)
+		minHealthy := 6
+		obs := cutover.ObserverFunc(func(cutover.Event) {
+			b, _ := blue.Capacity(ctx)
+			g, _ := green.Capacity(ctx)
+			minHealthy = min(minHealthy, b.Healthy+g.Healthy)
+		})
+		_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{PollInterval: 10 * time.Second, Observer: obs}).Run(ctx, "roll-1", plan)
+		var gf *cutover.GateFailedError
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "batch 3/3" {
+			t.Fatalf("Run error = %v, want a rollback from batch 3/3", err)
+		}
+		b, _ := blue.Capacity(ctx)
+		g, _ := green.Capacity(ctx)
+		if b.Desired != 6 || b.Healthy != 6 || g.Desired != 0 {
+			t.Errorf("after rollback blue %+v, green %+v; want blue 6 healthy, green 0", b, g)
+		}
+		if w, _ := alb.Weights(ctx); !w.Equal(providers.Weights{"blue": 100}) {
+			t.Errorf("after rollback weights %s", w)
+		}
+		if minHealthy < 5 {
+			t.Errorf("healthy capacity fell to %d, below desired − max unavailable = 5", minHealthy)
+		}
+	})
+}
