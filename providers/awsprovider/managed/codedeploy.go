@@ -79,6 +79,9 @@ type CodeDeploySpec struct {
 	// Gates are judged while traffic shifts and during the termination
 	// wait. A Fail stops the deployment with rollback.
 	Gates []cutover.Gate
+	// Comparative gates are judged only while traffic shifts, when both
+	// task sets take traffic (the sequential judge of green against blue).
+	Comparative []cutover.Gate
 	// Bake is how long the gates are judged in the termination wait before
 	// the point of no return may be crossed; it must be shorter than the
 	// rollback window. Zero: until every gate has a verdict.
@@ -86,6 +89,14 @@ type CodeDeploySpec struct {
 	// Services, if set, is used to check that the deployment group's ECS
 	// service uses the CODE_DEPLOY deployment controller.
 	Services ServiceDescriber
+	// TerminateEarly adds the stage "<name> terminate blue", which ends the
+	// termination wait at once (ContinueDeployment with TERMINATION_WAIT)
+	// and waits for the deployment to succeed. It is irreversible, a second
+	// point of no return right after the first, so it needs an approval of
+	// its own or one that names no stage. Without it, the plan ends with
+	// the approved termination wait and CodeDeploy terminates the original
+	// task set when the wait runs out.
+	TerminateEarly bool
 }
 
 func (s *CodeDeploySpec) validate() error {
@@ -111,10 +122,8 @@ func (s *CodeDeploySpec) validate() error {
 	if s.Bake < 0 {
 		return fmt.Errorf("CodeDeploySpec.Bake: %s is negative", s.Bake)
 	}
-	for i, g := range s.Gates {
-		if g == nil {
-			return fmt.Errorf("CodeDeploySpec.Gates[%d]: nil gate", i)
-		}
+	if err := checkGates("CodeDeploySpec", s.Gates, s.Comparative); err != nil {
+		return err
 	}
 	if s.Name == "" {
 		s.Name = "codedeploy"
@@ -131,8 +140,8 @@ const (
 	descPrefix    = "safecutover " // the deployment description starts with it and the token
 )
 
-// CodeDeploy is a CodeDeploy ECS blue/green deployment as three stages. It
-// is a cutover.Strategy:
+// CodeDeploy is a CodeDeploy ECS blue/green deployment as stages. It is a
+// cutover.Strategy:
 //
 //   - "<name> shift" (reversible) creates the deployment, or finds the one
 //     it journaled, and bakes while CodeDeploy shifts traffic by the
@@ -140,10 +149,13 @@ const (
 //     traffic is on the replacement task set and the gates pass.
 //   - "<name> termination wait" (reversible within the termination wait
 //     less Options.WindowMargin) keeps judging while the original task set
-//     waits to be terminated. It is the point of no return: its window
-//     closing needs an approval in the journal.
-//   - "<name> terminate blue" (irreversible, approved) ends the wait with
-//     ContinueDeployment(TERMINATION_WAIT) and waits for success.
+//     waits to be terminated. It is the point of no return: CodeDeploy
+//     terminates the original task set when the wait runs out, so the
+//     runner needs an approval in the journal before the window closes,
+//     and rolls back while it still can without one.
+//   - with TerminateEarly, "<name> terminate blue" (irreversible, approved)
+//     ends the wait with ContinueDeployment(TERMINATION_WAIT) and waits for
+//     the deployment to succeed.
 //
 // Reverting any stage stops the deployment with auto-rollback and waits,
 // bounded, for the rollback deployment to succeed.
@@ -184,7 +196,7 @@ func NewCodeDeploy(ctx context.Context, client CodeDeployAPI, spec CodeDeploySpe
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("codedeploy: %w", err)
 	}
-	spec.Gates = slices.Clone(spec.Gates)
+	spec.Gates, spec.Comparative = slices.Clone(spec.Gates), slices.Clone(spec.Comparative)
 	opts = opts.withDefaults()
 	c := &CodeDeploy{
 		client: client, spec: spec, opts: opts,
@@ -361,17 +373,17 @@ func (c *CodeDeploy) inspectService(ctx context.Context) error {
 	return nil
 }
 
-// Stages returns the three stages described on CodeDeploy.
+// Stages returns the stages described on CodeDeploy.
 func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 	n := c.spec.Name
 	w := c.Window()
-	return []cutover.Stage{
+	st := []cutover.Stage{
 		{
 			Name:     n + " shift",
 			Apply:    c.applyShift,
 			Revert:   c.revert,
 			Bake:     c.shift,
-			Gates:    append(slices.Clone(c.spec.Gates), cdGate{c}),
+			Gates:    slices.Concat(c.spec.Gates, c.spec.Comparative, []cutover.Gate{cdGate{c}}),
 			Deadline: c.shift + c.opts.Timeout,
 		},
 		{
@@ -385,13 +397,16 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 			// window's close fail closed, leaving time to roll back.
 			Deadline: c.spec.Bake + (w-c.spec.Bake)/2,
 		},
-		{
+	}
+	if c.spec.TerminateEarly {
+		st = append(st, cutover.Stage{
 			Name:          n + " terminate blue",
 			Apply:         c.applyTerminate,
 			Reversibility: cutover.Irreversible,
 			Approval:      true,
-		},
-	}, nil
+		})
+	}
+	return st, nil
 }
 
 func (c *CodeDeploy) get(ctx context.Context, id string) (*cdtypes.DeploymentInfo, error) {
@@ -889,4 +904,19 @@ func (g cdGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 			Reason: fmt.Sprintf("codedeploy deployment %s: all traffic on the replacement task set; original kept for the termination wait", id)}, nil
 	}
 	return cutover.Verdict{Reason: fmt.Sprintf("codedeploy deployment %s %s: shifting traffic (%s)", id, info.Status, g.c.configName)}, nil
+}
+
+func checkGates(spec string, lists ...[]cutover.Gate) error {
+	for k, gs := range lists {
+		field := "Gates"
+		if k == 1 {
+			field = "Comparative"
+		}
+		for i, g := range gs {
+			if g == nil {
+				return fmt.Errorf("%s.%s[%d]: nil gate", spec, field, i)
+			}
+		}
+	}
+	return nil
 }

@@ -39,10 +39,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// TestCodeDeployApprovalBeforeTermination runs a canary deployment to its
-// termination wait, where the runner stops for want of an approval without
-// ending the wait; with the approval journaled, a second run terminates the
-// original task set and completes.
+// TestCodeDeployApprovalBeforeTermination runs a canary deployment, set to
+// terminate early, to its termination wait, where the runner stops for want
+// of an approval without ending the wait; with the approval journaled, a
+// second run terminates the original task set and completes.
 func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 	e := newEnv(t)
 	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
@@ -53,7 +53,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		ctx := t.Context()
 		cd, ec := e.clients()
 		spec := shopSpec(weightGate{r: e.router})
-		spec.Services = ec
+		spec.Services, spec.TerminateEarly = ec, true
 		s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
 		must(t, err)
 		plan, err := cutover.Sequence("shop release 2", s)
@@ -105,6 +105,73 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		}
 		if n := len(e.sim.Deployments()); n != 1 {
 			t.Errorf("%d deployments, want 1", n)
+		}
+	})
+}
+
+// TestCodeDeployWaitRunsOut approves the termination wait by name, as the
+// one point of no return of the plan: the cutover completes with the
+// original task set kept until CodeDeploy's wait runs out.
+func TestCodeDeployWaitRunsOut(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("shop release 2", s)
+		must(t, err)
+		if an := plan.Analyze(); an.PNRStage != "codedeploy termination wait" || len(an.Findings) > 0 {
+			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
+		}
+		j := cutover.NewMemJournal()
+		r := cutover.NewRunner(j, runnerOpts())
+		if _, err := r.Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+		}
+		must(t, cutover.Send(ctx, j, "shop-2", cutover.CmdApprove, "oncall", "looks good", "codedeploy termination wait"))
+		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
+			t.Fatalf("second run: %v", err)
+		}
+		if d := e.latest(t); d.Stage != "termination wait" || d.BlueGone {
+			t.Errorf("at completion: %+v, want the original task set kept for the wait", d)
+		}
+		time.Sleep(time.Hour)
+		if d := e.latest(t); d.Status != "Succeeded" || !d.BlueGone {
+			t.Errorf("an hour on: %+v, want the wait run out and blue terminated", d)
+		}
+		if n := e.sim.Calls("ContinueDeployment"); n != 0 {
+			t.Errorf("ContinueDeployment called %d times, want 0", n)
+		}
+	})
+}
+
+// TestCodeDeployWindowClosesUnapproved waits for an approval that never
+// comes: the runner rolls back while the original task set still runs,
+// rather than let the wait run out unapproved.
+func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("shop release 2", s)
+		must(t, err)
+		opts := runnerOpts()
+		opts.WaitForApproval = true
+		start := time.Now()
+		_, err = cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("run: %v, want rolled back for want of an approval", err)
+		}
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
+			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
+		}
+		if took := time.Since(start); took > time.Hour {
+			t.Errorf("rolled back after %s, past the 1h termination wait", took)
 		}
 	})
 }
@@ -197,7 +264,9 @@ func TestCodeDeployResume(t *testing.T) {
 				cd, _ := e.clients()
 				j := cutover.NewMemJournal()
 				plan := func() cutover.Plan { // each process builds its own
-					s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+					spec := shopSpec(weightGate{r: e.router})
+					spec.TerminateEarly = true
+					s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
 					must(t, err)
 					p, err := cutover.Sequence("shop release 2", s)
 					must(t, err)
@@ -291,7 +360,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("second run: %v", err)
 		}
-		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 2} {
+		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1} {
 			if got := e.sim.Calls(op); got != want {
 				t.Errorf("%s called %d times, want %d", op, got, want)
 			}

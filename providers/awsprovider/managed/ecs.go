@@ -84,6 +84,10 @@ type ECSSpec struct {
 	// Gates are judged at every traffic step and during the bake. A Fail
 	// rolls the deployment back.
 	Gates []cutover.Gate
+	// Comparative gates are judged only at the steps where both revisions
+	// take traffic (all but the last), such as the sequential judge of
+	// green against blue.
+	Comparative []cutover.Gate
 	// Bake is how long each traffic step, and the bake window, is judged.
 	// Zero: until every gate has a verdict. It must be shorter than the
 	// rollback window.
@@ -91,6 +95,12 @@ type ECSSpec struct {
 	// Deadline bounds each traffic step from its shift until its gates
 	// pass (see cutover.Stage.Deadline). Zero: the runner's default.
 	Deadline time.Duration
+	// WaitForCleanUp adds the stage "<name> clean-up", which waits for ECS
+	// to end its bake time and scale the original revision down, so that
+	// the cutover completes when the deployment has succeeded. It changes
+	// nothing itself (reverting it is the bake stage's job); without it the
+	// plan ends with the approved bake.
+	WaitForCleanUp bool
 }
 
 func (s *ECSSpec) validate(margin time.Duration) error {
@@ -146,10 +156,8 @@ func (s *ECSSpec) validate(margin time.Duration) error {
 			}
 		}
 	}
-	for i, g := range s.Gates {
-		if g == nil {
-			return fmt.Errorf("ECSSpec.Gates[%d]: nil gate", i)
-		}
+	if err := checkGates("ECSSpec", s.Gates, s.Comparative); err != nil {
+		return err
 	}
 	if s.Name == "" {
 		s.Name = "ecs"
@@ -189,7 +197,8 @@ func (s *ECSSpec) steps() []float64 {
 //     no return: ECS cleans up on its own when the bake time ends, so it is
 //     approved before it starts. Until then ECS holds at the hook, and rolls
 //     back on its own after HookTimeout.
-//   - "<name> clean-up" (irreversible) waits for the deployment to succeed.
+//   - with WaitForCleanUp, "<name> clean-up" waits for the deployment to
+//     succeed.
 //
 // Reverting any stage rolls the deployment back — ContinueServiceDeployment
 // with ROLLBACK at a paused hook, StopServiceDeployment with ROLLBACK
@@ -226,7 +235,7 @@ func NewECS(ctx context.Context, client ECSAPI, spec ECSSpec, opts Options) (*EC
 	if err := spec.validate(opts.WindowMargin); err != nil {
 		return nil, fmt.Errorf("ecs: %w", err)
 	}
-	spec.Gates = slices.Clone(spec.Gates)
+	spec.Gates, spec.Comparative = slices.Clone(spec.Gates), slices.Clone(spec.Comparative)
 	spec.Alarms = slices.Clone(spec.Alarms)
 	e := &ECS{client: client, spec: spec, opts: opts, steps: spec.steps(), continued: map[string]bool{}}
 	e.res = fmt.Sprintf("ecs service %q", spec.Service)
@@ -297,16 +306,20 @@ func (e *ECS) Stages() ([]cutover.Stage, error) {
 	w := e.Window()
 	var st []cutover.Stage
 	for i, p := range e.steps {
+		gates := slices.Clone(e.spec.Gates)
+		if p < 100 {
+			gates = append(gates, e.spec.Comparative...)
+		}
 		st = append(st, cutover.Stage{
 			Name:     n + " " + pct(p),
 			Apply:    e.applyStep(i, p),
 			Revert:   e.revert,
 			Bake:     e.spec.Bake,
-			Gates:    append(slices.Clone(e.spec.Gates), ecsGate{e}),
+			Gates:    append(gates, ecsGate{e}),
 			Deadline: e.spec.Deadline,
 		})
 	}
-	return append(st,
+	st = append(st,
 		cutover.Stage{
 			Name:          n + " bake",
 			Apply:         e.applyBake,
@@ -316,13 +329,17 @@ func (e *ECS) Stages() ([]cutover.Stage, error) {
 			Bake:          e.spec.Bake,
 			Gates:         append(slices.Clone(e.spec.Gates), ecsGate{e}),
 			Deadline:      e.spec.Bake + (w-e.spec.Bake)/2,
-		},
-		cutover.Stage{
-			Name:          n + " clean-up",
-			Apply:         e.applyCleanUp,
-			Reversibility: cutover.Irreversible,
-			Approval:      true,
-		}), nil
+		})
+	if e.spec.WaitForCleanUp {
+		st = append(st, cutover.Stage{
+			Name:  n + " clean-up",
+			Apply: e.applyCleanUp,
+			// The bake stage reverts the deployment while its window is
+			// open; once it has closed the runner reverts nothing.
+			Revert: func(context.Context) error { return nil },
+		})
+	}
+	return st, nil
 }
 
 func (e *ECS) describeService(ctx context.Context) (*ecstypes.Service, error) {

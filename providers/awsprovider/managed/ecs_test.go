@@ -29,6 +29,7 @@ func webSpec(strategy ecstypes.DeploymentStrategy, gates ...cutover.Gate) manage
 	return managed.ECSSpec{
 		Cluster: "prod", Service: "web", TaskDefinition: newWebTaskDef, Strategy: strategy,
 		CanaryPercent: 10, StepPercent: 25, BakeTime: time.Hour, Bake: 10 * time.Minute, Gates: gates,
+		WaitForCleanUp: true,
 	}
 }
 
@@ -58,8 +59,8 @@ func TestECSStrategies(t *testing.T) {
 				if diff := cmp.Diff(tc.stages, stageNames(plan)); diff != "" {
 					t.Errorf("stages (-want +got):\n%s", diff)
 				}
-				if an := plan.Analyze(); an.PNRStage != "ecs bake" {
-					t.Errorf("Analyze: PNR %q, want %q", an.PNRStage, "ecs bake")
+				if an := plan.Analyze(); an.PNRStage != "ecs bake" || len(an.Findings) > 0 {
+					t.Errorf("Analyze: PNR %q, findings %v; want %q and none", an.PNRStage, an.Findings, "ecs bake")
 				}
 				j := cutover.NewMemJournal()
 				r := cutover.NewRunner(j, runnerOpts())
@@ -71,12 +72,13 @@ func TestECSStrategies(t *testing.T) {
 				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.green() != 100 {
 					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.green())
 				}
-				steps := len(tc.stages) - 2
+				steps := len(tc.stages) - 2 // but the bake and the clean-up
 				if got := e.sim.Calls("ContinueServiceDeployment"); got != steps {
 					t.Errorf("ContinueServiceDeployment called %d times before the approval, want %d (one per step)", got, steps)
 				}
 
-				approve(t, j, "web-2")
+				// Approved by name, as the plan's one point of no return.
+				must(t, cutover.Send(ctx, j, "web-2", cutover.CmdApprove, "oncall", "looks good", "ecs bake"))
 				st, err := r.Run(ctx, "web-2", plan)
 				if err != nil {
 					t.Fatalf("second run: %v", err)
@@ -287,5 +289,48 @@ func TestNewECSRejects(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestComparativeGates checks that comparative gates are judged only where
+// both revisions take traffic.
+func TestComparativeGates(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	cd, ec := e.clients()
+	judge := cutover.Named("judge green vs blue", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
+		return cutover.Verdict{Decision: cutover.Pass}, nil
+	}))
+	has := func(st cutover.Stage) bool {
+		for i, g := range st.Gates {
+			if cutover.GateName(g, i) == "judge green vs blue" {
+				return true
+			}
+		}
+		return false
+	}
+	spec := webSpec(managed.Linear, weightGate{r: e.router})
+	spec.Comparative = []cutover.Gate{judge}
+	es, err := managed.NewECS(t.Context(), ec, spec, managed.Options{})
+	must(t, err)
+	cspec := shopSpec(weightGate{r: e.router})
+	cspec.Comparative = []cutover.Gate{judge}
+	cs, err := managed.NewCodeDeploy(t.Context(), cd, cspec, managed.Options{})
+	must(t, err)
+	got := map[string]bool{}
+	for _, s := range []cutover.Strategy{es, cs} {
+		stages, err := s.Stages()
+		must(t, err)
+		for _, st := range stages {
+			got[st.Name] = has(st)
+		}
+	}
+	want := map[string]bool{
+		"ecs 25%": true, "ecs 50%": true, "ecs 75%": true, "ecs 100%": false, "ecs bake": false, "ecs clean-up": false,
+		"codedeploy shift": true, "codedeploy termination wait": false,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stages judging the comparative gate (-want +got):\n%s", diff)
 	}
 }
