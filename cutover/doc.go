@@ -25,10 +25,11 @@
 // For each stage the runner journals an intent, calls Apply and Verify,
 // journals the stage as applied, then bakes it: every PollInterval it reads
 // new commands from the journal and judges every gate. A gate's verdict is
-// journaled when its decision or reason changes, and its last verdict when
-// the bake ends. The stage has baked when its bake time is over and every
-// gate passes; it bakes for less when every gate returns a Final Pass or a
-// promote command arrives (a promote also skips the stage's Pause). A
+// journaled when its decision changes, and its last verdict when the bake
+// ends. The stage has baked when its bake time is over and every gate
+// passes; it bakes for less when every gate passes and at least one with a
+// Final Pass (a sequential test has concluded), or when a promote command
+// arrives (a promote also skips the stage's Pause). A
 // pause command, or a stage's Pause, holds the cutover after the stage has
 // baked until a resume or promote. A Fail verdict, a gate still Pending (or
 // erroring) at the stage's deadline, an Apply or Verify error, an abort

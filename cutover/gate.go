@@ -40,8 +40,8 @@ type Verdict struct {
 	// Figures are the numbers the decision was made from, by name.
 	Figures map[string]float64 `json:"figures,omitempty"`
 	// Final marks a verdict that will not change with more evidence (a
-	// sequential test that has concluded). A stage whose gates all return a
-	// final Pass ends its bake early.
+	// sequential test that has concluded). A stage ends its bake early when
+	// every gate passes and at least one of them with a final Pass.
 	Final bool `json:"final,omitempty"`
 }
 

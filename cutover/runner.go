@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -758,7 +759,7 @@ func (d *drive) bake(ctx context.Context, i int) error {
 	for {
 		now := d.clock.Now()
 		fail, pending := -1, -1
-		final := len(gs) > 0
+		final := false
 		for k, g := range s.Gates {
 			v, err := g.Evaluate(gctx)
 			if err != nil {
@@ -769,7 +770,10 @@ func (d *drive) bake(ctx context.Context, i int) error {
 			}
 			st := &gs[k]
 			st.cur, st.journaled = v, false
-			if !st.hasLast || st.last.Decision != v.Decision || st.last.Reason != v.Reason {
+			// Journal a verdict when the decision changes; the reason of a
+			// pending gate changes every poll with its counts, and the last
+			// verdict of the bake is journaled at its end (journalVerdicts).
+			if !st.hasLast || st.last.Decision != v.Decision {
 				if err := d.journalVerdict(ctx, i, st); err != nil {
 					return err
 				}
@@ -787,8 +791,8 @@ func (d *drive) bake(ctx context.Context, i int) error {
 					pending = k
 				}
 			}
-			if v.Decision != Pass || !v.Final {
-				final = false
+			if v.Decision == Pass && v.Final {
+				final = true
 			}
 		}
 		if fail >= 0 {
@@ -832,6 +836,7 @@ func (d *drive) bake(ctx context.Context, i int) error {
 // journalVerdict journals gate st's current verdict.
 func (d *drive) journalVerdict(ctx context.Context, i int, st *gateState) error {
 	v := st.cur
+	v.Figures = finiteFigures(v.Figures)
 	if err := d.append(ctx, Record{Type: RecVerdict, Stage: d.p.Stages[i].Name, Index: i, Gate: st.name, Verdict: &v}); err != nil {
 		return d.stopped(ctx, err)
 	}
@@ -1006,4 +1011,33 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 		}
 		backoff = min(2*backoff, maxRevertBackoff)
 	}
+}
+
+// finiteFigures returns figs without NaN, with ±Inf clamped to the largest
+// finite values, so every verdict can be journaled (JSON has no NaN or Inf).
+// It returns figs itself when all are finite.
+func finiteFigures(figs map[string]float64) map[string]float64 {
+	clean := true
+	for _, v := range figs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return figs
+	}
+	out := make(map[string]float64, len(figs))
+	for k, v := range figs {
+		switch {
+		case math.IsNaN(v):
+		case math.IsInf(v, 1):
+			out[k] = math.MaxFloat64
+		case math.IsInf(v, -1):
+			out[k] = -math.MaxFloat64
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }
