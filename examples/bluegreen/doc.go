@@ -9,5 +9,7 @@
 //	go run ./examples/bluegreen -journal DIR  # stops before retiring blue, exit 4
 //
 // Exit status: 0 completed, 3 rolled back, 4 stopped before the point of
-// no return waiting for an approval, 1 any other error.
+// no return waiting for an approval, 1 any other error. (go run itself exits 1
+// whenever the program's status is not 0, after printing "exit status N";
+// run a built binary to see N.)
 package main

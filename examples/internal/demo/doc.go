@@ -5,5 +5,6 @@
 // status.
 //
 // Exit status: 0 completed, 3 rolled back, 4 stopped before the point of
-// no return waiting for an approval, 1 any other error.
+// no return waiting for an approval, 1 any other error. The summary names
+// it too, since go run reports any non-zero status as its own status 1.
 package demo
