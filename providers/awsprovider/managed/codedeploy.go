@@ -869,7 +869,8 @@ func (c *CodeDeploy) revert(ctx context.Context) error {
 
 // cdGate reports the deployment's own progress as a gate: Fail when
 // CodeDeploy failed or stopped it, Pending while traffic shifts, Pass once
-// the original task set waits to be terminated.
+// the original task set waits to be terminated. Its Pass is never final, so
+// it never ends a bake early.
 type cdGate struct{ c *CodeDeploy }
 
 // Name names the gate in verdict records.
@@ -900,7 +901,7 @@ func (g cdGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 			Reason: fmt.Sprintf("codedeploy deployment %s succeeded: the original task set was terminated outside this cutover", id)}, nil
 	case info.InstanceTerminationWaitTimeStarted:
 		g.c.sawWait()
-		return cutover.Verdict{Decision: cutover.Pass, Final: true,
+		return cutover.Verdict{Decision: cutover.Pass,
 			Reason: fmt.Sprintf("codedeploy deployment %s: all traffic on the replacement task set; original kept for the termination wait", id)}, nil
 	}
 	return cutover.Verdict{Reason: fmt.Sprintf("codedeploy deployment %s %s: shifting traffic (%s)", id, info.Status, g.c.configName)}, nil

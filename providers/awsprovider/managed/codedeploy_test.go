@@ -134,6 +134,20 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("second run: %v", err)
 		}
+		recs, err := j.Read(ctx, "shop-2", 0)
+		must(t, err)
+		var applied, baked time.Time
+		for _, rec := range recs {
+			if rec.Stage == "codedeploy termination wait" && rec.Type == cutover.RecApplied {
+				applied = rec.Time
+			}
+			if rec.Stage == "codedeploy termination wait" && rec.Type == cutover.RecBaked {
+				baked = rec.Time
+			}
+		}
+		if got := baked.Sub(applied); got < 10*time.Minute {
+			t.Errorf("termination wait baked %s after it was applied, want the 10m Bake", got)
+		}
 		if d := e.latest(t); d.Stage != "termination wait" || d.BlueGone {
 			t.Errorf("at completion: %+v, want the original task set kept for the wait", d)
 		}

@@ -767,7 +767,8 @@ func (e *ECS) revert(ctx context.Context) error {
 
 // ecsGate reports the deployment's own state as a gate: Fail once ECS
 // stopped or rolled it back (its alarms, a circuit breaker, a hook timing
-// out), otherwise a final Pass with the new revision's traffic share.
+// out), otherwise a Pass (never final: it does not end a bake early) with
+// the new revision's traffic share.
 type ecsGate struct{ e *ECS }
 
 // Name names the gate in verdict records.
@@ -799,6 +800,6 @@ func (g ecsGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		return cutover.Verdict{Decision: cutover.Fail, Figures: figs,
 			Reason: fmt.Sprintf("ecs service deployment %s succeeded: the original revision was cleaned up outside this cutover", arn)}, nil
 	}
-	return cutover.Verdict{Decision: cutover.Pass, Final: true, Figures: figs,
+	return cutover.Verdict{Decision: cutover.Pass, Figures: figs,
 		Reason: fmt.Sprintf("ecs service deployment %s %s at %s, new revision %s of production traffic", arn, d.Status, d.LifecycleStage, pct(greenWeight(d)))}, nil
 }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/providers/awsprovider/managed"
+	"github.com/safecutover/safecutover/providers/fake"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], demo.IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		InTerminal: isTerminal(os.Stdin), OutTerminal: isTerminal(os.Stdout),
+	})
+	stop()
+	os.Exit(code)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// run runs the example with args and returns its exit status.
+func run(ctx context.Context, args []string, std demo.IO) int {
+	for _, a := range args {
+		if a == "-aws" || a == "--aws" {
+			return runAWS(ctx, args, std.Out, std.Err)
+		}
+	}
+	kind, rest, err := fakeFlags(args)
+	if err == nil && slices.ContainsFunc(rest, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "journal") }) {
+		err = errors.New("-journal: the fake mode's simulated CodeDeploy and ECS live in memory, so a run cannot resume in a new process; the -aws mode journals (see -aws -h)")
+	}
+	if err != nil {
+		fmt.Fprintln(std.Err, "error:", err)
+		return demo.ExitError
+	}
+	return demo.Run(ctx, scenario(kind), rest, std)
+}
+
+// kind is what the fake mode deploys.
+type kind struct {
+	ecs      bool
+	strategy string // canary, linear or bluegreen (ECS only)
+}
+
+// fakeFlags takes the example's own flags (-ecs, -strategy) out of args;
+// the rest are the examples' common flags (see demo.ParseFlags).
+func fakeFlags(args []string) (kind, []string, error) {
+	k := kind{strategy: "canary"}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimPrefix(args[i], "-")
+		a = strings.TrimPrefix(a, "-")
+		switch {
+		case a == "ecs":
+			k.ecs = true
+		case a == "strategy" && i+1 < len(args):
+			i++
+			k.strategy = args[i]
+		case strings.HasPrefix(a, "strategy="):
+			k.strategy = strings.TrimPrefix(a, "strategy=")
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	if _, err := ecsStrategy(k.strategy); err != nil {
+		return k, nil, err
+	}
+	return k, rest, nil
+}
+
+func scenario(k kind) demo.Scenario {
+	if k.ecs {
+		return demo.Scenario{
+			ID:    "managed-ecs",
+			Title: fmt.Sprintf("ECS native %s deployment of web:2, each traffic step judged by the library, the bake approved before it starts", k.strategy),
+			Build: func(env *demo.Env) (cutover.Plan, error) { return buildECS(env, k.strategy) },
+		}
+	}
+	return demo.Scenario{
+		ID:    "managed-codedeploy",
+		Title: "CodeDeploy ECS blue/green (canary 10% for 15 minutes) of shop:2, judged by the library, the termination wait approved",
+		Build: buildCodeDeploy,
+	}
+}
+
+// inProcess is an HTTP client that serves each request with a handler, so
+// the SDK clients reach the simulated services without a listener.
+type inProcess struct{ h http.Handler }
+
+func (c inProcess) Do(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	c.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// simEndpoint is a placeholder: requests never leave the process.
+const simEndpoint = "http://127.0.0.1:1"
+
+func simOptions(env *demo.Env) managed.Options {
+	return managed.Options{Clock: env.Clock, PollInterval: demo.PollInterval}
+}
+
+func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
+	alb := env.Cloud.Router("alb", "blue", "green")
+	env.Watch = demo.Watch{Router: alb}
+	gates, err := demo.NewGates(env)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	sim := fake.NewManaged(fake.ManagedOptions{Clock: env.Clock})
+	if err := sim.AddDeploymentGroup(fake.ManagedGroup{
+		Application: "shop", Name: "shop-prod", Service: "shop",
+		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent15Minutes", TerminationWait: time.Hour,
+		Router: alb,
+	}); err != nil {
+		return cutover.Plan{}, err
+	}
+	client := codedeploy.New(codedeploy.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(simEndpoint), Credentials: aws.AnonymousCredentials{},
+		HTTPClient: inProcess{sim},
+	})
+	cd, err := managed.NewCodeDeploy(context.Background(), client, managed.CodeDeploySpec{
+		Application: "shop", DeploymentGroup: "shop-prod",
+		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2",
+		ContainerName:  "web", ContainerPort: 8080,
+		Gates:       []cutover.Gate{gates.ErrorRate},
+		Comparative: []cutover.Gate{gates.Judge},
+		Bake:        10 * time.Minute,
+	}, simOptions(env))
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	return cutover.Sequence("codedeploy-release", cd)
+}
+
+func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
+	alb := env.Cloud.Router("alb", "blue", "green")
+	env.Watch = demo.Watch{Router: alb}
+	gates, err := demo.NewGates(env)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	sim := fake.NewManaged(fake.ManagedOptions{Clock: env.Clock})
+	if err := sim.AddService(fake.ManagedService{Cluster: "prod", Name: "web", Router: alb}); err != nil {
+		return cutover.Plan{}, err
+	}
+	client := ecs.New(ecs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(simEndpoint), Credentials: aws.AnonymousCredentials{},
+		HTTPClient: inProcess{sim},
+	})
+	st, _ := ecsStrategy(strategy)
+	e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
+		Cluster: "prod", Service: "web",
+		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2",
+		Strategy:       st, CanaryPercent: 10, StepPercent: 25,
+		BakeTime:       30 * time.Minute,
+		Gates:          []cutover.Gate{gates.ErrorRate},
+		Comparative:    []cutover.Gate{gates.Judge},
+		Bake:           10 * time.Minute,
+		WaitForCleanUp: true,
+	}, simOptions(env))
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	return cutover.Sequence("ecs-release", e)
+}
+
+// ecsStrategy maps the -strategy flag to an ECS deployment strategy.
+func ecsStrategy(s string) (ecstypes.DeploymentStrategy, error) {
+	switch strings.ToLower(s) {
+	case "canary":
+		return managed.Canary, nil
+	case "linear":
+		return managed.Linear, nil
+	case "bluegreen", "blue_green", "blue-green":
+		return managed.BlueGreen, nil
+	}
+	return "", fmt.Errorf("-strategy %q: want canary, linear or bluegreen", s)
+}

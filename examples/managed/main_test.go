@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/examples/internal/demotest"
+)
+
+func TestRunExitStatus(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+		out  []string
+	}{
+		{"codedeploy healthy", []string{"-approve", "ci"}, demo.ExitCompleted,
+			[]string{`point of no return: "codedeploy termination wait"`, "✓ completed", "all traffic is on green"}},
+		{"codedeploy bad green", []string{"-bad-green", "-approve", "ci"}, demo.ExitRolledBack,
+			[]string{"rolling back", "all traffic is back on blue"}},
+		{"codedeploy unapproved", nil, demo.ExitWaiting, []string{"waiting for approval"}},
+		{"ecs canary healthy", []string{"-ecs", "-approve", "ci"}, demo.ExitCompleted,
+			[]string{"ecs 10%", `point of no return: "ecs bake"`, "✓ completed"}},
+		{"ecs linear bad green", []string{"-ecs", "-strategy=linear", "-bad-green", "-approve", "ci"}, demo.ExitRolledBack,
+			[]string{"ecs 25%", "all traffic is back on blue"}},
+		{"bad strategy", []string{"-ecs", "-strategy", "rolling"}, demo.ExitError, []string{`-strategy "rolling"`}},
+		{"journal refused", []string{"-journal", t.TempDir()}, demo.ExitError, []string{"-journal: the fake mode"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, got := runCaptured(t, append(append([]string{}, demotest.Fast...), tc.args...))
+			if code != tc.want {
+				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.want, got)
+			}
+			for _, w := range tc.out {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestAWSFlags checks the -aws mode's flags; nothing reaches AWS.
+func TestAWSFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"codedeploy without group", []string{"-aws", "-application", "shop", "-task-def", "td"}, "-group is required in -aws mode"},
+		{"ecs without service", []string{"-aws", "-ecs", "-task-def", "td"}, "-service is required in -aws mode"},
+		{"unknown flag", []string{"-aws", "-speed", "3"}, "flag provided but not defined: -speed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := runCaptured(t, tc.args)
+			if code != demo.ExitError || !strings.Contains(out, tc.want) {
+				t.Errorf("exit status %d, output %q; want 1 and %q", code, out, tc.want)
+			}
+		})
+	}
+}
+
+func runCaptured(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var out lockedBuffer
+	code := run(ctx, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out})
+	return code, out.String()
+}
+
+// lockedBuffer is a strings.Builder safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
