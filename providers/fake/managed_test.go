@@ -1,0 +1,129 @@
+package fake_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/fake"
+)
+
+// call sends one awsJson1_1 request to m and returns the status and the
+// decoded answer.
+func call(t *testing.T, m *fake.Managed, method, target, body string) (int, map[string]any) {
+	t.Helper()
+	r := httptest.NewRequest(method, "/", strings.NewReader(body))
+	if target != "" {
+		r.Header.Set("X-Amz-Target", target)
+	}
+	w := httptest.NewRecorder()
+	m.ServeHTTP(w, r)
+	var out map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatalf("answer %q: %v", w.Body.String(), err)
+	}
+	return w.Code, out
+}
+
+func TestManagedProtocolErrors(t *testing.T) {
+	m := fake.NewManaged(fake.ManagedOptions{})
+	m.FailNext("GetDeployment", "ThrottlingException", 1)
+	m.FailNext("DescribeServices", "ServiceUnavailable", 1)
+	for _, tc := range []struct {
+		name, method, target, body string
+		status                     int
+		code                       string
+	}{
+		{"GET", http.MethodGet, "CodeDeploy_20141006.GetDeployment", "{}", 400, "UnknownOperationException"},
+		{"no target", http.MethodPost, "", "{}", 400, "UnknownOperationException"},
+		{"other service", http.MethodPost, "DynamoDB_20120810.GetItem", "{}", 400, "UnknownOperationException"},
+		{"unsimulated op", http.MethodPost, "CodeDeploy_20141006.DeleteApplication", "{}", 400, "UnknownOperationException"},
+		{"throttled", http.MethodPost, "CodeDeploy_20141006.GetDeployment", `{"deploymentId":"d-1"}`, 400, "ThrottlingException"},
+		{"bad JSON", http.MethodPost, "CodeDeploy_20141006.GetDeployment", "{", 400, "SerializationException"},
+		{"then unknown", http.MethodPost, "CodeDeploy_20141006.GetDeployment", `{"deploymentId":"d-1"}`, 400, "DeploymentDoesNotExistException"},
+		{"unavailable", http.MethodPost, "AmazonEC2ContainerServiceV20141113.DescribeServices", `{"services":["web"]}`, 500, "ServiceUnavailable"},
+		{"unknown group", http.MethodPost, "CodeDeploy_20141006.GetDeploymentGroup", `{"applicationName":"a","deploymentGroupName":"g"}`, 400, "ApplicationDoesNotExistException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := call(t, m, tc.method, tc.target, tc.body)
+			if status != tc.status || out["__type"] != tc.code {
+				t.Errorf("got %d %v, want %d %s", status, out, tc.status, tc.code)
+			}
+		})
+	}
+	if n := m.Calls("GetDeployment"); n != 3 {
+		t.Errorf("GetDeployment counted %d times, want 3 (GET and bad JSON included)", n)
+	}
+}
+
+// TestManagedCodeDeployLifecycle follows a linear deployment on a manual
+// clock: the router's weights step up, the termination wait starts, and
+// the wait running out terminates the original.
+func TestManagedCodeDeployLifecycle(t *testing.T) {
+	clock := fake.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	m := fake.NewManaged(fake.ManagedOptions{Clock: clock})
+	r := &weights{}
+	if err := m.AddDeploymentGroup(fake.ManagedGroup{Application: "a", Name: "g", TerminationWait: 30 * time.Minute, Router: r,
+		DeploymentConfig: "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}); err != nil {
+		t.Fatal(err)
+	}
+	status, out := call(t, m, http.MethodPost, "CodeDeploy_20141006.CreateDeployment",
+		`{"applicationName":"a","deploymentGroupName":"g","revision":{"revisionType":"AppSpecContent","appSpecContent":{"content":"{\"TaskDefinition\":\"td:2\"}"}}}`)
+	if status != 200 {
+		t.Fatalf("CreateDeployment: %d %v", status, out)
+	}
+	for _, step := range []struct {
+		after  time.Duration
+		green  int
+		stage  string
+		status string
+	}{
+		{0, 0, "install", "InProgress"},
+		{time.Minute, 10, "shift", "InProgress"},
+		{5 * time.Minute, 50, "shift", "InProgress"},
+		{9 * time.Minute, 90, "shift", "InProgress"},
+		{10 * time.Minute, 100, "termination wait", "InProgress"},
+		{39 * time.Minute, 100, "termination wait", "InProgress"},
+		{40 * time.Minute, 100, "", "Succeeded"},
+	} {
+		clock.Set(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Add(step.after))
+		d := m.Deployments()[0]
+		if r.green() != step.green || d.Stage != step.stage || d.Status != step.status {
+			t.Errorf("at +%s: green %d%%, %s %q; want %d%%, %s %q", step.after, r.green(), d.Status, d.Stage, step.green, step.status, step.stage)
+		}
+	}
+	if td, _ := m.ServiceTaskDefinition("", "g"); td != "td:2" {
+		t.Errorf("service runs %q after success, want td:2", td)
+	}
+}
+
+// weights is a router that records the last weights it was given.
+type weights struct {
+	mu sync.Mutex
+	w  providers.Weights
+}
+
+func (r *weights) SetWeights(_ context.Context, w providers.Weights) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.w = w
+	return nil
+}
+
+func (r *weights) Weights(context.Context) (providers.Weights, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w, nil
+}
+
+func (r *weights) green() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w["green"]
+}
