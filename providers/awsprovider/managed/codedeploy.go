@@ -420,6 +420,21 @@ func (c *CodeDeploy) get(ctx context.Context, id string) (*cdtypes.DeploymentInf
 	return out.DeploymentInfo, nil
 }
 
+// running reads deployment id and returns an error unless it still runs:
+// it failed or was stopped, or it succeeded (the original is gone).
+func (c *CodeDeploy) running(ctx context.Context, id string) (*cdtypes.DeploymentInfo, error) {
+	info, err := c.get(ctx, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case failed(info.Status):
+		return nil, c.failure(info)
+	case info.Status == cdtypes.DeploymentStatusSucceeded:
+		return nil, fmt.Errorf("codedeploy deployment %s already succeeded: %w", id, ErrTooLate)
+	}
+	return info, nil
+}
+
 func failed(s cdtypes.DeploymentStatus) bool {
 	return s == cdtypes.DeploymentStatusFailed || s == cdtypes.DeploymentStatusStopped
 }
@@ -656,15 +671,11 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 	}
 	bound := c.opts.Timeout + c.readyWait
 	return c.opts.poll(ctx, fmt.Sprintf("codedeploy deployment %s: start", id), bound, func(ctx context.Context) (bool, error) {
-		info, err := c.get(ctx, id)
+		info, err := c.running(ctx, id)
 		if err != nil {
 			return false, err
 		}
 		switch {
-		case failed(info.Status):
-			return false, c.failure(info)
-		case info.Status == cdtypes.DeploymentStatusSucceeded:
-			return false, fmt.Errorf("codedeploy deployment %s already succeeded: %w", id, ErrTooLate)
 		case info.Status == cdtypes.DeploymentStatusCreated || info.Status == cdtypes.DeploymentStatusQueued:
 			return false, nil
 		case !c.manualReroute || info.InstanceTerminationWaitTimeStarted:
@@ -723,15 +734,9 @@ func (c *CodeDeploy) applyWait(ctx context.Context) error {
 		return fmt.Errorf("%s: no deployment of this cutover found: %w", c.group, ErrDeploymentFailed)
 	}
 	err = c.opts.poll(ctx, fmt.Sprintf("codedeploy deployment %s: termination wait", id), c.opts.Timeout, func(ctx context.Context) (bool, error) {
-		info, err := c.get(ctx, id)
+		info, err := c.running(ctx, id)
 		if err != nil {
 			return false, err
-		}
-		switch {
-		case failed(info.Status):
-			return false, c.failure(info)
-		case info.Status == cdtypes.DeploymentStatusSucceeded:
-			return false, fmt.Errorf("codedeploy deployment %s already succeeded: %w", id, ErrTooLate)
 		}
 		if info.InstanceTerminationWaitTimeStarted {
 			c.sawWait()

@@ -54,10 +54,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		cd, ec := e.clients()
 		spec := shopSpec(weightGate{r: e.router})
 		spec.Services, spec.TerminateEarly = ec, true
-		s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		plan := cdPlan(t, cd, spec)
 		if diff := cmp.Diff([]string{"codedeploy shift", "codedeploy termination wait", "codedeploy terminate blue"}, stageNames(plan)); diff != "" {
 			t.Errorf("stages (-want +got):\n%s", diff)
 		}
@@ -71,7 +68,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 
 		j := cutover.NewMemJournal()
 		r := cutover.NewRunner(j, runnerOpts())
-		_, err = r.Run(ctx, "shop-2", plan)
+		_, err := r.Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
@@ -118,10 +115,7 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
 		if an := plan.Analyze(); an.PNRStage != "codedeploy termination wait" || len(an.Findings) > 0 {
 			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
 		}
@@ -170,14 +164,11 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
 		opts := runnerOpts()
 		opts.WaitForApproval = true
 		start := time.Now()
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back for want of an approval", err)
 		}
@@ -199,11 +190,8 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router, fail: 10}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router, fail: 10}))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "green error rate" || gf.Stage != "codedeploy shift" {
 			t.Fatalf("run: %v, want rolled back by the gate in the shift", err)
@@ -236,11 +224,8 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
 		})
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(alarm), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		plan := cdPlan(t, cd, shopSpec(alarm))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "codedeploy deployment" ||
 			!strings.Contains(gf.Verdict.Reason, "ALARM_ACTIVE") {
@@ -321,15 +306,12 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
 		j := cutover.NewMemJournal()
 		die := func(r cutover.Record) bool {
 			return r.Type == cutover.RecIntent && r.Stage == "codedeploy termination wait"
 		}
-		_, err = cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, errKilled) {
 			t.Fatalf("first run: %v, want it killed", err)
 		}

@@ -52,10 +52,7 @@ func TestECSStrategies(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
 				_, ec := e.clients()
-				s, err := managed.NewECS(ctx, ec, webSpec(tc.strategy, weightGate{r: e.router}), managed.Options{})
-				must(t, err)
-				plan, err := cutover.Sequence("web release 2", s)
-				must(t, err)
+				plan := ecsPlan(t, ec, webSpec(tc.strategy, weightGate{r: e.router}))
 				if diff := cmp.Diff(tc.stages, stageNames(plan)); diff != "" {
 					t.Errorf("stages (-want +got):\n%s", diff)
 				}
@@ -64,7 +61,7 @@ func TestECSStrategies(t *testing.T) {
 				}
 				j := cutover.NewMemJournal()
 				r := cutover.NewRunner(j, runnerOpts())
-				_, err = r.Run(ctx, "web-2", plan)
+				_, err := r.Run(ctx, "web-2", plan)
 				if !errors.Is(err, cutover.ErrPNRNotApproved) {
 					t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 				}
@@ -106,11 +103,8 @@ func TestECSGateFailsRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
-		s, err := managed.NewECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router, fail: 10}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("web release 2", s)
-		must(t, err)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		plan := ecsPlan(t, ec, webSpec(managed.Canary, weightGate{r: e.router, fail: 10}))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "ecs 10%" {
 			t.Fatalf("run: %v, want rolled back by the gate at the canary step", err)
@@ -140,11 +134,8 @@ func TestECSRollsBackOnItsOwn(t *testing.T) {
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
 		})
-		s, err := managed.NewECS(ctx, ec, webSpec(managed.Linear, alarm), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("web release 2", s)
-		must(t, err)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		plan := ecsPlan(t, ec, webSpec(managed.Linear, alarm))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "ecs service deployment" ||
 			!strings.Contains(gf.Verdict.Reason, "web-5xx") {
@@ -215,10 +206,7 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 		_, ec := e.clients()
 		spec := webSpec(managed.BlueGreen, weightGate{r: e.router})
 		spec.HookTimeout = 2 * time.Hour
-		s, err := managed.NewECS(ctx, ec, spec, managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("web release 2", s)
-		must(t, err)
+		plan := ecsPlan(t, ec, spec)
 		j := cutover.NewMemJournal()
 		if _, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
@@ -228,7 +216,7 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.green())
 		}
 		approve(t, j, "web-2")
-		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
+		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrDeploymentFailed) {
 			t.Fatalf("late run: %v, want rolled back", err)
 		}

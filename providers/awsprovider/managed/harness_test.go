@@ -28,6 +28,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider/managed"
 	"github.com/safecutover/safecutover/providers/fake"
 )
 
@@ -221,4 +222,24 @@ func data(st cutover.State, stage, key string) string {
 		}
 	}
 	return ""
+}
+
+// cdPlan returns the plan of a CodeDeploy deployment of spec.
+func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec) cutover.Plan {
+	t.Helper()
+	s, err := managed.NewCodeDeploy(t.Context(), cd, spec, managed.Options{})
+	must(t, err)
+	p, err := cutover.Sequence("shop release 2", s)
+	must(t, err)
+	return p
+}
+
+// ecsPlan returns the plan of an ECS native deployment of spec.
+func ecsPlan(t *testing.T, ec managed.ECSAPI, spec managed.ECSSpec) cutover.Plan {
+	t.Helper()
+	s, err := managed.NewECS(t.Context(), ec, spec, managed.Options{})
+	must(t, err)
+	p, err := cutover.Sequence("web release 2", s)
+	must(t, err)
+	return p
 }
