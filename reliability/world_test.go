@@ -67,6 +67,8 @@ type world struct {
 	blue     providers.Fleet
 	green    providers.Fleet
 	ledger   ledger
+	// share returns the share of traffic green takes now (see greenShare).
+	share func(sc scenario) int
 	// applies, if set, records every Apply call (two-controller tests).
 	applies func(stage string)
 }
@@ -81,6 +83,7 @@ func newWorld(c *fake.Cloud, l ledger) *world {
 		blue:     c.Fleet("blue", fleetSize),
 		green:    c.Fleet("green", 0),
 		ledger:   l,
+		share:    func(sc scenario) int { return greenShare(c, sc) },
 	}
 }
 
@@ -129,7 +132,7 @@ const badFrom = 50
 // takes badFrom percent or more. Its evidence is the cloud itself, so a
 // resumed runner judges exactly as the killed one would have.
 type greenGate struct {
-	cloud *fake.Cloud
+	share func(scenario) int
 	sc    scenario
 	bad   bool
 	final bool
@@ -138,7 +141,7 @@ type greenGate struct {
 func (g greenGate) Name() string { return "green 5xx rate" }
 
 func (g greenGate) Evaluate(context.Context) (cutover.Verdict, error) {
-	s := greenShare(g.cloud, g.sc)
+	s := g.share(g.sc)
 	figs := map[string]float64{"green_share": float64(s)}
 	if g.bad && s >= badFrom {
 		figs["error_rate"] = 0.2
@@ -174,7 +177,7 @@ func buildPlan(cfg planConfig, w *world) (cutover.Plan, error) {
 			return cutover.Plan{}, err
 		}
 	} else {
-		post = []cutover.Gate{greenGate{cloud: w.cloud, sc: cfg.sc, bad: cfg.bad, final: t.final}}
+		post = []cutover.Gate{greenGate{share: w.share, sc: cfg.sc, bad: cfg.bad, final: t.final}}
 	}
 	steps := canary.Weights(5, 25, 50, 100)
 	var (
