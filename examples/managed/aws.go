@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/user"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,18 +76,20 @@ func parseAWSFlags(args []string, stderr io.Writer) (awsFlags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
-	need := map[string]string{"-task-def": f.taskDef}
-	if f.ecs {
-		need["-service"] = f.service
-	} else {
-		need["-application"], need["-group"], need["-container"] = f.app, f.group, f.container
-		if f.port == 0 {
-			need["-port"] = ""
-		}
+	port := ""
+	if f.port != 0 {
+		port = strconv.Itoa(f.port)
 	}
-	for name, v := range need {
-		if v == "" {
-			return f, fmt.Errorf("%s is required in -aws mode; see -h", name)
+	need := [][2]string{{"-task-def", f.taskDef}}
+	if f.ecs {
+		need = append(need, [2]string{"-service", f.service})
+	} else {
+		need = append(need, [2]string{"-application", f.app}, [2]string{"-group", f.group},
+			[2]string{"-container", f.container}, [2]string{"-port", port})
+	}
+	for _, n := range need {
+		if n[1] == "" {
+			return f, fmt.Errorf("%s is required in -aws mode; see -h", n[0])
 		}
 	}
 	if f.id == "" {

@@ -361,8 +361,10 @@ func (d *cdDeployment) json() obj {
 		"deploymentId": d.id, "applicationName": d.group.Application, "deploymentGroupName": d.group.Name,
 		"deploymentConfigName": d.config.Name, "status": d.status, "description": d.desc,
 		"computePlatform": "ECS", "createTime": epoch(d.created), "startTime": epoch(d.created),
-		"completeTime":                       epoch(d.completed),
-		"instanceTerminationWaitTimeStarted": d.waitStarted,
+		"completeTime": epoch(d.completed),
+		// As CodeDeploy does for ECS (aws/containers-roadmap#269), the
+		// flag stays false; the deployment target's status tells the wait.
+		"instanceTerminationWaitTimeStarted": false,
 		"deploymentStyle":                    obj{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
 		"revision":                           obj{"revisionType": "AppSpecContent", "appSpecContent": obj{"content": d.appSpec, "sha256": d.sha}},
 	}
@@ -376,6 +378,19 @@ func (d *cdDeployment) json() obj {
 		o["rollbackInfo"] = obj{"rollbackTriggeringDeploymentId": d.rollbackOf}
 	}
 	return o
+}
+
+// targetUpdated is when the deployment target last changed status.
+func (d *cdDeployment) targetUpdated() time.Time {
+	switch {
+	case !d.completed.IsZero() && d.status != "Succeeded":
+		return d.completed
+	case d.waitStarted:
+		return d.shiftStart.Add(d.config.shift())
+	case !d.shiftStart.IsZero():
+		return d.shiftStart
+	}
+	return d.created
 }
 
 func (d *cdDeployment) events(now time.Time) []obj {
@@ -598,11 +613,20 @@ func (m *Managed) codeDeploy(op string, body []byte) (any, *apiError) {
 		if in.TargetID != want {
 			return nil, clientErr("DeploymentTargetDoesNotExistException", "deployment %s has no target %s (it has %s)", d.id, in.TargetID, want)
 		}
-		status := d.status
+		status := "InProgress"
+		switch {
+		case d.status == "Failed" || d.status == "Stopped":
+			status = "Failed"
+		case d.waitStarted || d.status == "Succeeded":
+			status = "Succeeded"
+		case d.status == "Ready":
+			status = "Ready"
+		}
 		return obj{"deploymentTarget": obj{
 			"deploymentTargetType": "ECSTarget",
 			"ecsTarget": obj{
 				"deploymentId": d.id, "targetId": want, "status": status, "lifecycleEvents": d.events(now),
+				"lastUpdatedAt": epoch(d.targetUpdated()),
 				"taskSetsInfo": []obj{
 					{"identifer": "ecs-svc/blue", "taskSetLabel": "Blue", "trafficWeight": 100 - d.weight, "status": "PRIMARY"},
 					{"identifer": "ecs-svc/green", "taskSetLabel": "Green", "trafficWeight": d.weight, "status": "ACTIVE"},

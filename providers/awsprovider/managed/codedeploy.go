@@ -678,10 +678,13 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 		switch {
 		case info.Status == cdtypes.DeploymentStatusCreated || info.Status == cdtypes.DeploymentStatusQueued:
 			return false, nil
-		case !c.manualReroute || info.InstanceTerminationWaitTimeStarted:
+		case !c.manualReroute:
 			return true, nil
 		case info.Status != cdtypes.DeploymentStatusReady:
 			return false, nil // installing the replacement task set
+		}
+		if started, _, err := c.waiting(ctx, id, info); err != nil || started {
+			return started, err
 		}
 		_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 			DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeReadyWait,
@@ -694,18 +697,26 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 	})
 }
 
-// waitStart returns when the termination wait of deployment id began: the
-// end of its last traffic lifecycle event, or when this process first saw
-// the wait.
-func (c *CodeDeploy) waitStart(ctx context.Context, id string) (time.Time, error) {
+// waiting reports whether deployment id, read as info and still running,
+// is in its termination wait, and since when if the deployment target says
+// (the end of its last traffic lifecycle event). CodeDeploy leaves
+// instanceTerminationWaitTimeStarted false for ECS deployments
+// (aws/containers-roadmap#269); the wait begins as the deployment target
+// succeeds, so the target is read too.
+func (c *CodeDeploy) waiting(ctx context.Context, id string, info *cdtypes.DeploymentInfo) (bool, time.Time, error) {
 	var start time.Time
+	started := info.InstanceTerminationWaitTimeStarted
 	out, err := c.client.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{
 		DeploymentId: aws.String(id), TargetId: aws.String(c.cluster + ":" + c.svc),
 	})
-	if err != nil {
-		c.log.Warn("cannot read the deployment target's lifecycle events", zap.String("deployment", id), zap.Error(err))
-	} else if t := out.DeploymentTarget; t != nil && t.EcsTarget != nil {
-		for _, ev := range t.EcsTarget.LifecycleEvents {
+	switch {
+	case err != nil && !started:
+		return false, start, fmt.Errorf("get target %s:%s of codedeploy deployment %s: %w", c.cluster, c.svc, id, err)
+	case err != nil:
+		c.log.Warn("cannot read the deployment target", zap.String("deployment", id), zap.Error(err))
+	case out.DeploymentTarget != nil && out.DeploymentTarget.EcsTarget != nil:
+		t := out.DeploymentTarget.EcsTarget
+		for _, ev := range t.LifecycleEvents {
 			switch deref(ev.LifecycleEventName) {
 			case "AllowTraffic", "AfterAllowTraffic":
 				if e := deref(ev.EndTime); e.After(start) {
@@ -713,16 +724,17 @@ func (c *CodeDeploy) waitStart(ctx context.Context, id string) (time.Time, error
 				}
 			}
 		}
+		if t.Status == cdtypes.TargetStatusSucceeded {
+			started = true
+			if start.IsZero() {
+				start = deref(t.LastUpdatedAt)
+			}
+		}
 	}
-	if start.IsZero() {
-		c.mu.Lock()
-		start = c.waitSeen
-		c.mu.Unlock()
+	if started {
+		c.sawWait()
 	}
-	if start.IsZero() {
-		return time.Time{}, fmt.Errorf("codedeploy deployment %s: no lifecycle event says when the termination wait began: %w", id, ErrWindowUnknown)
-	}
-	return start, nil
+	return started, start, nil
 }
 
 func (c *CodeDeploy) applyWait(ctx context.Context) error {
@@ -733,22 +745,26 @@ func (c *CodeDeploy) applyWait(ctx context.Context) error {
 	if id == "" {
 		return fmt.Errorf("%s: no deployment of this cutover found: %w", c.group, ErrDeploymentFailed)
 	}
+	var start time.Time
 	err = c.opts.poll(ctx, fmt.Sprintf("codedeploy deployment %s: termination wait", id), c.opts.Timeout, func(ctx context.Context) (bool, error) {
 		info, err := c.running(ctx, id)
 		if err != nil {
 			return false, err
 		}
-		if info.InstanceTerminationWaitTimeStarted {
-			c.sawWait()
-		}
-		return info.InstanceTerminationWaitTimeStarted, nil
+		started, at, err := c.waiting(ctx, id, info)
+		start = at
+		return started, err
 	})
 	if err != nil {
 		return err
 	}
-	start, err := c.waitStart(ctx, id)
-	if err != nil {
-		return err
+	if start.IsZero() {
+		c.mu.Lock()
+		start = c.waitSeen
+		c.mu.Unlock()
+	}
+	if start.IsZero() {
+		return fmt.Errorf("codedeploy deployment %s: no lifecycle event says when the termination wait began: %w", id, ErrWindowUnknown)
 	}
 	if lag := c.opts.Clock.Now().Sub(start); lag > c.opts.WindowMargin {
 		return fmt.Errorf("codedeploy deployment %s: the termination wait began %s ago, more than Options.WindowMargin %s, so the declared window could outlast the real one: %w",
@@ -783,8 +799,12 @@ func (c *CodeDeploy) applyTerminate(ctx context.Context) error {
 		return nil
 	case failed(info.Status):
 		return c.failure(info)
-	case !info.InstanceTerminationWaitTimeStarted:
-		return fmt.Errorf("codedeploy deployment %s is %s and not in its termination wait", id, info.Status)
+	}
+	if started, _, err := c.waiting(ctx, id, info); err != nil || !started {
+		if err == nil {
+			err = fmt.Errorf("codedeploy deployment %s is %s and not in its termination wait", id, info.Status)
+		}
+		return err
 	}
 	_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 		DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeTerminationWait,
@@ -904,8 +924,12 @@ func (g cdGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	case info.Status == cdtypes.DeploymentStatusSucceeded:
 		return cutover.Verdict{Decision: cutover.Fail,
 			Reason: fmt.Sprintf("codedeploy deployment %s succeeded: the original task set was terminated outside this cutover", id)}, nil
-	case info.InstanceTerminationWaitTimeStarted:
-		g.c.sawWait()
+	}
+	started, _, err := g.c.waiting(ctx, id, info)
+	if err != nil {
+		return cutover.Verdict{}, err
+	}
+	if started {
 		return cutover.Verdict{Decision: cutover.Pass,
 			Reason: fmt.Sprintf("codedeploy deployment %s: all traffic on the replacement task set; original kept for the termination wait", id)}, nil
 	}
