@@ -624,7 +624,9 @@ func (e *ECS) applyStep(i int, p float64) func(context.Context) error {
 		if arn == "" {
 			return fmt.Errorf("%s: no service deployment of %s found: %w", e.res, e.spec.TaskDefinition, ErrDeploymentFailed)
 		}
-		return e.opts.poll(ctx, fmt.Sprintf("ecs service deployment %s: shift to %s", arn, pct(p)), e.opts.Timeout, func(ctx context.Context) (bool, error) {
+		// ECS's own bake after the previous step comes before this one.
+		bound := e.opts.Timeout + e.spec.StepBake
+		return e.opts.poll(ctx, fmt.Sprintf("ecs service deployment %s: shift to %s", arn, pct(p)), bound, func(ctx context.Context) (bool, error) {
 			d, err := e.describe(ctx, arn)
 			if err != nil {
 				return false, err
