@@ -50,6 +50,8 @@ type childResult struct {
 	Run     []int64 `json:"run,omitempty"`
 	// LeaseHeld counts the Runs that found the lease held by another.
 	LeaseHeld int `json:"lease_held,omitempty"`
+	// Batches are the batches of a rolling cutover (rolling-batches).
+	Batches []int `json:"batches,omitempty"`
 }
 
 // childMain runs the child program named role and returns its exit code.
@@ -63,6 +65,8 @@ func childMain(role string) int {
 		res, err = crashChild()
 	case "controller":
 		res, err = controllerChild()
+	case "rolling-batches":
+		res, err = rollingBatchesChild()
 	default:
 		err = fmt.Errorf("unknown child %q", role)
 	}
