@@ -17,7 +17,10 @@ var scenario = demo.Scenario{
 func main() { demo.Main(scenario) }
 
 func build(env *demo.Env) (cutover.Plan, error) {
-	alb := env.Cloud.Router("alb", "blue", "green")
+	alb, err := env.Router()
+	if err != nil {
+		return cutover.Plan{}, err
+	}
 	env.Watch = demo.Watch{Router: alb}
 	gates, err := demo.NewGates(env)
 	if err != nil {
@@ -28,8 +31,8 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		Start:       5,
 		Bake:        10 * time.Minute,
 		Deadline:    20 * time.Minute,
-		Comparative: []cutover.Gate{gates.Judge},
-		Background:  []cutover.Gate{gates.ErrorRate},
+		Comparative: demo.Of(gates.Judge),
+		Background:  demo.Of(gates.ErrorRate, gates.Alarms),
 		Clock:       env.Clock,
 	})
 	if err != nil {

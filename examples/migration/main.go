@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/safecutover/safecutover/bluegreen"
@@ -21,10 +22,27 @@ func main() { demo.Main(scenario) }
 // cloud and returns the migration plan:
 //
 //	prepare green → canary 5% → 25% → 50% → 100% → keep blue warm → retire blue
+//
+// With -aws, green is an ECS service (-green-service) behind the ALB
+// router; blue is an ECS service too (-blue-service) or is left alone, in
+// which case the plan ends with blue still warm and retiring it is yours.
 func build(env *demo.Env) (cutover.Plan, error) {
-	alb := env.Cloud.Router("alb", "blue", "green")
-	blue := env.Cloud.Fleet("blue", 4)   // the Beanstalk environment's instances
-	green := env.Cloud.Fleet("green", 0) // the Fargate service's tasks
+	alb, err := env.Router()
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	blue, err := demo.Optional(env.Fleet("blue", 4)) // the Beanstalk environment's instances
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	green, err := env.Fleet("green", 0) // the Fargate service's tasks
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	capacity := env.Desired(0) // 0: blue's
+	if blue == nil && capacity == 0 {
+		return cutover.Plan{}, errors.New("-aws: green is sized like blue's ECS service; give -blue-service, or green's capacity with -desired N")
+	}
 	env.Watch = demo.Watch{Router: alb, Fleets: []demo.NamedFleet{{Name: "blue (EC2)", Fleet: blue}, {Name: "green (Fargate)", Fleet: green}}}
 
 	gates, err := demo.NewGates(env)
@@ -34,9 +52,10 @@ func build(env *demo.Env) (cutover.Plan, error) {
 	bg, err := bluegreen.New(bluegreen.Options{
 		BlueFleet:      blue,
 		GreenFleet:     green,
+		Capacity:       capacity,
 		Router:         alb,
-		PreSwitchGates: []cutover.Gate{gates.GreenHealthy},
-		Gates:          []cutover.Gate{gates.ErrorRate},
+		PreSwitchGates: demo.Of(gates.GreenHealthy),
+		Gates:          demo.Of(gates.ErrorRate, gates.Alarms),
 		WarmWindow:     30 * time.Minute,
 		PollInterval:   demo.PollInterval,
 		Clock:          env.Clock,
@@ -51,8 +70,8 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		Steps:       canary.Weights(5, 25, 50, 100),
 		Bake:        10 * time.Minute,
 		Deadline:    20 * time.Minute,
-		Comparative: []cutover.Gate{gates.Judge},
-		Background:  []cutover.Gate{gates.ErrorRate},
+		Comparative: demo.Of(gates.Judge),
+		Background:  demo.Of(gates.ErrorRate, gates.Alarms),
 		Clock:       env.Clock,
 	})
 	if err != nil {

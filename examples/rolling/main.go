@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -18,20 +19,38 @@ func main() { demo.Main(scenario) }
 
 const desired = 8
 
+// build returns the plan: one stage a batch. With -aws the fleets are ECS
+// services (-blue-service, -green-service) and -desired says how many
+// members move; the router is optional (without one, traffic follows
+// whatever routes to the services).
 func build(env *demo.Env) (cutover.Plan, error) {
-	alb := env.Cloud.Router("alb", "blue", "green")
-	blue, green := env.Cloud.Fleet("blue", desired), env.Cloud.Fleet("green", 0)
+	alb, err := demo.Optional(env.Router())
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	blue, err := env.Fleet("blue", desired)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	green, err := env.Fleet("green", 0)
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	n := env.Desired(desired)
+	if n == 0 {
+		return cutover.Plan{}, errors.New("-aws: the rolling example needs -desired N, the number of members blue runs now")
+	}
 	env.Watch = demo.Watch{Router: alb, Fleets: []demo.NamedFleet{{Name: "blue", Fleet: blue}, {Name: "green", Fleet: green}}}
 	gates, err := demo.NewGates(env)
 	if err != nil {
 		return cutover.Plan{}, err
 	}
-	r, err := rolling.New(blue, green, desired, rolling.Options{
+	r, err := rolling.New(blue, green, n, rolling.Options{
 		BatchSize:      2,
 		MaxSurge:       1,
 		MaxUnavailable: 1,
 		Router:         alb,
-		Gates:          []cutover.Gate{gates.ErrorRate, gates.GreenHealthy},
+		Gates:          demo.Of(gates.ErrorRate, gates.GreenHealthy, gates.Alarms),
 		Bake:           5 * time.Minute,
 		PollInterval:   demo.PollInterval,
 		Clock:          env.Clock,

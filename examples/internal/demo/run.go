@@ -10,13 +10,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -35,6 +39,10 @@ const (
 	PollInterval = 15 * time.Second // simulated; the runner's and the strategies' polls
 	LeaseTTL     = 2 * time.Minute  // simulated
 	Rate         = 2000             // requests per second through the router
+	// AWSJournal is the journal directory of the -aws mode when neither
+	// -journal nor -dynamodb-table is given: a real cutover is always
+	// journaled, so a killed run resumes.
+	AWSJournal = ".safecutover"
 )
 
 // BlueProfile is how blue serves: 0.5 % errors, a median of 100 ms (about
@@ -50,6 +58,9 @@ type Flags struct {
 	Seed     int64   // seed of the simulated traffic
 	Speed    float64 // simulated seconds per wall second
 	Plain    bool    // no colours or redrawn status line, even on a terminal
+	// AWS are the flags of the -aws mode; AWS.On is -aws. Off, the
+	// example runs on the fake cloud.
+	AWS awsdemo.Flags
 }
 
 // Watch is what the progress display reads from the fake cloud.
@@ -59,19 +70,75 @@ type Watch struct {
 	Fleets   []NamedFleet
 }
 
-// NamedFleet is a fleet shown in the progress display.
+// NamedFleet is a fleet shown in the progress display; one with a nil
+// Fleet (a fleet the -aws flags do not name) is not shown.
 type NamedFleet struct {
 	Name  string
 	Fleet providers.Fleet
 }
 
-// Env is what a scenario builds its plan from.
+// Env is what a scenario builds its plan from: the fake cloud, or with
+// -aws the real resources the flags name. A scenario asks for its
+// resources through Router, Switcher, Fleet and Desired, which serve
+// both.
 type Env struct {
+	// Cloud is the fake cloud; nil with -aws.
 	Cloud *fake.Cloud
+	// AWS makes the real providers with -aws; nil on the fake cloud.
+	AWS   *awsdemo.Cloud
 	Clock cutover.Clock
 	Flags Flags
 	// Watch is filled in by the scenario for the progress display.
 	Watch Watch
+}
+
+// Router returns the router between "blue" and "green": the fake cloud's
+// ALB, or with -aws the ALB or Route 53 router the flags name.
+func (e *Env) Router() (providers.TrafficRouter, error) {
+	if e.AWS != nil {
+		return e.AWS.Router()
+	}
+	return e.Cloud.Router("alb", "blue", "green"), nil
+}
+
+// Switcher returns the switcher between "blue" and "green": the fake
+// cloud's CNAME swap, or with -aws the Elastic Beanstalk environments the
+// flags name.
+func (e *Env) Switcher() (providers.Switcher, error) {
+	if e.AWS != nil {
+		return e.AWS.Switcher()
+	}
+	return e.Cloud.Switcher("cname", "blue", "green"), nil
+}
+
+// Fleet returns the capacity of target ("blue" or "green"): a fake fleet
+// that starts with members (if it does not exist yet), or with -aws the
+// ECS service the flags name, as it is.
+func (e *Env) Fleet(target string, members int) (providers.Fleet, error) {
+	if e.AWS != nil {
+		return e.AWS.Fleet(target)
+	}
+	return e.Cloud.Fleet(target, members), nil
+}
+
+// Desired returns members on the fake cloud, and -desired (0 when not
+// given) with -aws.
+func (e *Env) Desired(members int) int {
+	if e.AWS != nil {
+		return e.AWS.Desired()
+	}
+	return members
+}
+
+// Optional turns the error of a resource the -aws flags do not name
+// (awsdemo.ErrNotConfigured) into the zero value and nil, for a resource a
+// scenario can do without: demo.Optional(env.Fleet("blue", 4)).
+func Optional[T any](v T, err error) (T, error) {
+	if errors.Is(err, awsdemo.ErrNotConfigured) {
+		var zero T
+		return zero, nil
+	}
+	return v, err
 }
 
 // Scenario is one runnable example.
@@ -91,6 +158,9 @@ type IO struct {
 	Out, Err    io.Writer
 	InTerminal  bool
 	OutTerminal bool
+	// AWSConfig are extra options for the -aws mode's
+	// config.LoadDefaultConfig; tests point the SDK at a fake with them.
+	AWSConfig []func(*config.LoadOptions) error
 }
 
 // Main runs s with the process's arguments, standard streams and signals,
@@ -110,22 +180,42 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// ParseFlags parses the common flags from args.
+// ParseFlags parses the common flags, and those of the -aws mode, from
+// args.
 func ParseFlags(name string, args []string, stderr io.Writer) (Flags, error) {
 	f := Flags{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&f.BadGreen, "bad-green", false, "green's error rate is ten times blue's from the moment it takes traffic")
+	fs.BoolVar(&f.BadGreen, "bad-green", false, "fake cloud: green's error rate is ten times blue's from the moment it takes traffic")
 	fs.StringVar(&f.Approve, "approve", "", "approve crossing the point of no return as `NAME` (without it: ask on a terminal, otherwise stop before it)")
-	fs.StringVar(&f.Journal, "journal", "", "keep the journal and the fake cloud in `DIR`, so a killed or stopped run resumes with the same command")
-	fs.Int64Var(&f.Seed, "seed", 1, "seed of the simulated traffic")
-	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "simulated seconds per wall-clock second")
+	fs.StringVar(&f.Journal, "journal", "", "keep the journal (and the fake cloud) in `DIR`, so a killed or stopped run resumes with the same command (-aws default: "+AWSJournal+")")
+	fs.Int64Var(&f.Seed, "seed", 1, "fake cloud: seed of the simulated traffic")
+	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
+	f.AWS.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if err := f.AWS.Check(func(name string) bool { return given[name] }); err != nil {
+		return f, err
+	}
+	if f.AWS.On {
+		for _, name := range []string{"bad-green", "seed", "speed"} {
+			if given[name] {
+				return f, fmt.Errorf("-%s is for the fake cloud; -aws runs on the real clock against real resources", name)
+			}
+		}
+		switch {
+		case f.Journal != "" && f.AWS.DynamoDBTable != "":
+			return f, fmt.Errorf("-journal and -dynamodb-table: set one journal, not both")
+		case f.Journal == "" && f.AWS.DynamoDBTable == "":
+			f.Journal = AWSJournal
+		}
 	}
 	if !(f.Speed > 0) || f.Speed > 1e6 {
 		return f, fmt.Errorf("-speed %v: want a number in (0, 1000000]", f.Speed)
@@ -153,69 +243,57 @@ func Run(ctx context.Context, s Scenario, args []string, std IO) int {
 	return code
 }
 
+// setup is what a run drives: the journal and lease, the records already
+// journaled, the clock and the scenario's environment.
+type setup struct {
+	id      string
+	journal cutover.Journal
+	lease   cutover.Lease
+	recs    []cutover.Record
+	clock   cutover.Clock
+	env     *Env
+	actor   string
+}
+
 func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	wallStart := time.Now()
 	var (
-		journal cutover.Journal = cutover.NewMemJournal()
-		lease   cutover.Lease
-		recs    []cutover.Record
-		origin  = time.Now()
-		cloud   *fake.Cloud
-		err     error
+		su  setup
+		err error
 	)
-	if f.Journal != "" {
-		fj, err := cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{})
-		if err != nil {
-			return ExitError, err
-		}
-		journal = fj
-		if recs, err = fj.Read(ctx, s.ID, 0); err != nil {
-			return ExitError, err
-		}
-		// A resumed run's clock goes on from where the last one stopped.
-		if n := len(recs); n > 0 && recs[n-1].Time.After(origin) {
-			origin = recs[n-1].Time
-		}
-		if t, err := fake.SavedAt(cloudPath(f)); err == nil && t.After(origin) {
-			origin = t
-		}
-	}
-	clock := cutover.NewScaledClock(origin, f.Speed)
-	fopts := fake.Options{Seed: f.Seed, Clock: clock, Rate: Rate, WarmUp: 90 * time.Second, Profile: BlueProfile}
-	if f.Journal != "" {
-		if cloud, err = fake.Open(cloudPath(f), fopts); err != nil {
-			return ExitError, err
-		}
-		if lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: clock}); err != nil {
-			return ExitError, err
-		}
+	if f.AWS.On {
+		su, err = setupAWS(ctx, s, f, std)
 	} else {
-		cloud = fake.New(fopts)
+		su, err = setupFake(ctx, s, f)
 	}
-	env := &Env{Cloud: cloud, Clock: clock, Flags: f}
-	green := BlueProfile
-	if f.BadGreen {
-		green.ErrorRate = 10 * BlueProfile.ErrorRate
-	}
-	if err := cloud.SetProfile("green", green); err != nil {
+	if err != nil {
 		return ExitError, err
 	}
+	env, journal, clock, id := su.env, su.journal, su.clock, su.id
 	plan, err := s.Build(env)
 	if err != nil {
 		return ExitError, err
 	}
+	if env.AWS != nil {
+		if unused := env.AWS.Unused(); len(unused) > 0 {
+			return ExitError, fmt.Errorf("%s: not used by the %s example; see -h", strings.Join(unused, ", "), s.ID)
+		}
+	}
 
 	ui := newUI(std.Out, std.OutTerminal && !f.Plain, plan, env.Watch)
-	if len(recs) > 0 {
-		ui.origin, ui.resumed = recs[0].Time, true
+	if env.AWS != nil {
+		ui.real, ui.timeout = true, 10*time.Second
 	}
-	ui.header(s.Title, plan, f, len(recs) > 0)
+	if len(su.recs) > 0 {
+		ui.origin, ui.resumed = su.recs[0].Time, true
+	}
+	ui.header(s.Title, plan, env, len(su.recs) > 0)
 
 	runner := cutover.NewRunner(journal, cutover.Options{
-		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: "demo",
-		Lease: lease, LeaseTTL: LeaseTTL,
+		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: su.actor,
+		Lease: su.lease, LeaseTTL: LeaseTTL,
 	})
-	st, err := runLeased(ctx, runner, s.ID, plan, clock, ui)
+	st, err := runLeased(ctx, runner, id, plan, clock, ui)
 	if errors.Is(err, cutover.ErrPNRNotApproved) && !errors.Is(err, cutover.ErrRolledBack) {
 		pnr := plan.Analyze().PNRStage
 		who := f.Approve
@@ -224,22 +302,101 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 			who = ask(ctx, std, pnr)
 		}
 		if who != "" {
-			if err := cutover.Send(ctx, journal, s.ID, cutover.CmdApprove, who, "approved in the "+s.ID+" example", pnr); err != nil {
+			if err := cutover.Send(ctx, journal, id, cutover.CmdApprove, who, "approved in the "+s.ID+" example", pnr); err != nil {
 				return ExitError, err
 			}
-			st, err = runLeased(ctx, runner, s.ID, plan, clock, ui)
+			st, err = runLeased(ctx, runner, id, plan, clock, ui)
 		}
 	}
-	all, rerr := journal.Read(context.WithoutCancel(ctx), s.ID, 0)
+	all, rerr := journal.Read(context.WithoutCancel(ctx), id, 0)
 	if rerr != nil && err == nil {
 		err = rerr
 	}
 	code := ExitCode(err)
-	ui.summary(s, f, plan, st, all, code, err, time.Since(wallStart))
+	ui.summary(s, id, f, plan, st, all, code, err, time.Since(wallStart))
 	if code == ExitError {
 		return code, err
 	}
 	return code, nil
+}
+
+// setupFake makes the fake cloud on an accelerated clock, with the
+// journal in memory or, with -journal, in files (the fake cloud saved
+// beside it) so that a killed run resumes.
+func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
+	su := setup{id: s.ID, journal: cutover.NewMemJournal(), actor: "demo"}
+	origin := time.Now()
+	if f.Journal != "" {
+		fj, err := cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{})
+		if err != nil {
+			return su, err
+		}
+		su.journal = fj
+		if su.recs, err = fj.Read(ctx, s.ID, 0); err != nil {
+			return su, err
+		}
+		// A resumed run's clock goes on from where the last one stopped.
+		if n := len(su.recs); n > 0 && su.recs[n-1].Time.After(origin) {
+			origin = su.recs[n-1].Time
+		}
+		if t, err := fake.SavedAt(cloudPath(f)); err == nil && t.After(origin) {
+			origin = t
+		}
+	}
+	su.clock = cutover.NewScaledClock(origin, f.Speed)
+	fopts := fake.Options{Seed: f.Seed, Clock: su.clock, Rate: Rate, WarmUp: 90 * time.Second, Profile: BlueProfile}
+	var cloud *fake.Cloud
+	if f.Journal != "" {
+		var err error
+		if cloud, err = fake.Open(cloudPath(f), fopts); err != nil {
+			return su, err
+		}
+		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
+			return su, err
+		}
+	} else {
+		cloud = fake.New(fopts)
+	}
+	su.env = &Env{Cloud: cloud, Clock: su.clock, Flags: f}
+	green := BlueProfile
+	if f.BadGreen {
+		green.ErrorRate = 10 * BlueProfile.ErrorRate
+	}
+	return su, cloud.SetProfile("green", green)
+}
+
+// setupAWS makes the real providers from the flags, on the real clock,
+// with the file journal in -journal or the DynamoDB journal and lease in
+// -dynamodb-table.
+func setupAWS(ctx context.Context, s Scenario, f Flags, std IO) (setup, error) {
+	su := setup{id: s.ID, clock: cutover.RealClock{}, actor: "safecutover-example"}
+	if f.AWS.ID != "" {
+		su.id = f.AWS.ID
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		su.actor = u.Username
+	}
+	cloud, err := awsdemo.New(ctx, f.AWS, awsdemo.Options{Config: std.AWSConfig, Clock: su.clock})
+	if err != nil {
+		return su, err
+	}
+	if f.AWS.DynamoDBTable != "" {
+		if su.journal, su.lease, err = cloud.Storage(ctx); err != nil {
+			return su, err
+		}
+	} else {
+		if su.journal, err = cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{}); err != nil {
+			return su, fmt.Errorf("-journal: %w", err)
+		}
+		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
+			return su, fmt.Errorf("-journal: %w", err)
+		}
+	}
+	if su.recs, err = su.journal.Read(ctx, su.id, 0); err != nil {
+		return su, err
+	}
+	su.env = &Env{AWS: cloud, Clock: su.clock, Flags: f}
+	return su, nil
 }
 
 func cloudPath(f Flags) string { return filepath.Join(f.Journal, "fake-cloud.json") }

@@ -14,7 +14,7 @@ import (
 
 // summary prints the outcome, the cloud as it ended, the PNR and a timeline
 // taken from the journal.
-func (u *UI) summary(s Scenario, f Flags, plan cutover.Plan, st cutover.State, recs []cutover.Record, code int, err error, wall time.Duration) {
+func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutover.State, recs []cutover.Record, code int, err error, wall time.Duration) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.clearLocked()
@@ -31,7 +31,7 @@ func (u *UI) summary(s Scenario, f Flags, plan cutover.Plan, st cutover.State, r
 	default:
 		fmt.Fprintf(w, "result:    %s (exit %d): %v\n", u.c(cRed, "error"), code, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), u.timeout)
 	defer cancel()
 	var weights providers.Weights
 	if u.watch.Router != nil {
@@ -57,6 +57,9 @@ func (u *UI) summary(s Scenario, f Flags, plan cutover.Plan, st cutover.State, r
 	}
 	var fl []string
 	for _, nf := range u.watch.Fleets {
+		if nf.Fleet == nil {
+			continue
+		}
 		if c, err := nf.Fleet.Capacity(ctx); err == nil {
 			fl = append(fl, fmt.Sprintf("%s %d/%d healthy", nf.Name, c.Healthy, c.Desired))
 		}
@@ -66,7 +69,7 @@ func (u *UI) summary(s Scenario, f Flags, plan cutover.Plan, st cutover.State, r
 	}
 	p := cutover.Track(plan, st, time.Now(), false)
 	if len(recs) > 0 {
-		if folded, ferr := cutover.Fold(s.ID, recs); ferr == nil {
+		if folded, ferr := cutover.Fold(id, recs); ferr == nil {
 			p = cutover.Track(plan, folded, recs[len(recs)-1].Time, false)
 		}
 	}
@@ -79,20 +82,32 @@ func (u *UI) summary(s Scenario, f Flags, plan cutover.Plan, st cutover.State, r
 		fmt.Fprintf(w, "PNR:       %q not crossed; rollback still possible\n", p.Stage)
 	}
 	if len(recs) > 0 {
-		sim := recs[len(recs)-1].Time.Sub(recs[0].Time)
-		fmt.Fprintf(w, "time:      %v simulated (whole cutover); this run took %v\n", sim.Round(time.Second), wall.Round(100*time.Millisecond))
+		whole := recs[len(recs)-1].Time.Sub(recs[0].Time)
+		if u.real {
+			fmt.Fprintf(w, "time:      %v (whole cutover); this run took %v\n", whole.Round(time.Second), wall.Round(100*time.Millisecond))
+		} else {
+			fmt.Fprintf(w, "time:      %v simulated (whole cutover); this run took %v\n", whole.Round(time.Second), wall.Round(100*time.Millisecond))
+		}
 	}
 	if code == ExitWaiting {
 		fmt.Fprintf(w, "\nBlue is still warm and %q has not been applied, so the cutover can still be rolled back.\n", p.Stage)
-		if f.Journal != "" {
+		if u.real {
+			fmt.Fprintln(w, "To approve and resume:  run the same command again with -approve NAME")
+			fmt.Fprintf(w, "(or, from another process, cutover.Send(ctx, journal, %q, cutover.CmdApprove, NAME, REASON, %q), then run the same command again)\n", id, p.Stage)
+		} else if f.Journal != "" {
 			fmt.Fprintf(w, "To approve and resume:  go run ./examples/%s -approve NAME -journal %s\n", s.ID, f.Journal)
 			fmt.Fprintf(w, "(or, from another process, cutover.Send(ctx, journal, %q, cutover.CmdApprove, NAME, REASON, %q), then run the same command again)\n", s.ID, p.Stage)
 		} else {
 			fmt.Fprintf(w, "This run kept its journal in memory. To stop here and resume later, run with -journal DIR,\nthen approve and resume with:  go run ./examples/%s -approve NAME -journal DIR\n", s.ID)
 		}
 	}
-	if code != ExitWaiting && f.Journal != "" && (st.Phase == cutover.PhaseCompleted || st.Phase == cutover.PhaseRolledBack) {
-		fmt.Fprintf(w, "The journal in %s holds this finished cutover; running the same command again shows its outcome. Use another directory to start afresh.\n", f.Journal)
+	if code != ExitWaiting && (st.Phase == cutover.PhaseCompleted || st.Phase == cutover.PhaseRolledBack) {
+		switch {
+		case u.real:
+			fmt.Fprintf(w, "The journal holds this finished cutover %q; running the same command again shows its outcome. Use another -id to start afresh.\n", id)
+		case f.Journal != "":
+			fmt.Fprintf(w, "The journal in %s holds this finished cutover; running the same command again shows its outcome. Use another directory to start afresh.\n", f.Journal)
+		}
 	}
 	u.timeline(recs)
 }

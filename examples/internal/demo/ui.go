@@ -30,12 +30,16 @@ type UI struct {
 	resumed bool
 	// last is the last decision shown per stage and gate.
 	last map[string]cutover.Decision
+	// real is set in the -aws mode: times are real, not simulated.
+	real bool
+	// timeout bounds each read of the cloud for the display.
+	timeout time.Duration
 }
 
 var _ cutover.Observer = (*UI)(nil)
 
 func newUI(w io.Writer, tty bool, plan cutover.Plan, watch Watch) *UI {
-	return &UI{w: w, tty: tty, plan: plan, watch: watch, last: map[string]cutover.Decision{}}
+	return &UI{w: w, tty: tty, plan: plan, watch: watch, last: map[string]cutover.Decision{}, timeout: time.Second}
 }
 
 const (
@@ -102,21 +106,29 @@ func offset(d time.Duration) string {
 	return fmt.Sprintf("%s%02d:%02d:%02d", sign, int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
-func (u *UI) header(title string, plan cutover.Plan, f Flags, resumed bool) {
+func (u *UI) header(title string, plan cutover.Plan, env *Env, resumed bool) {
+	f := env.Flags
 	a := plan.Analyze()
 	fmt.Fprintln(u.w, u.c(cBold, title))
 	mode := "memory journal (use -journal DIR to make the run resumable)"
-	if f.Journal != "" {
+	switch {
+	case f.AWS.DynamoDBTable != "":
+		mode = "DynamoDB journal and lease in table " + f.AWS.DynamoDBTable
+	case f.Journal != "":
 		mode = "file journal in " + f.Journal
-		if resumed {
-			mode += " — resuming"
+	}
+	if resumed { // only a journal kept outside the process has records at the start
+		mode += " — resuming"
+	}
+	if env.AWS != nil {
+		fmt.Fprintf(u.w, "AWS region %s, real clock; %s\n", env.AWS.Region(), mode)
+	} else {
+		green := "healthy green"
+		if f.BadGreen {
+			green = u.c(cRed, "bad green (error rate 10× blue's)")
 		}
+		fmt.Fprintf(u.w, "fake cloud, clock ×%g, seed %d, %s; %s\n", f.Speed, f.Seed, green, mode)
 	}
-	green := "healthy green"
-	if f.BadGreen {
-		green = u.c(cRed, "bad green (error rate 10× blue's)")
-	}
-	fmt.Fprintf(u.w, "fake cloud, clock ×%g, seed %d, %s; %s\n", f.Speed, f.Seed, green, mode)
 	fmt.Fprintf(u.w, "plan %q: %d stages\n", plan.Name, len(plan.Stages))
 	for i, s := range plan.Stages {
 		var extra []string
@@ -318,7 +330,7 @@ func (u *UI) rollback(p cutover.PNRStatus) string {
 
 // cloud describes the traffic split and the fleets now.
 func (u *UI) cloud() string {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), u.timeout)
 	defer cancel()
 	var parts []string
 	switch {
@@ -335,6 +347,9 @@ func (u *UI) cloud() string {
 	}
 	var fl []string
 	for _, f := range u.watch.Fleets {
+		if f.Fleet == nil {
+			continue
+		}
 		if c, err := f.Fleet.Capacity(ctx); err == nil {
 			fl = append(fl, fmt.Sprintf("%s %d/%d healthy", f.Name, c.Healthy, c.Desired))
 		}

@@ -1,0 +1,339 @@
+package awsdemo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticbeanstalk"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"go.uber.org/zap"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider"
+)
+
+// ErrNotConfigured is wrapped by the error of a Cloud method whose
+// resource was not named by the flags. The error's text says which flags
+// name it; an example for which the resource is optional checks for it
+// with errors.Is and goes on without.
+var ErrNotConfigured = errors.New("not configured")
+
+// notConfigured is an error that says which flags are missing.
+type notConfigured string
+
+func (e notConfigured) Error() string        { return string(e) }
+func (e notConfigured) Is(target error) bool { return target == ErrNotConfigured }
+
+// Options configure New. The zero value is valid.
+type Options struct {
+	// Config are extra options for config.LoadDefaultConfig, after the
+	// SDK's usual sources and before -region (tests give an HTTP client
+	// that serves a fake).
+	Config []func(*config.LoadOptions) error
+	// Logger receives the providers' logs (default: no-op).
+	Logger *zap.Logger
+	// Clock paces the providers' waits (default cutover.RealClock).
+	Clock cutover.Clock
+}
+
+// Cloud makes the providers of the -aws mode from the flags, each when an
+// example first asks for it, and remembers which flags it used, so that a
+// flag the example has no use for is reported rather than ignored (see
+// Unused). Making a provider calls no AWS API. A Cloud is not safe for
+// concurrent use; the providers it returns are.
+type Cloud struct {
+	f      Flags
+	cfg    aws.Config
+	logger *zap.Logger
+	clock  cutover.Clock
+	// elbPacer is shared by everything that calls ELB in this account and
+	// region; route53Pacer by Route 53 calls.
+	elbPacer, route53Pacer awsprovider.Pacer
+	used                   map[string]bool
+
+	elb    *elbv2.Client
+	router providers.TrafficRouter
+	sw     providers.Switcher
+	fleets map[string]providers.Fleet
+}
+
+// New loads the SDK's configuration the usual way (environment, shared
+// config and credentials files, SSO, instance roles; -region overrides the
+// region) and returns a Cloud for f, which must have passed Check.
+// Without a region from any source, the region of -listener-arn, -rule-arn
+// or -lb-arn is used; an ARN in another region than the SDK's is an error.
+func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
+	load := slices.Clone(opts.Config)
+	if f.Region != "" {
+		load = append(load, config.WithRegion(f.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	for _, a := range []struct{ name, v string }{{"-listener-arn", f.ListenerARN}, {"-rule-arn", f.RuleARN}, {"-lb-arn", f.LBARN}} {
+		p, err := arn.Parse(a.v)
+		if a.v == "" || err != nil || p.Region == "" {
+			continue // the provider reports a malformed ARN
+		}
+		if cfg.Region == "" {
+			cfg.Region = p.Region
+		}
+		if p.Region != cfg.Region {
+			return nil, fmt.Errorf("%s is in region %s but the AWS region is %s; set -region %s", a.name, p.Region, cfg.Region, p.Region)
+		}
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set -region, AWS_REGION or a region in the AWS profile")
+	}
+	c := &Cloud{
+		f: f, cfg: cfg, logger: opts.Logger, clock: opts.Clock,
+		// ELB and Route 53 throttle at a few requests a second per
+		// account; stay well under that.
+		elbPacer:     awsprovider.NewPacer(5, 5),
+		route53Pacer: awsprovider.NewPacer(4, 4),
+		used:         map[string]bool{"region": true, "id": true},
+		fleets:       map[string]providers.Fleet{},
+	}
+	if c.logger == nil {
+		c.logger = zap.NewNop()
+	}
+	if c.clock == nil {
+		c.clock = cutover.RealClock{}
+	}
+	return c, nil
+}
+
+// Region is the AWS region the providers call.
+func (c *Cloud) Region() string { return c.cfg.Region }
+
+func (c *Cloud) use(names ...string) {
+	for _, n := range names {
+		c.used[n] = true
+	}
+}
+
+func (c *Cloud) elbClient() *elbv2.Client {
+	if c.elb == nil {
+		c.elb = elbv2.NewFromConfig(c.cfg)
+	}
+	return c.elb
+}
+
+// Router returns the router between the targets "blue" and "green": an
+// ALB forward action (-listener-arn or -rule-arn, with -target-groups) or
+// Route 53 weighted records (-hosted-zone, -record-name, -set-identifiers).
+func (c *Cloud) Router() (providers.TrafficRouter, error) {
+	if c.router != nil {
+		return c.router, nil
+	}
+	f := c.f
+	switch {
+	case f.ListenerARN != "" || f.RuleARN != "":
+		c.use("listener-arn", "rule-arn", "target-groups")
+		name, a := "-listener-arn", f.ListenerARN
+		if a == "" {
+			name, a = "-rule-arn", f.RuleARN
+		}
+		tgs, err := blueGreen("-target-groups", f.TargetGroups)
+		if err != nil {
+			return nil, err
+		}
+		r, err := awsprovider.NewALBRouter(c.elbClient(), a, tgs, awsprovider.ALBOptions{Logger: c.logger, Pacer: c.elbPacer})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		c.router = r
+	case f.HostedZone != "":
+		c.use("hosted-zone", "record-name", "record-type", "set-identifiers")
+		ids, err := blueGreen("-set-identifiers", f.SetIdentifiers)
+		if err != nil {
+			return nil, err
+		}
+		typ := f.RecordType
+		if typ == "" {
+			typ = "A"
+		}
+		r, err := awsprovider.NewRoute53Router(route53.NewFromConfig(c.cfg), awsprovider.Route53Records{
+			HostedZoneID: f.HostedZone, Name: f.RecordName, Type: typ,
+			SetIdentifiers: []string{ids["blue"], ids["green"]},
+		}, awsprovider.Route53Options{Logger: c.logger, Clock: c.clock, Pacer: c.route53Pacer})
+		if err != nil {
+			return nil, fmt.Errorf("-hosted-zone %s -record-name %s: %w", f.HostedZone, f.RecordName, err)
+		}
+		c.router = renamedRouter{r: r, names: ids}
+	default:
+		return nil, notConfigured("-aws needs -listener-arn or -rule-arn with -target-groups blue=ARN,green=ARN (an ALB router), or -hosted-zone, -record-name and -set-identifiers blue=SETID,green=SETID (a Route 53 router)")
+	}
+	return c.router, nil
+}
+
+// Switcher returns the Elastic Beanstalk CNAME swap between -blue-env and
+// -green-env, whose targets are "blue" and "green".
+func (c *Cloud) Switcher() (providers.Switcher, error) {
+	if c.sw != nil {
+		return c.sw, nil
+	}
+	f := c.f
+	if f.BlueEnv == "" {
+		return nil, notConfigured("-aws needs -blue-env, -green-env and -cname (the Elastic Beanstalk environments whose CNAMEs are swapped)")
+	}
+	c.use("blue-env", "green-env", "cname")
+	s, err := awsprovider.NewBeanstalkSwitcher(elasticbeanstalk.NewFromConfig(c.cfg), f.CNAME, [2]string{f.BlueEnv, f.GreenEnv},
+		awsprovider.BeanstalkOptions{Logger: c.logger, Clock: c.clock})
+	if err != nil {
+		return nil, fmt.Errorf("-blue-env, -green-env, -cname: %w", err)
+	}
+	c.sw = renamedSwitcher{s: s, names: map[string]string{"blue": f.BlueEnv, "green": f.GreenEnv}}
+	return c.sw, nil
+}
+
+// Fleet returns the ECS service of target "blue" (-blue-service) or
+// "green" (-green-service) in -ecs-cluster.
+func (c *Cloud) Fleet(target string) (providers.Fleet, error) {
+	if fl, ok := c.fleets[target]; ok {
+		return fl, nil
+	}
+	var service string
+	switch target {
+	case "blue":
+		service = c.f.BlueService
+	case "green":
+		service = c.f.GreenService
+	default:
+		return nil, fmt.Errorf("fleet %q: want blue or green", target)
+	}
+	if service == "" {
+		return nil, notConfigured(fmt.Sprintf("-aws needs -%s-service (%s's ECS service, in -ecs-cluster)", target, target))
+	}
+	c.use(target+"-service", "ecs-cluster")
+	fl, err := awsprovider.NewECSFleet(ecs.NewFromConfig(c.cfg), c.f.ECSCluster, service, awsprovider.ECSOptions{Logger: c.logger, Clock: c.clock})
+	if err != nil {
+		return nil, fmt.Errorf("-%s-service: %w", target, err)
+	}
+	c.fleets[target] = fl
+	return fl, nil
+}
+
+// Desired returns -desired, 0 if it was not given.
+func (c *Cloud) Desired() int {
+	c.use("desired")
+	return c.f.Desired
+}
+
+// Metrics returns the per-target-group ALB metrics of "blue" and "green"
+// (-target-groups) behind -lb-arn, or behind the ALB router's load
+// balancer.
+func (c *Cloud) Metrics() (providers.MetricSource, error) {
+	f := c.f
+	lb := f.LBARN
+	if lb == "" {
+		lb = f.ListenerARN + f.RuleARN // at most one is set
+	}
+	if lb == "" || f.TargetGroups == "" {
+		return nil, notConfigured("ALB metrics need -target-groups blue=ARN,green=ARN with -lb-arn (or -listener-arn or -rule-arn)")
+	}
+	c.use("lb-arn", "target-groups", "slow-expression")
+	tgs, err := blueGreen("-target-groups", f.TargetGroups)
+	if err != nil {
+		return nil, err
+	}
+	m, err := awsprovider.NewALBMetricSource(cloudwatch.NewFromConfig(c.cfg), lb, tgs, awsprovider.ALBMetricsOptions{
+		Logger: c.logger, SlowExpression: f.SlowExpression,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ALB metrics of -target-groups behind %s: %w", lb, err)
+	}
+	return m, nil
+}
+
+// Slow reports whether Metrics answers providers.MetricSlow
+// (-slow-expression).
+func (c *Cloud) Slow() bool { return c.f.SlowExpression != "" }
+
+// TargetHealth returns the health of the members of "blue" and "green"
+// (-target-groups).
+func (c *Cloud) TargetHealth() (providers.TargetHealthSource, error) {
+	if c.f.TargetGroups == "" {
+		return nil, notConfigured("target health needs -target-groups blue=ARN,green=ARN")
+	}
+	c.use("target-groups")
+	tgs, err := blueGreen("-target-groups", c.f.TargetGroups)
+	if err != nil {
+		return nil, err
+	}
+	s, err := awsprovider.NewTargetHealthSource(c.elbClient(), tgs, awsprovider.TargetHealthOptions{Logger: c.logger, Pacer: c.elbPacer})
+	if err != nil {
+		return nil, fmt.Errorf("-target-groups: %w", err)
+	}
+	return s, nil
+}
+
+// Alarms returns the CloudWatch alarms of -alarms and their names.
+func (c *Cloud) Alarms() (providers.AlarmSource, []string, error) {
+	if c.f.Alarms == "" {
+		return nil, nil, notConfigured("an alarm gate needs -alarms NAME,NAME")
+	}
+	c.use("alarms")
+	names, err := alarmNames(c.f.Alarms)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := awsprovider.NewAlarmSource(cloudwatch.NewFromConfig(c.cfg), awsprovider.AlarmSourceOptions{Logger: c.logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-alarms: %w", err)
+	}
+	return s, names, nil
+}
+
+// Storage returns the DynamoDB journal and lease in -dynamodb-table,
+// after checking (or, with -create-table, creating) the table.
+func (c *Cloud) Storage(ctx context.Context) (cutover.Journal, cutover.Lease, error) {
+	table := c.f.DynamoDBTable
+	if table == "" {
+		return nil, nil, notConfigured("a DynamoDB journal needs -dynamodb-table")
+	}
+	c.use("dynamodb-table", "create-table")
+	client := dynamodb.NewFromConfig(c.cfg)
+	topts := awsprovider.DynamoDBTableOptions{Logger: c.logger}
+	if c.f.CreateTable {
+		if err := awsprovider.CreateJournalTable(ctx, client, table, topts); err != nil {
+			return nil, nil, fmt.Errorf("-dynamodb-table %s -create-table: %w", table, err)
+		}
+	} else if err := awsprovider.CheckJournalTable(ctx, client, table, topts); err != nil {
+		return nil, nil, fmt.Errorf("-dynamodb-table %s (add -create-table to create it): %w", table, err)
+	}
+	j, err := awsprovider.NewDynamoDBJournal(client, table, awsprovider.DynamoDBJournalOptions{Logger: c.logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
+	}
+	l, err := awsprovider.NewDynamoDBLease(client, table, awsprovider.DynamoDBLeaseOptions{Logger: c.logger, Clock: c.clock})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
+	}
+	return j, l, nil
+}
+
+// Unused returns the flags that were given but that nothing asked for
+// (as "-name"), in the order -h lists them.
+func (c *Cloud) Unused() []string {
+	var out []string
+	f := c.f
+	for _, d := range f.defs() {
+		given := d.str != nil && *d.str != "" || d.num != nil && *d.num != 0 || d.on != nil && *d.on
+		if given && !c.used[d.name] {
+			out = append(out, "-"+d.name)
+		}
+	}
+	return out
+}
