@@ -292,7 +292,9 @@ func checkALBWeights(raw []int32, which []byte, blue, green int) error {
 }
 
 // stubDynamo serves one page of hostile items to Query.
-type stubDynamo struct{ items []map[string]ddbtypes.AttributeValue }
+type stubDynamo struct {
+	items []map[string]ddbtypes.AttributeValue
+}
 
 func (s *stubDynamo) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return &dynamodb.GetItemOutput{}, nil
