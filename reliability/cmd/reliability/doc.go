@@ -1,0 +1,28 @@
+// Command reliability runs the reliability suite of safecutover in full and
+// prints its figures, ending with one line:
+//
+//	reliability: crash_points=<n> converged=<n> fault_runs=<n> stuck=<n> traffic_on_failed_green=<n> split_brain_runs=<n> double_driven=<n> fuzz_execs=<n> panics=<n>
+//
+// It runs, from the module root:
+//
+//  1. go test ./reliability with SAFECUTOVER_RELIABILITY=full: crash
+//     anywhere (in-process and SIGKILLed child processes), provider faults
+//     (1,000 seeded runs at each of 1 %, 10 % and 30 %), two controllers
+//     on one cutover (file, and DynamoDB when SAFECUTOVER_DYNAMODB_ENDPOINT
+//     names a dynalite), hostile inputs, load, approvals and credentials;
+//     the tests write their figures to a report file this command reads;
+//  2. go test -fuzz on each fuzz target of hostile input — plan validation
+//     and file journal decoding in package cutover, canary schedules,
+//     rolling options, ARNs, ALB weight mapping, DynamoDB journal items and
+//     damaged journals in package reliability — for -fuzztime each, adding
+//     up the inputs tried.
+//
+// It exits 1 if a test or a fuzz target failed or a figure breaks its
+// property (converged below crash_points; stuck, traffic_on_failed_green,
+// double_driven or panics above zero). `make reliability` runs it with
+// dynalite started; see docs/reliability.md.
+//
+// Usage:
+//
+//	go run ./reliability/cmd/reliability [-fuzztime 10s] [-fuzz=false] [-run REGEXP]
+package main
