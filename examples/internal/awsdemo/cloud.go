@@ -244,6 +244,9 @@ func (c *Cloud) Metrics() (providers.MetricSource, error) {
 		return nil, notConfigured("ALB metrics need -target-groups blue=ARN,green=ARN with -lb-arn (or -listener-arn or -rule-arn)")
 	}
 	c.use("lb-arn", "target-groups", "slow-expression")
+	if f.LBARN == "" {
+		c.use("listener-arn", "rule-arn")
+	}
 	tgs, err := blueGreen("-target-groups", f.TargetGroups)
 	if err != nil {
 		return nil, err

@@ -193,6 +193,11 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Flags, error) {
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
 	f.AWS.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage:\n  go run ./examples/%s %-22s on the fake cloud, on an accelerated clock\n  go run ./examples/%s %-22s against real AWS resources, on the real clock\n\nFlags:\n",
+			name, "[flags]", name, "-aws [resource flags]")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}

@@ -1,11 +1,21 @@
 package demotest
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/awsdemo"
+	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demo"
 )
 
@@ -49,4 +59,142 @@ func RunOnce(t *testing.T, s demo.Scenario, args []string, stdin string, termina
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	return demo.RunCaptured(ctx, s, append(append([]string{}, Fast...), args...), stdin, terminal)
+}
+
+// AWSEnv makes the AWS SDK's default configuration self-contained for the
+// rest of the test — static credentials, region us-east-1, no shared
+// config files, endpoints of a fake — and returns the IO whose HTTP
+// client serves every call in-process, so no test ever reaches AWS. The
+// test must not be parallel (it sets environment variables).
+func AWSEnv(t *testing.T) demo.IO {
+	t.Helper()
+	fake := awsfake.New(awsfake.Options{})
+	fake.Setenv(t)
+	return demo.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard,
+		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(fake.HTTPClient())}}
+}
+
+// FlagCase is a command line of the -aws mode that must be refused.
+type FlagCase struct {
+	Name string
+	Args []string
+	// Err is what the error message must contain.
+	Err string
+}
+
+// RunFlagErrors runs s with each case's arguments (and -journal in a
+// temporary directory, unless they name a journal) and checks that it
+// exits with status 1 and an error containing Err. Not parallel: see
+// AWSEnv.
+func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			std := AWSEnv(t)
+			var out bytes.Buffer
+			std.Out, std.Err = &out, &out
+			args := tt.Args
+			if !slices.Contains(args, "-journal") && !slices.Contains(args, "-dynamodb-table") {
+				args = append([]string{"-journal", t.TempDir()}, args...)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			if code := demo.Run(ctx, s, args, std); code != demo.ExitError {
+				t.Errorf("exit status %d, want %d; output:\n%s", code, demo.ExitError, out.String())
+			}
+			if !strings.Contains(out.String(), "error: ") || !strings.Contains(out.String(), tt.Err) {
+				t.Errorf("output lacks error %q:\n%s", tt.Err, out.String())
+			}
+		})
+	}
+}
+
+// AWSPlan builds s's plan in the -aws mode from args, as a run would,
+// without calling AWS (making the providers calls no API), and fails the
+// test if a flag goes unused. Not parallel: see AWSEnv.
+func AWSPlan(t *testing.T, s demo.Scenario, args []string) cutover.Plan {
+	t.Helper()
+	std := AWSEnv(t)
+	f, err := demo.ParseFlags(s.ID, append([]string{"-aws"}, args...), io.Discard)
+	if err != nil {
+		t.Fatalf("ParseFlags(%q): %v", args, err)
+	}
+	cloud, err := awsdemo.New(t.Context(), f.AWS, awsdemo.Options{Config: std.AWSConfig})
+	if err != nil {
+		t.Fatalf("awsdemo.New: %v", err)
+	}
+	plan, err := s.Build(&demo.Env{AWS: cloud, Clock: cutover.RealClock{}, Flags: f})
+	if err != nil {
+		t.Fatalf("Build with %q: %v", args, err)
+	}
+	if u := cloud.Unused(); len(u) > 0 {
+		t.Errorf("Build with %q left %v unused", args, u)
+	}
+	return plan
+}
+
+// PlanCase is a command line of the -aws mode and the plan it must build.
+type PlanCase struct {
+	Name string
+	Args []string // after -aws
+	// Stages are the plan's stage names; PNR is the point of no return
+	// ("" for none).
+	Stages []string
+	PNR    string
+	// Gates, if not nil, are the names of the first stage's gates.
+	Gates []string
+}
+
+// RunPlans builds s's plan for each case with AWSPlan and compares it with
+// the case. Not parallel: see AWSEnv.
+func RunPlans(t *testing.T, s demo.Scenario, cases []PlanCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			plan := AWSPlan(t, s, tt.Args)
+			var stages []string
+			for _, st := range plan.Stages {
+				stages = append(stages, st.Name)
+			}
+			if diff := cmp.Diff(tt.Stages, stages); diff != "" {
+				t.Errorf("stages (-want +got):\n%s", diff)
+			}
+			if got := plan.Analyze().PNRStage; got != tt.PNR {
+				t.Errorf("point of no return %q, want %q", got, tt.PNR)
+			}
+			if tt.Gates == nil || len(plan.Stages) == 0 {
+				return
+			}
+			var gates []string
+			for i, g := range plan.Stages[0].Gates {
+				gates = append(gates, cutover.GateName(g, i))
+			}
+			if diff := cmp.Diff(tt.Gates, gates, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("gates of the first stage (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Flags returns well-formed flags of the -aws mode for each kind of
+// resource named, in order: "alb" (awsfake's listener and target groups),
+// "route53", "beanstalk", "ecs" (both services); anything else is taken
+// as flags as they are.
+func Flags(kinds ...string) []string {
+	var out []string
+	for _, k := range kinds {
+		switch k {
+		case "alb":
+			out = append(out, "-listener-arn", awsfake.ListenerARN, "-target-groups", "blue="+awsfake.BlueTG+",green="+awsfake.GreenTG)
+		case "route53":
+			out = append(out, "-hosted-zone", "Z0123456789ABC", "-record-name", "app.example.com", "-set-identifiers", "blue=app-blue,green=app-green")
+		case "beanstalk":
+			out = append(out, "-blue-env", "shop-blue", "-green-env", "shop-green", "-cname", "shop")
+		case "ecs":
+			out = append(out, "-ecs-cluster", "prod", "-blue-service", "web-blue", "-green-service", "web-green")
+		default:
+			out = append(out, k)
+		}
+	}
+	return out
 }
