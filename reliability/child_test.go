@@ -182,7 +182,9 @@ func startChild(ctx context.Context, role string, env map[string]string) (*child
 		return nil, err
 	}
 	c := &child{cmd: exec.CommandContext(ctx, exe)}
-	c.cmd.Env = append(os.Environ(), envChild+"="+role)
+	// A race-enabled child would sleep a second at exit for reports of
+	// late races (GORACE atexit_sleep_ms defaults to 1000).
+	c.cmd.Env = append(os.Environ(), envChild+"="+role, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for k, v := range env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)
 	}
