@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -70,15 +75,7 @@ func TestAWSMode(t *testing.T) {
 				"-alarms", "web-5xx",
 			}
 			synctest.Test(t, func(t *testing.T) {
-				run := func() (int, string) {
-					var out syncBuffer
-					code := demo.Run(t.Context(), scenario, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
-						AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
-					if testing.Verbose() {
-						t.Log(out.String())
-					}
-					return code, out.String()
-				}
+				run := func() (int, string) { return runAWS(t, cloud, args) }
 				code, out := run()
 				if code != tt.want {
 					t.Errorf("exit status %d, want %d; output:\n%s", code, tt.want, out)
@@ -105,4 +102,59 @@ func TestAWSMode(t *testing.T) {
 			})
 		})
 	}
+}
+
+// runAWS runs the example with args, its SDK clients served by cloud, and
+// returns its exit status and output.
+func runAWS(t *testing.T, cloud *awsfake.Cloud, args []string) (int, string) {
+	var out syncBuffer
+	code := demo.Run(t.Context(), scenario, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
+		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
+	if testing.Verbose() {
+		t.Log(out.String())
+	}
+	return code, out.String()
+}
+
+// TestDynamoDBAWSMode runs the -aws mode with its journal and lease in
+// DynamoDB — dynalite, started by make test — creating the table.
+func TestDynamoDBAWSMode(t *testing.T) {
+	ep := os.Getenv("SAFECUTOVER_DYNAMODB_ENDPOINT")
+	if ep == "" {
+		msg := "SAFECUTOVER_DYNAMODB_ENDPOINT is unset; run with make test, which starts dynalite"
+		if os.Getenv("SAFECUTOVER_REQUIRE_DYNAMODB") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if u, err := url.Parse(ep); err != nil || u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" {
+		t.Fatalf("SAFECUTOVER_DYNAMODB_ENDPOINT=%q: want http://127.0.0.1:PORT", ep)
+	}
+	cloud := awsfake.New(awsfake.Options{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	cloud.Setenv(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	table := "safecutover-example-" + hex.EncodeToString(b[:])
+	args := []string{"-aws", "-plain", "-dynamodb-table", table, "-create-table", "-id", "release-1",
+		"-listener-arn", awsfake.ListenerARN, "-target-groups", "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG}
+	synctest.Test(t, func(t *testing.T) {
+		code, out := runAWS(t, cloud, args)
+		if code != demo.ExitCompleted {
+			t.Fatalf("exit status %d, want %d; output:\n%s", code, demo.ExitCompleted, out)
+		}
+		for _, want := range []string{"DynamoDB journal and lease in table " + table, "✓ completed", "started plan \"canary-release\""} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		// Without -create-table the table is checked, and the journal in it
+		// holds the finished cutover.
+		code, out = runAWS(t, cloud, slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-create-table" }))
+		if code != demo.ExitCompleted || !strings.Contains(out, "DynamoDB journal and lease in table "+table+" — resuming") || !strings.Contains(out, `finished cutover "release-1"`) {
+			t.Errorf("second run: exit status %d; output:\n%s", code, out)
+		}
+		if got := cloud.Calls("ModifyListener"); got != 3 {
+			t.Errorf("ModifyListener called %d times, want 3", got)
+		}
+	})
 }

@@ -10,5 +10,6 @@
 // The SDK reaches it through the standard AWS_ENDPOINT_URL_* environment
 // variables and an HTTP client that serves each request in-process, so a
 // test can run inside a testing/synctest bubble (where idle network
-// connections would stop fake time from advancing).
+// connections would stop fake time from advancing). DynamoDB calls may be
+// passed on to a local DynamoDB-compatible server (Options.DynamoDB).
 package awsfake
