@@ -102,8 +102,9 @@ func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
 		// account; stay well under that.
 		elbPacer:     awsprovider.NewPacer(5, 5),
 		route53Pacer: awsprovider.NewPacer(4, 4),
-		used:         map[string]bool{"region": true, "id": true},
-		fleets:       map[string]providers.Fleet{},
+		// The caller uses -region, -id and the journal's flags itself.
+		used:   map[string]bool{"region": true, "id": true, "dynamodb-table": true, "create-table": true},
+		fleets: map[string]providers.Fleet{},
 	}
 	if c.logger == nil {
 		c.logger = zap.NewNop()
@@ -306,7 +307,6 @@ func (c *Cloud) Storage(ctx context.Context) (cutover.Journal, cutover.Lease, er
 	if table == "" {
 		return nil, nil, notConfigured("a DynamoDB journal needs -dynamodb-table")
 	}
-	c.use("dynamodb-table", "create-table")
 	client := dynamodb.NewFromConfig(c.cfg)
 	topts := awsprovider.DynamoDBTableOptions{Logger: c.logger}
 	if c.f.CreateTable {

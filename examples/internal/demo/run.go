@@ -280,9 +280,15 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 		return ExitError, err
 	}
 	if env.AWS != nil {
+		// Only a plan built from flags that all make sense touches the
+		// journal.
 		if unused := env.AWS.Unused(); len(unused) > 0 {
 			return ExitError, fmt.Errorf("%s: not used by the %s example; see -h", strings.Join(unused, ", "), s.ID)
 		}
+		if err := su.openAWSJournal(ctx, f); err != nil {
+			return ExitError, err
+		}
+		journal = su.journal
 	}
 
 	ui := newUI(std.Out, std.OutTerminal && !f.Plain, plan, env.Watch)
@@ -370,9 +376,8 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 	return su, cloud.SetProfile("green", green)
 }
 
-// setupAWS makes the real providers from the flags, on the real clock,
-// with the file journal in -journal or the DynamoDB journal and lease in
-// -dynamodb-table.
+// setupAWS makes the real providers from the flags, on the real clock;
+// openAWSJournal opens the journal once the plan is built.
 func setupAWS(ctx context.Context, s Scenario, f Flags, std IO) (setup, error) {
 	su := setup{id: s.ID, clock: cutover.RealClock{}, actor: "safecutover-example"}
 	if f.AWS.ID != "" {
@@ -385,23 +390,29 @@ func setupAWS(ctx context.Context, s Scenario, f Flags, std IO) (setup, error) {
 	if err != nil {
 		return su, err
 	}
+	su.env = &Env{AWS: cloud, Clock: su.clock, Flags: f}
+	return su, nil
+}
+
+// openAWSJournal opens the file journal and lease in -journal, or the
+// DynamoDB journal and lease in -dynamodb-table, and reads the cutover's
+// records.
+func (su *setup) openAWSJournal(ctx context.Context, f Flags) error {
+	var err error
 	if f.AWS.DynamoDBTable != "" {
-		if su.journal, su.lease, err = cloud.Storage(ctx); err != nil {
-			return su, err
+		if su.journal, su.lease, err = su.env.AWS.Storage(ctx); err != nil {
+			return err
 		}
 	} else {
 		if su.journal, err = cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{}); err != nil {
-			return su, fmt.Errorf("-journal: %w", err)
+			return fmt.Errorf("-journal: %w", err)
 		}
 		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
-			return su, fmt.Errorf("-journal: %w", err)
+			return fmt.Errorf("-journal: %w", err)
 		}
 	}
-	if su.recs, err = su.journal.Read(ctx, su.id, 0); err != nil {
-		return su, err
-	}
-	su.env = &Env{AWS: cloud, Clock: su.clock, Flags: f}
-	return su, nil
+	su.recs, err = su.journal.Read(ctx, su.id, 0)
+	return err
 }
 
 func cloudPath(f Flags) string { return filepath.Join(f.Journal, "fake-cloud.json") }

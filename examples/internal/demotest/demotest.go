@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -84,8 +85,8 @@ type FlagCase struct {
 
 // RunFlagErrors runs s with each case's arguments (and -journal in a
 // temporary directory, unless they name a journal) and checks that it
-// exits with status 1 and an error containing Err. Not parallel: see
-// AWSEnv.
+// exits with status 1 and an error containing Err, and that it wrote no
+// journal. Not parallel: see AWSEnv.
 func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 	t.Helper()
 	for _, tt := range cases {
@@ -93,9 +94,9 @@ func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 			std := AWSEnv(t)
 			var out bytes.Buffer
 			std.Out, std.Err = &out, &out
-			args := tt.Args
+			args, dir := tt.Args, t.TempDir()
 			if !slices.Contains(args, "-journal") && !slices.Contains(args, "-dynamodb-table") {
-				args = append([]string{"-journal", t.TempDir()}, args...)
+				args = append([]string{"-journal", dir}, args...)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
@@ -104,6 +105,9 @@ func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 			}
 			if !strings.Contains(out.String(), "error: ") || !strings.Contains(out.String(), tt.Err) {
 				t.Errorf("output lacks error %q:\n%s", tt.Err, out.String())
+			}
+			if files, err := os.ReadDir(dir); err != nil || len(files) > 0 {
+				t.Errorf("refused, yet the journal directory holds %v (%v)", files, err)
 			}
 		})
 	}
