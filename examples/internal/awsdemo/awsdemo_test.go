@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -209,6 +210,40 @@ func TestCloudRegion(t *testing.T) {
 		c, err := newCloud(t, "-region", "ap-southeast-2", "-alarms", "a")
 		if err != nil || c.Region() != "ap-southeast-2" {
 			t.Errorf("New: %v, %v; want region ap-southeast-2", c, err)
+		}
+	})
+}
+
+// FuzzCheck: Check never panics, and what it accepts the Cloud can use:
+// target groups and set identifiers name exactly blue and green, alarm
+// names are non-empty.
+func FuzzCheck(f *testing.F) {
+	f.Add("l", "", tgs, "", "", "", "a,b", 3)
+	f.Add("", "", "", "Z1", "a.example.com", "blue=b,green=g", "", 0)
+	f.Add("", "r", "blue=x,green=x", "", "", "", ",", -1)
+	f.Fuzz(func(t *testing.T, listener, rule, targetGroups, zone, record, sets, alarms string, desired int) {
+		fl := Flags{On: true, ListenerARN: listener, RuleARN: rule, TargetGroups: targetGroups, HostedZone: zone,
+			RecordName: record, SetIdentifiers: sets, Alarms: alarms, Desired: desired}
+		err := fl.Check(func(string) bool { return false })
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "-") && !strings.HasPrefix(err.Error(), "the ") {
+				t.Errorf("Check error %q does not start by naming a flag", err)
+			}
+			return
+		}
+		for name, v := range map[string]string{"-target-groups": targetGroups, "-set-identifiers": sets} {
+			if v == "" {
+				continue
+			}
+			if m, err := blueGreen(name, v); err != nil || len(m) != 2 || m["blue"] == m["green"] {
+				t.Errorf("Check accepted %s %q, which parses as %v, %v", name, v, m, err)
+			}
+		}
+		if alarms != "" {
+			names, err := alarmNames(alarms)
+			if err != nil || slices.Contains(names, "") {
+				t.Errorf("Check accepted -alarms %q: %q, %v", alarms, names, err)
+			}
 		}
 	})
 }

@@ -80,7 +80,7 @@ func (f *Flags) defs() []flagDef {
 
 // Register defines the -aws flag and the flags of the -aws mode on fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
-	fs.BoolVar(&f.On, "aws", false, "drive real AWS resources named by the flags below (credentials and region the SDK's usual way; real clock)")
+	fs.BoolVar(&f.On, "aws", false, "drive the real AWS resources the other flags name, on the real clock (credentials and region the SDK's usual way)")
 	for _, d := range f.defs() {
 		switch {
 		case d.str != nil:

@@ -3,7 +3,6 @@ package awsdemo
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/safecutover/safecutover/providers"
 )
@@ -23,7 +22,7 @@ func (r renamedRouter) SetWeights(ctx context.Context, w providers.Weights) erro
 	for name, v := range w {
 		n, ok := r.names[name]
 		if !ok {
-			return fmt.Errorf("set weights: unknown target %q; want %s", name, r.known())
+			return fmt.Errorf("set weights: unknown target %q; want \"blue\" and \"green\"", name)
 		}
 		out[n] = v
 	}
@@ -42,15 +41,6 @@ func (r renamedRouter) Weights(ctx context.Context) (providers.Weights, error) {
 		}
 	}
 	return out, nil
-}
-
-func (r renamedRouter) known() string {
-	var names []string
-	for n := range r.names {
-		names = append(names, fmt.Sprintf("%q", n))
-	}
-	sort.Strings(names)
-	return fmt.Sprint(names)
 }
 
 func (r renamedRouter) String() string { return fmt.Sprint(r.r) }
