@@ -44,7 +44,7 @@ fi
 log=${2:-$(mktemp "${TMPDIR:-/tmp}/dynalite.XXXXXX.log")}
 # No --path: tables live in memory. stdin/stdout/stderr are detached so a
 # caller reading our output (make, $(...)) does not wait for the server.
-nohup node "$cli" --host 127.0.0.1 --port "$port" \
+nohup node --require "$dir/guard.js" "$cli" --host 127.0.0.1 --port "$port" \
 	--createTableMs 50 --deleteTableMs 50 --updateTableMs 50 \
 	</dev/null >"$log" 2>&1 &
 pid=$!
