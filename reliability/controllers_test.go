@@ -471,3 +471,35 @@ func TestTwoControllers(t *testing.T) {
 		})
 	}
 }
+
+// TestDynamoDBSurvivesAbortedRequest: a controller killed while a request
+// to the DynamoDB server is on the wire must not take the server down for
+// the other controllers (dynalite threw on such a request and exited; see
+// tools/dynalite/guard.js).
+func TestDynamoDBSurvivesAbortedRequest(t *testing.T) {
+	client := requireDynamo(t)
+	u, err := url.Parse(os.Getenv(reliability.EnvDynamoDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"Limit": 10}`
+		// Announce more body than is sent, wait until the server is reading
+		// it, then reset the connection as a killed process's kernel does.
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: %d\r\n\r\n%s",
+			u.Host, len(body)+5, body)
+		time.Sleep(200 * time.Millisecond)
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("the DynamoDB server no longer answers after clients went away mid-request: %v", err)
+	}
+}
