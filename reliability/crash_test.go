@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -164,9 +165,10 @@ func referenceRun(t *testing.T, c crashCase) (appends int64, kinds []callKind) {
 	return appends, kinds
 }
 
-// crashInBubble kills a runner of c at p and lets a new runner finish. It
-// returns whether the kill happened and what is wrong with the end.
-func crashInBubble(t *testing.T, c crashCase, p crashPoint) (crashed bool, bad error) {
+// crashInBubble kills a runner of c at p and lets a new runner finish —
+// after killing that one too at again, if set. It returns whether the
+// first kill happened and what is wrong with the end.
+func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (crashed bool, bad error) {
 	synctest.Test(t, func(t *testing.T) {
 		cloud, led, w, mem := bubbleWorld()
 		k := newKillSwitch()
@@ -207,6 +209,28 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint) (crashed bool, bad e
 		if p.soft {
 			nopts.Lease, nopts.LeaseTTL, nopts.Owner = lease, time.Minute, "second"
 		}
+		if again != nil && !p.soft {
+			// The runner that resumes is killed too, and left behind.
+			k2 := newKillSwitch()
+			again.arm(k2)
+			ctx2, cancel2 := context.WithCancel(t.Context())
+			defer cancel2()
+			k2.onKill = cancel2
+			kp2, err := buildPlan(cfg, w.wrap(k2))
+			if err != nil {
+				bad = err
+				return
+			}
+			done2 := make(chan struct{})
+			go func() {
+				defer close(done2)
+				drive(ctx2, kJournal{k2, mem}, nopts, kp2, k2, nil)
+			}()
+			select {
+			case <-k2.died:
+			case <-done2:
+			}
+		}
 		var rerr error
 		for try := 0; try < 600; try++ {
 			_, rerr = drive(t.Context(), mem, nopts, np, nil, func() error { return checkCloud(cloud, c.sc, expWaiting) })
@@ -244,20 +268,37 @@ func TestCrashInProcess(t *testing.T) {
 			points := sample(crashPointsOf(appends, kinds, true), step)
 			var fails failures
 			var s reliability.Summary
-			missed := 0
-			for _, p := range points {
-				crashed, err := crashInBubble(t, c, p)
+			run := func(p crashPoint, again *crashPoint) {
+				crashed, err := crashInBubble(t, c, p, again)
+				what := p.String()
+				if again != nil {
+					what += ", then the next runner at " + again.String()
+				}
 				if !crashed {
-					missed++
-					fails.add("%s: %s: the runner was never killed there (the run made fewer appends or calls than the reference)", c, p)
-					continue
+					fails.add("%s: %s: the runner was never killed there (the run made fewer appends or calls than the reference)", c, what)
+					return
 				}
 				s.CrashPoints++
 				if err != nil {
-					fails.add("%s: killed at %s: %v", c, p, err)
-					continue
+					fails.add("%s: killed at %s: %v", c, what, err)
+					return
 				}
 				s.Converged++
+			}
+			for _, p := range points {
+				run(p, nil)
+			}
+			// In the full form, every hard kill again with the resuming
+			// runner killed too, at one of its first appends.
+			if full() {
+				rng := rand.New(rand.NewPCG(uint64(len(c.String())), 5))
+				for _, p := range points {
+					if p.soft {
+						continue
+					}
+					again := crashPoint{kind: "append", n: 1 + rng.Int64N(12), after: rng.IntN(2) == 0}
+					run(p, &again)
+				}
 			}
 			collected.add(s)
 			t.Logf("%s: %d appends, %d cloud calls; %d crash points, %d converged", c, appends, len(kinds), s.CrashPoints, s.Converged)
