@@ -13,6 +13,7 @@ var scenario = demo.Scenario{
 	ID:    "bluegreen",
 	Title: "Blue/green: green beside blue, one switch (a CNAME swap), blue kept warm, then retired",
 	Build: build,
+	AWS:   true,
 }
 
 func main() { demo.Main(scenario) }

@@ -12,6 +12,7 @@ var scenario = demo.Scenario{
 	ID:    "canary",
 	Title: "Canary: green takes 5 → 25 → 100 % of the ALB's traffic, judged against blue while both take traffic",
 	Build: build,
+	AWS:   true,
 }
 
 func main() { demo.Main(scenario) }

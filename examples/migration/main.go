@@ -14,6 +14,7 @@ var scenario = demo.Scenario{
 	ID:    "migration",
 	Title: "EC2/Beanstalk → ECS Fargate: green beside blue, canary weights on the ALB, blue kept warm, then retired",
 	Build: build,
+	AWS:   true,
 }
 
 func main() { demo.Main(scenario) }

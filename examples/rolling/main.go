@@ -13,6 +13,7 @@ var scenario = demo.Scenario{
 	ID:    "rolling",
 	Title: "Rolling: 8 members from blue to green in batches of 2 (max surge 1, max unavailable 1), weights following capacity",
 	Build: build,
+	AWS:   true,
 }
 
 func main() { demo.Main(scenario) }

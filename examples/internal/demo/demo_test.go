@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -41,26 +42,39 @@ func TestParseFlags(t *testing.T) {
 		args    []string
 		want    Flags
 		wantErr string
+		aws     bool // the scenario has a -aws mode
 	}{
-		{nil, Flags{Seed: 1, Speed: DefaultSpeed}, ""},
+		{nil, Flags{Seed: 1, Speed: DefaultSpeed}, "", false},
+		{nil, Flags{Seed: 1, Speed: DefaultSpeed}, "", true},
 		{[]string{"-bad-green", "-approve", "ci", "-journal", "d", "-seed", "7", "-speed", "10", "-plain"},
-			Flags{BadGreen: true, Approve: "ci", Journal: "d", Seed: 7, Speed: 10, Plain: true}, ""},
-		{[]string{"-speed", "0"}, Flags{}, "-speed 0: want a number in (0, 1000000]"},
-		{[]string{"-speed", "NaN"}, Flags{}, "-speed NaN"},
-		{[]string{"-approve", " ci"}, Flags{}, "without leading or trailing spaces"},
-		{[]string{"extra"}, Flags{}, `unexpected argument "extra"`},
-		{[]string{"-nope"}, Flags{}, "flag provided but not defined: -nope"},
+			Flags{BadGreen: true, Approve: "ci", Journal: "d", Seed: 7, Speed: 10, Plain: true}, "", false},
+		{[]string{"-bad-green", "-approve", "ci", "-journal", "d", "-seed", "7", "-speed", "10", "-plain"},
+			Flags{BadGreen: true, Approve: "ci", Journal: "d", Seed: 7, Speed: 10, Plain: true}, "", true},
+		{[]string{"-speed", "0"}, Flags{}, "-speed 0: want a number in (0, 1000000]", false},
+		{[]string{"-speed", "NaN"}, Flags{}, "-speed NaN", false},
+		{[]string{"-approve", " ci"}, Flags{}, "without leading or trailing spaces", false},
+		{[]string{"extra"}, Flags{}, `unexpected argument "extra"`, false},
+		{[]string{"-nope"}, Flags{}, "flag provided but not defined: -nope", false},
+		// Only a scenario with a -aws mode takes its flags.
+		{[]string{"-aws"}, Flags{}, "flag provided but not defined: -aws", false},
+		{[]string{"-listener-arn", "x"}, Flags{}, "flag provided but not defined: -listener-arn", false},
+		{[]string{"-aws", "-alarms", "a", "-plain"},
+			Flags{Seed: 1, Speed: DefaultSpeed, Plain: true, Journal: AWSJournal, AWS: awsdemo.Flags{On: true, Alarms: "a"}}, "", true},
+		{[]string{"-aws", "-dynamodb-table", "t", "-approve", "ci"},
+			Flags{Seed: 1, Speed: DefaultSpeed, Approve: "ci", AWS: awsdemo.Flags{On: true, DynamoDBTable: "t"}}, "", true},
+		{[]string{"-aws", "-seed", "2"}, Flags{}, "-seed is for the fake cloud", true},
+		{[]string{"-listener-arn", "x"}, Flags{}, "-listener-arn needs -aws", true},
 	}
 	for _, tt := range tests {
-		got, err := ParseFlags("x", tt.args, io.Discard)
+		got, err := ParseFlags(Scenario{ID: "x", AWS: tt.aws}, tt.args, io.Discard)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseFlags(%q) error = %v, want %q", tt.args, err, tt.wantErr)
+				t.Errorf("ParseFlags(%q, aws %v) error = %v, want %q", tt.args, tt.aws, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("ParseFlags(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+			t.Errorf("ParseFlags(%q, aws %v) = %+v, %v; want %+v", tt.args, tt.aws, got, err, tt.want)
 		}
 	}
 }

@@ -150,6 +150,11 @@ type Scenario struct {
 	// Build creates the scenario's resources in env.Cloud (if they do not
 	// exist yet: a resumed run finds them) and returns its plan.
 	Build func(env *Env) (cutover.Plan, error)
+	// AWS says the scenario also runs against real AWS resources: its
+	// command line takes -aws and the flags that name the resources
+	// (awsdemo.Flags), and Build asks for its resources through Env's
+	// methods rather than env.Cloud.
+	AWS bool
 }
 
 // IO is where a run reads and writes, and whether they are terminals.
@@ -180,23 +185,30 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// ParseFlags parses the common flags, and those of the -aws mode, from
-// args.
-func ParseFlags(name string, args []string, stderr io.Writer) (Flags, error) {
+// ParseFlags parses s's command line args: the common flags, and those
+// of the -aws mode if s has one.
+func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	f := Flags{}
+	name := s.ID
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&f.BadGreen, "bad-green", false, "fake cloud: green's error rate is ten times blue's from the moment it takes traffic")
 	fs.StringVar(&f.Approve, "approve", "", "approve crossing the point of no return as `NAME` (without it: ask on a terminal, otherwise stop before it)")
-	fs.StringVar(&f.Journal, "journal", "", "keep the journal (and the fake cloud) in `DIR`, so a killed or stopped run resumes with the same command (-aws default: "+AWSJournal+")")
+	journalUsage := "keep the journal and the fake cloud in `DIR`, so a killed or stopped run resumes with the same command"
+	if s.AWS {
+		journalUsage += " (with -aws: the journal, default " + AWSJournal + ")"
+	}
+	fs.StringVar(&f.Journal, "journal", "", journalUsage)
 	fs.Int64Var(&f.Seed, "seed", 1, "fake cloud: seed of the simulated traffic")
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
-	f.AWS.Register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  go run ./examples/%s %-22s on the fake cloud, on an accelerated clock\n  go run ./examples/%s %-22s against real AWS resources, on the real clock\n\nFlags:\n",
-			name, "[flags]", name, "-aws [resource flags]")
-		fs.PrintDefaults()
+	if s.AWS {
+		f.AWS.Register(fs)
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage:\n  go run ./examples/%s %-22s on the fake cloud, on an accelerated clock\n  go run ./examples/%s %-22s against real AWS resources, on the real clock\n\nFlags:\n",
+				name, "[flags]", name, "-aws [resource flags]")
+			fs.PrintDefaults()
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -233,7 +245,7 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Flags, error) {
 
 // Run runs scenario s with args and returns the exit status.
 func Run(ctx context.Context, s Scenario, args []string, std IO) int {
-	f, err := ParseFlags(s.ID, args, std.Err)
+	f, err := ParseFlags(s, args, std.Err)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitCompleted
 	}

@@ -119,7 +119,7 @@ func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 func AWSPlan(t *testing.T, s demo.Scenario, args []string) cutover.Plan {
 	t.Helper()
 	std := AWSEnv(t)
-	f, err := demo.ParseFlags(s.ID, append([]string{"-aws"}, args...), io.Discard)
+	f, err := demo.ParseFlags(s, append([]string{"-aws"}, args...), io.Discard)
 	if err != nil {
 		t.Fatalf("ParseFlags(%q): %v", args, err)
 	}
