@@ -466,6 +466,8 @@ func TestTwoControllers(t *testing.T) {
 				}
 			}
 			collected.add(s)
+			collected.count("two_controllers_"+store+"_runs", float64(s.SplitBrainRuns))
+			collected.count("two_controllers_"+store+"_double_driven", float64(s.DoubleDriven))
 			t.Logf("%s: %d runs of two controllers in %v; double driven %d", store, s.SplitBrainRuns, time.Since(start).Round(time.Millisecond), s.DoubleDriven)
 			fails.report(t, "two controllers on "+store)
 		})

@@ -301,6 +301,8 @@ func TestCrashInProcess(t *testing.T) {
 				}
 			}
 			collected.add(s)
+			collected.count("crash_in_process_points", float64(s.CrashPoints))
+			collected.count("crash_in_process_converged", float64(s.Converged))
 			t.Logf("%s: %d appends, %d cloud calls; %d crash points, %d converged", c, appends, len(kinds), s.CrashPoints, s.Converged)
 			fails.report(t, "crash in-process "+c.String())
 		})

@@ -145,6 +145,8 @@ func TestCrashChildProcess(t *testing.T) {
 				s.Converged++
 			}
 			collected.add(s)
+			collected.count("crash_child_process_points", float64(s.CrashPoints))
+			collected.count("crash_child_process_converged", float64(s.Converged))
 			t.Logf("%s: reference run %v, %d appends, %d calls; %d processes killed, %d converged", c, took.Round(time.Millisecond), ref.Appends, len(kinds), s.CrashPoints, s.Converged)
 			fails.report(t, "crash child process "+c.String())
 		})

@@ -172,6 +172,7 @@ func TestProviderFaults(t *testing.T) {
 				finishedAfter, badRuns, stuckRuns          int
 				calls, hits                                int
 				maxElapsed                                 time.Duration
+				unendedWhy                                 []string
 			)
 			for seed := uint64(1); seed <= uint64(n); seed++ {
 				rng := rand.New(rand.NewPCG(seed, uint64(ri)))
@@ -216,6 +217,9 @@ func TestProviderFaults(t *testing.T) {
 					rolledBack++
 				default:
 					unended++
+					if len(unendedWhy) < 3 {
+						unendedWhy = append(unendedWhy, fmt.Sprintf("seed %d (%s, bad green %v): %s after a runner without faults; the faulty run: %v", seed, r.sc, r.bad, r.final, r.err))
+					}
 				}
 			}
 			collected.add(s)
@@ -231,6 +235,9 @@ func TestProviderFaults(t *testing.T) {
 				"%d ErrRollbackIncomplete, %d finished by a later runner; %d of %d calls hit by a fault (%.1f%%); longest run %v; stuck %d, traffic on failed green %d",
 				rate*100, s.FaultRuns, badRuns, stuckRuns, completed, rolledBack, unended, incomplete, finishedAfter,
 				hits, calls, 100*float64(hits)/float64(max(calls, 1)), maxElapsed, s.Stuck, s.TrafficOnFailedGreen)
+			for _, why := range unendedWhy {
+				t.Logf("neither completed nor rolled back (TestPNRStageApplyFailureIsResumable): %s", why)
+			}
 			fails.report(t, fmt.Sprintf("provider faults at %g%%", rate*100))
 		})
 	}

@@ -682,5 +682,6 @@ func runHostile(t *testing.T, n int) (execs, panics int64) {
 func TestHostileInputs(t *testing.T) {
 	execs, panics := runHostile(t, pick(500, 25000))
 	collected.add(reliability.Summary{FuzzExecs: execs, Panics: panics})
+	collected.count("hostile_generated_inputs", float64(execs))
 	t.Logf("%d hostile inputs over %d checks, %d panics", execs, len(hostileTargets), panics)
 }

@@ -62,6 +62,16 @@ func (c *collector) figure(name string, v float64) {
 	c.r.Figures[name] = v
 }
 
+// count adds delta to a named figure.
+func (c *collector) count(name string, delta float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r.Figures == nil {
+		c.r.Figures = map[string]float64{}
+	}
+	c.r.Figures[name] += delta
+}
+
 // fail records a broken property.
 func (c *collector) fail(format string, a ...any) {
 	c.mu.Lock()
