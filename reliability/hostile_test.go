@@ -1,13 +1,16 @@
 package reliability_test
 
-// Hostile input: canary schedules, rolling options, ELB ARNs, ALB weight
-// maps read from and written to a listener, DynamoDB journal items, and
-// journals whose records were reordered, duplicated, dropped or altered.
-// Each check runs as a fuzz target (go test -fuzz, seed corpus in
-// testdata/fuzz) and, in TestHostileInputs, over inputs from a seeded
-// generator, counting the inputs and the panics. The plan validation and
-// file journal decoding fuzz targets live in package cutover; the command
-// reliability/cmd/reliability runs them too.
+// Hostile input: canary schedules, rolling options, ELB ARNs given to the
+// AWS provider's constructors, ALB weight maps read from and written to a
+// listener, DynamoDB journal items, and journals whose records were
+// reordered, duplicated, dropped or altered. TestHostileInputs runs every
+// check over inputs from a seeded generator, counting the inputs and the
+// panics. The checks no other package fuzzes — weight mapping, DynamoDB
+// journal items, damaged journals — are also fuzz targets here (seed corpus
+// in testdata/fuzz); plan validation and file journal decoding (cutover),
+// schedules (canary), rolling options (rolling) and ARN parsing
+// (awsprovider) are fuzzed in their own packages, and the command
+// reliability/cmd/reliability runs all of them.
 
 import (
 	"context"
@@ -416,69 +419,12 @@ func checkFold(op uint8, i, k uint8, s string) error {
 
 // Fuzz targets: each runs one check.
 
-func FuzzCanarySchedule(f *testing.F) {
-	f.Add([]byte{1, 5, 25, 50, 100}, 0, 0, 0, 0.0, 0, int64(0), int64(0))
-	f.Add([]byte{}, 10, 0, 0, 0.0, 50, int64(time.Minute), int64(time.Minute))
-	f.Add([]byte{}, 0, 1, 100, 2.0, 0, int64(0), int64(0))
-	f.Add([]byte{}, 0, 3, 2, 1.5, 0, int64(0), int64(0))
-	f.Add([]byte{5, 5}, 0, 0, 0, 0.0, 0, int64(-1), int64(0))
-	f.Add([]byte{200, 0}, 0, 0, 101, 0.0, 7, int64(0), int64(-1))
-	f.Add([]byte{}, 0, 0, 0, math.Inf(1), 0, int64(0), int64(0))
-	f.Add([]byte{}, 0, 0, 0, math.NaN(), 0, int64(0), int64(0))
-	f.Add([]byte{10, 20}, 0, 0, 15, 0.0, 0, int64(time.Hour), int64(time.Minute))
-	f.Fuzz(func(t *testing.T, steps []byte, linear, start, capW int, factor float64, pauseAt int, bake, deadline int64) {
-		if len(steps) > 200 {
-			return
-		}
-		if err := checkSchedule(steps, linear, start, capW, factor, pauseAt, bake, deadline); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-// rollingDomain keeps the fuzzed rolling cutovers to at most 2000 batches
-// of an explicit size, so that one input takes microseconds; percentages
-// are fuzzed over any desired count (TestRollingHugeDesired covers huge
-// counts with a small batch size).
+// rollingDomain keeps the generated rolling cutovers to at most 2000
+// batches of an explicit size, so that one input takes microseconds;
+// percentages are tried over any desired count (TestRollingHugeDesired
+// covers huge counts with a small batch size).
 func rollingDomain(desired, size int) bool {
 	return size <= 0 || desired/size <= 2000
-}
-
-func FuzzRollingOptions(f *testing.F) {
-	f.Add(4, 1, 0, 0, 0)
-	f.Add(10, 0, 25, 2, 1)
-	f.Add(10, 3, 0, 0, 9)
-	f.Add(1, 0, 0, 0, 1)
-	f.Add(0, 0, 0, 0, 0)
-	f.Add(7, 2, 50, 0, 0)
-	f.Add(100, 0, 101, 0, 0)
-	f.Add(100, -1, 0, -1, -1)
-	f.Add(math.MaxInt/50, 0, 100, 0, 0)
-	f.Fuzz(func(t *testing.T, desired, size, pct, surge, unavail int) {
-		if !rollingDomain(desired, size) {
-			return
-		}
-		if err := checkRolling(desired, size, pct, surge, unavail); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-func FuzzELBARN(f *testing.F) {
-	f.Add(listenerARN, blueTG, greenTG)
-	f.Add(ruleARN, blueTG, greenTG)
-	f.Add(lbARN, blueTG, greenTG)
-	f.Add(listenerARN, blueTG, blueTG)
-	f.Add(strings.Replace(listenerARN, "/app/", "/net/", 1), blueTG, greenTG)
-	f.Add(strings.Replace(listenerARN, "eu-west-1", "us-east-1", 1), blueTG, greenTG)
-	f.Add("arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app//x/y", "", greenTG)
-	f.Add("arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:listener/app/a/b/c", "x", "arn:")
-	f.Add("arn:aws:elasticloadbalancing:eu-west-1:12345678901:listener/app/a/b/c", blueTG+"/", "\xff")
-	f.Fuzz(func(t *testing.T, arn, tg1, tg2 string) {
-		if err := checkARNs(arn, tg1, tg2); err != nil {
-			t.Fatal(err)
-		}
-	})
 }
 
 func FuzzALBWeights(f *testing.F) {

@@ -12,10 +12,10 @@
 //     names a dynalite), hostile inputs, load, approvals and credentials;
 //     the tests write their figures to a report file this command reads;
 //  2. go test -fuzz on each fuzz target of hostile input — plan validation
-//     and file journal decoding in package cutover, canary schedules,
-//     rolling options, ARNs, ALB weight mapping, DynamoDB journal items and
-//     damaged journals in package reliability — for -fuzztime each, adding
-//     up the inputs tried.
+//     and file journal decoding (cutover), schedules (canary), rolling
+//     options (rolling), ELB ARNs (awsprovider), ALB weight mapping,
+//     DynamoDB journal items and damaged journals (reliability) — for
+//     -fuzztime each, adding up the inputs tried.
 //
 // It exits 1 if a test or a fuzz target failed or a figure breaks its
 // property (converged below crash_points; stuck, traffic_on_failed_green,

@@ -27,9 +27,9 @@ var fuzzTargets = []fuzzTarget{
 	{"./cutover", "FuzzFileJournalRead"},
 	{"./cutover", "FuzzFileJournalMutation"},
 	{"./cutover", "FuzzFileJournalRoundTrip"},
-	{"./reliability", "FuzzCanarySchedule"},
-	{"./reliability", "FuzzRollingOptions"},
-	{"./reliability", "FuzzELBARN"},
+	{"./canary", "FuzzNew"},
+	{"./rolling", "FuzzNew"},
+	{"./providers/awsprovider", "FuzzParseELBARN"},
 	{"./reliability", "FuzzALBWeights"},
 	{"./reliability", "FuzzDynamoDBJournalItems"},
 	{"./reliability", "FuzzJournalFold"},
@@ -92,7 +92,7 @@ func mainErr(ctx context.Context, out io.Writer, run string, fuzz bool, fuzztime
 				status = "FAIL: " + err.Error()
 				failures = append(failures, fmt.Sprintf("fuzz %s %s: %v", ft.pkg, ft.name, err))
 			}
-			fmt.Fprintf(out, "== fuzz %-14s %-26s %10d execs in %v: %s\n", ft.pkg, ft.name, execs, fuzztime, status)
+			fmt.Fprintf(out, "== fuzz %-24s %-26s %10d execs in %v: %s\n", ft.pkg, ft.name, execs, fuzztime, status)
 			if ctx.Err() != nil {
 				break
 			}
