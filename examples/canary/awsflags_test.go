@@ -31,6 +31,9 @@ func TestAWSFlagErrors(t *testing.T) {
 		{Name: "two journals", Args: f("-aws", "alb", "-journal", "d", "-dynamodb-table", "t"), Err: "-journal and -dynamodb-table: set one journal, not both"},
 		{Name: "create without table", Args: f("-aws", "alb", "-create-table"), Err: "-create-table needs -dynamodb-table"},
 		{Name: "empty alarm", Args: f("-aws", "alb", "-alarms", "a,,b"), Err: `-alarms "a,,b": an empty alarm name`},
+		{Name: "no credentials", Args: f("-aws", "alb"), Unset: []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
+			Err: "no AWS credentials (set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
+		{Name: "no region", Args: f("-aws", "route53", "-alarms", "a"), Unset: []string{"AWS_REGION"}, Err: "no AWS region: set -region"},
 		{Name: "lb without target groups", Args: f("-aws", "route53", "-lb-arn", awsfake.LBARN), Err: "-lb-arn needs -target-groups"},
 	})
 }

@@ -202,8 +202,15 @@ func TestCloudRegion(t *testing.T) {
 		fc.Setenv(t)
 		t.Setenv("AWS_REGION", "")
 		f, _ := parse(t, "-aws", "-alarms", "a")
-		if _, err := New(t.Context(), f, Options{}); err == nil || !strings.Contains(err.Error(), "no AWS region: set -region") {
-			t.Errorf("New without a region: %v", err)
+		c, err := New(t.Context(), f, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Alarms(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate("x"); err == nil || !strings.Contains(err.Error(), "no AWS region: set -region") {
+			t.Errorf("Validate without a region: %v", err)
 		}
 	})
 	t.Run("-region overrides", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -72,6 +73,7 @@ type Cloud struct {
 // region) and returns a Cloud for f, which must have passed Check.
 // Without a region from any source, the region of -listener-arn, -rule-arn
 // or -lb-arn is used; an ARN in another region than the SDK's is an error.
+// No region at all is reported by Validate, after what the example lacks.
 func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
 	load := slices.Clone(opts.Config)
 	if f.Region != "" {
@@ -92,9 +94,6 @@ func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
 		if p.Region != cfg.Region {
 			return nil, fmt.Errorf("%s is in region %s but the AWS region is %s; set -region %s", a.name, p.Region, cfg.Region, p.Region)
 		}
-	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set -region, AWS_REGION or a region in the AWS profile")
 	}
 	c := &Cloud{
 		f: f, cfg: cfg, logger: opts.Logger, clock: opts.Clock,
@@ -325,6 +324,30 @@ func (c *Cloud) Storage(ctx context.Context) (cutover.Journal, cutover.Lease, er
 		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
 	}
 	return j, l, nil
+}
+
+// Validate reports, once the example has asked for its resources, the
+// flags it had no use for (naming the example) and a missing region.
+func (c *Cloud) Validate(example string) error {
+	if unused := c.Unused(); len(unused) > 0 {
+		return fmt.Errorf("%s: not used by the %s example; see -h", strings.Join(unused, ", "), example)
+	}
+	if c.cfg.Region == "" {
+		return errors.New("no AWS region: set -region, AWS_REGION or a region in the AWS profile")
+	}
+	return nil
+}
+
+// CheckCredentials retrieves the credentials the SDK found, so that a
+// run without any fails before it starts rather than at its first call.
+func (c *Cloud) CheckCredentials(ctx context.Context) error {
+	if c.cfg.Credentials == nil {
+		return errors.New("no AWS credentials: set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them")
+	}
+	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("no AWS credentials (set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them): %w", err)
+	}
+	return nil
 }
 
 // Unused returns the flags that were given but that nothing asked for

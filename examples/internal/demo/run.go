@@ -294,8 +294,11 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	if env.AWS != nil {
 		// Only a plan built from flags that all make sense touches the
 		// journal.
-		if unused := env.AWS.Unused(); len(unused) > 0 {
-			return ExitError, fmt.Errorf("%s: not used by the %s example; see -h", strings.Join(unused, ", "), s.ID)
+		if err := env.AWS.Validate(s.ID); err != nil {
+			return ExitError, err
+		}
+		if err := env.AWS.CheckCredentials(ctx); err != nil {
+			return ExitError, err
 		}
 		if err := su.openAWSJournal(ctx, f); err != nil {
 			return ExitError, err

@@ -81,6 +81,8 @@ type FlagCase struct {
 	Args []string
 	// Err is what the error message must contain.
 	Err string
+	// Unset are environment variables to clear after AWSEnv set them.
+	Unset []string
 }
 
 // RunFlagErrors runs s with each case's arguments (and -journal in a
@@ -92,6 +94,9 @@ func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 	for _, tt := range cases {
 		t.Run(tt.Name, func(t *testing.T) {
 			std := AWSEnv(t)
+			for _, v := range tt.Unset {
+				t.Setenv(v, "")
+			}
 			var out bytes.Buffer
 			std.Out, std.Err = &out, &out
 			args, dir := tt.Args, t.TempDir()
@@ -131,8 +136,8 @@ func AWSPlan(t *testing.T, s demo.Scenario, args []string) cutover.Plan {
 	if err != nil {
 		t.Fatalf("Build with %q: %v", args, err)
 	}
-	if u := cloud.Unused(); len(u) > 0 {
-		t.Errorf("Build with %q left %v unused", args, u)
+	if err := cloud.Validate(s.ID); err != nil {
+		t.Errorf("Build with %q: %v", args, err)
 	}
 	return plan
 }
