@@ -39,7 +39,7 @@ var controllerTiming = timing{bake: 120 * time.Millisecond, warm: 120 * time.Mil
 
 // controllerLeaseTTL is the lease's time to live; the runner renews it every
 // third of that.
-const controllerLeaseTTL = 2 * time.Second
+const controllerLeaseTTL = 3 * time.Second
 
 // envRequireDynamoDB, set by `make test`, turns a missing DynamoDB endpoint
 // from a skip into a failure.
