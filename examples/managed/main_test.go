@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/examples/internal/demo"
-	"github.com/safecutover/safecutover/examples/internal/demotest"
 )
 
 func TestRunExitStatus(t *testing.T) {
@@ -33,7 +32,7 @@ func TestRunExitStatus(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, got := runCaptured(t, append(append([]string{}, demotest.Fast...), tc.args...))
+			code, got := runCaptured(t, append(append([]string{}, managedSpeed...), tc.args...))
 			if code != tc.want {
 				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.want, got)
 			}
@@ -93,3 +92,9 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// managedSpeed runs the scenarios at 600 simulated seconds a second, not
+// demotest.Fast's 3000: the simulated managed services keep their own
+// windows on the scaled clock, and at 3000 a 100 ms stall of a loaded
+// machine is five simulated minutes — the whole WindowMargin.
+var managedSpeed = []string{"-speed", "600", "-plain"}
