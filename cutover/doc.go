@@ -69,7 +69,13 @@
 // can. At the end of the plan, an open window without an approval makes the
 // runner wait (Options.WaitForApproval) or stop with ErrPNRNotApproved.
 // A failure after the PNR reverts only the stages applied after it and
-// returns ErrPNRCrossed. Track gives the tracker's view at any moment.
+// returns ErrPNRCrossed. An irreversible stage whose Apply fails cannot be
+// reverted either (it may have partly happened), so it is rolled forward:
+// applied again with backoff within Options.RevertTimeout, and, if that
+// bound runs out, by a later Run. A caller cancelling after the PNR stops
+// the run without reverting anything (a cancellation is no evidence against
+// green); a later Run goes on from the journal. Track gives the tracker's
+// view at any moment.
 //
 // # Journal, commands, resume
 //

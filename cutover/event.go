@@ -21,6 +21,7 @@ const (
 	EvRollingBack     EventType = "rolling_back"     // rollback started; Err is the cause
 	EvStageReverted   EventType = "stage_reverted"   // a stage was reverted
 	EvRevertFailed    EventType = "revert_failed"    // a revert attempt failed; it is retried
+	EvApplyRetry      EventType = "apply_retry"      // an irreversible stage failed to apply; it is applied again
 	EvRolledBack      EventType = "rolled_back"      // every applied stage was reverted
 	EvCompleted       EventType = "completed"        // the plan ran to the end
 	EvFailed          EventType = "failed"           // ended neither completed nor rolled back
@@ -42,7 +43,8 @@ type Event struct {
 	Elapsed, Bake time.Duration
 	// PNR is the tracker's view at the time of the event.
 	PNR PNRStatus
-	// Err is the cause for EvRollingBack, EvRevertFailed and EvFailed.
+	// Err is the cause for EvRollingBack, EvRevertFailed, EvApplyRetry and
+	// EvFailed.
 	Err error
 	// Message is a one-line human summary.
 	Message string

@@ -1,11 +1,16 @@
 package cutover_test
 
 import (
+	"context"
+	"errors"
 	"math"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/safecutover/safecutover/cutover"
 )
 
@@ -73,6 +78,125 @@ func TestNonFiniteFiguresAreJournaled(t *testing.T) {
 			if figs[k] != v {
 				t.Errorf("figure %s = %v, want %v", k, figs[k], v)
 			}
+		}
+	})
+}
+
+// An irreversible stage whose Apply fails cannot be rolled back: the runner
+// applies it again within its bound and, when the bound runs out, leaves
+// the cutover failed with ErrPNRCrossed for a later Run, which applies it
+// again and completes. Nothing before it is reverted.
+func TestIrreversibleApplyFailureRollsForward(t *testing.T) {
+	tests := []struct {
+		name      string
+		failures  int // Apply fails this many times, then succeeds
+		wantFirst cutover.Phase
+	}{
+		{"fails once: applied again in the same run", 1, cutover.PhaseCompleted},
+		{"keeps failing: a later run finishes it", 1000, cutover.PhaseFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud()
+				var calls atomic.Int64
+				var healthy atomic.Bool
+				retire := cutover.Stage{
+					Name: "retire blue", Reversibility: cutover.Irreversible,
+					Apply: func(context.Context) error {
+						if calls.Add(1) <= int64(tt.failures) && !healthy.Load() {
+							return errors.New("throttled")
+						}
+						c.do("apply", "retire blue", true)
+						return nil
+					},
+				}
+				p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("shift", time.Minute, pass("ok")), retire}}
+				j := cutover.NewMemJournal()
+				if err := cutover.Send(t.Context(), j, "c", cutover.CmdApprove, "alice", "green is healthy", ""); err == nil {
+					t.Fatal("Send to a cutover that has not started succeeded")
+				}
+				opts := cutover.Options{PollInterval: poll, RevertTimeout: 5 * time.Minute, WaitForApproval: true, Actor: "bob"}
+				r := cutover.NewRunner(j, opts)
+				go func() {
+					time.Sleep(2 * time.Minute)
+					if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "alice", "green is healthy", ""); err != nil {
+						t.Error(err)
+					}
+				}()
+				st, err := r.Run(t.Context(), "c", p)
+				if st.Phase != tt.wantFirst {
+					t.Fatalf("first run ended %s (%v), want %s", st.Phase, err, tt.wantFirst)
+				}
+				if slices.Contains(c.Log(), "revert shift") {
+					t.Fatalf("stage before the PNR reverted after the PNR stage failed: %v", c.Log())
+				}
+				if tt.wantFirst == cutover.PhaseFailed {
+					if !errors.Is(err, cutover.ErrPNRCrossed) {
+						t.Fatalf("err %v, want ErrPNRCrossed", err)
+					}
+					healthy.Store(true) // the cloud is healthy again
+					st, err = r.Run(t.Context(), "c", p)
+					if err != nil || st.Phase != cutover.PhaseCompleted {
+						t.Fatalf("later run ended %s: %v, want completed", st.Phase, err)
+					}
+				}
+				if diff := cmp.Diff([]string{"retire blue", "shift"}, c.Applied()); diff != "" {
+					t.Errorf("applied (-want +got):\n%s", diff)
+				}
+				recs := readAll(t, j, "c")
+				intents := 0
+				for _, r := range recs {
+					if r.Type == cutover.RecIntent && r.Stage == "retire blue" {
+						intents++
+					}
+				}
+				if intents != 1 {
+					t.Errorf("%d intents for the irreversible stage, want 1 (retries are journaled as apply_failed)", intents)
+				}
+			})
+		})
+	}
+}
+
+// A caller that cancels after the PNR has been crossed stops the run: there
+// is nothing to roll back to, so nothing is reverted and a later Run
+// finishes the plan.
+func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible,
+			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
+			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Hour, pass("ok"))}}
+		j := cutover.NewMemJournal()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		obs := cutover.ObserverFunc(func(e cutover.Event) {
+			if e.Type == cutover.EvStageApplied && e.Stage == "clean up" {
+				cancel()
+			}
+		})
+		r := cutover.NewRunner(j, cutover.Options{PollInterval: poll, Observer: obs})
+		if _, err := r.Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("err %v, want ErrPNRNotApproved", err)
+		}
+		if err := cutover.Send(t.Context(), j, "c", cutover.CmdApprove, "alice", "ok", ""); err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Run(ctx, "c", p)
+		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v, want ErrPNRCrossed and context.Canceled", err)
+		}
+		if st.Phase != cutover.PhaseRunning {
+			t.Errorf("phase %s after a cancel past the PNR, want running (resumable)", st.Phase)
+		}
+		if got := c.Reverts(); len(got) != 0 {
+			t.Errorf("reverted %v after a cancel past the PNR", got)
+		}
+		r2 := cutover.NewRunner(j, cutover.Options{PollInterval: poll})
+		if st, err := r2.Run(t.Context(), "c", p); err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("later run ended %s: %v, want completed", st.Phase, err)
 		}
 	})
 }

@@ -304,16 +304,58 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	case PhaseRolledBack:
 		return d.st, &outcomeError{kind: ErrRolledBack, cause: errors.New(d.st.Cause)}
 	case PhaseRollingBack, PhaseFailed:
-		return d.rollback(ctx, d.journaledCause())
+		if d.unfinishedIrreversible() < 0 {
+			return d.rollback(ctx, d.journaledCause())
+		}
+		// An irreversible stage failed to apply: nothing before it can be
+		// reverted any more (it may have partly happened), so the only way
+		// out is forward. Apply is idempotent.
 	}
 	err = d.forward(ctx)
 	if err == nil {
 		return d.st, nil
 	}
 	if rb, ok := err.(*rollbackCause); ok {
+		if ctx.Err() != nil && d.pastPNR() {
+			// The caller stopped the run after the PNR: there is nothing to
+			// roll back to, and a cancellation is no evidence against
+			// green. Stop with the journal as it is; a later Run goes on.
+			d.emit(EvFailed, -1, rb.cause, "stopped after the point of no return; a later Run continues")
+			return d.st, &outcomeError{kind: ErrPNRCrossed, cause: rb.cause,
+				detail: errors.New("stopped after the point of no return; a later Run continues from the journal")}
+		}
 		return d.rollback(ctx, rb.cause)
 	}
 	return d.st, err
+}
+
+// unfinishedIrreversible returns the index of an irreversible stage that is
+// the last stage touched and has not been applied (its apply failed or was
+// cut short), or -1.
+func (d *drive) unfinishedIrreversible() int {
+	for i := len(d.st.Stages) - 1; i >= 0; i-- {
+		ss := &d.st.Stages[i]
+		if !touched(ss.Status) {
+			continue
+		}
+		if d.p.Stages[i].Reversibility.Kind == KindIrreversible && (ss.Status == StageApplying || ss.Status == StageFailed) {
+			return i
+		}
+		return -1
+	}
+	return -1
+}
+
+// pastPNR reports whether some applied stage can no longer be reverted.
+func (d *drive) pastPNR() bool {
+	now := d.clock.Now()
+	for i := range d.st.Stages {
+		ss := &d.st.Stages[i]
+		if touched(ss.Status) && !revertible(d.p, ss, i, now) {
+			return true
+		}
+	}
+	return false
 }
 
 // journaledCause rebuilds the cause of a rollback from the journal.
@@ -580,7 +622,9 @@ func (d *drive) forward(ctx context.Context) error {
 				return d.stopped(ctx, err)
 			}
 		}
-		if d.st.Stages[i].Status == StageApplying {
+		// A stage applying, or an irreversible stage whose apply failed
+		// (resumed: it is applied again, see rollForward), is applied.
+		if st := d.st.Stages[i].Status; st == StageApplying || st == StageFailed && i == d.unfinishedIrreversible() {
 			if err := d.apply(ctx, i); err != nil {
 				return err
 			}
@@ -710,6 +754,9 @@ func (d *drive) apply(ctx context.Context, i int) error {
 		if d.leaseLost() {
 			return d.stopped(ctx, err)
 		}
+		if s.Reversibility.Kind == KindIrreversible {
+			return d.rollForward(ctx, i, &StageError{Stage: s.Name, Action: action, Err: err})
+		}
 		se := &StageError{Stage: s.Name, Action: action, Err: err}
 		var cause error = se
 		if ctx.Err() != nil {
@@ -732,6 +779,70 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	if s.Reversibility.Kind == KindIrreversible {
 		d.emit(EvPNRCrossed, i, nil, "irreversible stage applied")
 	}
+	d.emit(EvStageApplied, i, nil, "applied")
+	return nil
+}
+
+// rollForward finishes irreversible stage i, whose Apply or Verify failed
+// with first: such a stage cannot be reverted (it may have partly
+// happened), so it is applied again, with exponential backoff, on a context
+// of its own bounded by RevertTimeout, as a rollback would be. Each failed
+// attempt is journaled as RecApplyFailed, under the stage's one apply
+// intent (as failed reverts are under their one revert intent); the
+// RecApplied that ends it sets the cutover running again. When the bound
+// runs out, the
+// cutover is journaled as failed with ErrPNRCrossed, and a later Run applies
+// the stage again.
+func (d *drive) rollForward(ctx context.Context, i int, first *StageError) error {
+	s := &d.p.Stages[i]
+	base := context.WithoutCancel(ctx)
+	fctx, cancel := context.WithTimeout(base, d.o.RevertTimeout)
+	defer cancel()
+	jctx, jcancel := context.WithTimeout(base, d.o.RevertTimeout+finishTimeout)
+	defer jcancel()
+	if d.leaseCtx != nil {
+		defer context.AfterFunc(d.leaseCtx, cancel)()
+		defer context.AfterFunc(d.leaseCtx, jcancel)()
+	}
+	backoff := d.o.RevertBackoff
+	err := first
+	for attempt := 1; ; attempt++ {
+		if jerr := d.append(jctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
+			return d.stopped(ctx, jerr)
+		}
+		msg := fmt.Sprintf("irreversible stage failed to apply (attempt %d); it cannot be reverted, so it is applied again", attempt)
+		d.emit(EvApplyRetry, i, err, msg)
+		select {
+		case <-fctx.Done():
+			if d.leaseLost() {
+				return d.stopped(ctx, err)
+			}
+			out := fmt.Sprintf("%s at stage %q: apply keeps failing (%d attempts): %s; a later Run applies it again", ErrPNRCrossed, s.Name, attempt, err)
+			fc, fcancel := context.WithTimeout(base, finishTimeout)
+			defer fcancel()
+			if jerr := d.append(fc, Record{Type: RecFailed, Stage: s.Name, Index: i, Error: out}); jerr != nil {
+				return errors.Join(err, jerr)
+			}
+			return &outcomeError{kind: ErrPNRCrossed, cause: err, detail: errors.New(out)}
+		case <-d.clock.After(backoff):
+		}
+		backoff = min(2*backoff, maxRevertBackoff)
+		action := "apply"
+		aerr := d.call(fctx, i, s.Apply)
+		if aerr == nil && s.Verify != nil {
+			action = "verify"
+			aerr = d.call(fctx, i, s.Verify)
+		}
+		if aerr == nil {
+			break
+		}
+		err = &StageError{Stage: s.Name, Action: action, Err: aerr}
+	}
+	if jerr := d.append(jctx, Record{Type: RecApplied, Stage: s.Name, Index: i}); jerr != nil {
+		return d.stopped(ctx, jerr)
+	}
+	d.marks[i].flags |= markAppliedHere
+	d.emit(EvPNRCrossed, i, nil, "irreversible stage applied")
 	d.emit(EvStageApplied, i, nil, "applied")
 	return nil
 }

@@ -182,6 +182,11 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		}
 		s.Status = StageApplied
 		s.AppliedAt = rec.Time
+		// After a failed apply only an irreversible stage, which cannot be
+		// reverted, is applied again: the cutover runs forward once more.
+		if st.Phase == PhaseRollingBack || st.Phase == PhaseFailed {
+			st.Phase = PhaseRunning
+		}
 	case RecApplyFailed:
 		s, err := st.stage(rec)
 		if err != nil {

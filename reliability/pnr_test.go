@@ -17,9 +17,9 @@ import (
 
 // TestPNRStageApplyFailureIsResumable: the migration reaches "retire blue"
 // with an approval; its Apply fails once — a throttled call, or the
-// caller's context cancelled in the middle — before it changed anything.
-// Blue is still warm and green takes all traffic. A later runner, with the
-// cloud healthy again, must finish the cutover.
+// caller's context cancelled in the middle. The stage cannot be reverted,
+// so the runner must finish it forward: in the same Run (it applies it
+// again, as it retries a revert), or, if that Run stops, in a later one.
 func TestPNRStageApplyFailureIsResumable(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -59,16 +59,14 @@ func TestPNRStageApplyFailureIsResumable(t *testing.T) {
 				}
 				st, err := cutover.NewRunner(mem, ropts).Run(ctx, cutoverID, p)
 				t.Logf("the Run whose retire failed: %s: %v", st.Phase, err)
-				if got := cloud.Fleet("blue", 0).Current().Desired; got != fleetSize {
-					t.Fatalf("blue's desired capacity is %d after the failed retire; the test assumes it did nothing", got)
-				}
-
-				// The cloud is healthy again; a later runner resumes.
-				cloud.ClearFaults()
-				st, err = cutover.NewRunner(mem, opts).Run(t.Context(), cutoverID, p)
 				if st.Phase != cutover.PhaseCompleted {
-					t.Errorf("a later Run ended %s: %v;\nwant completed: the retire changed nothing, Apply is idempotent, "+
-						"and an irreversible stage that failed to apply can only be finished forward, so the cutover is stuck half-done for good", st.Phase, err)
+					// The cloud is healthy again; a later runner resumes.
+					cloud.ClearFaults()
+					st, err = cutover.NewRunner(mem, opts).Run(t.Context(), cutoverID, p)
+				}
+				if st.Phase != cutover.PhaseCompleted {
+					t.Errorf("the cutover ended %s: %v;\nwant completed: the retire is idempotent and an irreversible stage "+
+						"that failed to apply can only be finished forward, or the cutover is stuck half-done for good", st.Phase, err)
 					return
 				}
 				recs, err := mem.Read(t.Context(), cutoverID, 0)
