@@ -29,6 +29,17 @@ $(DYNALITE_DIR)/node_modules/.package-lock.json: $(DYNALITE_DIR)/package-lock.js
 	@command -v npm >/dev/null || { echo "npm is needed to install dynalite (apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix $(DYNALITE_DIR) --no-audit --no-fund --loglevel=error
 
+# The full reliability suite (crash anywhere, provider faults, two
+# controllers, hostile input, load, approvals); ends with the
+# "reliability: ..." summary line. make test runs its short form.
+reliability: dynalite-install
+	@set -euo pipefail; \
+	pid=$$($(DYNALITE_DIR)/start.sh $(DYNALITE_PORT)); \
+	trap 'kill $$pid 2>/dev/null || true' EXIT; \
+	export SAFECUTOVER_DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNALITE_PORT); \
+	export SAFECUTOVER_REQUIRE_DYNAMODB=1; \
+	$(GO) run ./reliability/cmd/reliability
+
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
