@@ -48,6 +48,7 @@ type GateFailedError struct {
 	TimedOut bool
 }
 
+// Error names the stage and gate and gives the verdict's reason.
 func (e *GateFailedError) Error() string {
 	if e.TimedOut {
 		return fmt.Sprintf("stage %q: gate %q still pending at deadline: %s", e.Stage, e.Gate, e.Verdict.Reason)
@@ -62,6 +63,7 @@ type StageError struct {
 	Err    error
 }
 
+// Error names the stage and the action that failed, with the cause.
 func (e *StageError) Error() string {
 	return fmt.Sprintf("stage %q: %s: %v", e.Stage, e.Action, e.Err)
 }
@@ -78,6 +80,7 @@ type ValidationError struct {
 	Msg   string
 }
 
+// Error names the stage (by index and name) and field, and says why.
 func (e *ValidationError) Error() string {
 	if e.Index < 0 {
 		return fmt.Sprintf("plan: %s: %s", e.Field, e.Msg)

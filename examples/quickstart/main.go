@@ -1,10 +1,3 @@
-// Command quickstart is the shortest complete safecutover program, the one
-// the README shows: a canary from blue to green on the fake cloud, judged by
-// the sequential baseline-versus-canary judge, rolled back by itself if
-// green is worse than blue.
-//
-//	go run ./examples/quickstart          # green healthy: completed
-//	go run ./examples/quickstart -bad     # green 10× worse: rolled back
 package main
 
 import (

@@ -77,6 +77,7 @@ type TableSchemaError struct {
 	Got string
 }
 
+// Error names the table and the key schema it has and should have.
 func (e *TableSchemaError) Error() string {
 	return fmt.Sprintf("dynamodb table %q: key schema is %s; want partition key %q (S) and sort key %q (N)",
 		e.Table, e.Got, JournalPartitionKey, JournalSortKey)

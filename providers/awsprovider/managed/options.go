@@ -54,6 +54,7 @@ type SetupError struct {
 	Err      error // the API error, if any
 }
 
+// Error names the resource and what is wrong with its setup.
 func (e *SetupError) Error() string {
 	s := e.Resource
 	if e.Field != "" {
