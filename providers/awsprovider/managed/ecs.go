@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -452,7 +453,7 @@ func (e *ECS) ensureDeployment(ctx context.Context, create bool) (string, error)
 		return "", err
 	}
 	_, requested := cutover.Recall(ctx, keyRequested)
-	if deref(svc.TaskDefinition) == e.spec.TaskDefinition && deref(svc.CurrentServiceDeployment) != "" {
+	if sameTaskDef(deref(svc.TaskDefinition), e.spec.TaskDefinition) && deref(svc.CurrentServiceDeployment) != "" {
 		if requested || !create {
 			arn := deref(svc.CurrentServiceDeployment)
 			e.log.Info("found the service deployment of this task definition", zap.String("service_deployment", arn))
@@ -503,6 +504,16 @@ func (e *ECS) ensureDeployment(ctx context.Context, create bool) (string, error)
 	}
 	e.log.Info("updated service", zap.String("service_deployment", arn), zap.String("strategy", string(e.spec.Strategy)))
 	return arn, e.remember(ctx, arn)
+}
+
+// sameTaskDef reports whether have, the task definition DescribeServices
+// reports (always a full ARN), is want, given as an ARN or as
+// family:revision.
+func sameTaskDef(have, want string) bool {
+	if have == want {
+		return true
+	}
+	return !strings.HasPrefix(want, "arn:") && strings.HasSuffix(have, ":task-definition/"+want)
 }
 
 func (e *ECS) remember(ctx context.Context, arn string) error {
@@ -784,7 +795,7 @@ func (g ecsGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		if err != nil {
 			return cutover.Verdict{}, err
 		}
-		if deref(svc.TaskDefinition) != g.e.spec.TaskDefinition || deref(svc.CurrentServiceDeployment) == "" {
+		if !sameTaskDef(deref(svc.TaskDefinition), g.e.spec.TaskDefinition) || deref(svc.CurrentServiceDeployment) == "" {
 			return cutover.Verdict{Reason: fmt.Sprintf("no service deployment of %s found on %s", g.e.spec.TaskDefinition, g.e.res)}, nil
 		}
 		arn = deref(svc.CurrentServiceDeployment)
