@@ -107,7 +107,7 @@ func (f *ECSFleet) clusterPtr() *string {
 // SetDesired sets the service's desired count with one UpdateService call.
 func (f *ECSFleet) SetDesired(ctx context.Context, n int) error {
 	if n < 0 || n > math.MaxInt32 {
-		return fmt.Errorf("%s: set desired %d: must be ≥ 0", f, n)
+		return fmt.Errorf("%s: set desired %d: must be 0–%d", f, n, math.MaxInt32)
 	}
 	if err := f.pace(ctx, "UpdateService"); err != nil {
 		return err
