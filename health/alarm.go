@@ -130,12 +130,12 @@ func (g *alarmGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		v.Decision = cutover.Fail
 		v.Reason = "in ALARM: " + strings.Join(firing, "; ") + "; investigate before retrying"
 	case len(missing)+len(unknown) > 0:
-		v.Decision = cutover.Fail
+		v = failClosed(v)
 		v.Reason = "alarms not reported by the source: " + strings.Join(append(missing, unknown...), ", ") + "; check their names and region"
 	case len(insufficient) > 0 && g.opts.InsufficientData != NoDataZero:
 		v.Decision = cutover.Pending
 		if g.opts.InsufficientData == NoDataFail {
-			v.Decision = cutover.Fail
+			v = failClosed(v)
 		}
 		v.Reason = "INSUFFICIENT_DATA: " + strings.Join(insufficient, ", ") + "; check that their metrics are being published"
 	default:

@@ -22,9 +22,8 @@ type misconfigured struct{ name, reason string }
 func (m misconfigured) Name() string { return m.name }
 
 // Evaluate fails, finally, with what is wrong.
-
 func (m misconfigured) Evaluate(context.Context) (cutover.Verdict, error) {
-	return cutover.Verdict{Decision: cutover.Fail, Reason: "misconfigured gate: " + m.reason, Final: true}, nil
+	return failClosed(cutover.Verdict{Reason: "misconfigured gate: " + m.reason, Final: true}), nil
 }
 
 func name(g cutover.Gate) string { return cutover.GateName(g, 0) }
@@ -102,6 +101,9 @@ func (g *group) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	var decided, pending []string
 	figures := map[string]float64{}
 	agree, final := 0, true
+	// A Fail of the group is one for want of evidence when every Fail
+	// that settles All, or any Fail of a unanimous Any, is one.
+	decidedClosed, anyClosed := true, false
 	var first *cutover.Verdict
 	for i, c := range g.gs {
 		cn := cutover.GateName(c, i)
@@ -122,25 +124,35 @@ func (g *group) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 			if first == nil {
 				first = &v
 			}
+			decidedClosed = decidedClosed && isFailClosed(v)
 			decided = append(decided, cn+": "+v.Reason)
 		case unanimous:
 			agree++
 			final = final && v.Final
+			anyClosed = anyClosed || isFailClosed(v)
 		default:
 			pending = append(pending, cn+": "+v.Reason)
 		}
 	}
 	if first != nil {
-		return cutover.Verdict{Decision: decisive, Figures: figures, Final: first.Final,
-			Reason: strings.Join(decided, "; ")}, nil
+		v := cutover.Verdict{Decision: decisive, Figures: figures, Final: first.Final,
+			Reason: strings.Join(decided, "; ")}
+		if decisive == cutover.Fail && decidedClosed {
+			v = failClosed(v)
+		}
+		return v, nil
 	}
 	if agree == len(g.gs) {
 		word := "all passed"
 		if !g.all {
 			word = "all failed"
 		}
-		return cutover.Verdict{Decision: unanimous, Figures: figures, Final: final,
-			Reason: fmt.Sprintf("%s (%d gates)", word, len(g.gs))}, nil
+		v := cutover.Verdict{Decision: unanimous, Figures: figures, Final: final,
+			Reason: fmt.Sprintf("%s (%d gates)", word, len(g.gs))}
+		if unanimous == cutover.Fail && anyClosed {
+			v = failClosed(v)
+		}
+		return v, nil
 	}
 	if len(errs) > 0 && len(errs) == len(pending) {
 		return cutover.Verdict{Decision: cutover.Pending, Figures: figures,
@@ -153,7 +165,9 @@ func (g *group) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 type not struct{ g cutover.Gate }
 
 // Not returns a gate that passes when g fails and fails when g passes;
-// Pending stays Pending.
+// Pending stays Pending. A Fail for want of evidence (see
+// FigureFailClosed: a source that kept failing, no data, an expired
+// deadline, a misconfigured gate) stays a Fail: it says nothing either way.
 func Not(g cutover.Gate) cutover.Gate {
 	if g == nil {
 		return misconfigured{"not", "Not: gate is nil"}
@@ -173,10 +187,13 @@ func (n not) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if err != nil {
 		return v, err
 	}
-	switch v.Decision {
-	case cutover.Pass:
+	switch {
+	case isFailClosed(v):
+		v.Reason = "not: could not judge: " + v.Reason
+		return v, nil
+	case v.Decision == cutover.Pass:
 		v.Decision = cutover.Fail
-	case cutover.Fail:
+	case v.Decision == cutover.Fail:
 		v.Decision = cutover.Pass
 	}
 	v.Reason = "not: " + v.Reason
@@ -306,8 +323,8 @@ func (w *withTimeout) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if err != nil {
 		last = err.Error()
 	}
-	return cutover.Verdict{Decision: cutover.Fail, Figures: v.Figures, Final: true,
-		Reason: fmt.Sprintf("no decision within %v: %s", w.d, last)}, nil
+	return failClosed(cutover.Verdict{Figures: v.Figures, Final: true,
+		Reason: fmt.Sprintf("no decision within %v: %s", w.d, last)}), nil
 }
 
 type dryRun struct{ g cutover.Gate }

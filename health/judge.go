@@ -264,7 +264,7 @@ func (g *judge) settle(bad *cutover.Verdict, err error) (cutover.Verdict, error)
 func (g *judge) noData(reason string) (cutover.Verdict, error) {
 	v := cutover.Verdict{Decision: cutover.Pending, Reason: reason}
 	if g.opts.NoData == NoDataFail {
-		v.Decision = cutover.Fail
+		v = failClosed(v)
 	}
 	return v, nil
 }

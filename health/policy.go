@@ -101,13 +101,33 @@ func (r Retry) do(ctx context.Context, clock cutover.Clock, fn func(context.Cont
 	}
 }
 
+// FigureFailClosed is the figure, set to 1, of a Fail that reports missing
+// evidence rather than evidence of a bad change: a source that kept
+// failing, no data under NoDataFail, a deadline or timeout that expired, an
+// alarm the source does not report, a misconfigured decorator. Not keeps
+// such a Fail a Fail instead of turning it into a Pass. Gates of your own
+// may set it too.
+const FigureFailClosed = "fail_closed"
+
+// failClosed marks v as a Fail for want of evidence.
+func failClosed(v cutover.Verdict) cutover.Verdict {
+	v.Decision = cutover.Fail
+	v.Figures = withFigure(v.Figures, FigureFailClosed, 1)
+	return v
+}
+
+// isFailClosed reports whether v is a Fail for want of evidence.
+func isFailClosed(v cutover.Verdict) bool {
+	return v.Decision == cutover.Fail && v.Figures[FigureFailClosed] == 1
+}
+
 // sourceFailed is the verdict of a gate whose source kept failing: never a
 // pass.
 func sourceFailed(what string, attempts int, err error) cutover.Verdict {
 	return cutover.Verdict{
 		Decision: cutover.Fail,
 		Reason:   fmt.Sprintf("%s: source failed after %d attempts: %v; check the source's health and permissions", what, attempts, err),
-		Figures:  map[string]float64{"attempts": float64(attempts)},
+		Figures:  map[string]float64{"attempts": float64(attempts), FigureFailClosed: 1},
 	}
 }
 
@@ -132,7 +152,7 @@ func (dl *deadline) check(v cutover.Verdict) cutover.Verdict {
 		return v
 	}
 	if waited := now.Sub(dl.since); waited >= dl.d {
-		v.Decision = cutover.Fail
+		v = failClosed(v)
 		v.Reason = fmt.Sprintf("still pending after %v (deadline %v): %s", waited.Round(time.Millisecond), dl.d, v.Reason)
 	}
 	return v

@@ -127,7 +127,7 @@ func (g *targetHealth) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	case counted == 0:
 		v.Reason = g.target + ": no registered members; check that the target has capacity"
 		if g.opts.NoData == NoDataFail {
-			v.Decision = cutover.Fail
+			v = failClosed(v)
 		}
 	case healthy >= need:
 		v.Decision = cutover.Pass

@@ -189,7 +189,7 @@ func (g *threshold) evaluate(ctx context.Context) (cutover.Verdict, error) {
 		v := cutover.Verdict{Decision: cutover.Pending, Figures: figures,
 			Reason: fmt.Sprintf("%s: no data over the last %v; check that %s reports %s", g.subject(), g.opts.Window, g.target, g.metric)}
 		if g.opts.NoData == NoDataFail {
-			v.Decision = cutover.Fail
+			v = failClosed(v)
 		}
 		return v, nil
 	}
