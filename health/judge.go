@@ -189,8 +189,9 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		ev, err := m.test.Observe(counts[0], counts[1])
 		if err != nil {
 			// Sources publish metrics separately and late (more errors
-			// than requests for a moment); wait for consistent counts.
-			// The deadline fails closed if they never come.
+			// than requests for a moment) and may restate them (counts
+			// lower than before); wait for consistent counts. The
+			// deadline fails closed if they never come.
 			return g.noData(fmt.Sprintf("inconsistent %s counts from the source: %v; waiting for the source to catch up", m.name, err))
 		}
 		desc := g.describe(m.name, ev, figures)

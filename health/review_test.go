@@ -69,3 +69,52 @@ func TestReviewNotKeepsFailClosed(t *testing.T) {
 	v := evaluate(t, health.Not(mustThreshold(src, health.ThresholdOptions{})))
 	want(t, "evidence", v, cutover.Pass)
 }
+
+// TestReviewSequentialDecreasingCounts: cumulative counts that go down (a
+// source that re-aggregated) are inconsistent; the test must not judge the
+// lower figures as if they were new evidence.
+func TestReviewSequentialDecreasingCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		canary, baseln health.Counts
+	}{
+		{"canary failures drop", health.Counts{Failures: 0, Requests: 10000}, health.Counts{Failures: 450, Requests: 90000}},
+		{"canary requests drop", health.Counts{Failures: 60, Requests: 5000}, health.Counts{Failures: 450, Requests: 90000}},
+		{"baseline failures drop", health.Counts{Failures: 60, Requests: 10000}, health.Counts{Failures: 100, Requests: 90000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := health.NewSequential(health.SequentialOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := s.Observe(health.Counts{Failures: 60, Requests: 10000}, health.Counts{Failures: 450, Requests: 90000})
+			if err != nil || ev.Decision != cutover.Pending {
+				t.Fatalf("first counts: %v, %v; want Pending", ev.Decision, err)
+			}
+			ev, err = s.Observe(tc.canary, tc.baseln)
+			if !errors.Is(err, health.ErrBadCounts) {
+				t.Errorf("decreasing counts: %v, err %v; want ErrBadCounts", ev.Decision, err)
+			}
+			// After Reset the counts start afresh.
+			s.Reset()
+			if _, err := s.Observe(tc.canary, tc.baseln); err != nil {
+				t.Errorf("after Reset: %v", err)
+			}
+		})
+	}
+}
+
+// TestReviewJudgeDecreasingCounts: a judge whose source restates its
+// counts lower waits for consistent counts instead of passing on them.
+func TestReviewJudgeDecreasingCounts(t *testing.T) {
+	src := sums{"green/requests": 10000, "green/errors": 60, "blue/requests": 90000, "blue/errors": 450}
+	g, err := health.NewJudge(src, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors},
+		Clock: &minutes{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluate(t, g)
+	want(t, "first counts", evaluate(t, g), cutover.Pending)
+	src["green/errors"] = 0
+	want(t, "restated lower", evaluate(t, g), cutover.Pending, "inconsistent errors counts")
+}

@@ -86,6 +86,7 @@ type Sequential struct {
 	logFailT, logPassT float64
 	decided            Evidence
 	done               bool
+	last               [2]Counts // the counts of the last Observe since Reset
 }
 
 // NewSequential validates opts, fills in defaults and returns a test.
@@ -139,15 +140,18 @@ func (s *Sequential) Options() SequentialOptions { return s.opts }
 func (s *Sequential) Reset() {
 	s.done = false
 	s.decided = Evidence{}
+	s.last = [2]Counts{}
 }
 
 // ErrBadCounts is returned by Observe for counts that cannot be: negative,
-// or more failures than requests.
+// more failures than requests, or lower than the counts of an earlier call
+// since Reset.
 var ErrBadCounts = errors.New("bad counts")
 
 // Observe judges the cumulative counts of both arms since the comparison
-// started. Counts must not decrease between calls (they are cumulative),
-// and the split of traffic between the arms should be steady; see
+// started. Counts must not decrease between calls (they are cumulative):
+// lower counts (a source that restated its data) return ErrBadCounts and
+// are not judged. The split of traffic between the arms should be steady; see
 // docs/judge.md. After a Pass or Fail, Observe returns that evidence again
 // without looking at the new counts.
 func (s *Sequential) Observe(canary, baseline Counts) (Evidence, error) {
@@ -162,6 +166,13 @@ func (s *Sequential) Observe(canary, baseline Counts) (Evidence, error) {
 	if s.done {
 		return s.decided, nil
 	}
+	for i, c := range [2]Counts{canary, baseline} {
+		if l := s.last[i]; c.Failures < l.Failures || c.Requests < l.Requests {
+			return Evidence{}, fmt.Errorf("%s: %d failures among %d requests, fewer than the %d among %d seen before: %w",
+				[2]string{"canary", "baseline"}[i], c.Failures, c.Requests, l.Failures, l.Requests, ErrBadCounts)
+		}
+	}
+	s.last = [2]Counts{canary, baseline}
 	ev := Evidence{
 		Canary: canary, Baseline: baseline,
 		LogFailThreshold: s.logFailT, LogPassThreshold: s.logPassT,
