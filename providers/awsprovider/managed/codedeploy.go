@@ -462,9 +462,9 @@ func (c *CodeDeploy) ensureConfig(ctx context.Context) error {
 	return nil
 }
 
-// listActive returns the IDs of the group's deployments that have not
-// ended; CodeDeploy allows one per group. since, if not zero, limits it to
-// deployments created after it.
+// list returns the IDs of the group's deployments with one of statuses
+// (any status if none), created after since unless it is zero. More pages
+// than it reads is an error, never a silently shorter list.
 func (c *CodeDeploy) list(ctx context.Context, since time.Time, statuses ...cdtypes.DeploymentStatus) ([]string, error) {
 	in := &codedeploy.ListDeploymentsInput{
 		ApplicationName:     aws.String(c.spec.Application),
@@ -474,8 +474,9 @@ func (c *CodeDeploy) list(ctx context.Context, since time.Time, statuses ...cdty
 	if !since.IsZero() {
 		in.CreateTimeRange = &cdtypes.TimeRange{Start: aws.Time(since)}
 	}
+	const maxPages = 50
 	var ids []string
-	for page := 0; page < 50; page++ {
+	for page := 0; page < maxPages; page++ {
 		out, err := c.client.ListDeployments(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("list deployments of %s: %w", c.group, err)
@@ -486,7 +487,7 @@ func (c *CodeDeploy) list(ctx context.Context, since time.Time, statuses ...cdty
 		}
 		in.NextToken = out.NextToken
 	}
-	return ids, nil
+	return nil, fmt.Errorf("list deployments of %s: more than %d pages", c.group, maxPages)
 }
 
 var activeStatuses = []cdtypes.DeploymentStatus{

@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -60,6 +61,33 @@ func TestReviewECSFamilyRevisionResumed(t *testing.T) {
 		}
 		if got := e.sim.Calls("UpdateService"); got != 1 {
 			t.Errorf("UpdateService called %d times, want 1", got)
+		}
+	})
+}
+
+// endlessList pages ListDeployments forever, as a group with more
+// deployments than the library will page through would.
+type endlessList struct{ managed.CodeDeployAPI }
+
+func (endlessList) ListDeployments(context.Context, *codedeploy.ListDeploymentsInput, ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	return &codedeploy.ListDeploymentsOutput{NextToken: aws.String("more")}, nil
+}
+
+// TestReviewCodeDeployListNotTruncated: when the group's deployments
+// cannot all be listed, the check for one already in progress must not
+// pass as if there were none: no deployment is created.
+func TestReviewCodeDeployListNotTruncated(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	synctest.Test(t, func(t *testing.T) {
+		cd, _ := e.clients()
+		plan := cdPlan(t, endlessList{cd}, shopSpec(weightGate{r: e.router}))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
+		if err == nil || !strings.Contains(err.Error(), "pages") {
+			t.Errorf("run: %v, want an error saying the deployments could not all be listed", err)
+		}
+		if n := e.sim.Calls("CreateDeployment"); n != 0 {
+			t.Errorf("CreateDeployment called %d times, want 0", n)
 		}
 	})
 }
