@@ -206,8 +206,10 @@ type drive struct {
 	mu    sync.Mutex
 	st    State
 	marks []stageMark
-	// liftSeq is the Seq of the last resume or promote command.
-	liftSeq uint64
+	// liftSeq is the Seq of the last resume or promote command,
+	// promoteSeq of the last promote.
+	liftSeq    uint64
+	promoteSeq uint64
 	// waiting identifies the point the last RecWaiting was written for.
 	waiting string
 	// rbCause is why the cutover is rolling back, as the journal says.
@@ -222,8 +224,9 @@ type drive struct {
 
 // stageMark is the drive's bookkeeping for one stage.
 type stageMark struct {
-	bakedSeq uint64 // Seq of RecBaked
-	flags    uint8
+	appliedSeq uint64 // Seq of RecApplied
+	bakedSeq   uint64 // Seq of RecBaked
+	flags      uint8
 }
 
 // Flags of stageMark: events emitted once per Run and per stage.
@@ -398,11 +401,23 @@ func (d *drive) fold(rec *Record) error {
 	switch rec.Type {
 	case RecStart:
 		d.marks = make([]stageMark, len(d.st.Stages))
+	case RecApplied:
+		d.marks[rec.Index].appliedSeq = rec.Seq
 	case RecBaked:
-		d.marks[rec.Index].bakedSeq = rec.Seq
+		m := &d.marks[rec.Index]
+		m.bakedSeq = rec.Seq
+		// A promote between the stage's apply and its bake ended the bake
+		// and skips the stage's Pause, also for a runner that resumes
+		// later from the journal.
+		if d.promoteSeq > m.appliedSeq {
+			m.flags |= markPromoted
+		}
 	case RecCommand:
 		if rec.Command == CmdResume || rec.Command == CmdPromote {
 			d.liftSeq = rec.Seq
+		}
+		if rec.Command == CmdPromote {
+			d.promoteSeq = rec.Seq
 		}
 	case RecWaiting:
 		d.waiting = rec.Action + ":" + rec.Stage

@@ -1,0 +1,61 @@
+package cutover_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+)
+
+// reviewAppend appends recs to j as cutover id, numbering them from 1.
+func reviewAppend(t *testing.T, j cutover.Journal, id string, recs ...cutover.Record) {
+	t.Helper()
+	for i, r := range recs {
+		r.Seq = uint64(i + 1)
+		if r.Time.IsZero() {
+			r.Time = time.Now()
+		}
+		if err := j.Append(context.Background(), id, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A promote that ended a bake also skips the stage's Pause. A runner that
+// resumes the cutover after a crash later on must not pause at that stage
+// again: the journal shows it was promoted.
+func TestReviewResumeDoesNotRepausePromotedStage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
+			c.stage("s0", time.Hour, pass("ok")),
+			c.stage("s1", time.Hour, pass("ok")),
+		}}
+		p.Stages[0].Pause = true
+		c.do("apply", "s0", true)
+		c.do("apply", "s1", true)
+		j := cutover.NewMemJournal()
+		// The first runner applied s0, was promoted during its bake
+		// (skipping its pause), applied s1 and crashed.
+		reviewAppend(t, j, "c",
+			cutover.Record{Type: cutover.RecStart, Plan: "p", Stages: []string{"s0", "s1"}},
+			cutover.Record{Type: cutover.RecIntent, Stage: "s0", Index: 0, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdPromote, Actor: "bob"},
+			cutover.Record{Type: cutover.RecBaked, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecIntent, Stage: "s1", Index: 1, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: "s1", Index: 1},
+		)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
+		defer cancel()
+		st, err := cutover.NewRunner(j, cutover.Options{PollInterval: time.Second}).Run(ctx, "c", p)
+		if err != nil {
+			t.Fatalf("resumed run: %v (phase %s); want it to complete without pausing at s0 again", err, st.Phase)
+		}
+		if st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("phase %s, want completed", st.Phase)
+		}
+	})
+}
