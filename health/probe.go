@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -73,8 +72,10 @@ func NewProbe(rawURL string, opts ProbeOptions) (cutover.Gate, error) {
 	if opts.Method == "" {
 		opts.Method = http.MethodGet
 	}
-	if strings.ContainsAny(opts.Method, " \t\r\n") {
-		return nil, fmt.Errorf("%s: Method %q is not an HTTP method", what, opts.Method)
+	// net/http checks the method when a request is built; build one now
+	// so a bad method is refused here and not at every evaluation.
+	if _, err := http.NewRequest(opts.Method, u.String(), nil); err != nil {
+		return nil, fmt.Errorf("%s: Method %q is not an HTTP method (a token such as GET or HEAD): %w", what, opts.Method, err)
 	}
 	for i, s := range opts.Statuses {
 		if s < 100 || s > 599 {

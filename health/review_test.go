@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +118,17 @@ func TestReviewJudgeDecreasingCounts(t *testing.T) {
 	want(t, "first counts", evaluate(t, g), cutover.Pending)
 	src["green/errors"] = 0
 	want(t, "restated lower", evaluate(t, g), cutover.Pending, "inconsistent errors counts")
+}
+
+// TestReviewProbeMethod: a method net/http refuses is refused by the
+// constructor, not at every evaluation.
+func TestReviewProbeMethod(t *testing.T) {
+	for _, m := range []string{"GET(", "GE\x00T", "GET\tX", "PO,ST"} {
+		if _, err := health.NewProbe("http://127.0.0.1/health", health.ProbeOptions{Method: m}); err == nil || !strings.Contains(err.Error(), "Method") {
+			t.Errorf("Method %q: err = %v, want one naming Method", m, err)
+		}
+	}
+	if _, err := health.NewProbe("http://127.0.0.1/health", health.ProbeOptions{Method: "PROPFIND"}); err != nil {
+		t.Errorf("Method PROPFIND: %v", err)
+	}
 }
