@@ -20,8 +20,9 @@ func (RealClock) Now() time.Time { return time.Now() }
 // After returns time.After(d).
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// ScaledClock runs Factor times faster than the wall clock from Start on.
-// The zero Factor means 1.
+// ScaledClock runs a given factor faster than the wall clock from its
+// creation on (see NewScaledClock). The zero value runs at the wall clock's
+// pace, like RealClock.
 type ScaledClock struct {
 	start  time.Time // wall time at creation
 	origin time.Time // clock time at creation
@@ -43,11 +44,17 @@ func NewScaledClock(origin time.Time, factor float64) *ScaledClock {
 
 // Now returns the scaled time.
 func (c *ScaledClock) Now() time.Time {
+	if c.factor <= 0 {
+		return time.Now() // the zero value
+	}
 	return c.origin.Add(time.Duration(float64(time.Since(c.start)) * c.factor))
 }
 
 // After waits d of scaled time, d/factor of wall time.
 func (c *ScaledClock) After(d time.Duration) <-chan time.Time {
+	if c.factor <= 0 {
+		return time.After(d) // the zero value
+	}
 	out := make(chan time.Time, 1)
 	time.AfterFunc(time.Duration(float64(d)/c.factor), func() { out <- c.Now() })
 	return out
