@@ -91,12 +91,26 @@ func (p Plan) Validate() error {
 			return bad("Deadline", "%s shorter than Bake %s; want ≥ Bake, or 0", s.Deadline, s.Bake)
 		}
 		for g, gate := range s.Gates {
-			if gate == nil {
+			if nilGate(gate) {
 				return bad(fmt.Sprintf("Gates[%d]", g), "nil gate")
 			}
 		}
 	}
 	return nil
+}
+
+// nilGate reports whether g is nil, a nil GateFunc, or a Named wrapper of
+// one: a gate whose Evaluate would panic.
+func nilGate(g Gate) bool {
+	switch g := g.(type) {
+	case nil:
+		return true
+	case GateFunc:
+		return g == nil
+	case namedGate:
+		return nilGate(g.Gate)
+	}
+	return false
 }
 
 // Analyze reports where the PNR of p is, how much of p stays reversible, and
