@@ -64,7 +64,8 @@ type Evidence struct {
 	// LogFail and LogPass are the logarithms of the two test martingales
 	// (e-values): the evidence against "no worse than 1+Tolerance" and
 	// against "at least 1+Margin worse". They are compared with
-	// LogThreshold = ln(1/α).
+	// LogFailThreshold and LogPassThreshold: ln(1/α), or for the judge's
+	// fail tests ln(m/α) with m metrics.
 	LogFail, LogPass float64
 	LogFailThreshold float64
 	LogPassThreshold float64
