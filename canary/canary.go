@@ -225,12 +225,12 @@ func schedule(opts Options) ([]Step, error) {
 		if opts.Linear < 1 || opts.Linear > 100 {
 			return nil, fmt.Errorf("canary: Options.Linear %d outside 1–100", opts.Linear)
 		}
-		start := opts.Start
+		start, from := opts.Start, "Options.Start"
 		if start == 0 {
-			start = opts.Linear
+			start, from = opts.Linear, "Options.Linear: without a start, a linear ramp begins at its step size"
 		}
 		if start > capW {
-			return nil, fmt.Errorf("canary: Options.Cap %d is below the first step %d (Options.Start)", capW, start)
+			return nil, fmt.Errorf("canary: Options.Cap %d is below the first step %d (%s)", capW, start, from)
 		}
 		for w := start; w < capW; w += opts.Linear {
 			steps = append(steps, Step{Weight: w})
