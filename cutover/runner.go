@@ -40,7 +40,8 @@ type Options struct {
 	// from RevertBackoff (default 1s) up to 30s.
 	RevertTimeout time.Duration
 	RevertBackoff time.Duration
-	// TwoPersonRule requires an approver other than the initiator.
+	// TwoPersonRule requires an approver other than the initiator; it
+	// needs Actor to be set.
 	TwoPersonRule bool
 	// PNRWarning is how long before a reversibility window closes the
 	// EvPNRApproaching event is emitted. Default 10m.
@@ -176,6 +177,11 @@ func (o Options) resolve() (Options, error) {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if o.TwoPersonRule && o.Actor == "" {
+		// Without an initiator the rule could not tell the approver apart:
+		// fail closed rather than accept anyone.
+		return o, errors.New("runner options: Actor: empty with TwoPersonRule set; want who starts the cutover, so that an approval by them can be refused")
 	}
 	if o.Clock == nil {
 		o.Clock = RealClock{}
