@@ -464,14 +464,31 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// ask asks on the terminal who approves crossing the PNR; an empty answer
-// (or the end of input, or ctx ending) declines.
+// ask asks on the terminal who approves crossing the PNR; an empty answer,
+// "n" or "no" (or the end of input, or ctx ending) declines. A "y" or "yes"
+// is not a name: it is asked for again, a few times at most.
 func ask(ctx context.Context, std IO, pnr string) string {
 	fmt.Fprintf(std.Out, "\nApprove crossing the point of no return %q? After it, rollback is impossible.\nType your name to approve, or press Enter to stop here with blue warm: ", pnr)
 	line := make(chan string, 1)
 	go func() {
-		s, _ := bufio.NewReader(std.In).ReadString('\n')
-		line <- strings.TrimSpace(s)
+		r := bufio.NewReader(std.In)
+		for range 3 {
+			s, err := r.ReadString('\n')
+			s = strings.TrimSpace(s)
+			switch strings.ToLower(s) {
+			case "n", "no":
+				s = ""
+			case "y", "yes":
+				if err == nil {
+					fmt.Fprint(std.Out, "Type your name (it goes into the journal as the approver), or press Enter to stop here: ")
+					continue
+				}
+				s = ""
+			}
+			line <- s
+			return
+		}
+		line <- ""
 	}()
 	select {
 	case s := <-line:
