@@ -568,7 +568,9 @@ func (d *drive) poll(ctx context.Context) error {
 		}
 		d.log.Warn("poll journal", zap.String("cutover", d.id), zap.Error(err))
 	}
-	if d.st.Aborted {
+	// An irreversible stage whose apply failed is finished first: it
+	// cannot be reverted, so an abort must not strand it half-applied.
+	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
 		return &rollbackCause{cause: ErrAborted}
 	}
 	if ctx.Err() != nil {
