@@ -25,4 +25,8 @@
 // Usage:
 //
 //	go run ./reliability/cmd/reliability [-fuzztime 10s] [-fuzz=false] [-run REGEXP]
+//
+// A -fuzztime of a second or two can end before a target has gathered its
+// baseline coverage and printed an execs line; the command reports that
+// target as failed, so keep -fuzztime at several seconds.
 package main
