@@ -355,11 +355,11 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 	if f.Journal != "" {
 		fj, err := cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{})
 		if err != nil {
-			return su, err
+			return su, fmt.Errorf("-journal: %w", err)
 		}
 		su.journal = fj
 		if su.recs, err = fj.Read(ctx, s.ID, 0); err != nil {
-			return su, err
+			return su, fmt.Errorf("-journal: %w", err)
 		}
 		// A resumed run's clock goes on from where the last one stopped.
 		if n := len(su.recs); n > 0 && su.recs[n-1].Time.After(origin) {
@@ -375,10 +375,10 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 	if f.Journal != "" {
 		var err error
 		if cloud, err = fake.Open(cloudPath(f), fopts); err != nil {
-			return su, err
+			return su, fmt.Errorf("-journal: %w", err)
 		}
 		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
-			return su, err
+			return su, fmt.Errorf("-journal: %w", err)
 		}
 	} else {
 		cloud = fake.New(fopts)
