@@ -891,8 +891,9 @@ func (d *drive) bake(ctx context.Context, i int) error {
 		}
 	}
 	// Gates are bounded by the deadline (plus a poll) even if they ignore
-	// their own timeouts.
-	gctx, cancel := context.WithDeadline(ctx, deadline.Add(d.o.PollInterval))
+	// their own timeouts. The deadline is on the injected clock, so the
+	// bound is the time left on it, not a wall-clock instant.
+	gctx, cancel := context.WithTimeout(ctx, deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
 	defer cancel()
 
 	gs := d.gates[:0]
