@@ -35,6 +35,17 @@ type JudgeOptions struct {
 	NoData NoData
 	// Retry bounds the retries of a source that errors.
 	Retry Retry
+	// PassInconclusive makes an inconclusive comparison — MinRequests
+	// canary requests seen, no regression shown, non-inferiority not shown
+	// yet — a Pass that is not final, instead of Pending. The stage then
+	// bakes for its full time and passes: its bake becomes the judge's
+	// fixed horizon, while a regression still fails the canary as soon as
+	// its evidence reaches 1/α and non-inferiority still ends the bake
+	// early. Use it for low-traffic services and for failure metrics that
+	// may stay at zero on both arms (healthy services often serve minutes
+	// without a 5xx), where the comparison cannot conclude within a bake and
+	// the default Pending would fail closed at the stage's deadline.
+	PassInconclusive bool
 	// Clock defaults to cutover.RealClock.
 	Clock cutover.Clock
 }
@@ -169,7 +180,7 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 		"canary_requests": arms[0].req.Value, "baseline_requests": arms[1].req.Value, "elapsed_s": span.Seconds(),
 	}
 	var fails, pendings, passes []string
-	failFinal := false
+	failFinal, short := false, false
 	for _, m := range g.metrics {
 		var counts [2]Counts
 		for i, a := range arms {
@@ -205,6 +216,7 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 				desc, 1+g.opts.Margin, math.Exp(ev.LogPass), math.Exp(ev.LogPassThreshold)))
 		default:
 			if ev.Canary.Requests < g.opts.MinRequests {
+				short = true
 				pendings = append(pendings, fmt.Sprintf("%s: waiting for %d canary requests", desc, g.opts.MinRequests))
 				break
 			}
@@ -221,6 +233,10 @@ func (g *judge) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	case len(passes) == len(g.metrics):
 		v = cutover.Verdict{Decision: cutover.Pass, Final: true, Figures: figures,
 			Reason: fmt.Sprintf("%s is no worse than %s after %v: %s", g.canary, g.baseline, span.Round(time.Second), strings.Join(passes, "; "))}
+	case g.opts.PassInconclusive && !short:
+		return cutover.Verdict{Decision: cutover.Pass, Figures: figures,
+			Reason: fmt.Sprintf("no regression shown after %v (inconclusive, passing at the end of the bake): %s",
+				span.Round(time.Second), strings.Join(append(pendings, passes...), "; "))}, nil
 	default:
 		return cutover.Verdict{Decision: cutover.Pending, Figures: figures,
 			Reason: fmt.Sprintf("not enough evidence after %v: %s", span.Round(time.Second), strings.Join(append(pendings, passes...), "; "))}, nil
