@@ -29,7 +29,7 @@ type UI struct {
 	// started, or after the first EvStarted.
 	resumed bool
 	// last is the last decision shown per stage and gate.
-	last map[string]cutover.Decision
+	last map[string]verdictKey
 	// real is set in the -aws mode: times are real, not simulated.
 	real bool
 	// timeout bounds each read of the cloud for the display.
@@ -39,7 +39,7 @@ type UI struct {
 var _ cutover.Observer = (*UI)(nil)
 
 func newUI(w io.Writer, tty bool, plan cutover.Plan, watch Watch) *UI {
-	return &UI{w: w, tty: tty, plan: plan, watch: watch, last: map[string]cutover.Decision{}, timeout: time.Second}
+	return &UI{w: w, tty: tty, plan: plan, watch: watch, last: map[string]verdictKey{}, timeout: time.Second}
 }
 
 const (
@@ -190,9 +190,9 @@ func (u *UI) Observe(e cutover.Event) {
 			return
 		}
 		key := e.Stage + "\x00" + e.Gate
-		prev, seen := u.last[key]
-		if !seen || prev != e.Verdict.Decision {
-			u.last[key] = e.Verdict.Decision
+		now := verdictKey{e.Verdict.Decision, e.Verdict.Final}
+		if prev, seen := u.last[key]; !seen || prev != now {
+			u.last[key] = now
 			u.lineLocked(ts, "  gate %s: %s", e.Gate, u.verdict(*e.Verdict))
 		}
 		if u.tty {
@@ -373,4 +373,11 @@ func (u *UI) bar(w providers.Weights) string {
 	b := int(math.Round(float64(w["blue"]) / 5))
 	return fmt.Sprintf("blue %3d%% %s%s %d%% green", w["blue"],
 		u.c(cBlue, strings.Repeat("█", b)), u.c(cGreen, strings.Repeat("█", 20-b)), w["green"])
+}
+
+// verdictKey is what makes a gate's verdict worth a line of its own: a new
+// decision, or the same decision becoming final.
+type verdictKey struct {
+	decision cutover.Decision
+	final    bool
 }
