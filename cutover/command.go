@@ -11,8 +11,8 @@ import (
 const maxSendTries = 20
 
 // Send appends a command for cutover id to j on behalf of actor, with the
-// reason given; stage names the stage an approval is for (empty: the next
-// PNR). It retries a lost race on the sequence number a bounded number of
+// reason given; stage names the stage an approval is for (empty: every
+// approval point of the cutover, the PNR included). It retries a lost race on the sequence number a bounded number of
 // times. A runner driving the cutover obeys it within one poll interval.
 //
 // The cutover must have been started (its journal has records); an approve

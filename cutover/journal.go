@@ -54,7 +54,7 @@ const (
 	CmdResume  Command = "resume"  // lift a pause
 	CmdPromote Command = "promote" // end the current bake now (gates must not be failing)
 	CmdAbort   Command = "abort"   // roll back now
-	CmdApprove Command = "approve" // approve the PNR (or the Stage named)
+	CmdApprove Command = "approve" // approve the Stage named (no stage: every approval point)
 )
 
 // Record is one entry of a cutover's journal. Which fields are set depends

@@ -50,7 +50,7 @@ type StageState struct {
 
 // Approval is an approve command taken from the journal.
 type Approval struct {
-	Stage  string // the stage approved; empty approves the next PNR
+	Stage  string // the stage approved; empty approves every approval point
 	Actor  string
 	Reason string
 	Time   time.Time
