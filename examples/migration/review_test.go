@@ -28,3 +28,17 @@ func TestPromptNoDeclines(t *testing.T) {
 		}
 	}
 }
+
+// TestRolledBackSummarySaysSo: once the cutover has rolled back, the
+// summary's PNR line must not say that a rollback is still possible, as if
+// the cutover were still in flight.
+func TestRolledBackSummarySaysSo(t *testing.T) {
+	t.Parallel()
+	code, out := demotest.RunOnce(t, scenario, []string{"-bad-green", "-approve", "ci"}, "", false)
+	if code != demo.ExitRolledBack {
+		t.Fatalf("exit %d, want %d:\n%s", code, demo.ExitRolledBack, out)
+	}
+	if strings.Contains(out, "rollback still possible") || !strings.Contains(out, `PNR:       "retire blue" not crossed; the cutover rolled back`) {
+		t.Errorf("summary's PNR line is wrong after a rollback:\n%s", out)
+	}
+}

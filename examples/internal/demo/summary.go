@@ -78,6 +78,8 @@ func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutov
 		fmt.Fprintln(w, "PNR:       none in this plan; every stage could be rolled back")
 	case p.Crossed:
 		fmt.Fprintf(w, "PNR:       %q crossed, approved by %s (%s)\n", p.Stage, p.ApprovedBy, p.ApprovalReason)
+	case code == ExitRolledBack:
+		fmt.Fprintf(w, "PNR:       %q not crossed; the cutover rolled back\n", p.Stage)
 	default:
 		fmt.Fprintf(w, "PNR:       %q not crossed; rollback still possible\n", p.Stage)
 	}
