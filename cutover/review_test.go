@@ -207,3 +207,49 @@ func TestReviewGateContextOnInjectedClock(t *testing.T) {
 		}
 	})
 }
+
+// A pause holds the cutover where it is. A pause sent while the runner waits
+// for an approval still holds after the approval arrives: the approved
+// stage is applied only after a resume.
+func TestReviewPauseHoldsAcrossApproval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		retire := cutover.Stage{
+			Name:          "retire",
+			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
+			Reversibility: cutover.Irreversible,
+		}
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
+		j := cutover.NewMemJournal()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			opts := cutover.Options{Actor: "alice", PollInterval: 10 * time.Second, WaitForApproval: true}
+			_, err := cutover.NewRunner(j, opts).Run(ctx, "c", p)
+			done <- err
+		}()
+		send := func(cmd cutover.Command, actor string) {
+			t.Helper()
+			if err := cutover.Send(ctx, j, "c", cmd, actor, "review", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Minute) // s0 baked; waiting for the approval
+		send(cutover.CmdPause, "carol")
+		time.Sleep(time.Minute)
+		send(cutover.CmdApprove, "bob")
+		time.Sleep(4 * time.Minute)
+		synctest.Wait()
+		if slices.Contains(c.Applied(), "retire") {
+			t.Fatalf("retire applied while a pause was in force (cloud %v)", c.Applied())
+		}
+		send(cutover.CmdResume, "carol")
+		if err := <-done; err != nil {
+			t.Fatalf("Run after resume: %v", err)
+		}
+		if !slices.Contains(c.Applied(), "retire") {
+			t.Fatalf("cloud %v, want retire applied after the resume", c.Applied())
+		}
+	})
+}

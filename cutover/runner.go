@@ -641,6 +641,11 @@ func (d *drive) forward(ctx context.Context) error {
 			if err := d.approve(ctx, i); err != nil {
 				return err
 			}
+			// A pause sent while the runner waited for the approval
+			// still holds.
+			if err := d.hold(ctx, i, false); err != nil {
+				return err
+			}
 			if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
 				return d.stopped(ctx, err)
 			}
