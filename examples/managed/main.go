@@ -92,15 +92,19 @@ func fakeFlags(args []string) (kind, []string, error) {
 func scenario(k kind) demo.Scenario {
 	if k.ecs {
 		return demo.Scenario{
-			ID:    "managed-ecs",
-			Title: fmt.Sprintf("ECS native %s deployment of web:2, each traffic step judged by the library, the bake approved before it starts", k.strategy),
-			Build: func(env *demo.Env) (cutover.Plan, error) { return buildECS(env, k.strategy) },
+			ID:        "managed-ecs",
+			Command:   "go run ./examples/managed -ecs -strategy " + k.strategy,
+			NoJournal: true,
+			Title:     fmt.Sprintf("ECS native %s deployment of web:2, each traffic step judged by the library, the bake approved before it starts", k.strategy),
+			Build:     func(env *demo.Env) (cutover.Plan, error) { return buildECS(env, k.strategy) },
 		}
 	}
 	return demo.Scenario{
-		ID:    "managed-codedeploy",
-		Title: "CodeDeploy ECS blue/green (canary 10% for 15 minutes) of shop:2, judged by the library, the termination wait approved",
-		Build: buildCodeDeploy,
+		ID:        "managed-codedeploy",
+		Command:   "go run ./examples/managed",
+		NoJournal: true,
+		Title:     "CodeDeploy ECS blue/green (canary 10% for 15 minutes) of shop:2, judged by the library, the termination wait approved",
+		Build:     buildCodeDeploy,
 	}
 }
 

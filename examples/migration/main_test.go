@@ -51,7 +51,9 @@ func TestRunExitStatus(t *testing.T) {
 		{Name: "approved on the command line", Args: []string{"-approve", "ci"}, Want: demo.ExitCompleted,
 			Output: []string{"✓ completed", "all traffic is on green", `PNR:       "retire blue" crossed, approved by ci`, "blue (EC2) 0/0 healthy"}},
 		{Name: "bad green rolls back", Args: []string{"-bad-green", "-approve", "ci"}, Want: demo.ExitRolledBack,
-			Output: []string{`gate "judge green vs blue" failed`, "all traffic is back on blue", "blue 100% ████████████████████ 0% green", `"retire blue" not crossed`}},
+			// Either gate may see the bad green first (the judge usually
+			// does; on a loaded machine the error-rate threshold can).
+			Output: []string{`" failed: green `, "all traffic is back on blue", "blue 100% ████████████████████ 0% green", `"retire blue" not crossed`}},
 		{Name: "approved at the prompt", Stdin: "alice\n", Terminal: true, Want: demo.ExitCompleted,
 			Output: []string{"Type your name to approve", "approved by alice"}},
 		{Name: "declined at the prompt", Stdin: "\n", Terminal: true, Want: demo.ExitWaiting,

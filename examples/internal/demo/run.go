@@ -150,11 +150,25 @@ type Scenario struct {
 	// Build creates the scenario's resources in env.Cloud (if they do not
 	// exist yet: a resumed run finds them) and returns its plan.
 	Build func(env *Env) (cutover.Plan, error)
+	// Command is the command line that runs the scenario, for the usage
+	// and the hints printed at the end; default "go run ./examples/" + ID.
+	Command string
+	// NoJournal says the scenario's fake mode cannot keep a journal
+	// (-journal), so a stopped run is approved by running it again.
+	NoJournal bool
 	// AWS says the scenario also runs against real AWS resources: its
 	// command line takes -aws and the flags that name the resources
 	// (awsdemo.Flags), and Build asks for its resources through Env's
 	// methods rather than env.Cloud.
 	AWS bool
+}
+
+// command returns s.Command or its default.
+func (s Scenario) command() string {
+	if s.Command != "" {
+		return s.Command
+	}
+	return "go run ./examples/" + s.ID
 }
 
 // IO is where a run reads and writes, and whether they are terminals.
@@ -190,7 +204,7 @@ func isTerminal(f *os.File) bool {
 func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	f := Flags{}
 	name := s.ID
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(s.command(), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&f.BadGreen, "bad-green", false, "fake cloud: green's error rate is ten times blue's from the moment it takes traffic")
 	fs.StringVar(&f.Approve, "approve", "", "approve crossing the point of no return as `NAME` (without it: ask on a terminal, otherwise stop before it)")

@@ -97,10 +97,12 @@ func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutov
 			fmt.Fprintln(w, "To approve and resume:  run the same command again with -approve NAME")
 			fmt.Fprintf(w, "(or, from another process, cutover.Send(ctx, journal, %q, cutover.CmdApprove, NAME, REASON, %q), then run the same command again)\n", id, p.Stage)
 		} else if f.Journal != "" {
-			fmt.Fprintf(w, "To approve and resume:  go run ./examples/%s -approve NAME -journal %s\n", s.ID, f.Journal)
+			fmt.Fprintf(w, "To approve and resume:  %s -approve NAME -journal %s\n", s.command(), f.Journal)
 			fmt.Fprintf(w, "(or, from another process, cutover.Send(ctx, journal, %q, cutover.CmdApprove, NAME, REASON, %q), then run the same command again)\n", s.ID, p.Stage)
+		} else if s.NoJournal {
+			fmt.Fprintf(w, "This run kept its journal in memory. To cross the point of no return, run it again with an approval:  %s -approve NAME\n", s.command())
 		} else {
-			fmt.Fprintf(w, "This run kept its journal in memory. To stop here and resume later, run with -journal DIR,\nthen approve and resume with:  go run ./examples/%s -approve NAME -journal DIR\n", s.ID)
+			fmt.Fprintf(w, "This run kept its journal in memory. To stop here and resume later, run with -journal DIR,\nthen approve and resume with:  %s -approve NAME -journal DIR\n", s.command())
 		}
 	}
 	if code != ExitWaiting && (st.Phase == cutover.PhaseCompleted || st.Phase == cutover.PhaseRolledBack) {
