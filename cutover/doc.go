@@ -69,7 +69,8 @@
 // can. At the end of the plan, an open window without an approval makes the
 // runner wait (Options.WaitForApproval) or stop with ErrPNRNotApproved.
 // A failure after the PNR reverts only the stages applied after it and
-// returns ErrPNRCrossed. An irreversible stage whose Apply fails cannot be
+// returns ErrPNRCrossed; the cutover waits, failed, for a resume command
+// (green fixed), after which a Run applies those stages again. An irreversible stage whose Apply fails cannot be
 // reverted either (it may have partly happened), so it is rolled forward:
 // applied again with backoff within Options.RevertTimeout, and, if that
 // bound runs out, by a later Run. A caller cancelling after the PNR stops

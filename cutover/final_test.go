@@ -200,3 +200,65 @@ func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
 		}
 	})
 }
+
+// A failure after the PNR cannot be rolled back: the stages after the PNR
+// are reverted and the cutover fails. A later Run alone changes nothing; a
+// resume command (green fixed) sends it forward again, applying the
+// reverted stages anew, to completion.
+func TestResumeAfterFailurePastPNR(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		var healthy atomic.Bool
+		check := cutover.Named("smoke", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
+			if healthy.Load() {
+				return cutover.Verdict{Decision: cutover.Pass, Reason: "200 OK"}, nil
+			}
+			return cutover.Verdict{Decision: cutover.Fail, Reason: "503 from green"}, nil
+		}))
+		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible,
+			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
+			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Minute, check)}}
+		j := cutover.NewMemJournal()
+		r := cutover.NewRunner(j, cutover.Options{PollInterval: poll, WaitForApproval: true, Actor: "bob"})
+		go func() {
+			time.Sleep(2 * time.Minute)
+			if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "alice", "go", ""); err != nil {
+				t.Error(err)
+			}
+		}()
+		st, err := r.Run(t.Context(), "c", p)
+		var gf *cutover.GateFailedError
+		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.As(err, &gf) || gf.Gate != "smoke" {
+			t.Fatalf("first run: %s %v, want ErrPNRCrossed from gate smoke", st.Phase, err)
+		}
+		if diff := cmp.Diff([]string{"retire blue", "shift"}, c.Applied()); diff != "" {
+			t.Fatalf("after the failure, applied (-want +got):\n%s", diff)
+		}
+
+		// Without a resume, a later Run does nothing.
+		healthy.Store(true)
+		n := len(readAll(t, j, "c"))
+		if st, err := r.Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRCrossed) || st.Phase != cutover.PhaseFailed {
+			t.Fatalf("run without resume: %s %v, want failed with ErrPNRCrossed", st.Phase, err)
+		}
+		if got := len(readAll(t, j, "c")); got != n {
+			t.Errorf("run without resume journaled %d records", got-n)
+		}
+
+		// With one, the cutover goes forward again and completes.
+		if err := cutover.Send(t.Context(), j, "c", cutover.CmdResume, "alice", "green fixed", ""); err != nil {
+			t.Fatal(err)
+		}
+		st, err = r.Run(t.Context(), "c", p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("run after resume: %s %v, want completed", st.Phase, err)
+		}
+		if diff := cmp.Diff([]string{"clean up", "retire blue", "shift"}, c.Applied()); diff != "" {
+			t.Errorf("after resume, applied (-want +got):\n%s", diff)
+		}
+		if err := c.matches(st); err != nil {
+			t.Error(err)
+		}
+	})
+}

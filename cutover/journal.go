@@ -51,7 +51,7 @@ type Command string
 // The commands.
 const (
 	CmdPause   Command = "pause"   // hold at the current stage after it bakes
-	CmdResume  Command = "resume"  // lift a pause
+	CmdResume  Command = "resume"  // lift a pause; after a failure past the PNR, go forward again
 	CmdPromote Command = "promote" // end the current bake now (gates must not be failing)
 	CmdAbort   Command = "abort"   // roll back now
 	CmdApprove Command = "approve" // approve the Stage named (no stage: every approval point)

@@ -216,6 +216,11 @@ type drive struct {
 	// promoteSeq of the last promote.
 	liftSeq    uint64
 	promoteSeq uint64
+	// failSeq is the Seq of the last RecFailed; redrive is set when a
+	// resume newer than it sends a cutover that failed after its PNR
+	// forward again.
+	failSeq uint64
+	redrive bool
 	// waiting identifies the point the last RecWaiting was written for.
 	waiting string
 	// rbCause is why the cutover is rolling back, as the journal says.
@@ -313,6 +318,14 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	case PhaseRolledBack:
 		return d.st, &outcomeError{kind: ErrRolledBack, cause: errors.New(d.st.Cause)}
 	case PhaseRollingBack, PhaseFailed:
+		if d.st.Phase == PhaseFailed && d.pastPNR() && d.liftSeq > d.failSeq {
+			// It failed after the PNR, so it could not be rolled back;
+			// someone has since sent resume (green fixed): go forward
+			// again, applying again the stages the failure reverted.
+			d.redrive = true
+			d.emit(EvResumed, -1, nil, "resumed after a failure past the point of no return")
+			break
+		}
 		if d.unfinishedIrreversible() < 0 {
 			return d.rollback(ctx, d.journaledCause())
 		}
@@ -353,6 +366,19 @@ func (d *drive) unfinishedIrreversible() int {
 		return -1
 	}
 	return -1
+}
+
+// undone reports whether stage i is one a failure after the PNR reverted,
+// or left half-reverted or failed, so that a resumed cutover applies it
+// again (Apply is idempotent).
+func (d *drive) undone(i int) bool {
+	switch d.st.Stages[i].Status {
+	case StageReverted, StageReverting:
+		return true
+	case StageFailed:
+		return i != d.unfinishedIrreversible()
+	}
+	return false
 }
 
 // pastPNR reports whether some applied stage can no longer be reverted.
@@ -427,6 +453,8 @@ func (d *drive) fold(rec *Record) error {
 		}
 	case RecWaiting:
 		d.waiting = rec.Action + ":" + rec.Stage
+	case RecFailed:
+		d.failSeq = rec.Seq
 	case RecIntent:
 		if rec.Action == actionApply {
 			d.waiting = ""
@@ -634,7 +662,7 @@ func (d *drive) forward(ctx context.Context) error {
 		if err := d.poll(ctx); err != nil {
 			return err
 		}
-		if d.st.Stages[i].Status == StagePending {
+		if st := d.st.Stages[i].Status; st == StagePending || d.redrive && d.undone(i) {
 			if err := d.hold(ctx, i, false); err != nil {
 				return err
 			}
@@ -1117,7 +1145,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 		if d.st.Phase == PhaseFailed && reverted == 0 {
 			return d.st, out
 		}
-		msg := fmt.Sprintf("%s at stage %q: %s", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
+		msg := fmt.Sprintf("%s at stage %q: %s; once green is fixed, send resume and run again to go on", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
 		if err := d.append(jctx, Record{Type: RecFailed, Stage: d.p.Stages[crossed].Name, Index: crossed, Error: msg}); err != nil {
 			out.detail = err
 			return d.st, out

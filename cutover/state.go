@@ -165,7 +165,9 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		switch rec.Action {
 		case actionApply:
 			s.Status = StageApplying
-			if st.Phase == PhaseWaiting || st.Phase == PhaseNew {
+			// An apply intent after a failure is a cutover sent forward
+			// again by a resume after it failed past its PNR.
+			if st.Phase == PhaseWaiting || st.Phase == PhaseNew || st.Phase == PhaseFailed {
 				st.Phase = PhaseRunning
 			}
 		case actionRevert:
