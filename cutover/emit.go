@@ -112,7 +112,12 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 				return
 			case <-d.clock.After(ttl / 3):
 			}
-			rctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+			// The lease held until last+ttl. A renewal must end well
+			// before then, and when the next one would start too late the
+			// runner stops at once: it must never act on the cloud after
+			// its lease may have passed to another runner.
+			expires := last.Add(ttl)
+			rctx, cancel := context.WithTimeout(context.Background(), min(ttl/3, expires.Sub(d.clock.Now())-ttl/6))
 			err := l.Renew(rctx, d.id, owner, ttl)
 			cancel()
 			if err == nil {
@@ -124,8 +129,9 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 				lose(fmt.Errorf("renew lease as %q: %w", owner, err))
 				return
 			}
-			if d.clock.Now().Sub(last) >= ttl {
-				lose(fmt.Errorf("renew lease as %q: no renewal for %s: %w (last error: %w)", owner, ttl, ErrLeaseLost, err))
+			if !d.clock.Now().Add(ttl / 3).Before(expires) {
+				lose(fmt.Errorf("renew lease as %q: not renewed since %s, and the lease expires before the next attempt: %w (last error: %w)",
+					owner, last.Format(time.RFC3339), ErrLeaseLost, err))
 				return
 			}
 		}

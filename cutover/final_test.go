@@ -262,3 +262,51 @@ func TestResumeAfterFailurePastPNR(t *testing.T) {
 		}
 	})
 }
+
+// unreachableLease renews normally until down is set; then every renewal
+// fails with a transient error (the lease store is unreachable), and it
+// records when the last successful renewal was.
+type unreachableLease struct {
+	cutover.Lease
+	down    atomic.Bool
+	lastOK  atomic.Int64 // unix nanoseconds
+	renewed atomic.Int64
+}
+
+func (l *unreachableLease) Renew(ctx context.Context, id, owner string, ttl time.Duration) error {
+	if l.down.Load() {
+		return errors.New("lease store unreachable")
+	}
+	if err := l.Lease.Renew(ctx, id, owner, ttl); err != nil {
+		return err
+	}
+	l.lastOK.Store(time.Now().UnixNano())
+	l.renewed.Add(1)
+	return nil
+}
+
+// A runner that cannot renew its lease stops before the lease expires, so
+// that it never acts on the cloud while another runner may hold the lease.
+func TestLeaseUnrenewableStopsBeforeExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = 30 * time.Second
+		lease := &unreachableLease{Lease: cutover.NewMemLease(nil)}
+		j := cutover.NewMemJournal()
+		c := newCloud()
+		done := startRun(t.Context(), j, cutover.Options{Lease: lease, LeaseTTL: ttl}, c.plan(2, time.Hour))
+		time.Sleep(20 * time.Minute)
+		if lease.renewed.Load() == 0 {
+			t.Fatal("the lease was never renewed")
+		}
+		lease.down.Store(true)
+		r := <-done
+		stopped := time.Now()
+		if !errors.Is(r.err, cutover.ErrLeaseLost) {
+			t.Fatalf("err %v, want ErrLeaseLost", r.err)
+		}
+		expiry := time.Unix(0, lease.lastOK.Load()).Add(ttl)
+		if !stopped.Before(expiry) {
+			t.Errorf("runner stopped at %v, %v after its lease expired", stopped, stopped.Sub(expiry))
+		}
+	})
+}
