@@ -112,12 +112,13 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 				return
 			case <-d.clock.After(ttl / 3):
 			}
-			// The lease held until last+ttl. A renewal must end well
-			// before then, and when the next one would start too late the
-			// runner stops at once: it must never act on the cloud after
-			// its lease may have passed to another runner.
+			// The lease holds until last+ttl. A renewal gets ttl/6 (of wall
+			// time: the lease may judge expiry on another clock than the
+			// runner's), and when the next attempt would start too late
+			// the runner stops at once: it must never act on the cloud
+			// after its lease may have passed to another runner.
 			expires := last.Add(ttl)
-			rctx, cancel := context.WithTimeout(context.Background(), min(ttl/3, expires.Sub(d.clock.Now())-ttl/6))
+			rctx, cancel := context.WithTimeout(context.Background(), ttl/6)
 			err := l.Renew(rctx, d.id, owner, ttl)
 			cancel()
 			if err == nil {
