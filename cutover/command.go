@@ -40,7 +40,13 @@ func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason,
 		return fmt.Errorf("send %s to cutover %s: no such cutover (its journal is empty)", cmd, id)
 	}
 	last := recs[len(recs)-1].Seq
-	rec := Record{Type: RecCommand, Time: time.Now(), Command: cmd, Actor: actor, Reason: reason, Stage: stage}
+	// A journal's times never go backwards: a runner on an accelerated or
+	// skewed clock may have stamped its records ahead of this wall clock.
+	now := time.Now()
+	if t := recs[len(recs)-1].Time; t.After(now) {
+		now = t
+	}
+	rec := Record{Type: RecCommand, Time: now, Command: cmd, Actor: actor, Reason: reason, Stage: stage}
 	for try := 1; ; try++ {
 		rec.Seq = last + 1
 		err := j.Append(ctx, id, rec)

@@ -310,3 +310,20 @@ func TestLeaseUnrenewableStopsBeforeExpiry(t *testing.T) {
 		}
 	})
 }
+
+// Send stamps a command no earlier than the journal's last record, so a
+// journal written by a runner on an accelerated clock stays in time order.
+func TestSendKeepsJournalTimesInOrder(t *testing.T) {
+	j := cutover.NewMemJournal()
+	ahead := time.Now().Add(3 * time.Hour)
+	if err := j.Append(t.Context(), "c", cutover.Record{Seq: 1, Type: cutover.RecStart, Time: ahead, Plan: "p", Stages: []string{"s"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cutover.Send(t.Context(), j, "c", cutover.CmdApprove, "alice", "ok", ""); err != nil {
+		t.Fatal(err)
+	}
+	recs := readAll(t, j, "c")
+	if got := recs[len(recs)-1].Time; got.Before(ahead) {
+		t.Errorf("command stamped %v, before the record ahead of it at %v", got, ahead)
+	}
+}
