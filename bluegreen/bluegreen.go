@@ -57,6 +57,13 @@ type Options struct {
 	// WarmWindow is how long blue is kept warm, with Gates judged, before
 	// it may be retired. Default 1h.
 	WarmWindow time.Duration
+	// Propagation is how long after a switch clients may still reach the
+	// old target: the TTL of Route 53 records, zero for an ALB or a
+	// Beanstalk swap (whose CNAME TTL is 60 s). A rollback reaches every
+	// client only after it too, so WarmWindow must be at least this long
+	// (a rollback window can never be shorter than the TTL), and so must
+	// Bake when Gates are set. ≥ 0.
+	Propagation time.Duration
 
 	// Retire retires blue. Default: scale BlueFleet to zero. Without
 	// either, the plan ends with blue still warm and has no retire stage.
@@ -110,6 +117,7 @@ func New(opts Options) (*BlueGreen, error) {
 		{"PreSwitchBake", &opts.PreSwitchBake, 0},
 		{"Bake", &opts.Bake, 0},
 		{"WarmWindow", &opts.WarmWindow, time.Hour},
+		{"Propagation", &opts.Propagation, 0},
 		{"VerifyInterval", &opts.VerifyInterval, time.Second},
 	} {
 		if *d.v < 0 {
@@ -118,6 +126,12 @@ func New(opts Options) (*BlueGreen, error) {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if opts.WarmWindow < opts.Propagation {
+		return nil, fmt.Errorf("bluegreen: Options.WarmWindow %v is shorter than Options.Propagation %v: a rollback would not reach every client before blue could be retired", opts.WarmWindow, opts.Propagation)
+	}
+	if len(opts.Gates) > 0 && opts.Bake < opts.Propagation {
+		return nil, fmt.Errorf("bluegreen: Options.Bake %v is shorter than Options.Propagation %v: the gates would judge traffic still reaching blue", opts.Bake, opts.Propagation)
 	}
 	if opts.VerifyAttempts < 0 {
 		return nil, fmt.Errorf("bluegreen: Options.VerifyAttempts %d: must be ≥ 1 (0 means 5)", opts.VerifyAttempts)

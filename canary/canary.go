@@ -85,6 +85,15 @@ type Options struct {
 	// sequential judge does). They are judged, afresh, in every step in
 	// which the stable target still takes traffic: every step below 100 %.
 	Comparative []cutover.Gate
+	// Propagation is how long after a weight change clients may still
+	// follow the old weights: the TTL of Route 53 records
+	// (awsprovider.Route53Router.TTL), zero for an ALB. Every step's bake
+	// must be at least this long, and its gates (not background gates) are
+	// held Pending for this long after the step begins baking, so that they
+	// judge traffic that follows the new weights. A rollback takes as long
+	// to reach every client: keep the stable target serving for at least
+	// Propagation after it (bluegreen's Options.Propagation does). ≥ 0.
+	Propagation time.Duration
 	// PauseAt lists weights after which the run pauses until a resume or
 	// promote command arrives. Each must be a weight of the schedule.
 	PauseAt []int
@@ -147,6 +156,9 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	if opts.Deadline < 0 {
 		return nil, fmt.Errorf("canary: Options.Deadline %v: must not be negative", opts.Deadline)
 	}
+	if opts.Propagation < 0 {
+		return nil, fmt.Errorf("canary: Options.Propagation %v: must not be negative", opts.Propagation)
+	}
 	if err := checkGates("Options.Gates", opts.Gates); err != nil {
 		return nil, err
 	}
@@ -159,6 +171,17 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	steps, err := schedule(opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Propagation > 0 {
+		for i, s := range steps {
+			bake := opts.Bake
+			if s.Bake > 0 {
+				bake = s.Bake
+			}
+			if bake < opts.Propagation {
+				return nil, fmt.Errorf("canary: Options.Bake %v of step %d (%d%%) is shorter than Options.Propagation %v: its gates would judge traffic still on the old weights", bake, i, s.Weight, opts.Propagation)
+			}
+		}
 	}
 	if opts.Deadline > 0 {
 		for i, s := range steps {
@@ -327,6 +350,11 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		if s.Weight < 100 {
 			gates = append(gates, c.opts.Comparative...)
 		}
+		if d := c.opts.Propagation; d > 0 {
+			for k, g := range gates {
+				gates[k] = &settling{g: g, name: cutover.GateName(g, k), d: d, clock: c.opts.Clock}
+			}
+		}
 		for j, g := range c.opts.Background {
 			gates = append(gates, background{g: g, index: j, first: i == 0})
 		}
@@ -425,6 +453,42 @@ func (b background) Name() string {
 
 func (b background) Reset() {
 	if r, ok := b.g.(cutover.Resetter); ok && b.first {
+		r.Reset()
+	}
+}
+
+// settling holds a gate Pending until Propagation has passed since the step
+// began baking (its first evaluation after Reset), so that it judges
+// traffic that follows the new weights.
+type settling struct {
+	g     cutover.Gate
+	name  string
+	d     time.Duration
+	clock cutover.Clock
+	start time.Time
+}
+
+// Evaluate is Pending while clients may still follow the old weights, then
+// the gate's own verdict.
+func (s *settling) Evaluate(ctx context.Context) (cutover.Verdict, error) {
+	now := s.clock.Now()
+	if s.start.IsZero() {
+		s.start = now
+	}
+	if left := s.d - now.Sub(s.start); left > 0 {
+		return cutover.Verdict{Decision: cutover.Pending,
+			Reason: fmt.Sprintf("waiting %v more for clients to follow the new weights (propagation %v)", left.Round(time.Second), s.d)}, nil
+	}
+	return s.g.Evaluate(ctx)
+}
+
+// Name is the wrapped gate's name.
+func (s *settling) Name() string { return s.name }
+
+// Reset starts the wait again and resets the wrapped gate.
+func (s *settling) Reset() {
+	s.start = time.Time{}
+	if r, ok := s.g.(cutover.Resetter); ok {
 		r.Reset()
 	}
 }

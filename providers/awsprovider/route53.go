@@ -85,7 +85,10 @@ type Route53Options struct {
 // on a rollback, over up to TTL after SetWeights returns: a stage's bake
 // should be at least the TTL before its gates mean anything, and a target
 // being drained must keep serving (the rollback window of retiring it can
-// never be shorter than) the TTL. TTL reports it so that plans can say so.
+// never be shorter than) the TTL. TTL reports it so that plans can say so:
+// pass it as the Propagation option of the canary and bluegreen strategies,
+// which then hold each step's gates until clients follow the new weights
+// and refuse a bake or warm window shorter than it.
 //
 // A Route53Router is safe for concurrent use; calls are serialised.
 type Route53Router struct {
