@@ -21,7 +21,7 @@ const (
 	EvRollingBack     EventType = "rolling_back"     // rollback started; Err is the cause
 	EvStageReverted   EventType = "stage_reverted"   // a stage was reverted
 	EvRevertFailed    EventType = "revert_failed"    // a revert attempt failed; it is retried
-	EvApplyRetry      EventType = "apply_retry"      // an irreversible stage failed to apply; it is applied again
+	EvApplyRetry      EventType = "apply_retry"      // an apply attempt failed; the stage is applied again
 	EvRolledBack      EventType = "rolled_back"      // every applied stage was reverted
 	EvCompleted       EventType = "completed"        // the plan ran to the end
 	EvFailed          EventType = "failed"           // ended neither completed nor rolled back

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -354,5 +355,56 @@ func TestManualClock(t *testing.T) {
 	case <-later:
 	default:
 		t.Fatal("a one-hour After did not fire when the clock was set an hour on")
+	}
+}
+
+// With ApplyAttempts, a stage whose Apply fails transiently is applied
+// again instead of rolling a healthy cutover back; each failed attempt is
+// journaled. Without it, the first failure rolls back.
+func TestApplyAttempts(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		attempts int
+		want     cutover.Phase
+	}{
+		{"default: the first failure rolls back", 0, cutover.PhaseRolledBack},
+		{"three attempts ride out two failures", 3, cutover.PhaseCompleted},
+		{"two attempts are not enough", 2, cutover.PhaseRolledBack},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud()
+				var calls atomic.Int64
+				flaky := c.stage("shift", time.Minute, pass("ok"))
+				apply := flaky.Apply
+				flaky.Apply = func(ctx context.Context) error {
+					if calls.Add(1) <= 2 {
+						return errors.New("throttled")
+					}
+					return apply(ctx)
+				}
+				p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("prepare", time.Minute, pass("ok")), flaky}}
+				j := cutover.NewMemJournal()
+				st, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll, ApplyAttempts: tc.attempts}).Run(t.Context(), "c", p)
+				if st.Phase != tc.want {
+					t.Fatalf("ended %s (%v), want %s", st.Phase, err, tc.want)
+				}
+				if err := c.matches(st); err != nil {
+					t.Error(err)
+				}
+				failed := 0
+				for _, r := range readAll(t, j, "c") {
+					if r.Type == cutover.RecApplyFailed {
+						failed++
+					}
+				}
+				if want := min(max(tc.attempts, 1), 2); failed != want {
+					t.Errorf("%d apply_failed records, want %d", failed, want)
+				}
+			})
+		})
+	}
+	if _, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{ApplyAttempts: -1}).Run(context.Background(), "c", newCloud().plan(1, 0)); err == nil || !strings.Contains(err.Error(), "ApplyAttempts") {
+		t.Errorf("negative ApplyAttempts: err %v, want one naming ApplyAttempts", err)
 	}
 }

@@ -40,6 +40,13 @@ type Options struct {
 	// from RevertBackoff (default 1s) up to 30s.
 	RevertTimeout time.Duration
 	RevertBackoff time.Duration
+	// ApplyAttempts is how often a reversible stage's Apply (with Verify)
+	// is tried before its failure rolls the cutover back. Apply is
+	// idempotent, so a throttled or timed-out call need not roll back a
+	// healthy release; tries are spaced like revert retries, from
+	// RevertBackoff. Default 1: the first failure rolls back. Irreversible
+	// stages are always applied again (they cannot be rolled back).
+	ApplyAttempts int
 	// TwoPersonRule requires an approver other than the initiator; it
 	// needs Actor to be set.
 	TwoPersonRule bool
@@ -177,6 +184,12 @@ func (o Options) resolve() (Options, error) {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if o.ApplyAttempts < 0 {
+		return o, fmt.Errorf("runner options: ApplyAttempts: %d negative; want ≥ 1 (0: default 1)", o.ApplyAttempts)
+	}
+	if o.ApplyAttempts == 0 {
+		o.ApplyAttempts = 1
 	}
 	if o.TwoPersonRule && o.Actor == "" {
 		// Without an initiator the rule could not tell the approver apart:
@@ -800,11 +813,30 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error) 
 func (d *drive) apply(ctx context.Context, i int) error {
 	s := &d.p.Stages[i]
 	d.emit(EvStageStarted, i, nil, "applying")
-	action := "apply"
-	err := d.call(ctx, i, s.Apply)
-	if err == nil && s.Verify != nil {
-		action = "verify"
-		err = d.call(ctx, i, s.Verify)
+	var action string
+	var err error
+	backoff := d.o.RevertBackoff
+	for attempt := 1; ; attempt++ {
+		action = "apply"
+		err = d.call(ctx, i, s.Apply)
+		if err == nil && s.Verify != nil {
+			action = "verify"
+			err = d.call(ctx, i, s.Verify)
+		}
+		if err == nil || attempt >= d.o.ApplyAttempts || s.Reversibility.Kind == KindIrreversible || ctx.Err() != nil || d.leaseLost() {
+			break
+		}
+		// Journaled like a failed revert attempt: the RecApplied that
+		// ends the retries sets the cutover running again.
+		se := &StageError{Stage: s.Name, Action: action, Err: err}
+		if jerr := d.append(ctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: se.Error()}); jerr != nil {
+			return d.stopped(ctx, jerr)
+		}
+		d.emit(EvApplyRetry, i, se, fmt.Sprintf("apply attempt %d of %d failed; trying again", attempt, d.o.ApplyAttempts))
+		if serr := d.sleep(ctx, backoff); serr != nil {
+			return serr
+		}
+		backoff = min(2*backoff, maxRevertBackoff)
 	}
 	if err != nil {
 		if d.leaseLost() {

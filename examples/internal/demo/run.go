@@ -332,6 +332,9 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	runner := cutover.NewRunner(journal, cutover.Options{
 		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
+		// A throttled or timed-out call is tried again before it can roll
+		// a healthy release back.
+		ApplyAttempts: 3,
 	})
 	st, err := runLeased(ctx, runner, id, plan, clock, ui)
 	if errors.Is(err, cutover.ErrPNRNotApproved) && !errors.Is(err, cutover.ErrRolledBack) {

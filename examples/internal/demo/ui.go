@@ -230,6 +230,8 @@ func (u *UI) Observe(e cutover.Event) {
 		u.lineLocked(ts, "%s reverted %-16s %s", u.c(cYel, "↩"), e.Stage, u.cloud())
 	case cutover.EvRevertFailed:
 		u.lineLocked(ts, "%s revert of %s failed, retrying: %v", u.c(cRed, "✗"), e.Stage, e.Err)
+	case cutover.EvApplyRetry:
+		u.lineLocked(ts, "%s %s: %s: %v", u.c(cYel, "↻"), e.Stage, e.Message, e.Err)
 	case cutover.EvRolledBack:
 		u.lineLocked(ts, "%s rolled back: %s", u.c(cYel, "↩"), u.cloud())
 	case cutover.EvCompleted:
