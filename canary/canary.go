@@ -12,9 +12,10 @@ import (
 	"github.com/safecutover/safecutover/providers"
 )
 
-// DefaultWeights is the schedule used when Options sets none of Steps,
-// Linear and Factor.
-var DefaultWeights = []int{1, 5, 25, 50, 100}
+// DefaultWeights returns the schedule used when Options sets none of
+// Steps, Linear and Factor: 1, 5, 25, 50 and 100 percent. It is a function,
+// not a variable, so that no caller can change every canary's default.
+func DefaultWeights() []int { return []int{1, 5, 25, 50, 100} }
 
 // Step is one weight of the schedule and what happens while it bakes.
 type Step struct {
@@ -280,7 +281,7 @@ func schedule(opts Options) ([]Step, error) {
 		}
 		steps = append(steps, Step{Weight: capW})
 	default:
-		for _, w := range DefaultWeights {
+		for _, w := range DefaultWeights() {
 			if w < capW {
 				steps = append(steps, Step{Weight: w})
 			}

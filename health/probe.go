@@ -99,13 +99,13 @@ func NewProbe(rawURL string, opts ProbeOptions) (cutover.Gate, error) {
 	}
 	switch {
 	case opts.Successes < 0:
-		return nil, fmt.Errorf("%s: Successes %d must be ≥ 1", what, opts.Successes)
+		return nil, fmt.Errorf("%s: Successes %d negative; want ≥ 1 (0: default 1)", what, opts.Successes)
 	case opts.Successes == 0:
 		g.opts.Successes = 1
 	}
 	switch {
 	case opts.Timeout < 0:
-		return nil, fmt.Errorf("%s: Timeout %v must be > 0", what, opts.Timeout)
+		return nil, fmt.Errorf("%s: Timeout %v negative; want > 0 (0: default %v)", what, opts.Timeout, DefaultProbeTimeout)
 	case opts.Timeout == 0:
 		g.opts.Timeout = DefaultProbeTimeout
 	}

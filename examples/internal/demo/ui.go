@@ -364,7 +364,7 @@ func (u *UI) cloud() string {
 
 // Bar renders blue's and green's shares of w as a 20-cell bar.
 func Bar(w providers.Weights) string {
-	b := int(math.Round(float64(w["blue"]) / 5))
+	b := barCells(w)
 	return fmt.Sprintf("blue %3d%% %s%s %d%% green", w["blue"], strings.Repeat("█", b), strings.Repeat("░", 20-b), w["green"])
 }
 
@@ -372,7 +372,7 @@ func (u *UI) bar(w providers.Weights) string {
 	if !u.tty {
 		return Bar(w)
 	}
-	b := int(math.Round(float64(w["blue"]) / 5))
+	b := barCells(w)
 	return fmt.Sprintf("blue %3d%% %s%s %d%% green", w["blue"],
 		u.c(cBlue, strings.Repeat("█", b)), u.c(cGreen, strings.Repeat("█", 20-b)), w["green"])
 }
@@ -382,4 +382,11 @@ func (u *UI) bar(w providers.Weights) string {
 type verdictKey struct {
 	decision cutover.Decision
 	final    bool
+}
+
+// barCells returns how many of the bar's 20 cells are blue's; weights
+// outside 0–100 (a provider breaking its contract) are clamped, never a
+// panic.
+func barCells(w providers.Weights) int {
+	return min(max(int(math.Round(float64(w["blue"])/5)), 0), 20)
 }
