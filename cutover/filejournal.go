@@ -108,6 +108,14 @@ func (j *FileJournal) Path(id string) string {
 	return filepath.Join(j.dir, id+fileJournalExt)
 }
 
+// Locate returns "file:line" of record seq of cutover id: a journal file
+// holds record n on line n (reading refuses any other layout).
+func (j *FileJournal) Locate(id string, seq uint64) string {
+	return fmt.Sprintf("%s:%d", j.Path(id), seq)
+}
+
+var _ Locator = (*FileJournal)(nil)
+
 // Append writes rec as one line at the end of the file of cutover id and
 // fsyncs it, if rec.Seq is one more than the Seq of the last record;
 // otherwise it returns an error wrapping ErrConflict. It refuses, with an

@@ -408,3 +408,23 @@ func TestApplyAttempts(t *testing.T) {
 		t.Errorf("negative ApplyAttempts: err %v, want one naming ApplyAttempts", err)
 	}
 }
+
+// A file journal written for another plan is refused with an error that
+// says which file and line hold the plan it is for.
+func TestPlanMismatchNamesFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	j, err := cutover.NewFileJournal(dir, cutover.FileJournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCloud()
+	if _, err := cutover.NewRunner(j, cutover.Options{}).Run(context.Background(), "c", c.plan(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	other := c.plan(2, 0)
+	other.Name = "another plan"
+	_, err = cutover.NewRunner(j, cutover.Options{}).Run(context.Background(), "c", other)
+	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), j.Path("c")+":1") {
+		t.Fatalf("err %v, want ErrPlanMismatch naming %s:1", err, j.Path("c"))
+	}
+}

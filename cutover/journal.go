@@ -104,6 +104,14 @@ type Journal interface {
 	Read(ctx context.Context, id string, after uint64) ([]Record, error)
 }
 
+// Locator is implemented by journals that can say where a record is
+// stored, so that errors about a record point at it (the file journal:
+// "dir/id.jsonl:1").
+type Locator interface {
+	// Locate returns where record seq of cutover id is stored.
+	Locate(id string, seq uint64) string
+}
+
 // Lease gives one owner at a time the right to drive a cutover.
 //
 // Implementations are safe for concurrent use; the file and DynamoDB leases

@@ -423,15 +423,20 @@ func (d *drive) journaledCause() error {
 
 // matchPlan checks that the journal's start record is for plan p.
 func (d *drive) matchPlan() error {
+	// The plan is named in the start record, record 1.
+	where := "the start record"
+	if l, ok := d.j.(Locator); ok {
+		where = l.Locate(d.id, 1)
+	}
 	if d.st.Plan != d.p.Name {
-		return fmt.Errorf("cutover %s: journal is for plan %q, not %q: %w", d.id, d.st.Plan, d.p.Name, ErrPlanMismatch)
+		return fmt.Errorf("cutover %s: journal (%s) is for plan %q, not %q: %w", d.id, where, d.st.Plan, d.p.Name, ErrPlanMismatch)
 	}
 	if len(d.st.Stages) != len(d.p.Stages) {
-		return fmt.Errorf("cutover %s: journal has %d stages, plan %q has %d: %w", d.id, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)
+		return fmt.Errorf("cutover %s: journal (%s) has %d stages, plan %q has %d: %w", d.id, where, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)
 	}
 	for i := range d.p.Stages {
 		if d.st.Stages[i].Name != d.p.Stages[i].Name {
-			return fmt.Errorf("cutover %s: stage %d is %q in the journal, %q in plan %q: %w", d.id, i, d.st.Stages[i].Name, d.p.Stages[i].Name, d.p.Name, ErrPlanMismatch)
+			return fmt.Errorf("cutover %s: stage %d is %q in the journal (%s), %q in plan %q: %w", d.id, i, d.st.Stages[i].Name, where, d.p.Stages[i].Name, d.p.Name, ErrPlanMismatch)
 		}
 	}
 	return nil
