@@ -49,7 +49,7 @@ func TestRunExitStatus(t *testing.T) {
 	t.Parallel()
 	demotest.Run(t, scenario, []demotest.Case{
 		{Name: "approved on the command line", Args: []string{"-approve", "ci"}, Want: demo.ExitCompleted,
-			Output: []string{"✓ completed", "all traffic is on green", `PNR:       "retire blue" crossed, approved by ci`, "blue (EC2) 0/0 healthy"}},
+			Output: []string{"✓ completed", "all traffic is on green", "bake up to +", `PNR:       "retire blue" crossed, approved by ci`, "blue (EC2) 0/0 healthy"}},
 		{Name: "bad green rolls back", Args: []string{"-bad-green", "-approve", "ci"}, Want: demo.ExitRolledBack,
 			// Either gate may see the bad green first (the judge usually
 			// does; on a loaded machine the error-rate threshold can).

@@ -184,7 +184,7 @@ func (u *UI) Observe(e cutover.Event) {
 	case cutover.EvStageStarted:
 		u.lineLocked(ts, "%s [%d/%d] %s — %s", u.c(cBold, "▶"), e.Index+1, n, u.c(cBold, e.Stage), u.pnr(e.PNR))
 	case cutover.EvStageApplied:
-		u.lineLocked(ts, "%s applied  %-16s %s", u.c(cGreen, "✓"), e.Stage, u.cloud())
+		u.lineLocked(ts, "%s applied  %-16s %s%s", u.c(cGreen, "✓"), e.Stage, u.cloud(), u.bakeUntil(e))
 	case cutover.EvGateJudged:
 		if e.Verdict == nil {
 			return
@@ -389,4 +389,13 @@ type verdictKey struct {
 // panic.
 func barCells(w providers.Weights) int {
 	return min(max(int(math.Round(float64(w["blue"])/5)), 0), 20)
+}
+
+// bakeUntil says until when, at most, the stage of e bakes (for "keep blue
+// warm": how long blue stays warm, the rollback window), or nothing.
+func (u *UI) bakeUntil(e cutover.Event) string {
+	if e.Index < 0 || e.Index >= len(u.plan.Stages) || u.plan.Stages[e.Index].Bake <= 0 {
+		return ""
+	}
+	return " · bake up to " + u.stamp(e.Time.Add(u.plan.Stages[e.Index].Bake))
 }
