@@ -428,3 +428,37 @@ func TestPlanMismatchNamesFileAndLine(t *testing.T) {
 		t.Fatalf("err %v, want ErrPlanMismatch naming %s:1", err, j.Path("c"))
 	}
 }
+
+// A rollback resumed by a new runner (the first died after the gate failed)
+// still reports the failing gate as a *GateFailedError.
+func TestResumedRollbackKeepsTypedCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		bad := cutover.Named("5xx", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
+			return cutover.Verdict{Decision: cutover.Fail, Reason: "5xx 4% > 1%"}, nil
+		}))
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("shift", time.Minute, bad)}}
+		mem := cutover.NewMemJournal()
+		// Die at the first append after the Fail verdict (the revert intent).
+		var failAt int64
+		probe := cutover.NewMemJournal()
+		_, _ = cutover.NewRunner(probe, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p)
+		for _, r := range readAll(t, probe, "c") {
+			if r.Type == cutover.RecVerdict && r.Verdict.Decision == cutover.Fail {
+				failAt = int64(r.Seq) + 1
+			}
+		}
+		if failAt == 0 {
+			t.Fatal("no Fail verdict journaled")
+		}
+		crash := &crashJournal{Journal: mem, n: failAt}
+		if _, err := cutover.NewRunner(crash, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) && err == nil {
+			t.Fatalf("crashed run: %v", err)
+		}
+		st, err := cutover.NewRunner(mem, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p)
+		var gf *cutover.GateFailedError
+		if st.Phase != cutover.PhaseRolledBack || !errors.As(err, &gf) || gf.Gate != "5xx" || gf.Stage != "shift" {
+			t.Fatalf("resumed: %s %v, want rolled back with a *GateFailedError for gate 5xx of stage shift", st.Phase, err)
+		}
+	})
+}

@@ -236,8 +236,11 @@ type drive struct {
 	redrive bool
 	// waiting identifies the point the last RecWaiting was written for.
 	waiting string
-	// rbCause is why the cutover is rolling back, as the journal says.
-	rbCause string
+	// rbCause is why the cutover is rolling back, as the journal says;
+	// gateFail is the last Fail verdict journaled, as a typed error, so
+	// that a resumed rollback still reports it as one.
+	rbCause  string
+	gateFail *GateFailedError
 	// verdicts holds the last journaled verdict of each gate (see
 	// withVerdicts).
 	verdicts []stageVerdict
@@ -411,6 +414,8 @@ func (d *drive) journaledCause() error {
 	switch {
 	case d.rbCause == ErrAborted.Error():
 		return ErrAborted
+	case d.gateFail != nil && d.rbCause == d.gateFail.Error():
+		return d.gateFail
 	case d.rbCause != "":
 		return errors.New(d.rbCause)
 	case d.st.Cause != "":
@@ -484,7 +489,8 @@ func (d *drive) fold(rec *Record) error {
 	case RecVerdict:
 		d.keepVerdict(rec)
 		if rec.Verdict.Decision == Fail {
-			d.rbCause = (&GateFailedError{Stage: rec.Stage, Gate: rec.Gate, Verdict: *rec.Verdict}).Error()
+			d.gateFail = &GateFailedError{Stage: rec.Stage, Gate: rec.Gate, Verdict: *rec.Verdict}
+			d.rbCause = d.gateFail.Error()
 		}
 	}
 	return nil
