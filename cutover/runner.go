@@ -55,7 +55,10 @@ type Options struct {
 	PNRWarning time.Duration
 	// WaitForApproval makes Run wait (polling the journal) for an approval
 	// at the PNR. When false, Run journals RecWaiting and returns
-	// ErrPNRNotApproved at once; a later Run resumes.
+	// ErrPNRNotApproved at once; a later Run resumes. A reversibility window
+	// keeps running after Run returns: if it may close before the next Run,
+	// wait here, or the runner can no longer roll back before it closes (a
+	// later Run then reports ErrPNRCrossed).
 	WaitForApproval bool
 }
 
