@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,27 +70,9 @@ func runCaptured(t *testing.T, args []string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	var out lockedBuffer
+	var out demo.LockedBuffer
 	code := run(ctx, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out})
 	return code, out.String()
-}
-
-// lockedBuffer is a strings.Builder safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // managedSpeed runs the scenarios at 600 simulated seconds a second, not

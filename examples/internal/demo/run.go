@@ -519,24 +519,27 @@ func ask(ctx context.Context, std IO, pnr string) string {
 // terminal is set) and its output captured, and returns the exit status
 // and the output. Tests of the examples use it.
 func RunCaptured(ctx context.Context, s Scenario, args []string, stdin string, terminal bool) (int, string) {
-	var out lockedBuffer
+	var out LockedBuffer
 	code := Run(ctx, s, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &out, InTerminal: terminal})
 	return code, out.String()
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writes.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for concurrent writes: the output
+// of a run captured by a test.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns what was written.
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
