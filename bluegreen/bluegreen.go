@@ -299,12 +299,14 @@ func (b *BlueGreen) sendTo(ctx context.Context, target string) error {
 		if err := o.Switcher.Switch(ctx, target); err != nil {
 			return fmt.Errorf("switch to %s: %w", target, err)
 		}
+		_ = cutover.NoteTraffic(ctx, b.all(target)) // for the report; see NoteTraffic
 		return nil
 	}
 	w := b.all(target)
 	if err := o.Router.SetWeights(ctx, w); err != nil {
 		return fmt.Errorf("set weights %s: %w", w, err)
 	}
+	_ = cutover.NoteTraffic(ctx, w)
 	return nil
 }
 

@@ -365,6 +365,7 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 				if err := c.router.SetWeights(ctx, want); err != nil {
 					return fmt.Errorf("set weights %s: %w", want, err)
 				}
+				_ = cutover.NoteTraffic(ctx, want) // for the report; see NoteTraffic
 				return nil
 			},
 			Verify: func(ctx context.Context) error { return c.readBack(ctx, want) },
@@ -389,6 +390,7 @@ func (c *Canary) revert(ctx context.Context) error {
 	if err := c.router.SetWeights(ctx, stable); err != nil {
 		return fmt.Errorf("set weights %s: %w", stable, err)
 	}
+	_ = cutover.NoteTraffic(ctx, stable)
 	return c.readBack(ctx, stable)
 }
 

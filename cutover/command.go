@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,8 +16,8 @@ const maxSendTries = 20
 // approval point of the cutover, the PNR included). It retries a lost race on the sequence number a bounded number of
 // times. A runner driving the cutover obeys it within one poll interval.
 //
-// The cutover must have been started (its journal has records); an approve
-// needs an actor. The command is stamped with the wall clock.
+// The cutover must have been started (its journal has records) and not have
+// ended (an error wrapping ErrEnded); an approve needs an actor. The command is stamped with the wall clock.
 func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) error {
 	if j == nil {
 		return errors.New("send: journal is nil")
@@ -38,6 +39,13 @@ func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason,
 	}
 	if len(recs) == 0 {
 		return fmt.Errorf("send %s to cutover %s: no such cutover (its journal is empty)", cmd, id)
+	}
+	st, err := Fold(id, recs)
+	if err != nil {
+		return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+	}
+	if st.Phase == PhaseCompleted || st.Phase == PhaseRolledBack {
+		return fmt.Errorf("send %s to cutover %s: it %s at %s: %w", cmd, id, strings.ReplaceAll(string(st.Phase), "_", " "), st.Updated.UTC().Format(time.RFC3339), ErrEnded)
 	}
 	last := recs[len(recs)-1].Seq
 	// A journal's times never go backwards: a runner on an accelerated or

@@ -145,6 +145,11 @@ func TestSendValidates(t *testing.T) {
 	if _, err := cutover.NewRunner(mem, cutover.Options{}).Run(ctx, "done", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0)}}); err != nil {
 		t.Fatal(err)
 	}
+	irr := newCloud().stage("b", 0)
+	irr.Reversibility = cutover.Irreversible
+	if _, err := cutover.NewRunner(mem, cutover.Options{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		t.Fatalf("run open: %v, want ErrPNRNotApproved", err)
+	}
 	tests := []struct {
 		name                 string
 		j                    cutover.Journal
@@ -153,10 +158,11 @@ func TestSendValidates(t *testing.T) {
 		actor, reason, stage string
 		want                 string // in the error; "" for success
 	}{
-		{"approve", mem, "done", cutover.CmdApprove, "bob", "ok", "", ""},
-		{"pause without actor", mem, "done", cutover.CmdPause, "", "", "", ""},
-		{"unknown command", mem, "done", "reboot", "bob", "", "", "cmd"},
-		{"approve without actor", mem, "done", cutover.CmdApprove, "", "", "", "actor"},
+		{"approve", mem, "open", cutover.CmdApprove, "bob", "ok", "", ""},
+		{"pause without actor", mem, "open", cutover.CmdPause, "", "", "", ""},
+		{"unknown command", mem, "open", "reboot", "bob", "", "", "cmd"},
+		{"approve without actor", mem, "open", cutover.CmdApprove, "", "", "", "actor"},
+		{"ended", mem, "done", cutover.CmdAbort, "bob", "", "", "it completed at"},
 		{"no such cutover", mem, "nope", cutover.CmdAbort, "bob", "", "", "no such cutover"},
 		{"nil journal", nil, "done", cutover.CmdAbort, "bob", "", "", "journal is nil"},
 		{"empty id", mem, "", cutover.CmdAbort, "bob", "", "", "cutover id"},
@@ -175,7 +181,10 @@ func TestSendValidates(t *testing.T) {
 			}
 		})
 	}
-	st := foldAll(t, mem, "done")
+	if err := cutover.Send(ctx, mem, "done", cutover.CmdApprove, "bob", "late", ""); !errors.Is(err, cutover.ErrEnded) {
+		t.Errorf("send to an ended cutover: %v, want ErrEnded", err)
+	}
+	st := foldAll(t, mem, "open")
 	if len(st.Approvals) != 1 || st.Approvals[0].Actor != "bob" {
 		t.Errorf("approvals %+v", st.Approvals)
 	}

@@ -83,12 +83,18 @@
 // The Journal is append-only with compare-and-append on the sequence
 // number; State is a Fold over its records. Send writes a command (pause,
 // resume, promote, abort, approve) from any process; the runner obeys it
-// within one poll. Run on an ID with records resumes: a stage whose intent
+// within one poll and journals an answer (RecAck) that says what it does
+// about it, or why it refuses it. Send refuses a cutover that has ended
+// (ErrEnded). Run on an ID with records resumes: a stage whose intent
 // is journaled but whose outcome is not is applied (or reverted) again. An
 // error from the journal other than a lost race stops the runner at once
 // without acting further, so the journal never falls behind the cloud. A
 // Lease, if set, keeps a second runner from driving the same cutover.
 //
 // Remember and Recall let a stage keep data (a deployment ID) in the
-// journal for a resumed runner.
+// journal for a resumed runner; NoteTraffic journals the weights a stage
+// set. The start record carries an outline of the plan (reversibility,
+// windows, bakes, approvals), so that JournalPlan and Track tell a tool
+// that reads only the journal whether, and until when, rollback is
+// possible; journals that implement Lister enumerate their cutovers.
 package cutover

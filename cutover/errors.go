@@ -36,6 +36,9 @@ var (
 	ErrCorruptJournal = errors.New("corrupt journal")
 	// ErrInvalidPlan: Validate rejected the plan.
 	ErrInvalidPlan = errors.New("invalid plan")
+	// ErrEnded is returned by Send for a cutover that has completed or
+	// rolled back: no runner will read the command.
+	ErrEnded = errors.New("cutover has ended")
 )
 
 // GateFailedError says which gate of which stage failed, and its verdict.

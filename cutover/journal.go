@@ -12,7 +12,8 @@ type RecordType string
 // records after it; the state of a cutover is a fold over them (see Fold).
 const (
 	// RecStart opens a cutover: Plan is the plan name, Stages the stage
-	// names in order, Actor who started it.
+	// names in order, Actor who started it, Outline what the plan declared
+	// of each stage and TwoPerson whether the two-person rule is on.
 	RecStart RecordType = "start"
 	// RecIntent is written before Apply (Action "apply") or Revert
 	// (Action "revert") of the stage Stage/Index.
@@ -31,6 +32,12 @@ const (
 	RecRevertFailed RecordType = "revert_failed"
 	// RecCommand carries a command (Command) from any process.
 	RecCommand RecordType = "command"
+	// RecAck is the runner's answer to a command, written when it has
+	// taken the command in: Ref is the command's Seq, Command repeats it,
+	// Reason says what the runner does about it, and Error, if set, why
+	// it refused it (an approval by the initiator under the two-person
+	// rule). A command without an answer has not reached a runner yet.
+	RecAck RecordType = "ack"
 	// RecData stores a stage's datum (Key, Value), e.g. a deployment ID, so
 	// a resumed runner can find what Apply started. See Remember.
 	RecData RecordType = "data"
@@ -56,6 +63,14 @@ const (
 	CmdAbort   Command = "abort"   // roll back now
 	CmdApprove Command = "approve" // approve the Stage named (no stage: every approval point)
 )
+
+// Lister is implemented by journals that can enumerate the cutovers they
+// hold (the memory, file and DynamoDB journals), for tools that show
+// them.
+type Lister interface {
+	// List returns the IDs of the cutovers that have records, sorted.
+	List(ctx context.Context) ([]string, error)
+}
 
 // Record is one entry of a cutover's journal. Which fields are set depends
 // on Type.
@@ -85,6 +100,34 @@ type Record struct {
 
 	Error   string `json:"error,omitempty"`
 	Attempt int    `json:"attempt,omitempty"`
+
+	// Outline (RecStart) is what the plan declared of each stage, in
+	// order, so that a tool that reads only the journal knows the PNR,
+	// the windows and the approvals. Journals written before it existed
+	// have none; see JournalPlan.
+	Outline []StageOutline `json:"outline,omitempty"`
+	// TwoPerson (RecStart) is true when the runner refuses an approval by
+	// the initiator.
+	TwoPerson bool `json:"two_person,omitempty"`
+	// Ref (RecAck) is the Seq of the command answered.
+	Ref uint64 `json:"ref,omitempty"`
+}
+
+// StageOutline is what the journal keeps of a stage's declaration: all of
+// it but the functions and the gates themselves.
+type StageOutline struct {
+	// Reversibility is "reversible", "window" or "irreversible"; Window is
+	// the window's length.
+	Reversibility string        `json:"rev"`
+	Window        time.Duration `json:"window,omitempty"`
+	Bake          time.Duration `json:"bake,omitempty"`
+	// Approval is true when the stage waits for an approval before it is
+	// applied (irreversible stages always do).
+	Approval bool `json:"approval,omitempty"`
+	// Pause is true when the runner pauses after the stage has baked.
+	Pause bool `json:"pause,omitempty"`
+	// Gates names the stage's gates, in order.
+	Gates []string `json:"gates,omitempty"`
 }
 
 // Journal stores the records of cutovers, append-only.
@@ -129,3 +172,8 @@ type Lease interface {
 	// hold is not an error.
 	Release(ctx context.Context, id, owner string) error
 }
+
+var (
+	_ Lister = (*MemJournal)(nil)
+	_ Lister = (*FileJournal)(nil)
+)

@@ -189,6 +189,14 @@ func storageCopyRecord(r Record) Record {
 	if r.Stages != nil {
 		r.Stages = append(make([]string, 0, len(r.Stages)), r.Stages...)
 	}
+	if r.Outline != nil {
+		o := make([]StageOutline, len(r.Outline))
+		for i, so := range r.Outline {
+			so.Gates = slices.Clone(so.Gates)
+			o[i] = so
+		}
+		r.Outline = o
+	}
 	if r.Verdict != nil {
 		v := *r.Verdict
 		if v.Figures != nil {
@@ -204,6 +212,7 @@ func storageCopyRecord(r Record) Record {
 var storageTypeList = []RecordType{
 	RecStart, RecIntent, RecApplied, RecApplyFailed, RecVerdict, RecBaked, RecReverted,
 	RecRevertFailed, RecCommand, RecData, RecWaiting, RecCompleted, RecRolledBack, RecFailed,
+	RecAck,
 }
 
 // storageTypeIndex maps each record type to its index in storageTypeList.

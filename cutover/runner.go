@@ -247,6 +247,8 @@ type drive struct {
 	// verdicts holds the last journaled verdict of each gate (see
 	// withVerdicts).
 	verdicts []stageVerdict
+	// unacked holds the commands folded in that no RecAck answers yet.
+	unacked []Record
 
 	gates []gateState // scratch for bake
 	timer *time.Timer // reused by sleep on the real clock
@@ -323,7 +325,8 @@ func (d *drive) run(ctx context.Context) (State, error) {
 		for i := range d.p.Stages {
 			names[i] = d.p.Stages[i].Name
 		}
-		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: names, Actor: d.o.Actor}); err != nil {
+		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: names, Actor: d.o.Actor,
+			Outline: outline(d.p), TwoPerson: d.o.TwoPersonRule}); err != nil {
 			return d.st, err
 		}
 	} else if err := d.matchPlan(); err != nil {
@@ -471,11 +474,19 @@ func (d *drive) fold(rec *Record) error {
 			m.flags |= markPromoted
 		}
 	case RecCommand:
+		d.unacked = append(d.unacked, *rec)
 		if rec.Command == CmdResume || rec.Command == CmdPromote {
 			d.liftSeq = rec.Seq
 		}
 		if rec.Command == CmdPromote {
 			d.promoteSeq = rec.Seq
+		}
+	case RecAck:
+		for k := range d.unacked {
+			if d.unacked[k].Seq == rec.Ref {
+				d.unacked = append(d.unacked[:k], d.unacked[k+1:]...)
+				break
+			}
 		}
 	case RecWaiting:
 		d.waiting = rec.Action + ":" + rec.Stage
@@ -623,6 +634,9 @@ func (d *drive) poll(ctx context.Context) error {
 		}
 		d.log.Warn("poll journal", zap.String("cutover", d.id), zap.Error(err))
 	}
+	if err := d.answer(ctx); err != nil {
+		return err
+	}
 	// An irreversible stage whose apply failed is finished first: it
 	// cannot be reverted, so an abort must not strand it half-applied.
 	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
@@ -632,6 +646,73 @@ func (d *drive) poll(ctx context.Context) error {
 		return d.stopped(ctx, ctx.Err())
 	}
 	return d.windows()
+}
+
+// answer journals a RecAck for each command taken in and not yet answered,
+// so that whoever sent it knows a runner has it and what it does about it.
+func (d *drive) answer(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		if len(d.unacked) == 0 {
+			d.mu.Unlock()
+			return nil
+		}
+		ack := d.ackFor(&d.unacked[0])
+		err := d.appendLocked(ctx, ack)
+		d.mu.Unlock()
+		if err != nil {
+			return d.stopped(ctx, err)
+		}
+	}
+}
+
+// ackFor returns the answer to command c.
+func (d *drive) ackFor(c *Record) Record {
+	a := Record{Type: RecAck, Ref: c.Seq, Command: c.Command, Stage: c.Stage, Actor: c.Actor}
+	baking := -1
+	for i := range d.st.Stages {
+		if d.st.Stages[i].Status == StageApplied {
+			baking = i
+		}
+	}
+	switch c.Command {
+	case CmdPause:
+		a.Reason = "pausing: the cutover holds before its next stage until resume or promote"
+		if baking >= 0 {
+			a.Reason = fmt.Sprintf("pausing: the cutover holds after stage %q has baked, until resume or promote", d.p.Stages[baking].Name)
+		}
+	case CmdResume:
+		a.Reason = "resuming"
+		if d.st.Phase == PhaseFailed {
+			a.Reason = "resuming: going forward again after the failure"
+		}
+	case CmdPromote:
+		a.Reason = "promoting: lifts any pause; no stage is baking"
+		if baking >= 0 {
+			a.Reason = fmt.Sprintf("promoting: the bake of stage %q ends now unless a gate fails", d.p.Stages[baking].Name)
+		}
+	case CmdAbort:
+		a.Reason = "aborting: rolling back the applied stages"
+		if i := d.unfinishedIrreversible(); i >= 0 {
+			a.Reason = fmt.Sprintf("aborting once the irreversible stage %q is finished", d.p.Stages[i].Name)
+		}
+	case CmdApprove:
+		what := "every approval point"
+		if c.Stage != "" {
+			what = fmt.Sprintf("stage %q", c.Stage)
+		}
+		switch {
+		case c.Actor == "":
+			a.Error = "refused: an approval must say who gave it"
+		case d.o.TwoPersonRule && c.Actor == d.st.Initiator:
+			a.Error = fmt.Sprintf("refused: two-person rule: %s started this cutover, so another person must approve", c.Actor)
+		case c.Stage != "" && d.p.index(c.Stage) < 0:
+			a.Error = fmt.Sprintf("refused: plan %q has no stage %q", d.p.Name, c.Stage)
+		default:
+			a.Reason = fmt.Sprintf("approval of %s by %s accepted", what, c.Actor)
+		}
+	}
+	return a
 }
 
 // windows warns before reversibility windows close and rolls back while it

@@ -62,6 +62,9 @@ type State struct {
 	ID        string
 	Plan      string
 	Initiator string
+	// TwoPerson is true when the runner refuses an approval by the
+	// Initiator (Options.TwoPersonRule).
+	TwoPerson bool
 	Started   time.Time
 	Phase     Phase
 	Stages    []StageState
@@ -151,6 +154,7 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		}
 		st.Plan = rec.Plan
 		st.Initiator = rec.Actor
+		st.TwoPerson = rec.TwoPerson
 		st.Started = rec.Time
 		st.Phase = PhaseRunning
 		st.Stages = make([]StageState, len(rec.Stages))
@@ -259,6 +263,10 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 			st.Approvals = append(st.Approvals, Approval{Stage: rec.Stage, Actor: rec.Actor, Reason: rec.Reason, Time: rec.Time, Seq: rec.Seq})
 		default:
 			return st.corrupt(rec, "unknown command %q", rec.Command)
+		}
+	case RecAck:
+		if rec.Ref == 0 || rec.Ref >= rec.Seq {
+			return st.corrupt(rec, "answers seq %d; want an earlier command", rec.Ref)
 		}
 	case RecWaiting:
 		st.Phase = PhaseWaiting

@@ -274,7 +274,15 @@ func (r *Rolling) move(ctx context.Context, wantBlue, wantGreen int) error {
 					}
 				}
 			}
-			return r.setWeights(ctx, r.weights(wantBlue, wantGreen))
+			w := r.weights(wantBlue, wantGreen)
+			if err := r.setWeights(ctx, w); err != nil {
+				return err
+			}
+			if r.opts.Router == nil {
+				// No router: traffic follows capacity.
+				_ = cutover.NoteTraffic(ctx, w) // for the report; see NoteTraffic
+			}
+			return nil
 		}
 		if !progress {
 			return fmt.Errorf("cannot move %s %d→%d and %s %d→%d without healthy capacity falling below %d (desired %d − max unavailable %d) or desired rising above %d: %s %d/%d healthy, %s %d/%d healthy",
@@ -324,6 +332,7 @@ func (r *Rolling) setWeights(ctx context.Context, w providers.Weights) error {
 	if err := r.opts.Router.SetWeights(ctx, w); err != nil {
 		return fmt.Errorf("set weights %s: %w", w, err)
 	}
+	_ = cutover.NoteTraffic(ctx, w) // for the report; see NoteTraffic
 	return nil
 }
 

@@ -215,6 +215,13 @@ func fullRecords() []cutover.Record {
 			Seq: 1, Type: cutover.RecStart, Time: base,
 			Plan: "migrate-orders", Stages: []string{"green-up", "canary 1%", "canary 50%", "retire-blue"},
 			Actor: "alice@example.com", Reason: "release 2025.03.14 — ünïcode, \"quotes\", <tags> & \n newlines\t",
+			Outline: []cutover.StageOutline{
+				{Reversibility: "reversible", Gates: []string{"green-ready"}},
+				{Reversibility: "reversible", Bake: 5 * time.Minute, Pause: true, Gates: []string{"5xx-rate", "p99"}},
+				{Reversibility: "window", Window: time.Hour, Approval: true},
+				{Reversibility: "irreversible", Approval: true},
+			},
+			TwoPerson: true,
 		},
 		{
 			Seq: 2, Type: cutover.RecIntent, Time: base.Add(1500 * time.Millisecond).In(loc),
@@ -239,10 +246,11 @@ func fullRecords() []cutover.Record {
 		},
 		{Seq: 5, Type: cutover.RecData, Time: base, Stage: "green-up", Key: "deployment-id", Value: "d-ABC123/xyz=="},
 		{Seq: 6, Type: cutover.RecCommand, Time: base, Command: cutover.CmdApprove, Actor: "bob", Reason: "looks good", Stage: "retire-blue"},
-		{Seq: 7, Type: cutover.RecApplyFailed, Time: base, Stage: "canary 50%", Index: 2, Error: "set weights: throttled", Attempt: 1},
-		{Seq: 8, Type: cutover.RecRevertFailed, Time: base, Stage: "canary 50%", Index: 2, Error: "x", Attempt: 2},
-		{Seq: 9, Type: cutover.RecFailed, Time: time.Time{}, Error: "rollback incomplete"},
-		{Seq: 10, Type: cutover.RecRolledBack, Time: base.Add(-time.Hour * 24 * 365 * 30)},
+		{Seq: 7, Type: cutover.RecAck, Time: base, Command: cutover.CmdApprove, Ref: 6, Stage: "retire-blue", Actor: "bob", Error: "refused: two-person rule"},
+		{Seq: 8, Type: cutover.RecApplyFailed, Time: base, Stage: "canary 50%", Index: 2, Error: "set weights: throttled", Attempt: 1},
+		{Seq: 9, Type: cutover.RecRevertFailed, Time: base, Stage: "canary 50%", Index: 2, Error: "x", Attempt: 2},
+		{Seq: 10, Type: cutover.RecFailed, Time: time.Time{}, Error: "rollback incomplete"},
+		{Seq: 11, Type: cutover.RecRolledBack, Time: base.Add(-time.Hour * 24 * 365 * 30)},
 	}
 }
 
@@ -265,6 +273,7 @@ func testNoAliasing(t *testing.T, j cutover.Journal) {
 	mustAppend(t, j, id, in...)
 	// Mutate what was appended.
 	in[0].Stages[0] = "mutated"
+	in[0].Outline[1].Gates[0] = "mutated"
 	in[2].Verdict.Figures["rate"] = 99
 	in[2].Verdict.Reason = "mutated"
 	got := mustRead(t, j, id, 0)

@@ -1,0 +1,47 @@
+package cutover
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// DataTraffic is the key under which stages journal the traffic they set
+// (see NoteTraffic), so that a report drawn from the journal alone can
+// show how traffic moved.
+const DataTraffic = "traffic"
+
+// NoteTraffic journals, for the stage being applied or reverted, the share
+// of traffic in percent by target that the stage has just set, e.g.
+// {"blue": 90, "green": 10}. The canary, bluegreen and rolling strategies
+// call it after every change they make; user stages that move traffic
+// should too.
+//
+// Outside a stage's Apply or Revert (a stage called directly, in a test)
+// it does nothing and returns nil. Otherwise it returns the journal's
+// error, which the strategies ignore: the note is for people, and the
+// runner finds a broken journal at its next append.
+func NoteTraffic(ctx context.Context, weights map[string]int) error {
+	if h, _ := ctx.Value(stageKey{}).(*stageHandle); h == nil {
+		return nil
+	}
+	b, err := json.Marshal(weights) // keys sorted: the same weights, the same text
+	if err != nil {
+		return fmt.Errorf("note traffic: %w", err)
+	}
+	return Remember(ctx, DataTraffic, string(b))
+}
+
+// ParseTraffic returns the weights in a value NoteTraffic journaled.
+func ParseTraffic(value string) (map[string]int, error) {
+	var w map[string]int
+	if err := json.Unmarshal([]byte(value), &w); err != nil {
+		return nil, fmt.Errorf("traffic %q: %w", value, err)
+	}
+	for t, p := range w {
+		if p < 0 || p > 100 {
+			return nil, fmt.Errorf("traffic %q: target %q: weight %d outside 0–100", value, t, p)
+		}
+	}
+	return w, nil
+}
