@@ -25,11 +25,14 @@ func TestCommandsAreAnswered(t *testing.T) {
 		mem := cutover.NewMemJournal()
 		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll, Actor: "alice", TwoPersonRule: true, WaitForApproval: true}, p)
 		time.Sleep(10 * time.Minute)
+		var sent []uint64
 		send := func(cmd cutover.Command, actor string) {
 			t.Helper()
-			if err := cutover.Send(context.Background(), mem, "c", cmd, actor, "test", ""); err != nil {
+			seq, err := cutover.SendSeq(context.Background(), mem, "c", cmd, actor, "test", "")
+			if err != nil {
 				t.Fatal(err)
 			}
+			sent = append(sent, seq)
 			time.Sleep(2 * poll)
 		}
 		send(cutover.CmdPause, "ops")
@@ -49,6 +52,7 @@ func TestCommandsAreAnswered(t *testing.T) {
 			ReasonOrError string
 		}
 		var got []ack
+		var refs []uint64
 		for _, r := range recs {
 			switch r.Type {
 			case cutover.RecCommand:
@@ -59,8 +63,12 @@ func TestCommandsAreAnswered(t *testing.T) {
 					t.Fatalf("ack seq %d answers seq %d, which is not a %s command", r.Seq, r.Ref, r.Command)
 				}
 				delete(cmds, r.Ref)
+				refs = append(refs, r.Ref)
 				got = append(got, ack{r.Command, c.Actor, r.Error != "", r.Reason + r.Error})
 			}
+		}
+		if diff := cmp.Diff(sent, refs); diff != "" {
+			t.Errorf("answers name other seqs than SendSeq returned (-sent +answered):\n%s", diff)
 		}
 		if len(cmds) != 0 {
 			t.Errorf("commands without an answer: %v", cmds)

@@ -19,33 +19,40 @@ const maxSendTries = 20
 // The cutover must have been started (its journal has records) and not have
 // ended (an error wrapping ErrEnded); an approve needs an actor. The command is stamped with the wall clock.
 func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) error {
+	_, err := SendSeq(ctx, j, id, cmd, actor, reason, stage)
+	return err
+}
+
+// SendSeq is Send, returning the Seq of the command's record, which the
+// runner's answer (a RecAck) names in its Ref.
+func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) (uint64, error) {
 	if j == nil {
-		return errors.New("send: journal is nil")
+		return 0, errors.New("send: journal is nil")
 	}
 	if id == "" {
-		return errors.New("send: cutover id: empty")
+		return 0, errors.New("send: cutover id: empty")
 	}
 	switch cmd {
 	case CmdPause, CmdResume, CmdPromote, CmdAbort, CmdApprove:
 	default:
-		return fmt.Errorf("send to cutover %s: cmd: %q unknown; want pause, resume, promote, abort or approve", id, cmd)
+		return 0, fmt.Errorf("send to cutover %s: cmd: %q unknown; want pause, resume, promote, abort or approve", id, cmd)
 	}
 	if cmd == CmdApprove && actor == "" {
-		return fmt.Errorf("send approve to cutover %s: actor: empty; an approval must say who gave it", id)
+		return 0, fmt.Errorf("send approve to cutover %s: actor: empty; an approval must say who gave it", id)
 	}
 	recs, err := j.Read(ctx, id, 0)
 	if err != nil {
-		return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+		return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
 	}
 	if len(recs) == 0 {
-		return fmt.Errorf("send %s to cutover %s: no such cutover (its journal is empty)", cmd, id)
+		return 0, fmt.Errorf("send %s to cutover %s: no such cutover (its journal is empty)", cmd, id)
 	}
 	st, err := Fold(id, recs)
 	if err != nil {
-		return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+		return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
 	}
 	if st.Phase == PhaseCompleted || st.Phase == PhaseRolledBack {
-		return fmt.Errorf("send %s to cutover %s: it %s at %s: %w", cmd, id, strings.ReplaceAll(string(st.Phase), "_", " "), st.Updated.UTC().Format(time.RFC3339), ErrEnded)
+		return 0, fmt.Errorf("send %s to cutover %s: it %s at %s: %w", cmd, id, strings.ReplaceAll(string(st.Phase), "_", " "), st.Updated.UTC().Format(time.RFC3339), ErrEnded)
 	}
 	last := recs[len(recs)-1].Seq
 	// A journal's times never go backwards: a runner on an accelerated or
@@ -59,14 +66,14 @@ func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason,
 		rec.Seq = last + 1
 		err := j.Append(ctx, id, rec)
 		if err == nil {
-			return nil
+			return rec.Seq, nil
 		}
 		if !errors.Is(err, ErrConflict) || try >= maxSendTries {
-			return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+			return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
 		}
 		more, err := j.Read(ctx, id, last)
 		if err != nil {
-			return fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+			return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
 		}
 		if len(more) > 0 {
 			last = more[len(more)-1].Seq
