@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -211,6 +212,7 @@ func (j *FileJournal) List(ctx context.Context) ([]string, error) {
 			ids = append(ids, id)
 		}
 	}
+	slices.Sort(ids) // "a-b.jsonl" sorts before "a.jsonl"
 	return ids, nil
 }
 

@@ -66,6 +66,12 @@ func (a *alternating) Append(ctx context.Context, id string, rec cutover.Record)
 	return a.next().Append(ctx, id, rec)
 }
 
+// List lists through the next handle: what one handle wrote, another
+// lists.
+func (a *alternating) List(ctx context.Context) ([]string, error) {
+	return a.next().(cutover.Lister).List(ctx)
+}
+
 func (a *alternating) Read(ctx context.Context, id string, after uint64) ([]cutover.Record, error) {
 	return a.next().Read(ctx, id, after)
 }

@@ -33,6 +33,7 @@ func TestJournal(t *testing.T, newJournal func(t *testing.T) cutover.Journal) {
 		{"CancelledContext", testCancelled},
 		{"RacingAppenders", testRacing},
 		{"ManyCutoversInParallel", testManyCutovers},
+		{"ListIfLister", testList},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -395,5 +396,36 @@ func testManyCutovers(t *testing.T, j cutover.Journal) {
 				t.Errorf("%s seq %d holds a record of %q", id, r.Seq, r.Value)
 			}
 		}
+	}
+}
+
+// testList checks, for a journal that implements cutover.Lister, that List
+// returns exactly the cutovers with records, sorted.
+func testList(t *testing.T, j cutover.Journal) {
+	l, ok := j.(cutover.Lister)
+	if !ok {
+		t.Skip("the journal does not implement cutover.Lister")
+	}
+	ctx := context.Background()
+	if ids, err := l.List(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("List of an empty journal = %q, %v; want none", ids, err)
+	}
+	// "a" sorts before "a-b" although "a.ext" sorts after "a-b.ext".
+	want := []string{"a", "a-b", "b0", "z"}
+	for _, id := range []string{"z", "a-b", "b0", "a"} {
+		mustAppend(t, j, id, rec(1, cutover.RecStart), rec(2, cutover.RecIntent))
+	}
+	_, _ = j.Read(ctx, "never-written", 0)
+	got, err := l.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := l.List(cctx); err == nil {
+		t.Error("List with a cancelled context succeeded")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -277,4 +278,53 @@ func (j *DynamoDBJournal) see(id string, seq uint64) {
 		clear(j.seen)
 	}
 	j.seen[id] = seq
+}
+
+// DynamoDBScanAPI is the part of *dynamodb.Client that DynamoDBJournal.List
+// needs beyond DynamoDBJournalAPI.
+type DynamoDBScanAPI interface {
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+var _ cutover.Lister = (*DynamoDBJournal)(nil)
+
+// List returns the IDs of the cutovers in the table that have records,
+// sorted. It is a paginated, strongly consistent Scan for the items with
+// seq 1 (projecting only the cutover ID), so it reads, and is billed for,
+// the whole table: it is for operators' tools, not for a hot path. The
+// client must also implement DynamoDBScanAPI (a *dynamodb.Client does);
+// IAM: dynamodb:Scan on the table.
+func (j *DynamoDBJournal) List(ctx context.Context) ([]string, error) {
+	what := fmt.Sprintf("dynamodb journal %s: list", j.table)
+	scanner, ok := j.client.(DynamoDBScanAPI)
+	if !ok {
+		return nil, fmt.Errorf("%s: the client has no Scan method; want a *dynamodb.Client or a DynamoDBScanAPI", what)
+	}
+	p := dynamodb.NewScanPaginator(scanner, &dynamodb.ScanInput{
+		TableName:                aws.String(j.table),
+		ConsistentRead:           aws.Bool(true),
+		FilterExpression:         aws.String("#s = :one"),
+		ProjectionExpression:     aws.String("#c"),
+		ExpressionAttributeNames: map[string]string{"#c": JournalPartitionKey, "#s": JournalSortKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	var ids []string
+	for p.HasMorePages() {
+		if err := j.pace(ctx, "Scan"); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: scan: %w", what, err)
+		}
+		for _, item := range out.Items {
+			if id := dynamoString(item, JournalPartitionKey); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
