@@ -1,0 +1,131 @@
+package report_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// readJournal reads a file journal's JSON lines (as cutover.FileJournal
+// writes them) from testdata.
+func readJournal(t *testing.T, name string) []cutover.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []cutover.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r cutover.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%s:%d: %v", name, len(recs)+1, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
+	}
+}
+
+// checkXML decodes the whole of an SVG document.
+func checkXML(t *testing.T, svg []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	d.Strict = true
+	root := ""
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG is not XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+			if se.Name.Space != "http://www.w3.org/2000/svg" {
+				t.Errorf("root element in namespace %q, want the SVG namespace", se.Name.Space)
+			}
+		}
+	}
+	if root != "svg" {
+		t.Errorf("root element %q, want svg", root)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"completed", "rolledback", "waiting"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			recs := readJournal(t, name+".jsonl")
+			r, err := report.Build("migration", recs, report.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var txt, md, svg bytes.Buffer
+			if err := r.WriteText(&txt, report.TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteMarkdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteSVG(&svg); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt.golden", txt.Bytes())
+			golden(t, name+".md.golden", md.Bytes())
+			golden(t, name+".svg.golden", svg.Bytes())
+			checkXML(t, svg.Bytes())
+
+			// Rendered twice, the same bytes: no map order, no clock.
+			var again bytes.Buffer
+			r2, _ := report.Build("migration", recs, report.Options{})
+			_ = r2.WriteSVG(&again)
+			if !bytes.Equal(again.Bytes(), svg.Bytes()) {
+				t.Error("a second rendering of the SVG differs")
+			}
+			if strings.Contains(svg.String(), "<script") {
+				t.Error("the SVG has a script")
+			}
+		})
+	}
+}
