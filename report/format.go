@@ -15,8 +15,18 @@ import (
 // The renderings share what they say; each escapes the journal's text its
 // own way (esc) before it goes into a sentence.
 
-// dur renders d rounded to the second: "0s", "1m31s", "1h2m3s".
-func dur(d time.Duration) string { return d.Round(time.Second).String() }
+// dur renders d rounded to the second: "0s", "1m31s", "1h2m3s", "25m",
+// "1h".
+func dur(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 // rel renders t as the time since the cutover started, "+1m31s"; "–" for
 // a zero t.

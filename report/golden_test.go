@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -91,6 +92,31 @@ func checkXML(t *testing.T, svg []byte) {
 	}
 }
 
+// TestGoldenHandBuilt renders the hand-built journals: an open window, a
+// failure past the PNR.
+func TestGoldenHandBuilt(t *testing.T) {
+	t.Parallel()
+	for name, recs := range map[string][]cutover.Record{"window": windowJournal(), "pastpnr": pastPNRJournal()} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, err := report.Build(name, recs, report.Options{Now: t0.Add(25 * time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var md, svg bytes.Buffer
+			if err := r.WriteMarkdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteSVG(&svg); err != nil {
+				t.Fatal(err)
+			}
+			checkXML(t, svg.Bytes())
+			golden(t, name+".md.golden", md.Bytes())
+			golden(t, name+".svg.golden", svg.Bytes())
+		})
+	}
+}
+
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"completed", "rolledback", "waiting"} {
@@ -125,6 +151,15 @@ func TestGolden(t *testing.T) {
 			}
 			if strings.Contains(svg.String(), "<script") {
 				t.Error("the SVG has a script")
+			}
+			if name == "rolledback" {
+				// The failed verdict's marker (a vermillion triangle), the
+				// rollback's line and band, and traffic back on blue.
+				for _, want := range []string{`<path d="M`, `fill="#D55E00"`, "fail (final)", ">rollback: judge green vs blue failed<", ">rollback<", "blue 100% · green 0%"} {
+					if !strings.Contains(svg.String(), want) {
+						t.Errorf("the SVG of the rollback lacks %q", want)
+					}
+				}
 			}
 		})
 	}

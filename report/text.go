@@ -109,11 +109,12 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	}
 
 	shown := r.shownVerdicts()
-	t.w.WriteString("\n" + t.c(ansiBold, "gate verdicts"))
+	head := t.c(ansiBold, "gate verdicts")
 	if len(shown) < len(r.Verdicts) {
-		fmt.Fprintf(t.w, " (the last of each gate in each stage, and every fail; %d in the journal)", len(r.Verdicts))
+		head += fmt.Sprintf(" (the last of each gate in each stage, and every fail; %d in the journal)", len(r.Verdicts))
 	}
 	t.w.WriteString("\n")
+	t.line("", head, 2)
 	if len(shown) == 0 {
 		t.w.WriteString("  none\n")
 	}
