@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/report"
+)
+
+// showJSON is what show prints with -json.
+type showJSON struct {
+	Cutover summary        `json:"cutover"`
+	Report  *report.Report `json:"report"`
+}
+
+// finished reports whether a cutover in phase p has stopped: completed,
+// rolled back, or failed (until someone resumes it).
+func finished(p cutover.Phase) bool {
+	return p == cutover.PhaseCompleted || p == cutover.PhaseRolledBack || p == cutover.PhaseFailed
+}
+
+// ANSI escapes that redraw a terminal from its top left corner.
+const clearScreen = "\033[H\033[2J"
+
+func runShow(ctx context.Context, c *cli, args []string) error {
+	f := &cmdFlags{}
+	id, given, err := c.parseID(f, args)
+	if err != nil {
+		return err
+	}
+	if !f.watch && (given["wait"] || given["poll"]) {
+		return usageErr("show: -wait and -poll are for -watch")
+	}
+	color := false
+	switch f.color {
+	case "auto":
+		color = c.io.outTerminal && c.io.getenv("NO_COLOR") == ""
+	case "always":
+		color = true
+	case "never":
+	default:
+		return usageErr("show: -color %q: want auto, always or never", f.color)
+	}
+	width := f.width
+	if width < 0 {
+		return usageErr("show: -width %d: want ≥ 40 columns, or 0 for $COLUMNS or 100", width)
+	}
+	if width == 0 {
+		width = 100
+		if n, err := strconv.Atoi(c.io.getenv("COLUMNS")); err == nil && n > 0 {
+			width = n
+		}
+	}
+	j, recs, err := c.openCutover(ctx, id)
+	if err != nil {
+		return err
+	}
+	draw := func(recs []cutover.Record) error {
+		s, _, err := summarize(id, recs)
+		if err != nil {
+			return fail(exitError, "cutover %s: %w", id, err)
+		}
+		r, err := report.Build(id, recs, report.Options{Now: journalNow(recs)})
+		if err != nil {
+			return fail(exitError, "cutover %s: %w", id, err)
+		}
+		if c.json {
+			c.emitJSON(showJSON{Cutover: s, Report: r})
+			return nil
+		}
+		var b bytes.Buffer
+		if f.watch && c.io.outTerminal {
+			b.WriteString(clearScreen)
+		}
+		if err := r.WriteText(&b, report.TextOptions{Color: color, Width: width}); err != nil {
+			return fail(exitError, "cutover %s: %w", id, err)
+		}
+		if f.watch {
+			fmt.Fprintf(&b, "\n(record %d; rollback: %s)\n", s.LastSeq, s.Rollback.Text)
+		}
+		_, err = c.io.out.Write(b.Bytes())
+		return err
+	}
+	if err := draw(recs); err != nil || !f.watch {
+		return err
+	}
+	w := &waiter{j: j, id: id, recs: recs, poll: f.poll}
+	wctx, cancel := context.WithTimeout(ctx, f.wait)
+	defer cancel()
+	for {
+		if st, err := cutover.Fold(id, w.recs); err == nil && finished(st.Phase) {
+			return nil
+		}
+		n := len(w.recs)
+		if err := w.next(wctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted: the person stopped watching
+			}
+			return fail(exitUnfinished, "show -watch: cutover %s has not ended within -wait %v", id, f.wait)
+		}
+		if len(w.recs) > n {
+			if !c.io.outTerminal && !c.json {
+				fmt.Fprintf(c.io.out, "\n%s\n", time.Now().UTC().Format(time.RFC3339))
+			}
+			if err := draw(w.recs); err != nil {
+				return err
+			}
+		}
+	}
+}
