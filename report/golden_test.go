@@ -155,7 +155,7 @@ func TestGolden(t *testing.T) {
 			if name == "rolledback" {
 				// The failed verdict's marker (a vermillion triangle), the
 				// rollback's line and band, and traffic back on blue.
-				for _, want := range []string{`<path d="M`, `fill="#D55E00"`, "fail (final)", ">rollback: judge green vs blue failed<", ">rollback<", "blue 100% · green 0%"} {
+				for _, want := range []string{`<g class="verdict fail"><title>canary 5% · judge green vs blue at +1m47s: fail (final)`, `<g class="rollback">`, ">rollback: judge green vs blue failed<", ">rollback<", "blue 100% · green 0%"} {
 					if !strings.Contains(svg.String(), want) {
 						t.Errorf("the SVG of the rollback lacks %q", want)
 					}

@@ -122,7 +122,7 @@ func (r *Report) WriteSVG(w io.Writer) error {
 	for i, l := range lines {
 		x := s.x(l.t)
 		ly := 58 + float64(rows[i])*labelRowH + 10
-		s.printf(`<g><title>%s</title>`, xmlText(l.title))
+		s.printf(`<g class="%s"><title>%s</title>`, l.class, xmlText(l.title))
 		s.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f"%s/>`,
 			x, ly+3, x, axisY, l.color, l.width, dashAttr(l.dash))
 		anchor, tx := "start", x+3
@@ -212,6 +212,7 @@ func (a timeAxis) end() time.Time { return a.points[len(a.points)-1] }
 // vline is a labelled vertical line.
 type vline struct {
 	t            time.Time
+	class        string // rollback, approval, pnr or now
 	label, title string
 	color, dash  string
 	width        float64
@@ -250,7 +251,7 @@ func (s *svgWriter) markers() []vline {
 				break
 			}
 		}
-		add(vline{t: r.RollbackStarted, label: label, title: "rollback started at " + r.rel(r.RollbackStarted) + ": " + r.Cause,
+		add(vline{t: r.RollbackStarted, class: "rollback", label: label, title: "rollback started at " + r.rel(r.RollbackStarted) + ": " + r.Cause,
 			color: colVermil, width: 2})
 	}
 	for i := range r.Approvals {
@@ -259,15 +260,15 @@ func (s *svgWriter) markers() []vline {
 		if c.Answered && c.Refusal != "" {
 			label = "approval by " + c.Actor + " refused"
 		}
-		add(vline{t: c.Time, label: label, title: fmt.Sprintf("%s at %s: %s — %s", label, r.rel(c.Time), c.Reason, r.answer(c, plainText)),
+		add(vline{t: c.Time, class: "approval", label: label, title: fmt.Sprintf("%s at %s: %s — %s", label, r.rel(c.Time), c.Reason, r.answer(c, plainText)),
 			color: "#8E3D72", dash: "5 3", width: 1.5})
 	}
 	if r.Outlined && r.PNR.Crossed {
-		add(vline{t: r.PNR.CrossedAt, label: "PNR crossed: " + r.PNR.Stage, title: "point of no return crossed at " + r.rel(r.PNR.CrossedAt) + ": rollback no longer possible",
+		add(vline{t: r.PNR.CrossedAt, class: "pnr", label: "PNR crossed: " + r.PNR.Stage, title: "point of no return crossed at " + r.rel(r.PNR.CrossedAt) + ": rollback no longer possible",
 			color: colInk, width: 2})
 	}
 	if r.Ended.IsZero() {
-		add(vline{t: r.At, label: "report at " + r.rel(r.At), title: "the moment of this report: " + clock(r.At), color: colMuted, dash: "2 2", width: 1})
+		add(vline{t: r.At, class: "now", label: "report at " + r.rel(r.At), title: "the moment of this report: " + clock(r.At), color: colMuted, dash: "2 2", width: 1})
 	}
 	return out
 }
@@ -536,7 +537,7 @@ func (s *svgWriter) gateLanes(y float64, gates []string) {
 			if f := figures(v.Figures, plainText); f != "" {
 				tip += " [" + f + "]"
 			}
-			s.printf("<g><title>%s</title>%s</g>\n", xmlText(tip), marker(d, cx, cy))
+			s.printf(`<g class="verdict %s"><title>%s</title>%s</g>`+"\n", d, xmlText(tip), marker(d, cx, cy))
 		}
 	}
 }

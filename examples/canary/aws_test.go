@@ -142,7 +142,7 @@ func TestDynamoDBAWSMode(t *testing.T) {
 		if code != demo.ExitCompleted {
 			t.Fatalf("exit status %d, want %d; output:\n%s", code, demo.ExitCompleted, out)
 		}
-		for _, want := range []string{"DynamoDB journal and lease in table " + table, "✓ completed", "started plan \"canary-release\""} {
+		for _, want := range []string{"DynamoDB journal and lease in table " + table, "✓ completed", "plan “canary-release”"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}

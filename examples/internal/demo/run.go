@@ -23,6 +23,7 @@ import (
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
+	"github.com/safecutover/safecutover/report"
 )
 
 // The exit statuses of the examples.
@@ -58,6 +59,9 @@ type Flags struct {
 	Seed     int64   // seed of the simulated traffic
 	Speed    float64 // simulated seconds per wall second
 	Plain    bool    // no colours or redrawn status line, even on a terminal
+	// Report, if set, is the directory the cutover's report is written
+	// into at the end (report.md, report.svg, report.txt).
+	Report string
 	// AWS are the flags of the -aws mode; AWS.On is -aws. Off, the
 	// example runs on the fake cloud.
 	AWS awsdemo.Flags
@@ -216,6 +220,7 @@ func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	fs.Int64Var(&f.Seed, "seed", 1, "fake cloud: seed of the simulated traffic")
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
+	fs.StringVar(&f.Report, "report", "", "at the end, write the cutover's report drawn from the journal into `DIR`: report.md, report.svg (a chart) and report.txt")
 	if s.AWS {
 		f.AWS.Register(fs)
 		fs.Usage = func() {
@@ -356,11 +361,42 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 		err = rerr
 	}
 	code := ExitCode(err)
-	ui.summary(s, id, f, plan, st, all, code, err, time.Since(wallStart))
+	var rep *report.Report
+	if len(all) > 0 {
+		var berr error
+		if rep, berr = report.Build(id, all, report.Options{Now: clock.Now()}); berr != nil {
+			fmt.Fprintln(std.Err, "error: report:", berr)
+		}
+	}
+	ui.summary(s, id, f, plan, st, all, rep, code, err, time.Since(wallStart))
 	if code == ExitError {
 		return code, err
 	}
+	if f.Report != "" {
+		if err := writeReport(f.Report, rep); err != nil {
+			// The files are what a script asked for; a cutover that
+			// rolled back or waits keeps its own status.
+			if code == ExitCompleted {
+				return ExitError, err
+			}
+			fmt.Fprintln(std.Err, "error:", err)
+		} else {
+			fmt.Fprintf(std.Out, "\nreport: %s, %s, %s\n", filepath.Join(f.Report, report.FileMarkdown),
+				filepath.Join(f.Report, report.FileSVG), filepath.Join(f.Report, report.FileText))
+		}
+	}
 	return code, nil
+}
+
+// writeReport writes rep into dir for -report.
+func writeReport(dir string, rep *report.Report) error {
+	if rep == nil {
+		return fmt.Errorf("-report %s: the journal has no report to give", dir)
+	}
+	if err := report.WriteFiles(dir, rep); err != nil {
+		return fmt.Errorf("-report: %w", err)
+	}
+	return nil
 }
 
 // setupFake makes the fake cloud on an accelerated clock, with the

@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/report"
 )
 
-// summary prints the outcome, the cloud as it ended, the PNR and a timeline
-// taken from the journal.
-func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutover.State, recs []cutover.Record, code int, err error, wall time.Duration) {
+// summary prints the outcome, the cloud as it ended, the PNR and the
+// report drawn from the journal (rep, if there is one).
+func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutover.State, recs []cutover.Record, rep *report.Report, code int, err error, wall time.Duration) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.clearLocked()
@@ -113,7 +113,10 @@ func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutov
 			fmt.Fprintf(w, "The journal in %s holds this finished cutover; running the same command again shows its outcome. Use another directory to start afresh.\n", f.Journal)
 		}
 	}
-	u.timeline(recs)
+	if rep != nil {
+		fmt.Fprintln(w)
+		_ = rep.WriteText(w, report.TextOptions{Color: u.tty})
+	}
 }
 
 func cause(err error) error {
@@ -126,80 +129,4 @@ func cause(err error) error {
 		return se
 	}
 	return err
-}
-
-// timeline prints the journal's records that tell the story: verdicts are
-// folded into the stage's "baked" or failure line.
-func (u *UI) timeline(recs []cutover.Record) {
-	if len(recs) == 0 {
-		return
-	}
-	w := u.w
-	fmt.Fprintln(w, "\ntimeline (from the journal):")
-	origin := recs[0].Time
-	verdicts := map[string]map[string]cutover.Verdict{}
-	var prev time.Time
-	show := func(r cutover.Record, format string, a ...any) {
-		t := r.Time
-		if r.Type == cutover.RecCommand {
-			// Commands are stamped with the wall clock, not the
-			// simulated one: place them after the record before.
-			t = prev
-		}
-		fmt.Fprintf(w, "  %s  %s\n", u.c(cDim, offset(t.Sub(origin))), fmt.Sprintf(format, a...))
-	}
-	gates := func(stage string) string {
-		var parts []string
-		for g, v := range verdicts[stage] {
-			parts = append(parts, g+": "+v.Decision.String())
-		}
-		sort.Strings(parts)
-		if len(parts) == 0 {
-			return ""
-		}
-		return " (" + strings.Join(parts, ", ") + ")"
-	}
-	for _, r := range recs {
-		if r.Type != cutover.RecCommand {
-			prev = r.Time
-		}
-		switch r.Type {
-		case cutover.RecStart:
-			show(r, "started plan %q by %s", r.Plan, r.Actor)
-		case cutover.RecVerdict:
-			if r.Verdict != nil {
-				if verdicts[r.Stage] == nil {
-					verdicts[r.Stage] = map[string]cutover.Verdict{}
-				}
-				verdicts[r.Stage][r.Gate] = *r.Verdict
-				if r.Verdict.Decision == cutover.Fail {
-					show(r, "%-16s gate %s failed: %s", r.Stage, r.Gate, r.Verdict.Reason)
-				}
-			}
-		case cutover.RecApplied:
-			show(r, "%-16s applied", r.Stage)
-		case cutover.RecApplyFailed:
-			show(r, "%-16s apply failed: %s", r.Stage, r.Error)
-		case cutover.RecBaked:
-			show(r, "%-16s baked%s", r.Stage, gates(r.Stage))
-		case cutover.RecReverted:
-			show(r, "%-16s reverted", r.Stage)
-		case cutover.RecRevertFailed:
-			show(r, "%-16s revert failed: %s", r.Stage, r.Error)
-		case cutover.RecWaiting:
-			show(r, "%-16s waiting for an approval", r.Stage)
-		case cutover.RecCommand:
-			what := string(r.Command)
-			if r.Stage != "" {
-				what += " " + fmt.Sprintf("%q", r.Stage)
-			}
-			show(r, "command %s by %s: %s", what, r.Actor, r.Reason)
-		case cutover.RecCompleted:
-			show(r, "completed")
-		case cutover.RecRolledBack:
-			show(r, "rolled back")
-		case cutover.RecFailed:
-			show(r, "failed: %s", r.Error)
-		}
-	}
 }
