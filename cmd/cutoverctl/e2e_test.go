@@ -105,6 +105,8 @@ func testAbortMidBake(t *testing.T, b backend) {
 	const id = "abort-bake"
 	r := startRunner(t, b, runnerArgs(id, "-warm", "4h")...)
 	waitFor(t, b, id, `"keep blue warm" baking`, stageIs("keep blue warm", cutover.StageApplied))
+	// Someone follows the cutover meanwhile; show -watch ends with it.
+	watch := startCtl(t, b, "show", id, "-watch", "-poll", "100ms", "-color", "never")
 
 	code, stdout, _ := ctl(t, b, "abort", id, "-reason", "p99 latency up")
 	wantCode(t, "abort", code, exitOK)
@@ -116,6 +118,10 @@ func testAbortMidBake(t *testing.T, b backend) {
 	if got := r.wait(t); got != 3 {
 		t.Errorf("runner exit status %d, want 3 (rolled back)", got)
 	}
+	if got := watch.wait(t); got != exitOK {
+		t.Errorf("show -watch: exit status %d, want 0", got)
+	}
+	wantIn(t, "show -watch", watch.out.String(), "cutover "+id, "baking", "rolled back")
 }
 
 // testUnknownID: every command says there is no such cutover.

@@ -91,7 +91,8 @@ type backend struct {
 	j cutover.Journal
 }
 
-// runner is the examples/operated process.
+// runner is a process started by a test: the examples/operated runner, or
+// a long-running cutoverctl.
 type runner struct {
 	cmd  *exec.Cmd
 	out  lockedBuffer
@@ -103,12 +104,24 @@ type runner struct {
 // killed when the test ends.
 func startRunner(t *testing.T, b backend, args ...string) *runner {
 	t.Helper()
+	return start(t, b, bins.runner, append(append([]string{}, b.args...), args...))
+}
+
+// startCtl starts cutoverctl with args on b's journal; it is killed when
+// the test ends.
+func startCtl(t *testing.T, b backend, args ...string) *runner {
+	t.Helper()
+	return start(t, b, bins.ctl, append(append([]string{}, args...), b.args...))
+}
+
+func start(t *testing.T, b backend, bin string, args []string) *runner {
+	t.Helper()
 	r := &runner{done: make(chan struct{})}
-	r.cmd = exec.Command(bins.runner, append(append([]string{}, b.args...), args...)...)
+	r.cmd = exec.Command(bin, args...)
 	r.cmd.Env = append(os.Environ(), b.env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start runner: %v", err)
+		t.Fatalf("start %s: %v", filepath.Base(bin), err)
 	}
 	go func() {
 		_ = r.cmd.Wait()
@@ -118,7 +131,7 @@ func startRunner(t *testing.T, b backend, args ...string) *runner {
 	t.Cleanup(func() {
 		r.kill(t)
 		if t.Failed() {
-			t.Logf("runner output:\n%s", r.out.String())
+			t.Logf("%s output:\n%s", filepath.Base(bin), r.out.String())
 		}
 	})
 	return r

@@ -132,3 +132,43 @@ func TestParseFlagsAfterID(t *testing.T) {
 		}
 	}
 }
+
+// TestAbortPastPNR: past the point of no return an abort is refused before
+// anything is written, unless -force.
+func TestAbortPastPNR(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j, err := cutover.NewFileJournal(dir, cutover.FileJournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	recs := []cutover.Record{
+		{Type: cutover.RecStart, Plan: "p", Stages: []string{"a", "retire"}, Actor: "alice",
+			Outline: []cutover.StageOutline{{Reversibility: "reversible"}, {Reversibility: "irreversible", Approval: true}}},
+		{Type: cutover.RecIntent, Stage: "a", Index: 0, Action: "apply"},
+		{Type: cutover.RecApplied, Stage: "a", Index: 0},
+		{Type: cutover.RecBaked, Stage: "a", Index: 0},
+		{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: "bob", Reason: "ok"},
+		{Type: cutover.RecIntent, Stage: "retire", Index: 1, Action: "apply"},
+		{Type: cutover.RecApplied, Stage: "retire", Index: 1},
+	}
+	for i, r := range recs {
+		r.Seq, r.Time = uint64(i+1), now
+		if err := j.Append(context.Background(), "c", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runHere(t, nil, "abort", "c", "-reason", "too late", "-journal", dir)
+	wantCode(t, "abort past the PNR", code, exitRefused)
+	wantIn(t, "abort past the PNR", stderr, `past its point of no return "retire"`, "can no longer roll it back", "-force")
+	if got, _ := j.Read(context.Background(), "c", 0); len(got) != len(recs) {
+		t.Errorf("the refused abort wrote: %d records, want %d", len(got), len(recs))
+	}
+	code, out, _ := runHere(t, nil, "abort", "c", "-reason", "stop it", "-force", "-no-wait", "-journal", dir)
+	wantCode(t, "abort -force", code, exitOK)
+	wantIn(t, "abort -force", out, "abort sent to cutover c as record 8")
+	code, out, _ = runHere(t, nil, "list", "-journal", dir)
+	wantCode(t, "list", code, exitOK)
+	wantIn(t, "list", out, `no: past the point of no return "retire"`, "retire (2/2, baking)")
+}
