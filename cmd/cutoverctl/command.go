@@ -279,8 +279,9 @@ func ended(r *cutover.Record) bool {
 func (c *cli) await(wctx, ctx context.Context, w *waiter, res *result, seq uint64, f *cmdFlags) error {
 	id, cmd := res.Cutover, res.Command
 	// The answer.
-	ack := -1
-	for ack = w.find(0, func(r *cutover.Record) bool { return r.Type == cutover.RecAck && r.Ref == seq }); ack < 0; ack = w.find(0, func(r *cutover.Record) bool { return r.Type == cutover.RecAck && r.Ref == seq }) {
+	answer := func(r *cutover.Record) bool { return r.Type == cutover.RecAck && r.Ref == seq }
+	ack := w.find(0, answer)
+	for ; ack < 0; ack = w.find(0, answer) {
 		if end := w.find(0, func(r *cutover.Record) bool { return r.Seq > seq && ended(r) }); end >= 0 {
 			// The runner ended the cutover before it took the command in.
 			return c.outcome(res, w, end)
