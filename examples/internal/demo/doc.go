@@ -1,8 +1,9 @@
 // Package demo is what the runnable examples share: their flags, the fake
 // cloud on an accelerated clock (or saved in a -journal directory so a
 // killed run resumes), the gates, the approval flow at the point of no
-// return, live progress in the terminal, the closing summary and the exit
-// status.
+// return, live progress in the terminal, the closing summary (with the
+// report drawn from the journal, package report), -report DIR to write
+// that report as Markdown, SVG and text, and the exit status.
 //
 // With -aws a scenario builds the same plan over real providers instead
 // (made from the flags by package awsdemo), on the real clock, journaled
