@@ -180,7 +180,7 @@ func testPauseResume(t *testing.T, b backend) {
 	const id = "pause-resume"
 	// A slower clock, so that the pause lands during a canary step, long
 	// before blue is kept warm.
-	startRunner(t, b, "-id", id, "-speed", "60", "-bake", "2m", "-poll", "5s", "-warm", "4h", "-timeout", "5m")
+	startRunner(t, b, "-id", id, "-speed", "30", "-bake", "3m", "-poll", "5s", "-warm", "4h", "-timeout", "5m")
 	waitFor(t, b, id, "started", phaseIs(cutover.PhaseRunning))
 
 	code, stdout, _ := ctl(t, b, "pause", id, "-reason", "lunch")
