@@ -172,3 +172,37 @@ func TestAbortPastPNR(t *testing.T) {
 	wantCode(t, "list", code, exitOK)
 	wantIn(t, "list", out, `no: past the point of no return "retire"`, "retire (2/2, baking)")
 }
+
+// FuzzCommandLine: no command line makes cutoverctl panic, and each ends
+// with one of the documented exit statuses. (DynamoDB journals are left
+// out: they would reach the network.)
+func FuzzCommandLine(f *testing.F) {
+	for _, s := range []string{
+		"list", "show c -watch -wait 1s", "approve c -as x -reason y", "abort c -reason", "pause -- -c",
+		"help approve", "promote c -wait 0", "resume c -json -no-wait", "-json frob", "show c -width 5 -color always",
+	} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.Contains(line, "dynamodb") || strings.Contains(line, "endpoint") || strings.Contains(line, "journal") {
+			t.Skip("only the test's file journal")
+		}
+		args := strings.Fields(line)
+		var out, errb bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		code := run(ctx, args, stdio{out: &out, err: &errb, getenv: func(k string) string {
+			if k == journalEnv {
+				return dir
+			}
+			return ""
+		}})
+		if code < exitOK || code > exitNotFound {
+			t.Errorf("cutoverctl %q: exit status %d, not a documented one", args, code)
+		}
+		if code != exitOK && errb.Len() == 0 {
+			t.Errorf("cutoverctl %q: exit status %d and nothing on stderr", args, code)
+		}
+	})
+}
