@@ -166,6 +166,9 @@ func newTimeAxis(r *Report) timeAxis {
 			pts = append(pts, t)
 		}
 	}
+	if len(pts) == 0 { // a Report not made by Build
+		pts = append(pts, r.Started)
+	}
 	slices.SortFunc(pts, func(a, b time.Time) int { return a.Compare(b) })
 	pts = slices.CompactFunc(pts, func(a, b time.Time) bool { return a.Sub(b).Abs() < time.Millisecond })
 	a := timeAxis{points: pts, xs: make([]float64, len(pts))}
@@ -580,7 +583,9 @@ func (s *svgWriter) timeAxis(y float64) {
 		}
 		step := niceStep(time.Duration(float64(d) * 90 / w))
 		from := t.Sub(r.Started)
-		for off := (from/step + 1) * step; off < a.points[i+1].Sub(r.Started); off += step {
+		// At most a few dozen: a bogus journal (a time in year 1) spans
+		// more than a Duration holds, and off would overflow.
+		for off, k := (from/step+1)*step, 0; off > 0 && off < a.points[i+1].Sub(r.Started) && k < 40; off, k = off+step, k+1 {
 			tt := r.Started.Add(off)
 			if x := a.x(tt); x-a.xs[i] > 50 && a.xs[i+1]-x > 50 {
 				ticks = append(ticks, tick{x, "+" + dur(off)})
