@@ -407,7 +407,8 @@ func twoControllers(t *testing.T, store, table string, rng *rand.Rand) (double b
 	for stage, pids := range by {
 		if len(pids) > 1 && !inFlight[stage] {
 			double = true
-			bad = errors.Join(bad, fmt.Errorf("stage %q applied by both processes (not in flight when the owner died: %v)", stage, inFlight))
+			bad = errors.Join(bad, fmt.Errorf("stage %q applied by both processes (not in flight when the owner died: %v); applies %v (owner %d, %d lines at its death); journal at its death: %s",
+				stage, inFlight, lines, owner.cmd.Process.Pid, ownerLines, journalStory(recs)))
 		}
 	}
 	for _, l := range lines[ownerLines:] {
@@ -504,4 +505,20 @@ func TestDynamoDBSurvivesAbortedRequest(t *testing.T) {
 	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
 		t.Fatalf("the DynamoDB server no longer answers after clients went away mid-request: %v", err)
 	}
+}
+
+// journalStory is a short account of recs for a failure message.
+func journalStory(recs []cutover.Record) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "%d:%s", r.Seq, r.Type)
+		if r.Stage != "" {
+			fmt.Fprintf(&b, "(%s%s)", r.Action, r.Stage)
+		}
+		if r.Key != "" {
+			fmt.Fprintf(&b, "[%s]", r.Key)
+		}
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
