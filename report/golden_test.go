@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // readJournal reads a file journal's JSON lines (as cutover.FileJournal
 // writes them) from testdata.
-func readJournal(t *testing.T, name string) []cutover.Record {
+func readJournal(t testing.TB, name string) []cutover.Record {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
