@@ -96,5 +96,7 @@ func TestDynamoDBJournal(t *testing.T) {
 		{"approve at the PNR", testApproveAtPNR},
 		{"abort mid-bake", testAbortMidBake},
 		{"unknown ID", testUnknownID},
+		{"pause and resume", testPauseResume},
+		{"promote", testPromote},
 	})
 }

@@ -170,8 +170,32 @@ func TestFileJournal(t *testing.T) {
 		{"abort mid-bake", testAbortMidBake},
 		{"unknown ID", testUnknownID},
 		{"pause and resume", testPauseResume},
+		{"promote", testPromote},
 		{"no runner", testNoRunner},
 	})
+}
+
+// testPromote ends a four-hour bake of blue kept warm at once: the runner
+// answers, the stage bakes, and the cutover goes on to wait at the PNR.
+func testPromote(t *testing.T, b backend) {
+	const id = "promote"
+	startRunner(t, b, runnerArgs(id, "-warm", "4h")...)
+	_, before := waitFor(t, b, id, `"keep blue warm" baking`, stageIs("keep blue warm", cutover.StageApplied))
+
+	code, stdout, _ := ctl(t, b, "promote", id, "-as", "carol", "-reason", "metrics flat for an hour")
+	wantCode(t, "promote", code, exitOK)
+	wantIn(t, "promote", stdout, "runner answered: promoting", `the bake of stage "keep blue warm" ends now`, "baked")
+	st, recs := waitFor(t, b, id, "waiting at the PNR", phaseIs(cutover.PhaseWaiting))
+	for _, s := range st.Stages {
+		if s.Name == "keep blue warm" && s.BakedAt.Sub(s.AppliedAt) >= 4*time.Hour {
+			t.Errorf("keep blue warm baked %v after it was applied, want well before its 4h bake", s.BakedAt.Sub(s.AppliedAt))
+		}
+	}
+	if len(recs) <= len(before) {
+		t.Errorf("no records after the promote")
+	}
+	code, _, _ = ctl(t, b, "abort", id, "-reason", "end of the test")
+	wantCode(t, "abort", code, exitOK)
 }
 
 // testPauseResume pauses the cutover, sees it hold after the stage baking
