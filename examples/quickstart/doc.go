@@ -5,4 +5,7 @@
 //
 //	go run ./examples/quickstart          # green healthy: completed
 //	go run ./examples/quickstart -bad     # green 10× worse: rolled back
+//
+// With -report DIR it also writes the cutover's report (report.md,
+// report.svg, report.txt), drawn from the journal by package report.
 package main

@@ -6,16 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/health"
 	"github.com/safecutover/safecutover/providers/fake"
+	"github.com/safecutover/safecutover/report"
 )
 
 func main() {
 	bad := flag.Bool("bad", false, "make green's error rate ten times blue's")
+	reportDir := flag.String("report", "", "write the cutover's report (report.md, report.svg, report.txt) into `DIR`")
 	flag.Parse()
 
 	clock := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
@@ -46,7 +49,8 @@ func main() {
 		fail(err)
 	}
 
-	runner := cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{
+	journal := cutover.NewMemJournal()
+	runner := cutover.NewRunner(journal, cutover.Options{
 		Clock:        clock,
 		PollInterval: 10 * time.Second,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -56,6 +60,11 @@ func main() {
 		}),
 	})
 	_, err = runner.Run(context.Background(), "release-42", plan)
+	if *reportDir != "" {
+		if rerr := writeReport(journal, "release-42", *reportDir); rerr != nil {
+			fail(rerr)
+		}
+	}
 	w, _ := router.Weights(context.Background())
 	switch {
 	case err == nil:
@@ -66,6 +75,23 @@ func main() {
 	default:
 		fail(err)
 	}
+}
+
+// writeReport renders cutover id from its journal into dir.
+func writeReport(j cutover.Journal, id, dir string) error {
+	recs, err := j.Read(context.Background(), id, 0)
+	if err != nil {
+		return err
+	}
+	r, err := report.Build(id, recs, report.Options{})
+	if err != nil {
+		return err
+	}
+	if err := report.WriteFiles(dir, r); err != nil {
+		return err
+	}
+	fmt.Println("report:", filepath.Join(dir, "report.md"), filepath.Join(dir, "report.svg"))
+	return nil
 }
 
 func fail(err error) {
