@@ -24,6 +24,7 @@ import (
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/fake"
+	"github.com/safecutover/safecutover/report"
 )
 
 // The exit statuses.
@@ -52,6 +53,7 @@ type flags struct {
 	timeout     time.Duration
 	badGreen    bool
 	seed        int64
+	report      string
 }
 
 func main() {
@@ -86,6 +88,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", time.Hour, "wall-clock bound of the run; when it runs out the cutover rolls back if it still can")
 	fs.BoolVar(&f.badGreen, "bad-green", false, "green's error rate is ten times blue's: a gate fails and the cutover rolls back")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the simulated traffic")
+	fs.StringVar(&f.report, "report", "", "at the end, write the cutover's report (report.md, report.svg, report.txt) into `DIR`")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: operated -journal DIR|dynamodb:TABLE [flags]
 
@@ -255,6 +258,14 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		ApplyAttempts:   3,
 	})
 	_, err = runner.Run(ctx, f.id, plan)
+	if f.report != "" {
+		if rerr := writeReport(context.WithoutCancel(ctx), s.journal, f.id, f.report); rerr != nil {
+			fmt.Fprintln(out, "report:", rerr)
+		} else {
+			fmt.Fprintf(out, "report: %s, %s, %s\n", filepath.Join(f.report, report.FileMarkdown),
+				filepath.Join(f.report, report.FileSVG), filepath.Join(f.report, report.FileText))
+		}
+	}
 	w, werr := cloud.Router("alb", "blue", "green").Weights(context.WithoutCancel(ctx))
 	where := fmt.Sprint(w)
 	if werr != nil {
@@ -270,6 +281,22 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 	}
 	fmt.Fprintf(out, "stopped: traffic %s\n", where)
 	return exitError, err
+}
+
+// writeReport renders cutover id from journal j into dir (-report).
+func writeReport(ctx context.Context, j cutover.Journal, id, dir string) error {
+	recs, err := j.Read(ctx, id, 0)
+	if err != nil {
+		return fmt.Errorf("-report: %w", err)
+	}
+	r, err := report.Build(id, recs, report.Options{})
+	if err != nil {
+		return fmt.Errorf("-report: %w", err)
+	}
+	if err := report.WriteFiles(dir, r); err != nil {
+		return fmt.Errorf("-report: %w", err)
+	}
+	return nil
 }
 
 // build makes the fake cloud (kept in cloudFile, if set, so a restarted

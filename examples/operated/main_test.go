@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,13 +48,22 @@ func TestBadGreenRollsBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code := run(ctx, []string{"-journal", t.TempDir(), "-bad-green", "-bake", "5m", "-timeout", "2m"}, &out, &errb)
+	rep := t.TempDir()
+	code := run(ctx, []string{"-journal", t.TempDir(), "-bad-green", "-bake", "5m", "-timeout", "2m", "-report", rep}, &out, &errb)
 	if code != exitRolledBack {
 		t.Fatalf("exit %d, want %d (rolled back)\n%s%s", code, exitRolledBack, out.String(), errb.String())
 	}
-	for _, want := range []string{"starting cutover operated", "rolling_back", "rolled back: traffic blue=100 green=0"} {
+	for _, want := range []string{"starting cutover operated", "rolling_back", "rolled back: traffic blue=100 green=0", "report: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// -report wrote the report, and it tells the rollback.
+	md, err := os.ReadFile(filepath.Join(rep, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "rolled back") {
+		t.Errorf("report.md does not say the cutover rolled back:\n%s", md)
 	}
 }
