@@ -22,6 +22,11 @@
 //   - providers/awsprovider: ALB, Route 53, Elastic Beanstalk, ECS,
 //     CloudWatch and ELB target health through aws-sdk-go-v2, and a
 //     DynamoDB journal and lease.
+//   - report: a cutover rendered from its journal alone — a terminal
+//     summary, Markdown for a ticket and an SVG chart.
+//   - cmd/cutoverctl: the operator's command line — list, show, approve,
+//     promote, pause, resume and abort running cutovers through their
+//     journal.
 //
 // The runnable programs under examples/ run on the fake cloud by default:
 //
