@@ -164,3 +164,28 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// The charts docs/report.md shows are the golden ones, so the docs show
+// what the code draws (go test -update copies them too).
+func TestDocsChartsAreGolden(t *testing.T) {
+	for _, name := range []string{"completed", "rolledback"} {
+		golden := filepath.Join("testdata", name+".svg.golden")
+		doc := filepath.Join("..", "docs", "img", "report-"+name+".svg")
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *update {
+			if err := os.WriteFile(doc, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; go test ./report -update copies it", doc, golden)
+		}
+	}
+}

@@ -311,3 +311,41 @@ func TestWriteFiles(t *testing.T) {
 		t.Error("WriteFiles with no dir: no error")
 	}
 }
+
+// The legend explains only what the chart draws: a completed cutover's
+// chart has no "gate failed" or "rollback started" entry, a rolled back
+// one has both.
+func TestLegendOnlyWhatIsDrawn(t *testing.T) {
+	legend := func(name string) string {
+		t.Helper()
+		r, err := report.Build(name, readJournal(t, name+".jsonl"), report.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := r.WriteSVG(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		journal string
+		entry   string
+		want    bool
+	}{
+		{"completed", ">gate failed<", false},
+		{"completed", ">rollback started<", false},
+		{"completed", ">gate passed<", true},
+		{"completed", ">point of no return crossed<", true},
+		{"completed", ">approval<", true},
+		{"rolledback", ">gate failed<", true},
+		{"rolledback", ">rollback started<", true},
+		{"rolledback", ">point of no return crossed<", false},
+		{"rolledback", ">approval<", false},
+	}
+	for _, tt := range tests {
+		if got := strings.Contains(legend(tt.journal), tt.entry); got != tt.want {
+			t.Errorf("%s: legend has %s: %v, want %v", tt.journal, tt.entry, got, tt.want)
+		}
+	}
+}

@@ -645,17 +645,29 @@ func (s *svgWriter) legendItems() []legendItem {
 		st := r.targetStyle(t, k)
 		items = append(items, legendItem{fmt.Sprintf(`<line x1="0" y1="6" x2="24" y2="6" stroke="%s" stroke-width="2.5"%s/>`, st.color, dashAttr(st.dash)), "traffic to " + t})
 	}
-	items = append(items,
-		legendItem{`<rect width="24" height="12" fill="#000000" fill-opacity="0.07" stroke="#CCCCCC"/>`, "bake"},
-		legendItem{`<rect width="24" height="12" fill="` + colSky + `"/>`, "rollback possible"},
-		legendItem{`<rect width="24" height="12" fill="url(#hatch)"/>`, "rollback impossible / waiting"},
-		legendItem{marker(cutover.Pass, 12, 6), "gate passed"},
-		legendItem{marker(cutover.Fail, 12, 7), "gate failed"},
-		legendItem{marker(cutover.Pending, 12, 6), "gate pending"},
-		legendItem{`<line x1="12" y1="0" x2="12" y2="12" stroke="#8E3D72" stroke-width="1.5" stroke-dasharray="5 3"/>`, "approval"},
-		legendItem{`<line x1="12" y1="0" x2="12" y2="12" stroke="` + colInk + `" stroke-width="2"/>`, "point of no return crossed"},
-		legendItem{`<line x1="12" y1="0" x2="12" y2="12" stroke="` + colVermil + `" stroke-width="2"/>`, "rollback started"},
-	)
+	// Only what the chart shows: a legend of things absent is noise.
+	decided := map[cutover.Decision]bool{}
+	for _, v := range r.Verdicts {
+		decided[v.Decision] = true
+	}
+	baked := false
+	for _, st := range r.Stages {
+		baked = baked || !st.Applied.IsZero()
+	}
+	add := func(show bool, swatch, label string) {
+		if show {
+			items = append(items, legendItem{swatch, label})
+		}
+	}
+	add(baked, `<rect width="24" height="12" fill="#000000" fill-opacity="0.07" stroke="#CCCCCC"/>`, "bake")
+	add(true, `<rect width="24" height="12" fill="`+colSky+`"/>`, "rollback possible")
+	add(true, `<rect width="24" height="12" fill="url(#hatch)"/>`, "rollback impossible / waiting")
+	add(decided[cutover.Pass], marker(cutover.Pass, 12, 6), "gate passed")
+	add(decided[cutover.Fail], marker(cutover.Fail, 12, 7), "gate failed")
+	add(decided[cutover.Pending], marker(cutover.Pending, 12, 6), "gate pending")
+	add(len(r.Approvals) > 0, `<line x1="12" y1="0" x2="12" y2="12" stroke="#8E3D72" stroke-width="1.5" stroke-dasharray="5 3"/>`, "approval")
+	add(r.Outlined && r.PNR.Crossed, `<line x1="12" y1="0" x2="12" y2="12" stroke="`+colInk+`" stroke-width="2"/>`, "point of no return crossed")
+	add(!r.RollbackStarted.IsZero(), `<line x1="12" y1="0" x2="12" y2="12" stroke="`+colVermil+`" stroke-width="2"/>`, "rollback started")
 	return items
 }
 
