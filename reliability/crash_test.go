@@ -209,6 +209,11 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 		if p.soft {
 			nopts.Lease, nopts.LeaseTTL, nopts.Owner = lease, time.Minute, "second"
 		}
+		// done2 closes when the second killed runner, if any, has
+		// returned: like the first, it may still be inside a stage's
+		// Apply or Revert when it is killed (a journal append inside the
+		// stage failed), and the bubble must not end before it does.
+		var done2 chan struct{}
 		if again != nil && !p.soft {
 			// The runner that resumes is killed too, and left behind.
 			k2 := newKillSwitch()
@@ -221,7 +226,7 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 				bad = err
 				return
 			}
-			done2 := make(chan struct{})
+			done2 = make(chan struct{})
 			go func() {
 				defer close(done2)
 				drive(ctx2, kJournal{k2, mem}, nopts, kp2, k2, nil)
@@ -240,6 +245,9 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 			time.Sleep(10 * time.Second) // the first runner still rolls back
 		}
 		<-done
+		if done2 != nil {
+			<-done2
+		}
 		recs, err := mem.Read(t.Context(), cutoverID, 0)
 		if err != nil {
 			bad = err
