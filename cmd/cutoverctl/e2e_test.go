@@ -107,6 +107,19 @@ func testAbortMidBake(t *testing.T, b backend) {
 	waitFor(t, b, id, `"keep blue warm" baking`, stageIs("keep blue warm", cutover.StageApplied))
 	// Someone follows the cutover meanwhile; show -watch ends with it.
 	watch := startCtl(t, b, "show", id, "-watch", "-poll", "100ms", "-color", "never")
+	// Abort once the watch has shown the cutover baking: a process that
+	// starts slowly on a busy machine would otherwise see only the end.
+	shown := time.Now().Add(condTimeout)
+	for !strings.Contains(watch.out.String(), "baking") {
+		if time.Now().After(shown) {
+			t.Fatalf("show -watch did not show the cutover baking within %v:\n%s", condTimeout, watch.out.String())
+		}
+		select {
+		case <-watch.done:
+			t.Fatalf("show -watch ended before the abort (exit %d):\n%s", watch.code, watch.out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 
 	code, stdout, _ := ctl(t, b, "abort", id, "-reason", "p99 latency up")
 	wantCode(t, "abort", code, exitOK)
