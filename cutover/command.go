@@ -16,8 +16,9 @@ const maxSendTries = 20
 // approval point of the cutover, the PNR included). It retries a lost race on the sequence number a bounded number of
 // times. A runner driving the cutover obeys it within one poll interval.
 //
-// The cutover must have been started (its journal has records) and not have
-// ended (an error wrapping ErrEnded); an approve needs an actor. The command is stamped with the wall clock.
+// The cutover must have been started (its journal has records) and not
+// have ended (an error wrapping ErrEnded); an approve needs an actor. The
+// command is stamped with the wall clock.
 func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) error {
 	_, err := SendSeq(ctx, j, id, cmd, actor, reason, stage)
 	return err

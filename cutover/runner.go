@@ -704,7 +704,7 @@ func (d *drive) ackFor(c *Record) Record {
 		switch {
 		case c.Actor == "":
 			a.Error = "refused: an approval must say who gave it"
-		case d.o.TwoPersonRule && c.Actor == d.st.Initiator:
+		case !approver(&d.st, c.Actor, d.o.TwoPersonRule): // as approval() judges it
 			a.Error = fmt.Sprintf("refused: two-person rule: %s started this cutover, so another person must approve", c.Actor)
 		case c.Stage != "" && d.p.index(c.Stage) < 0:
 			a.Error = fmt.Sprintf("refused: plan %q has no stage %q", d.p.Name, c.Stage)

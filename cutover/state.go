@@ -324,15 +324,18 @@ func pnrIndex(p *Plan) int {
 // is not the initiator when twoPerson is set.
 func approval(st *State, stage string, twoPerson bool) (Approval, bool) {
 	for _, a := range st.Approvals {
-		if a.Actor == "" || a.Stage != "" && a.Stage != stage {
-			continue
-		}
-		if twoPerson && a.Actor == st.Initiator {
+		if a.Stage != "" && a.Stage != stage || !approver(st, a.Actor, twoPerson) {
 			continue
 		}
 		return a, true
 	}
 	return Approval{}, false
+}
+
+// approver reports whether actor may approve in cutover st: someone, and
+// with twoPerson someone other than the initiator.
+func approver(st *State, actor string, twoPerson bool) bool {
+	return actor != "" && !(twoPerson && actor == st.Initiator)
 }
 
 // revertible reports whether stage i of p, in state s, can still be
