@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // maxSendTries bounds how often Send retries a lost race.
@@ -117,4 +119,121 @@ func Recall(ctx context.Context, key string) (string, bool) {
 	defer h.d.mu.Unlock()
 	v, ok := h.d.st.Stages[h.i].Data[key]
 	return v, ok
+}
+
+// poll folds in new commands and acts on abort and on reversibility
+// windows. A journal that cannot be read is logged and tried again at the
+// next poll: the next append will tell if it is really gone.
+func (d *drive) poll(ctx context.Context) error {
+	if err := d.pull(ctx); err != nil {
+		if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrCorruptJournal) || ctx.Err() != nil {
+			return d.stopped(ctx, err)
+		}
+		d.log.Warn("poll journal", zap.String("cutover", d.id), zap.Error(err))
+	}
+	if err := d.answer(ctx); err != nil {
+		return err
+	}
+	// An irreversible stage whose apply failed is finished first: it
+	// cannot be reverted, so an abort must not strand it half-applied.
+	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
+		return &rollbackCause{cause: ErrAborted}
+	}
+	if ctx.Err() != nil {
+		return d.stopped(ctx, ctx.Err())
+	}
+	return d.windows()
+}
+
+// answer journals a RecAck for each command taken in and not yet answered,
+// so that whoever sent it knows a runner has it and what it does about it.
+func (d *drive) answer(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		if len(d.unacked) == 0 {
+			d.mu.Unlock()
+			return nil
+		}
+		ack := d.ackFor(&d.unacked[0])
+		err := d.appendLocked(ctx, ack)
+		d.mu.Unlock()
+		if err != nil {
+			return d.stopped(ctx, err)
+		}
+	}
+}
+
+// ackFor returns the answer to command c.
+func (d *drive) ackFor(c *Record) Record {
+	a := Record{Type: RecAck, Ref: c.Seq, Command: c.Command, Stage: c.Stage, Actor: c.Actor}
+	baking := -1
+	for i := range d.st.Stages {
+		if d.st.Stages[i].Status == StageApplied {
+			baking = i
+		}
+	}
+	switch c.Command {
+	case CmdPause:
+		a.Reason = "pausing: the cutover holds before its next stage until resume or promote"
+		if baking >= 0 {
+			a.Reason = fmt.Sprintf("pausing: the cutover holds after stage %q has baked, until resume or promote", d.p.Stages[baking].Name)
+		}
+	case CmdResume:
+		a.Reason = "resuming"
+		if d.st.Phase == PhaseFailed {
+			a.Reason = "resuming: going forward again after the failure"
+		}
+	case CmdPromote:
+		a.Reason = "promoting: lifts any pause; no stage is baking"
+		if baking >= 0 {
+			a.Reason = fmt.Sprintf("promoting: the bake of stage %q ends now unless a gate fails", d.p.Stages[baking].Name)
+		}
+	case CmdAbort:
+		a.Reason = "aborting: rolling back the applied stages"
+		if i := d.unfinishedIrreversible(); i >= 0 {
+			a.Reason = fmt.Sprintf("aborting once the irreversible stage %q is finished", d.p.Stages[i].Name)
+		}
+	case CmdApprove:
+		what := "every approval point"
+		if c.Stage != "" {
+			what = fmt.Sprintf("stage %q", c.Stage)
+		}
+		switch {
+		case c.Actor == "":
+			a.Error = "refused: an approval must say who gave it"
+		case !approver(&d.st, c.Actor, d.o.TwoPersonRule): // as approval() judges it
+			a.Error = fmt.Sprintf("refused: two-person rule: %s started this cutover, so another person must approve", c.Actor)
+		case c.Stage != "" && d.p.index(c.Stage) < 0:
+			a.Error = fmt.Sprintf("refused: plan %q has no stage %q", d.p.Name, c.Stage)
+		default:
+			a.Reason = fmt.Sprintf("approval of %s by %s accepted", what, c.Actor)
+		}
+	}
+	return a
+}
+
+// hold waits while a pause command is in force, or, with stagePause, until
+// a resume or promote command newer than stage i's bake arrives. A promote
+// that ended the bake skips the stage's pause too.
+func (d *drive) hold(ctx context.Context, i int, stagePause bool) error {
+	if d.marks[i].flags&markPromoted != 0 {
+		stagePause = false
+	}
+	held := false
+	for d.st.Paused || stagePause && d.marks[i].bakedSeq > d.liftSeq {
+		if !held {
+			held = true
+			d.emit(EvPaused, i, nil, "paused; send resume or promote to go on")
+		}
+		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	if held {
+		d.emit(EvResumed, i, nil, "resumed")
+	}
+	return nil
 }

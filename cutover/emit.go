@@ -1,11 +1,6 @@
 package cutover
 
 import (
-	"context"
-	"crypto/rand"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -84,67 +79,4 @@ func (d *drive) logCommand(rec *Record) {
 		ce.Write(zap.String("cutover", d.id), zap.String("command", string(rec.Command)),
 			zap.String("actor", rec.Actor), zap.String("reason", rec.Reason), zap.String("stage", rec.Stage), zap.Uint64("seq", rec.Seq))
 	}
-}
-
-// holdLease acquires the lease on the cutover and renews it every TTL/3 in
-// a goroutine until the returned stop is called; stop waits for the
-// goroutine and releases the lease. When the lease is lost, d.leaseCtx is
-// cancelled with a cause wrapping ErrLeaseLost.
-func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
-	l, owner, ttl := d.o.Lease, d.o.Owner, d.o.LeaseTTL
-	if owner == "" {
-		// One random owner per Run, so that two Runs of one Runner on the
-		// same cutover exclude each other too.
-		owner = "runner-" + rand.Text()
-	}
-	if err := l.Acquire(ctx, d.id, owner, ttl); err != nil {
-		return nil, fmt.Errorf("cutover %s: acquire lease as %q: %w", d.id, owner, err)
-	}
-	leaseCtx, lose := context.WithCancelCause(context.Background())
-	d.leaseCtx = leaseCtx
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		last := d.clock.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-d.clock.After(ttl / 3):
-			}
-			// The lease holds until last+ttl. A renewal gets ttl/6 (of wall
-			// time: the lease may judge expiry on another clock than the
-			// runner's), and when the next attempt would start too late
-			// the runner stops at once: it must never act on the cloud
-			// after its lease may have passed to another runner.
-			expires := last.Add(ttl)
-			rctx, cancel := context.WithTimeout(context.Background(), ttl/6)
-			err := l.Renew(rctx, d.id, owner, ttl)
-			cancel()
-			if err == nil {
-				last = d.clock.Now()
-				continue
-			}
-			d.log.Warn("renew lease", zap.String("cutover", d.id), zap.String("owner", owner), zap.Error(err))
-			if errors.Is(err, ErrLeaseLost) {
-				lose(fmt.Errorf("renew lease as %q: %w", owner, err))
-				return
-			}
-			if !d.clock.Now().Add(ttl / 3).Before(expires) {
-				lose(fmt.Errorf("renew lease as %q: not renewed since %s, and the lease expires before the next attempt: %w (last error: %w)",
-					owner, last.Format(time.RFC3339), ErrLeaseLost, err))
-				return
-			}
-		}
-	})
-	return func() {
-		close(done)
-		wg.Wait()
-		lose(nil)
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-		defer cancel()
-		if err := l.Release(rctx, d.id, owner); err != nil {
-			d.log.Warn("release lease", zap.String("cutover", d.id), zap.String("owner", owner), zap.Error(err))
-		}
-	}, nil
 }

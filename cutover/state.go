@@ -83,26 +83,6 @@ type State struct {
 	Updated time.Time
 }
 
-// PNRStatus is the point-of-no-return tracker's view of a cutover at a
-// moment.
-type PNRStatus struct {
-	// Index and Stage name the PNR: the first stage that is irreversible or
-	// reversible only within a window. Index is -1 if the plan has none.
-	Index int
-	Stage string
-	// CanRollBack is true while every applied stage can still be reverted.
-	CanRollBack bool
-	// Until is when the earliest open window closes; zero if none is open.
-	Until time.Time
-	// Crossed is true once rollback is no longer possible.
-	Crossed bool
-	// Approved is true when the journal holds a valid approval for the PNR;
-	// ApprovedBy and ApprovalReason say who and why.
-	Approved       bool
-	ApprovedBy     string
-	ApprovalReason string
-}
-
 // Fold computes the state of cutover id from its records, which must be in
 // order starting at Seq 1. A gap, a duplicate or an unknown record type is an
 // error wrapping ErrCorruptJournal that names the record's Seq.
@@ -301,89 +281,4 @@ func touched(s StageStatus) bool {
 		return true
 	}
 	return false
-}
-
-// needsApproval reports whether s may be applied only with an approval.
-func needsApproval(s *Stage) bool {
-	return s.Approval || s.Reversibility.Kind == KindIrreversible
-}
-
-// pnrIndex returns the index of the first stage of p that is not fully
-// reversible, or -1.
-func pnrIndex(p *Plan) int {
-	for i := range p.Stages {
-		if p.Stages[i].Reversibility.Kind != KindReversible {
-			return i
-		}
-	}
-	return -1
-}
-
-// approval returns the first valid approval in st for the stage named
-// stage: an approve command naming it or naming no stage, by an actor who
-// is not the initiator when twoPerson is set.
-func approval(st *State, stage string, twoPerson bool) (Approval, bool) {
-	for _, a := range st.Approvals {
-		if a.Stage != "" && a.Stage != stage || !approver(st, a.Actor, twoPerson) {
-			continue
-		}
-		return a, true
-	}
-	return Approval{}, false
-}
-
-// approver reports whether actor may approve in cutover st: someone, and
-// with twoPerson someone other than the initiator.
-func approver(st *State, actor string, twoPerson bool) bool {
-	return actor != "" && !(twoPerson && actor == st.Initiator)
-}
-
-// revertible reports whether stage i of p, in state s, can still be
-// reverted at now.
-func revertible(p *Plan, s *StageState, i int, now time.Time) bool {
-	r := p.Stages[i].Reversibility
-	switch r.Kind {
-	case KindIrreversible:
-		return false
-	case KindWindow:
-		// The window opens when the stage has been applied; a stage that
-		// is still applying or failed to apply is revertible.
-		return s.AppliedAt.IsZero() || now.Before(s.AppliedAt.Add(r.Window))
-	}
-	return true
-}
-
-// Track returns the PNR tracker's view of the cutover in state st of plan p
-// at time now. With twoPerson set, an approval by the initiator is not
-// valid.
-func Track(p Plan, st State, now time.Time, twoPerson bool) PNRStatus {
-	return track(&p, &st, now, twoPerson)
-}
-
-func track(p *Plan, st *State, now time.Time, twoPerson bool) PNRStatus {
-	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true}
-	if ps.Index >= 0 {
-		ps.Stage = p.Stages[ps.Index].Name
-		if a, ok := approval(st, ps.Stage, twoPerson); ok {
-			ps.Approved, ps.ApprovedBy, ps.ApprovalReason = true, a.Actor, a.Reason
-		}
-	}
-	n := min(len(p.Stages), len(st.Stages))
-	for i := 0; i < n; i++ {
-		s := &st.Stages[i]
-		if !touched(s.Status) {
-			continue
-		}
-		if !revertible(p, s, i, now) {
-			ps.CanRollBack = false
-			ps.Crossed = true
-			continue
-		}
-		if w := p.Stages[i].Reversibility; w.Kind == KindWindow && !s.AppliedAt.IsZero() {
-			if until := s.AppliedAt.Add(w.Window); ps.Until.IsZero() || until.Before(ps.Until) {
-				ps.Until = until
-			}
-		}
-	}
-	return ps
 }

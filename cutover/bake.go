@@ -1,0 +1,231 @@
+package cutover
+
+import (
+	"context"
+	"math"
+)
+
+// stageVerdict is the last journaled verdict of one gate of one stage.
+type stageVerdict struct {
+	index int
+	gate  string
+	v     Verdict
+}
+
+// withVerdicts returns st with the gates' last verdicts, which the drive
+// keeps in a compact list rather than in a map per stage.
+func (d *drive) withVerdicts(st State) State {
+	for _, sv := range d.verdicts {
+		if sv.index >= len(st.Stages) {
+			continue
+		}
+		s := &st.Stages[sv.index]
+		if s.Verdicts == nil {
+			s.Verdicts = make(map[string]Verdict, 1)
+		}
+		s.Verdicts[sv.gate] = sv.v
+	}
+	return st
+}
+
+// gateState is what bake knows of one gate.
+type gateState struct {
+	name      string
+	last      Verdict // last journaled
+	hasLast   bool
+	cur       Verdict // last judged
+	journaled bool    // cur is journaled
+}
+
+// keepVerdict remembers the verdict of a RecVerdict record.
+func (d *drive) keepVerdict(rec *Record) {
+	for k := range d.verdicts {
+		if sv := &d.verdicts[k]; sv.index == rec.Index && sv.gate == rec.Gate {
+			sv.v = *rec.Verdict
+			return
+		}
+	}
+	d.verdicts = append(d.verdicts, stageVerdict{index: rec.Index, gate: rec.Gate, v: *rec.Verdict})
+}
+
+// bake observes stage i, applied, until its bake time is over and every
+// gate passes, a gate fails, or its deadline passes.
+//
+// The bake and the deadline count from when the stage was applied, also for
+// a resumed runner; since the gates start afresh then, a resumed bake gets
+// at least the stage's deadline minus its bake time (the grace) from now.
+func (d *drive) bake(ctx context.Context, i int) error {
+	s := &d.p.Stages[i]
+	applied := d.st.Stages[i].AppliedAt
+	bakeEnd := applied.Add(s.Bake)
+	dl := s.Deadline
+	if dl == 0 {
+		dl = s.Bake + d.o.Grace
+	}
+	deadline := applied.Add(dl)
+	if d.marks[i].flags&markAppliedHere == 0 {
+		if least := d.clock.Now().Add(dl - s.Bake); least.After(deadline) {
+			deadline = least
+		}
+	}
+	// Gates are bounded by the deadline (plus a poll) even if they ignore
+	// their own timeouts. The deadline is on the injected clock, so the
+	// bound is the time left on it, not a wall-clock instant.
+	gctx, cancel := context.WithTimeout(ctx, deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
+	defer cancel()
+
+	gs := d.gates[:0]
+	for k, g := range s.Gates {
+		if r, ok := g.(Resetter); ok {
+			r.Reset()
+		}
+		gs = append(gs, gateState{name: GateName(g, k)})
+	}
+	d.gates = gs
+	promotes := d.st.Promotes
+
+	for {
+		now := d.clock.Now()
+		fail, pending := -1, -1
+		final := false
+		for k, g := range s.Gates {
+			v, err := g.Evaluate(gctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return d.stopped(ctx, err)
+				}
+				v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+			}
+			st := &gs[k]
+			st.cur, st.journaled = v, false
+			// Journal a verdict when the decision changes; the reason of a
+			// pending gate changes every poll with its counts, and the last
+			// verdict of the bake is journaled at its end (journalVerdicts).
+			if !st.hasLast || st.last.Decision != v.Decision {
+				if err := d.journalVerdict(ctx, i, st); err != nil {
+					return err
+				}
+			}
+			if d.obs != nil || d.logOn {
+				d.emitVerdict(i, st, now.Sub(applied))
+			}
+			switch {
+			case v.Decision == Fail:
+				if fail < 0 {
+					fail = k
+				}
+			case v.Decision != Pass:
+				if pending < 0 {
+					pending = k
+				}
+			}
+			if v.Decision == Pass && v.Final {
+				final = true
+			}
+		}
+		if fail >= 0 {
+			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[fail].name, Verdict: gs[fail].cur}}
+		}
+		if d.st.Promotes > promotes {
+			d.marks[i].flags |= markPromoted
+			break
+		}
+		if pending < 0 && (final || !now.Before(bakeEnd)) {
+			break
+		}
+		if !now.Before(deadline) {
+			if err := d.journalVerdicts(ctx, i); err != nil {
+				return err
+			}
+			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[pending].name, Verdict: gs[pending].cur, TimedOut: true}}
+		}
+		wait := d.o.PollInterval
+		if now.Before(bakeEnd) {
+			wait = min(wait, bakeEnd.Sub(now))
+		}
+		wait = min(wait, max(deadline.Sub(now), 0))
+		if err := d.sleep(ctx, wait); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	if err := d.journalVerdicts(ctx, i); err != nil {
+		return err
+	}
+	if err := d.append(ctx, Record{Type: RecBaked, Stage: s.Name, Index: i}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	d.emit(EvStageBaked, i, nil, "baked")
+	return nil
+}
+
+// journalVerdict journals gate st's current verdict.
+func (d *drive) journalVerdict(ctx context.Context, i int, st *gateState) error {
+	v := st.cur
+	v.Figures = finiteFigures(v.Figures)
+	if err := d.append(ctx, Record{Type: RecVerdict, Stage: d.p.Stages[i].Name, Index: i, Gate: st.name, Verdict: &v}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	st.last, st.hasLast, st.journaled = v, true, true
+	return nil
+}
+
+// journalVerdicts journals the last verdict of every gate of the bake that
+// differs from its last journaled one, so the journal holds the evidence
+// the stage was passed or failed on.
+func (d *drive) journalVerdicts(ctx context.Context, i int) error {
+	for k := range d.gates {
+		st := &d.gates[k]
+		if st.journaled || sameVerdict(st.last, st.cur) {
+			continue
+		}
+		if err := d.journalVerdict(ctx, i, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameVerdict reports whether a and b say the same, figures included.
+func sameVerdict(a, b Verdict) bool {
+	if a.Decision != b.Decision || a.Reason != b.Reason || a.Final != b.Final || len(a.Figures) != len(b.Figures) {
+		return false
+	}
+	for k, v := range a.Figures {
+		if w, ok := b.Figures[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// finiteFigures returns figs without NaN, with ±Inf clamped to the largest
+// finite values, so every verdict can be journaled (JSON has no NaN or Inf).
+// It returns figs itself when all are finite.
+func finiteFigures(figs map[string]float64) map[string]float64 {
+	clean := true
+	for _, v := range figs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return figs
+	}
+	out := make(map[string]float64, len(figs))
+	for k, v := range figs {
+		switch {
+		case math.IsNaN(v):
+		case math.IsInf(v, 1):
+			out[k] = math.MaxFloat64
+		case math.IsInf(v, -1):
+			out[k] = -math.MaxFloat64
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}

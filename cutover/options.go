@@ -1,0 +1,120 @@
+package cutover
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Options configure a Runner. The zero value is valid.
+type Options struct {
+	// Lease, if set, makes the runner hold a lease on the cutover while it
+	// drives it, renewed every LeaseTTL/3. Default LeaseTTL: 30s.
+	Lease    Lease
+	LeaseTTL time.Duration
+	// Owner identifies this runner in the lease (default: a random ID for
+	// each Run).
+	Owner string
+	// Actor is who starts the cutover; it is journaled as the initiator.
+	Actor string
+	// Clock defaults to RealClock.
+	Clock Clock
+	// Logger defaults to zap.NewNop().
+	Logger *zap.Logger
+	// Observer receives events; nil means none.
+	Observer Observer
+	// PollInterval is how often gates and commands are polled while a stage
+	// bakes or the cutover waits. Default 10s.
+	PollInterval time.Duration
+	// Grace is added to a stage's Bake to make its deadline when the stage
+	// sets none. Default 5m.
+	Grace time.Duration
+	// RevertTimeout bounds the whole rollback, which runs on a context of its
+	// own so that a cancelled caller does not leave traffic half-moved.
+	// Default 10m. Failed reverts are retried with exponential backoff
+	// from RevertBackoff (default 1s) up to 30s.
+	RevertTimeout time.Duration
+	RevertBackoff time.Duration
+	// ApplyAttempts is how often a reversible stage's Apply (with Verify)
+	// is tried before its failure rolls the cutover back. Apply is
+	// idempotent, so a throttled or timed-out call need not roll back a
+	// healthy release; tries are spaced like revert retries, from
+	// RevertBackoff. Default 1: the first failure rolls back. Irreversible
+	// stages are always applied again (they cannot be rolled back).
+	ApplyAttempts int
+	// TwoPersonRule requires an approver other than the initiator; it
+	// needs Actor to be set.
+	TwoPersonRule bool
+	// PNRWarning is how long before a reversibility window closes the
+	// EvPNRApproaching event is emitted. Default 10m.
+	PNRWarning time.Duration
+	// WaitForApproval makes Run wait (polling the journal) for an approval
+	// at the PNR. When false, Run journals RecWaiting and returns
+	// ErrPNRNotApproved at once; a later Run resumes. A reversibility window
+	// keeps running after Run returns: if it may close before the next Run,
+	// wait here, or the runner can no longer roll back before it closes (a
+	// later Run then reports ErrPNRCrossed).
+	WaitForApproval bool
+}
+
+// Defaults of Options.
+const (
+	defaultLeaseTTL      = 30 * time.Second
+	defaultPollInterval  = 10 * time.Second
+	defaultGrace         = 5 * time.Minute
+	defaultRevertTimeout = 10 * time.Minute
+	defaultRevertBackoff = time.Second
+	maxRevertBackoff     = 30 * time.Second
+	defaultPNRWarning    = 10 * time.Minute
+	// maxAppendConflicts bounds how often one append is retried after
+	// commands from other processes won the race for its sequence number.
+	maxAppendConflicts = 100
+	// finishTimeout bounds journal appends after the rollback's own bound
+	// has run out, and the lease release.
+	finishTimeout = 30 * time.Second
+)
+
+// resolve returns o with defaults filled in, or an error naming a field
+// that is out of range.
+func (o Options) resolve() (Options, error) {
+	durs := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"LeaseTTL", &o.LeaseTTL, defaultLeaseTTL},
+		{"PollInterval", &o.PollInterval, defaultPollInterval},
+		{"Grace", &o.Grace, defaultGrace},
+		{"RevertTimeout", &o.RevertTimeout, defaultRevertTimeout},
+		{"RevertBackoff", &o.RevertBackoff, defaultRevertBackoff},
+		{"PNRWarning", &o.PNRWarning, defaultPNRWarning},
+	}
+	for _, d := range durs {
+		if *d.v < 0 {
+			return o, fmt.Errorf("runner options: %s: %s negative; want ≥ 0 (0: default %s)", d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if o.ApplyAttempts < 0 {
+		return o, fmt.Errorf("runner options: ApplyAttempts: %d negative; want ≥ 1 (0: default 1)", o.ApplyAttempts)
+	}
+	if o.ApplyAttempts == 0 {
+		o.ApplyAttempts = 1
+	}
+	if o.TwoPersonRule && o.Actor == "" {
+		// Without an initiator the rule could not tell the approver apart:
+		// fail closed rather than accept anyone.
+		return o, errors.New("runner options: Actor: empty with TwoPersonRule set; want who starts the cutover, so that an approval by them can be refused")
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return o, nil
+}

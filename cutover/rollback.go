@@ -1,0 +1,112 @@
+package cutover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// rollback reverts the applied stages in reverse order, on a context of its
+// own bounded by RevertTimeout, and journals the outcome.
+func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
+	if d.leaseLost() {
+		return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+	}
+	if cause == nil {
+		cause = errors.New("rollback")
+	}
+	base := context.WithoutCancel(ctx)
+	rctx, cancel := context.WithTimeout(base, d.o.RevertTimeout)
+	defer cancel()
+	// Journal appends get a little longer than the reverts, so that the
+	// outcome of the last attempt is journaled.
+	jctx, jcancel := context.WithTimeout(base, d.o.RevertTimeout+finishTimeout)
+	defer jcancel()
+	if d.leaseCtx != nil {
+		defer context.AfterFunc(d.leaseCtx, cancel)()
+		defer context.AfterFunc(d.leaseCtx, jcancel)()
+	}
+	d.emit(EvRollingBack, -1, cause, "rolling back")
+
+	causeText := cause.Error()
+	reverted, crossed := 0, -1
+	for i := len(d.p.Stages) - 1; i >= 0; i-- {
+		ss := &d.st.Stages[i]
+		if !touched(ss.Status) {
+			continue
+		}
+		if !revertible(d.p, ss, i, d.clock.Now()) {
+			crossed = i
+			break
+		}
+		if err := d.revert(rctx, jctx, i, causeText); err != nil {
+			if d.leaseLost() {
+				return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+			}
+			msg := fmt.Sprintf("%s: %s; cause: %s", ErrRollbackIncomplete, err, causeText)
+			fctx, fcancel := context.WithTimeout(base, finishTimeout)
+			defer fcancel()
+			if jerr := d.append(fctx, Record{Type: RecFailed, Stage: d.p.Stages[i].Name, Index: i, Error: msg}); jerr != nil {
+				err = errors.Join(err, jerr)
+			}
+			d.emit(EvFailed, i, err, msg)
+			return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+		}
+		reverted++
+	}
+	if crossed >= 0 {
+		out := &outcomeError{kind: ErrPNRCrossed, cause: cause,
+			detail: fmt.Errorf("stage %q can no longer be reverted", d.p.Stages[crossed].Name)}
+		if d.st.Phase == PhaseFailed && reverted == 0 {
+			return d.st, out
+		}
+		msg := fmt.Sprintf("%s at stage %q: %s; once green is fixed, send resume and run again to go on", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
+		if err := d.append(jctx, Record{Type: RecFailed, Stage: d.p.Stages[crossed].Name, Index: crossed, Error: msg}); err != nil {
+			out.detail = err
+			return d.st, out
+		}
+		d.emit(EvFailed, crossed, cause, msg)
+		return d.st, out
+	}
+	if err := d.append(jctx, Record{Type: RecRolledBack, Error: causeText}); err != nil {
+		return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+	}
+	d.emit(EvRolledBack, -1, cause, "rolled back")
+	return d.st, &outcomeError{kind: ErrRolledBack, cause: cause}
+}
+
+// revert reverts stage i, retrying with exponential backoff until rctx is
+// done. Journal appends use jctx.
+func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
+	s := &d.p.Stages[i]
+	if d.st.Stages[i].Status != StageReverting {
+		if err := d.append(jctx, Record{Type: RecIntent, Stage: s.Name, Index: i, Action: actionRevert, Error: cause}); err != nil {
+			return err
+		}
+	}
+	backoff := d.o.RevertBackoff
+	for attempt := d.st.Stages[i].RevertAttempts + 1; ; attempt++ {
+		err := rctx.Err()
+		if err == nil {
+			err = d.call(rctx, i, s.Revert)
+		}
+		if err == nil {
+			if err := d.append(jctx, Record{Type: RecReverted, Stage: s.Name, Index: i}); err != nil {
+				return err
+			}
+			d.emit(EvStageReverted, i, nil, "reverted")
+			return nil
+		}
+		se := &StageError{Stage: s.Name, Action: "revert", Err: err}
+		if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
+			return errors.Join(se, jerr)
+		}
+		d.emit(EvRevertFailed, i, se, fmt.Sprintf("revert attempt %d failed", attempt))
+		select {
+		case <-rctx.Done():
+			return fmt.Errorf("%w (gave up after attempt %d: %w)", se, attempt, context.Cause(rctx))
+		case <-d.clock.After(backoff):
+		}
+		backoff = min(2*backoff, maxRevertBackoff)
+	}
+}
