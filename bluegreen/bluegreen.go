@@ -285,7 +285,7 @@ func (b *BlueGreen) finish() []cutover.Stage {
 				}
 				return retire(ctx)
 			},
-			Reversibility: cutover.Irreversible,
+			Reversibility: cutover.Irreversible(),
 			Approval:      true,
 		})
 	}

@@ -73,7 +73,7 @@ func (p Plan) Validate() error {
 			return bad("Reversibility.Kind", "%d unknown; want KindReversible, KindWindow or KindIrreversible", int(r.Kind))
 		}
 		if s.Revert == nil && r.Kind != KindIrreversible {
-			return bad("Revert", "nil for a %s stage; want a Revert func, or Reversibility: Irreversible", r.Kind)
+			return bad("Revert", "nil for a %s stage; want a Revert func, or Reversibility: Irreversible()", r.Kind)
 		}
 		if r.Window < 0 {
 			return bad("Reversibility.Window", "%s negative; want > 0 for a window stage", r.Window)

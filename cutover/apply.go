@@ -10,39 +10,38 @@ import (
 func (d *drive) apply(ctx context.Context, i int) error {
 	s := &d.p.Stages[i]
 	d.emit(EvStageStarted, i, nil, "applying")
-	var action string
-	var err error
-	backoff := d.o.RevertBackoff
-	for attempt := 1; ; attempt++ {
-		action = "apply"
-		err = d.call(ctx, i, s.Apply)
-		if err == nil && s.Verify != nil {
-			action = "verify"
-			err = d.call(ctx, i, s.Verify)
-		}
-		if err == nil || attempt >= d.o.ApplyAttempts || s.Reversibility.Kind == KindIrreversible || ctx.Err() != nil || d.leaseLost() {
-			break
-		}
+	irreversible := s.Reversibility.Kind == KindIrreversible
+	r, err := d.retry(ctx, retryLoop{
+		first: 1,
+		try:   func() error { return d.applyOnce(ctx, i) },
+		// Irreversible stages are not retried here: rollForward does.
+		stop: func(attempt int, _ error) bool {
+			return attempt >= d.o.ApplyAttempts || irreversible || ctx.Err() != nil || d.leaseLost()
+		},
 		// Journaled like a failed revert attempt: the RecApplied that
 		// ends the retries sets the cutover running again.
-		se := &StageError{Stage: s.Name, Action: action, Err: err}
-		if jerr := d.append(ctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: se.Error()}); jerr != nil {
-			return d.stopped(ctx, jerr)
-		}
-		d.emit(EvApplyRetry, i, se, fmt.Sprintf("apply attempt %d of %d failed; trying again", attempt, d.o.ApplyAttempts))
-		if serr := d.sleep(ctx, backoff); serr != nil {
-			return serr
-		}
-		backoff = min(2*backoff, maxRevertBackoff)
-	}
+		failed: func(attempt int, err error) error {
+			if jerr := d.append(ctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
+				return d.stopped(ctx, jerr)
+			}
+			d.emit(EvApplyRetry, i, err, fmt.Sprintf("apply attempt %d of %d failed; trying again", attempt, d.o.ApplyAttempts))
+			return nil
+		},
+	})
 	if err != nil {
+		return err
+	}
+	if r.cut {
+		return d.stopped(ctx, ctx.Err())
+	}
+	if r.err != nil {
 		if d.leaseLost() {
-			return d.stopped(ctx, err)
+			return d.stopped(ctx, r.err)
 		}
-		if s.Reversibility.Kind == KindIrreversible {
-			return d.rollForward(ctx, i, &StageError{Stage: s.Name, Action: action, Err: err})
+		se := r.err.(*StageError)
+		if irreversible {
+			return d.rollForward(ctx, i, se)
 		}
-		se := &StageError{Stage: s.Name, Action: action, Err: err}
 		var cause error = se
 		if ctx.Err() != nil {
 			cause = context.Cause(ctx)
@@ -50,7 +49,7 @@ func (d *drive) apply(ctx context.Context, i int) error {
 		// The stage may be partly applied: journal that, then roll back
 		// (which reverts it too). A cancelled caller's rollback journals
 		// on a context of its own.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		actx, cancel := detached(ctx, finishTimeout, nil)
 		defer cancel()
 		if jerr := d.append(actx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Error: se.Error()}); jerr != nil {
 			return d.stopped(ctx, jerr)
@@ -60,12 +59,32 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	if err := d.append(ctx, Record{Type: RecApplied, Stage: s.Name, Index: i}); err != nil {
 		return d.stopped(ctx, err)
 	}
+	d.applied(i)
+	return nil
+}
+
+// applyOnce calls stage i's Apply and then its Verify, and returns a
+// *StageError saying which failed, or nil.
+func (d *drive) applyOnce(ctx context.Context, i int) error {
+	s := &d.p.Stages[i]
+	if err := d.call(ctx, i, s.Apply); err != nil {
+		return &StageError{Stage: s.Name, Action: "apply", Err: err}
+	}
+	if s.Verify != nil {
+		if err := d.call(ctx, i, s.Verify); err != nil {
+			return &StageError{Stage: s.Name, Action: "verify", Err: err}
+		}
+	}
+	return nil
+}
+
+// applied notes that this Run applied stage i, and says so.
+func (d *drive) applied(i int) {
 	d.marks[i].flags |= markAppliedHere
-	if s.Reversibility.Kind == KindIrreversible {
+	if d.p.Stages[i].Reversibility.Kind == KindIrreversible {
 		d.emit(EvPNRCrossed, i, nil, "irreversible stage applied")
 	}
 	d.emit(EvStageApplied, i, nil, "applied")
-	return nil
 }
 
 // rollForward finishes irreversible stage i, whose Apply or Verify failed
@@ -75,59 +94,45 @@ func (d *drive) apply(ctx context.Context, i int) error {
 // attempt is journaled as RecApplyFailed, under the stage's one apply
 // intent (as failed reverts are under their one revert intent); the
 // RecApplied that ends it sets the cutover running again. When the bound
-// runs out, the
-// cutover is journaled as failed with ErrPNRCrossed, and a later Run applies
-// the stage again.
+// runs out, the cutover is journaled as failed with ErrPNRCrossed, and a
+// later Run applies the stage again.
 func (d *drive) rollForward(ctx context.Context, i int, first *StageError) error {
 	s := &d.p.Stages[i]
-	base := context.WithoutCancel(ctx)
-	fctx, cancel := context.WithTimeout(base, d.o.RevertTimeout)
+	fctx, cancel := detached(ctx, d.o.RevertTimeout, d.leaseCtx)
 	defer cancel()
-	jctx, jcancel := context.WithTimeout(base, d.o.RevertTimeout+finishTimeout)
+	jctx, jcancel := detached(ctx, d.o.RevertTimeout+finishTimeout, d.leaseCtx)
 	defer jcancel()
-	if d.leaseCtx != nil {
-		defer context.AfterFunc(d.leaseCtx, cancel)()
-		defer context.AfterFunc(d.leaseCtx, jcancel)()
+	r, err := d.retry(fctx, retryLoop{
+		first: 1,
+		err:   first,
+		try:   func() error { return d.applyOnce(fctx, i) },
+		failed: func(attempt int, err error) error {
+			if jerr := d.append(jctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
+				return d.stopped(ctx, jerr)
+			}
+			msg := fmt.Sprintf("irreversible stage failed to apply (attempt %d); it cannot be reverted, so it is applied again", attempt)
+			d.emit(EvApplyRetry, i, err, msg)
+			return nil
+		},
+	})
+	if err != nil {
+		return err
 	}
-	backoff := d.o.RevertBackoff
-	err := first
-	for attempt := 1; ; attempt++ {
-		if jerr := d.append(jctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
-			return d.stopped(ctx, jerr)
+	if r.cut {
+		if d.leaseLost() {
+			return d.stopped(ctx, r.err)
 		}
-		msg := fmt.Sprintf("irreversible stage failed to apply (attempt %d); it cannot be reverted, so it is applied again", attempt)
-		d.emit(EvApplyRetry, i, err, msg)
-		select {
-		case <-fctx.Done():
-			if d.leaseLost() {
-				return d.stopped(ctx, err)
-			}
-			out := fmt.Sprintf("%s at stage %q: apply keeps failing (%d attempts): %s; a later Run applies it again", ErrPNRCrossed, s.Name, attempt, err)
-			fc, fcancel := context.WithTimeout(base, finishTimeout)
-			defer fcancel()
-			if jerr := d.append(fc, Record{Type: RecFailed, Stage: s.Name, Index: i, Error: out}); jerr != nil {
-				return errors.Join(err, jerr)
-			}
-			return &outcomeError{kind: ErrPNRCrossed, cause: err, detail: errors.New(out)}
-		case <-d.clock.After(backoff):
+		out := fmt.Sprintf("%s at stage %q: apply keeps failing (%d attempts): %s; a later Run applies it again", ErrPNRCrossed, s.Name, r.attempts, r.err)
+		fc, fcancel := detached(ctx, finishTimeout, nil)
+		defer fcancel()
+		if jerr := d.append(fc, Record{Type: RecFailed, Stage: s.Name, Index: i, Error: out}); jerr != nil {
+			return errors.Join(r.err, jerr)
 		}
-		backoff = min(2*backoff, maxRevertBackoff)
-		action := "apply"
-		aerr := d.call(fctx, i, s.Apply)
-		if aerr == nil && s.Verify != nil {
-			action = "verify"
-			aerr = d.call(fctx, i, s.Verify)
-		}
-		if aerr == nil {
-			break
-		}
-		err = &StageError{Stage: s.Name, Action: action, Err: aerr}
+		return &outcomeError{kind: ErrPNRCrossed, cause: r.err, detail: errors.New(out)}
 	}
 	if jerr := d.append(jctx, Record{Type: RecApplied, Stage: s.Name, Index: i}); jerr != nil {
 		return d.stopped(ctx, jerr)
 	}
-	d.marks[i].flags |= markAppliedHere
-	d.emit(EvPNRCrossed, i, nil, "irreversible stage applied")
-	d.emit(EvStageApplied, i, nil, "applied")
+	d.applied(i)
 	return nil
 }

@@ -224,7 +224,7 @@ func TestRememberRecall(t *testing.T) {
 			cj.dead.Store(true)
 		}()
 		cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", p)
-		if err := cutover.Send(context.Background(), j, "c", cutover.CmdAbort, "ops", "", ""); err != nil {
+		if err := cutover.Send(context.Background(), j, "c", cutover.CmdAbort, "ops", "stop", ""); err != nil {
 			t.Fatal(err)
 		}
 		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)

@@ -15,12 +15,17 @@ const maxSendTries = 20
 
 // Send appends a command for cutover id to j on behalf of actor, with the
 // reason given; stage names the stage an approval is for (empty: every
-// approval point of the cutover, the PNR included). It retries a lost race on the sequence number a bounded number of
-// times. A runner driving the cutover obeys it within one poll interval.
+// approval point of the cutover, the PNR included). It retries a lost race
+// on the sequence number a bounded number of times. A runner driving the
+// cutover obeys it within one poll interval and answers it (RecAck).
 //
-// The cutover must have been started (its journal has records) and not
-// have ended (an error wrapping ErrEnded); an approve needs an actor. The
-// command is stamped with the wall clock.
+// Send validates the command against the journal before it writes
+// anything: the cutover must have been started (its journal has records)
+// and not have ended (an error wrapping ErrEnded); a stage, if named, must
+// be one of the plan's; approve and abort need an actor, abort a reason;
+// an approval must pass CheckApproval (the two-person rule, a window not
+// yet closed). A refusal is an error naming the field, and nothing is
+// written. The command is stamped with the wall clock.
 func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) error {
 	_, err := SendSeq(ctx, j, id, cmd, actor, reason, stage)
 	return err
@@ -40,8 +45,11 @@ func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reas
 	default:
 		return 0, fmt.Errorf("send to cutover %s: cmd: %q unknown; want pause, resume, promote, abort or approve", id, cmd)
 	}
-	if cmd == CmdApprove && actor == "" {
-		return 0, fmt.Errorf("send approve to cutover %s: actor: empty; an approval must say who gave it", id)
+	if actor == "" && (cmd == CmdApprove || cmd == CmdAbort) {
+		return 0, fmt.Errorf("send %s to cutover %s: actor: empty; want who sends it", cmd, id)
+	}
+	if reason == "" && cmd == CmdAbort {
+		return 0, fmt.Errorf("send abort to cutover %s: reason: empty; want why the cutover is rolled back", id)
 	}
 	recs, err := j.Read(ctx, id, 0)
 	if err != nil {
@@ -65,6 +73,18 @@ func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reas
 		now = t
 	}
 	rec := Record{Type: RecCommand, Time: now, Command: cmd, Actor: actor, Reason: reason, Stage: stage}
+	p, err := JournalPlan(recs)
+	if err != nil && !errors.Is(err, ErrNoOutline) {
+		return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+	}
+	if stage != "" && p.index(stage) < 0 {
+		return 0, fmt.Errorf("send %s to cutover %s: stage: %q: plan %q has no such stage; want one of %q", cmd, id, stage, p.Name, p.names())
+	}
+	if cmd == CmdApprove {
+		if err := CheckApproval(&p, &st, &rec); err != nil {
+			return 0, fmt.Errorf("send approve to cutover %s: refused: %w", id, err)
+		}
+	}
 	for try := 1; ; try++ {
 		rec.Seq = last + 1
 		err := j.Append(ctx, id, rec)
@@ -198,14 +218,9 @@ func (d *drive) ackFor(c *Record) Record {
 		if c.Stage != "" {
 			what = fmt.Sprintf("stage %q", c.Stage)
 		}
-		switch {
-		case c.Actor == "":
-			a.Error = "refused: an approval must say who gave it"
-		case !approver(&d.st, c.Actor, d.o.TwoPersonRule): // as approval() judges it
-			a.Error = fmt.Sprintf("refused: two-person rule: %s started this cutover, so another person must approve", c.Actor)
-		case c.Stage != "" && d.p.index(c.Stage) < 0:
-			a.Error = fmt.Sprintf("refused: plan %q has no stage %q", d.p.Name, c.Stage)
-		default:
+		if err := CheckApproval(d.p, &d.st, c); err != nil {
+			a.Error = "refused: " + err.Error()
+		} else {
 			a.Reason = fmt.Sprintf("approval of %s by %s accepted", what, c.Actor)
 		}
 	}

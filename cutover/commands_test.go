@@ -146,7 +146,7 @@ func TestSendValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	irr := newCloud().stage("b", 0)
-	irr.Reversibility = cutover.Irreversible
+	irr.Reversibility = cutover.Irreversible()
 	if _, err := cutover.NewRunner(mem, cutover.Options{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("run open: %v, want ErrPNRNotApproved", err)
 	}
@@ -162,8 +162,12 @@ func TestSendValidates(t *testing.T) {
 		{"pause without actor", mem, "open", cutover.CmdPause, "", "", "", ""},
 		{"unknown command", mem, "open", "reboot", "bob", "", "", "cmd"},
 		{"approve without actor", mem, "open", cutover.CmdApprove, "", "", "", "actor"},
-		{"ended", mem, "done", cutover.CmdAbort, "bob", "", "", "it completed at"},
-		{"no such cutover", mem, "nope", cutover.CmdAbort, "bob", "", "", "no such cutover"},
+		{"approve unknown stage", mem, "open", cutover.CmdApprove, "bob", "ok", "nope", "stage"},
+		{"pause unknown stage", mem, "open", cutover.CmdPause, "bob", "", "nope", "stage"},
+		{"abort without actor", mem, "open", cutover.CmdAbort, "", "why", "", "actor"},
+		{"abort without reason", mem, "open", cutover.CmdAbort, "bob", "", "", "reason"},
+		{"ended", mem, "done", cutover.CmdAbort, "bob", "why", "", "it completed at"},
+		{"no such cutover", mem, "nope", cutover.CmdAbort, "bob", "why", "", "no such cutover"},
 		{"nil journal", nil, "done", cutover.CmdAbort, "bob", "", "", "journal is nil"},
 		{"empty id", mem, "", cutover.CmdAbort, "bob", "", "", "cutover id"},
 	}

@@ -21,7 +21,7 @@ func (d *drive) emit(t EventType, i int, err error, msg string) {
 // event returns an event of type t about stage i with the tracker's view.
 func (d *drive) event(t EventType, i int) Event {
 	now := d.clock.Now()
-	e := Event{Type: t, Time: now, Cutover: d.id, Index: i, PNR: track(d.p, &d.st, now, d.o.TwoPersonRule)}
+	e := Event{Type: t, Time: now, Cutover: d.id, Index: i, PNR: track(d.p, &d.st, now)}
 	if i >= 0 && i < len(d.p.Stages) {
 		e.Stage = d.p.Stages[i].Name
 		e.Bake = d.p.Stages[i].Bake
@@ -46,16 +46,7 @@ func (d *drive) send(e *Event) {
 	if !d.logOn {
 		return
 	}
-	level := zapcore.InfoLevel
-	switch e.Type {
-	case EvGateJudged:
-		level = zapcore.DebugLevel
-	case EvRollingBack, EvRevertFailed, EvWaitingApproval, EvPNRApproaching:
-		level = zapcore.WarnLevel
-	case EvFailed:
-		level = zapcore.ErrorLevel
-	}
-	ce := d.log.Check(level, e.Message)
+	ce := d.log.Check(eventLevel(e), e.Message)
 	if ce == nil {
 		return
 	}
@@ -71,6 +62,37 @@ func (d *drive) send(e *Event) {
 	}
 	fields = append(fields, zap.Bool("can_roll_back", e.PNR.CanRollBack))
 	ce.Write(fields...)
+}
+
+// eventLevel is the level e is logged at: a rollback, its steps and
+// anything that needs a person are warnings, a failure an error, gate
+// verdicts debug (a Fail verdict a warning), the rest information.
+func eventLevel(e *Event) zapcore.Level {
+	switch e.Type {
+	case EvGateJudged:
+		if e.Verdict != nil && e.Verdict.Decision == Fail {
+			return zapcore.WarnLevel
+		}
+		return zapcore.DebugLevel
+	case EvRollingBack, EvRevertFailed, EvApplyRetry, EvStageReverted, EvRolledBack,
+		EvWaitingApproval, EvPNRApproaching, EvPNRCrossed:
+		return zapcore.WarnLevel
+	case EvFailed:
+		return zapcore.ErrorLevel
+	}
+	return zapcore.InfoLevel
+}
+
+// logsAny reports whether l writes at any level the runner logs at; a
+// logger that writes none (zap.NewNop) costs the runner nothing.
+func logsAny(l *zap.Logger) bool {
+	c := l.Core()
+	for lv := zapcore.DebugLevel; lv <= zapcore.ErrorLevel; lv++ {
+		if c.Enabled(lv) {
+			return true
+		}
+	}
+	return false
 }
 
 // logCommand logs a command taken from the journal.

@@ -29,7 +29,8 @@ var (
 	ErrLeaseHeld = errors.New("lease held by another owner")
 	// ErrLeaseLost: the lease expired or was taken over while driving.
 	ErrLeaseLost = errors.New("lease lost")
-	// ErrPlanMismatch: the journal belongs to a different plan.
+	// ErrPlanMismatch: the journal belongs to a different plan, or was
+	// started under another two-person rule than the runner's options.
 	ErrPlanMismatch = errors.New("journal is for a different plan")
 	// ErrCorruptJournal: a journal record could not be decoded or is out of
 	// sequence.

@@ -90,7 +90,7 @@ func ExamplePlan_Analyze() {
 	nop := func(context.Context) error { return nil }
 	plan := cutover.Plan{Name: "ec2-to-fargate", Stages: []cutover.Stage{
 		{Name: "create-green", Apply: nop, Revert: nop, Bake: 10 * time.Minute},
-		{Name: "migrate-db", Apply: nop, Reversibility: cutover.Irreversible},
+		{Name: "migrate-db", Apply: nop, Reversibility: cutover.Irreversible()},
 		{Name: "shift-50", Apply: nop, Revert: nop, Bake: time.Hour},
 		{Name: "keep-blue-warm", Apply: nop, Revert: nop, Reversibility: cutover.ReversibleWithin(time.Hour)},
 	}}
@@ -115,7 +115,7 @@ func ExampleSend() {
 	nop := func(context.Context) error { return nil }
 	plan := cutover.Plan{Name: "retire-blue", Stages: []cutover.Stage{
 		{Name: "shift-100", Apply: nop, Revert: nop},
-		{Name: "delete-blue", Apply: nop, Reversibility: cutover.Irreversible},
+		{Name: "delete-blue", Apply: nop, Reversibility: cutover.Irreversible()},
 	}}
 	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPersonRule: true})
 	ctx := context.Background()
@@ -126,7 +126,7 @@ func ExampleSend() {
 		fmt.Println(err)
 	}
 	st, err := r.Run(ctx, "retire-1", plan)
-	pnr := cutover.Track(plan, st, time.Now(), true)
+	pnr := cutover.Track(plan, st, time.Now())
 	fmt.Println(st.Phase, err, pnr.Crossed, pnr.ApprovedBy, pnr.ApprovalReason)
 	// Output:
 	// true

@@ -103,7 +103,7 @@ func TestIrreversibleApplyFailureRollsForward(t *testing.T) {
 				var calls atomic.Int64
 				var healthy atomic.Bool
 				retire := cutover.Stage{
-					Name: "retire blue", Reversibility: cutover.Irreversible,
+					Name: "retire blue", Reversibility: cutover.Irreversible(),
 					Apply: func(context.Context) error {
 						if calls.Add(1) <= int64(tt.failures) && !healthy.Load() {
 							return errors.New("throttled")
@@ -166,7 +166,7 @@ func TestIrreversibleApplyFailureRollsForward(t *testing.T) {
 func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
-		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible,
+		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible(),
 			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Hour, pass("ok"))}}
@@ -216,7 +216,7 @@ func TestResumeAfterFailurePastPNR(t *testing.T) {
 			}
 			return cutover.Verdict{Decision: cutover.Fail, Reason: "503 from green"}, nil
 		}))
-		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible,
+		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible(),
 			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Minute, check)}}

@@ -211,7 +211,7 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 		close(done)
 		wg.Wait()
 		lose(nil)
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		rctx, cancel := detached(ctx, finishTimeout, nil)
 		defer cancel()
 		if err := l.Release(rctx, d.id, owner); err != nil {
 			d.log.Warn("release lease", zap.String("cutover", d.id), zap.String("owner", owner), zap.Error(err))

@@ -32,20 +32,25 @@ type Options struct {
 	// sets none. Default 5m.
 	Grace time.Duration
 	// RevertTimeout bounds the whole rollback, which runs on a context of its
-	// own so that a cancelled caller does not leave traffic half-moved.
-	// Default 10m. Failed reverts are retried with exponential backoff
-	// from RevertBackoff (default 1s) up to 30s.
+	// own so that a cancelled caller does not leave traffic half-moved, and
+	// likewise the roll-forward of an irreversible stage. Default 10m.
 	RevertTimeout time.Duration
-	RevertBackoff time.Duration
+	// RetryBackoff is the first wait between two attempts of every action
+	// the runner tries again: a failed revert, a failed apply of a
+	// reversible stage (see ApplyAttempts) and the roll-forward of an
+	// irreversible one. Each wait doubles, up to 30s. Default 1s.
+	RetryBackoff time.Duration
 	// ApplyAttempts is how often a reversible stage's Apply (with Verify)
 	// is tried before its failure rolls the cutover back. Apply is
 	// idempotent, so a throttled or timed-out call need not roll back a
-	// healthy release; tries are spaced like revert retries, from
-	// RevertBackoff. Default 1: the first failure rolls back. Irreversible
-	// stages are always applied again (they cannot be rolled back).
+	// healthy release. Default 1: the first failure rolls back.
+	// Irreversible stages are always applied again (they cannot be rolled
+	// back).
 	ApplyAttempts int
 	// TwoPersonRule requires an approver other than the initiator; it
-	// needs Actor to be set.
+	// needs Actor to be set. It is journaled in the start record, which
+	// decides it for the cutover's whole life: a Run resuming a cutover
+	// whose journal says otherwise is refused (ErrPlanMismatch).
 	TwoPersonRule bool
 	// PNRWarning is how long before a reversibility window closes the
 	// EvPNRApproaching event is emitted. Default 10m.
@@ -65,8 +70,8 @@ const (
 	defaultPollInterval  = 10 * time.Second
 	defaultGrace         = 5 * time.Minute
 	defaultRevertTimeout = 10 * time.Minute
-	defaultRevertBackoff = time.Second
-	maxRevertBackoff     = 30 * time.Second
+	defaultRetryBackoff  = time.Second
+	maxRetryBackoff      = 30 * time.Second
 	defaultPNRWarning    = 10 * time.Minute
 	// maxAppendConflicts bounds how often one append is retried after
 	// commands from other processes won the race for its sequence number.
@@ -88,7 +93,7 @@ func (o Options) resolve() (Options, error) {
 		{"PollInterval", &o.PollInterval, defaultPollInterval},
 		{"Grace", &o.Grace, defaultGrace},
 		{"RevertTimeout", &o.RevertTimeout, defaultRevertTimeout},
-		{"RevertBackoff", &o.RevertBackoff, defaultRevertBackoff},
+		{"RetryBackoff", &o.RetryBackoff, defaultRetryBackoff},
 		{"PNRWarning", &o.PNRWarning, defaultPNRWarning},
 	}
 	for _, d := range durs {

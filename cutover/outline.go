@@ -59,14 +59,14 @@ func JournalPlan(recs []Record) (Plan, error) {
 		s := &p.Stages[i]
 		switch o.Reversibility {
 		case "reversible":
-			s.Reversibility = Reversible
+			s.Reversibility = Reversible()
 		case "window":
 			if o.Window <= 0 {
 				return p, fmt.Errorf("journal plan %q: stage %q: window %v: want > 0: %w", start.Plan, s.Name, o.Window, ErrCorruptJournal)
 			}
 			s.Reversibility = ReversibleWithin(o.Window)
 		case "irreversible":
-			s.Reversibility = Irreversible
+			s.Reversibility = Irreversible()
 		default:
 			return p, fmt.Errorf("journal plan %q: stage %q: reversibility %q: want reversible, window or irreversible: %w", start.Plan, s.Name, o.Reversibility, ErrCorruptJournal)
 		}
@@ -83,4 +83,13 @@ func (p *Plan) index(name string) int {
 		}
 	}
 	return -1
+}
+
+// names returns the names of p's stages, in order.
+func (p *Plan) names() []string {
+	out := make([]string, len(p.Stages))
+	for i := range p.Stages {
+		out[i] = p.Stages[i].Name
+	}
+	return out
 }

@@ -22,7 +22,7 @@ func mkStage(name string, mod ...func(*cutover.Stage)) cutover.Stage {
 }
 
 var (
-	irreversible = func(s *cutover.Stage) { s.Reversibility = cutover.Irreversible; s.Revert = nil }
+	irreversible = func(s *cutover.Stage) { s.Reversibility = cutover.Irreversible(); s.Revert = nil }
 	window       = func(s *cutover.Stage) { s.Reversibility = cutover.ReversibleWithin(time.Hour) }
 	gated        = func(s *cutover.Stage) { s.Gates = []cutover.Gate{pass("g")} }
 	bake         = func(d time.Duration) func(*cutover.Stage) { return func(s *cutover.Stage) { s.Bake = d } }

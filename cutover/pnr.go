@@ -2,6 +2,7 @@ package cutover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -25,7 +26,7 @@ func (d *drive) windows() error {
 			m.flags |= markWarned
 			d.emit(EvPNRApproaching, i, nil, "reversibility window closes at "+closes.Format(time.RFC3339))
 		}
-		if a, ok := approval(&d.st, s.Name, d.o.TwoPersonRule); ok {
+		if a, ok := approval(d.p, &d.st, i); ok {
 			d.approved(i, a)
 			if !now.Before(closes) && m.flags&markCrossed == 0 {
 				m.flags |= markCrossed
@@ -63,7 +64,7 @@ func (d *drive) approve(ctx context.Context, i int) error {
 		return nil
 	}
 	return d.await(ctx, i, actionApply, func() bool {
-		a, ok := approval(&d.st, s.Name, d.o.TwoPersonRule)
+		a, ok := approval(d.p, &d.st, i)
 		if ok {
 			d.approved(i, a)
 		}
@@ -115,7 +116,7 @@ func (d *drive) finish(ctx context.Context) error {
 			if s.Reversibility.Kind != KindWindow || ss.Status != StageBaked || ss.AppliedAt.IsZero() {
 				continue
 			}
-			if _, ok := approval(&d.st, s.Name, d.o.TwoPersonRule); !ok {
+			if _, ok := approval(d.p, &d.st, i); !ok {
 				open = i
 				break
 			}
@@ -125,7 +126,7 @@ func (d *drive) finish(ctx context.Context) error {
 		}
 		// poll rolls back if the window would close before approval.
 		err := d.await(ctx, open, "close", func() bool {
-			_, ok := approval(&d.st, d.p.Stages[open].Name, d.o.TwoPersonRule)
+			_, ok := approval(d.p, &d.st, open)
 			return ok
 		})
 		if err != nil {
@@ -175,23 +176,82 @@ func pnrIndex(p *Plan) int {
 	return -1
 }
 
-// approval returns the first valid approval in st for the stage named
-// stage: an approve command naming it or naming no stage, by an actor who
-// is not the initiator when twoPerson is set.
-func approval(st *State, stage string, twoPerson bool) (Approval, bool) {
-	for _, a := range st.Approvals {
-		if a.Stage != "" && a.Stage != stage || !approver(st, a.Actor, twoPerson) {
-			continue
-		}
-		return a, true
+// CheckApproval is the approval rule. Every part of the module that asks
+// whether an approval counts asks it (the runner, Track, Send, cutoverctl,
+// health.NewApproval); none has a copy.
+//
+// cmd is an approve command of the cutover whose journal folds to st, of
+// plan p (the runner's plan, or JournalPlan of the journal). CheckApproval
+// returns nil when cmd is valid, otherwise an error naming the field at
+// fault:
+//
+//   - Actor must be set: an approval says who gave it;
+//   - with the two-person rule of the journal's start record
+//     (State.TwoPerson), Actor must not be the initiator;
+//   - Stage, if set, must be a stage of p, and if that stage has a
+//     reversibility window that has already closed, the approval came too
+//     late: a window that closed unapproved was crossed without approval,
+//     and no later record turns that into an approved crossing.
+//
+// An approve command naming no stage approves every approval point of the
+// cutover, except windows that closed before it was written.
+func CheckApproval(p *Plan, st *State, cmd *Record) error {
+	if cmd.Type != RecCommand || cmd.Command != CmdApprove {
+		return fmt.Errorf("record seq %d: command: %s %q; want an approve command", cmd.Seq, cmd.Type, cmd.Command)
 	}
-	return Approval{}, false
+	if cmd.Actor == "" {
+		return errors.New("actor: empty; want who gives the approval")
+	}
+	if st.TwoPerson && cmd.Actor == st.Initiator {
+		return fmt.Errorf("actor: %s started this cutover and its journal has the two-person rule on; want another person", cmd.Actor)
+	}
+	if cmd.Stage == "" {
+		return nil
+	}
+	i := p.index(cmd.Stage)
+	if i < 0 {
+		return fmt.Errorf("stage: %q: plan %q has no such stage; want one of %q", cmd.Stage, p.Name, p.names())
+	}
+	if closed, ok := windowClose(p, st, i); ok && !cmd.Time.Before(closed) {
+		return fmt.Errorf("stage: %q: its reversibility window closed at %s, before this approval (%s); a window crossed without approval stays so",
+			cmd.Stage, closed.UTC().Format(time.RFC3339), cmd.Time.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
-// approver reports whether actor may approve in cutover st: someone, and
-// with twoPerson someone other than the initiator.
-func approver(st *State, actor string, twoPerson bool) bool {
-	return actor != "" && !(twoPerson && actor == st.Initiator)
+// windowClose returns when the reversibility window of stage i closes, if
+// the stage has one and it has opened (the stage was applied).
+func windowClose(p *Plan, st *State, i int) (time.Time, bool) {
+	r := p.Stages[i].Reversibility
+	if r.Kind != KindWindow || i >= len(st.Stages) || st.Stages[i].AppliedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return st.Stages[i].AppliedAt.Add(r.Window), true
+}
+
+// record returns the approve command a was taken from, as CheckApproval
+// judges it.
+func (a *Approval) record() Record {
+	return Record{Type: RecCommand, Command: CmdApprove, Seq: a.Seq, Time: a.Time, Actor: a.Actor, Reason: a.Reason, Stage: a.Stage}
+}
+
+// approval returns the first approval in st that is valid (CheckApproval)
+// and approves stage i of p: one naming that stage, or naming none and
+// written before the stage's window, if any, closed.
+func approval(p *Plan, st *State, i int) (Approval, bool) {
+	name := p.Stages[i].Name
+	closed, windowed := windowClose(p, st, i)
+	for k := range st.Approvals {
+		a := &st.Approvals[k]
+		if a.Stage != "" && a.Stage != name || windowed && !a.Time.Before(closed) {
+			continue
+		}
+		if rec := a.record(); CheckApproval(p, st, &rec) != nil {
+			continue
+		}
+		return *a, true
+	}
+	return Approval{}, false
 }
 
 // revertible reports whether stage i of p, in state s, can still be
@@ -210,17 +270,17 @@ func revertible(p *Plan, s *StageState, i int, now time.Time) bool {
 }
 
 // Track returns the PNR tracker's view of the cutover in state st of plan p
-// at time now. With twoPerson set, an approval by the initiator is not
-// valid.
-func Track(p Plan, st State, now time.Time, twoPerson bool) PNRStatus {
-	return track(&p, &st, now, twoPerson)
+// at time now. Whether an approval counts is CheckApproval's answer; the
+// two-person rule is the journal's (State.TwoPerson).
+func Track(p Plan, st State, now time.Time) PNRStatus {
+	return track(&p, &st, now)
 }
 
-func track(p *Plan, st *State, now time.Time, twoPerson bool) PNRStatus {
+func track(p *Plan, st *State, now time.Time) PNRStatus {
 	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true}
 	if ps.Index >= 0 {
 		ps.Stage = p.Stages[ps.Index].Name
-		if a, ok := approval(st, ps.Stage, twoPerson); ok {
+		if a, ok := approval(p, st, ps.Index); ok {
 			ps.Approved, ps.ApprovedBy, ps.ApprovalReason = true, a.Actor, a.Reason
 		}
 	}

@@ -144,7 +144,7 @@ func TestReviewAbortDoesNotStrandUnfinishedIrreversibleStage(t *testing.T) {
 		retire := cutover.Stage{
 			Name:          "retire",
 			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
-			Reversibility: cutover.Irreversible,
+			Reversibility: cutover.Irreversible(),
 		}
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
 		c.do("apply", "s0", true)
@@ -217,7 +217,7 @@ func TestReviewPauseHoldsAcrossApproval(t *testing.T) {
 		retire := cutover.Stage{
 			Name:          "retire",
 			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
-			Reversibility: cutover.Irreversible,
+			Reversibility: cutover.Irreversible(),
 		}
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
 		j := cutover.NewMemJournal()

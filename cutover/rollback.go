@@ -15,17 +15,12 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 	if cause == nil {
 		cause = errors.New("rollback")
 	}
-	base := context.WithoutCancel(ctx)
-	rctx, cancel := context.WithTimeout(base, d.o.RevertTimeout)
+	rctx, cancel := detached(ctx, d.o.RevertTimeout, d.leaseCtx)
 	defer cancel()
 	// Journal appends get a little longer than the reverts, so that the
 	// outcome of the last attempt is journaled.
-	jctx, jcancel := context.WithTimeout(base, d.o.RevertTimeout+finishTimeout)
+	jctx, jcancel := detached(ctx, d.o.RevertTimeout+finishTimeout, d.leaseCtx)
 	defer jcancel()
-	if d.leaseCtx != nil {
-		defer context.AfterFunc(d.leaseCtx, cancel)()
-		defer context.AfterFunc(d.leaseCtx, jcancel)()
-	}
 	d.emit(EvRollingBack, -1, cause, "rolling back")
 
 	causeText := cause.Error()
@@ -44,7 +39,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 				return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
 			}
 			msg := fmt.Sprintf("%s: %s; cause: %s", ErrRollbackIncomplete, err, causeText)
-			fctx, fcancel := context.WithTimeout(base, finishTimeout)
+			fctx, fcancel := detached(ctx, finishTimeout, nil)
 			defer fcancel()
 			if jerr := d.append(fctx, Record{Type: RecFailed, Stage: d.p.Stages[i].Name, Index: i, Error: msg}); jerr != nil {
 				err = errors.Join(err, jerr)
@@ -84,29 +79,35 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 			return err
 		}
 	}
-	backoff := d.o.RevertBackoff
-	for attempt := d.st.Stages[i].RevertAttempts + 1; ; attempt++ {
-		err := rctx.Err()
-		if err == nil {
-			err = d.call(rctx, i, s.Revert)
-		}
-		if err == nil {
-			if err := d.append(jctx, Record{Type: RecReverted, Stage: s.Name, Index: i}); err != nil {
-				return err
+	r, err := d.retry(rctx, retryLoop{
+		first: d.st.Stages[i].RevertAttempts + 1,
+		try: func() error {
+			if err := rctx.Err(); err != nil {
+				return &StageError{Stage: s.Name, Action: "revert", Err: err}
 			}
-			d.emit(EvStageReverted, i, nil, "reverted")
+			if err := d.call(rctx, i, s.Revert); err != nil {
+				return &StageError{Stage: s.Name, Action: "revert", Err: err}
+			}
 			return nil
-		}
-		se := &StageError{Stage: s.Name, Action: "revert", Err: err}
-		if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
-			return errors.Join(se, jerr)
-		}
-		d.emit(EvRevertFailed, i, se, fmt.Sprintf("revert attempt %d failed", attempt))
-		select {
-		case <-rctx.Done():
-			return fmt.Errorf("%w (gave up after attempt %d: %w)", se, attempt, context.Cause(rctx))
-		case <-d.clock.After(backoff):
-		}
-		backoff = min(2*backoff, maxRevertBackoff)
+		},
+		failed: func(attempt int, err error) error {
+			se := err.(*StageError)
+			if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: se.Err.Error()}); jerr != nil {
+				return errors.Join(se, jerr)
+			}
+			d.emit(EvRevertFailed, i, se, fmt.Sprintf("revert attempt %d failed", attempt))
+			return nil
+		},
+	})
+	if err != nil {
+		return err
 	}
+	if r.cut {
+		return fmt.Errorf("%w (gave up after attempt %d: %w)", r.err, r.attempts, context.Cause(rctx))
+	}
+	if err := d.append(jctx, Record{Type: RecReverted, Stage: s.Name, Index: i}); err != nil {
+		return err
+	}
+	d.emit(EvStageReverted, i, nil, "reverted")
+	return nil
 }

@@ -117,7 +117,7 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 		}
 		j := cutover.NewMemJournal()
 		rec := &recorder{}
-		_, err := cutover.NewRunner(j, cutover.Options{Observer: rec, RevertBackoff: time.Second}).Run(t.Context(), "c", p)
+		_, err := cutover.NewRunner(j, cutover.Options{Observer: rec, RetryBackoff: time.Second}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrRolledBack", err)
 		}
@@ -250,7 +250,7 @@ func TestFailureAfterPNR(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		p := c.plan(5, time.Minute)
-		p.Stages[2].Reversibility = cutover.Irreversible
+		p.Stages[2].Reversibility = cutover.Irreversible()
 		p.Stages[2].Revert = nil
 		bad := &switchGate{name: "bad"}
 		bad.fail.Store(true)

@@ -16,8 +16,9 @@ type Runner struct {
 	j    Journal
 	opts Options // with defaults filled in
 	err  error   // what is wrong with the options
-	// logOn is false when the logger drops every event (zap.NewNop), so
-	// that no log fields are built.
+	// logOn is false when the logger drops every level (zap.NewNop), so
+	// that no event is built for it; which events it writes is left to
+	// its Check.
 	logOn bool
 }
 
@@ -27,7 +28,7 @@ func NewRunner(j Journal, opts Options) *Runner {
 	o, err := opts.resolve()
 	r := &Runner{j: j, opts: o, err: err}
 	if o.Logger != nil {
-		r.logOn = o.Logger.Core().Enabled(zap.DebugLevel) || o.Logger.Core().Enabled(zap.InfoLevel)
+		r.logOn = logsAny(o.Logger)
 	}
 	return r
 }
@@ -178,11 +179,7 @@ func (d *drive) run(ctx context.Context) (State, error) {
 		}
 	}
 	if d.st.LastSeq == 0 {
-		names := make([]string, len(d.p.Stages))
-		for i := range d.p.Stages {
-			names[i] = d.p.Stages[i].Name
-		}
-		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: names, Actor: d.o.Actor,
+		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
 			Outline: outline(d.p), TwoPerson: d.o.TwoPersonRule}); err != nil {
 			return d.st, err
 		}
@@ -298,6 +295,11 @@ func (d *drive) matchPlan() error {
 	}
 	if d.st.Plan != d.p.Name {
 		return fmt.Errorf("cutover %s: journal (%s) is for plan %q, not %q: %w", d.id, where, d.st.Plan, d.p.Name, ErrPlanMismatch)
+	}
+	if d.st.TwoPerson != d.o.TwoPersonRule {
+		// The start record decides the rule; a runner that would judge
+		// approvals by another one is refused, as a different plan is.
+		return fmt.Errorf("cutover %s: Options.TwoPersonRule: %t, but the journal (%s) has it %t; want the journal's value: %w", d.id, d.o.TwoPersonRule, where, d.st.TwoPerson, ErrPlanMismatch)
 	}
 	if len(d.st.Stages) != len(d.p.Stages) {
 		return fmt.Errorf("cutover %s: journal (%s) has %d stages, plan %q has %d: %w", d.id, where, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)

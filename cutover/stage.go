@@ -43,11 +43,14 @@ type Reversibility struct {
 	Window time.Duration
 }
 
-// Reversible is the reversibility of a stage that can always be reverted.
-var Reversible = Reversibility{Kind: KindReversible}
+// Reversible returns the reversibility of a stage that can always be
+// reverted (the zero Reversibility). It is a function, not a variable, so
+// that no importer can change what it means.
+func Reversible() Reversibility { return Reversibility{Kind: KindReversible} }
 
-// Irreversible is the reversibility of a stage that can never be reverted.
-var Irreversible = Reversibility{Kind: KindIrreversible}
+// Irreversible returns the reversibility of a stage that can never be
+// reverted.
+func Irreversible() Reversibility { return Reversibility{Kind: KindIrreversible} }
 
 // ReversibleWithin returns the reversibility of a stage that can be reverted
 // for d after it was applied.

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -15,8 +16,9 @@ type ApprovalOptions struct {
 	// command whose Stage is this name); otherwise any approve command of
 	// the cutover counts.
 	Stage string
-	// NotBy, if set, is an actor whose approvals do not count (the
-	// initiator, for a two-person rule).
+	// NotBy, if set, is an actor whose approvals do not count, in addition
+	// to what cutover.CheckApproval refuses (the initiator under the
+	// journal's two-person rule).
 	NotBy string
 }
 
@@ -24,12 +26,16 @@ type approval struct {
 	j    cutover.Journal
 	id   string
 	opts ApprovalOptions
-	seq  uint64 // records read so far
+	recs []cutover.Record // read so far
 	by   *cutover.Record
 }
 
 // NewApproval returns a gate that is Pending until the journal of cutover id
-// holds an approve command (see cutover.Send), and passes from then on.
+// holds a valid approve command (see cutover.Send), and passes from then
+// on. Valid means what cutover.CheckApproval says, for the stage
+// ApprovalOptions.Stage names: an approval naming no stage counts for
+// every stage, and an approval without an actor, or by the initiator under
+// the journal's two-person rule, never counts.
 func NewApproval(j cutover.Journal, id string, opts ApprovalOptions) (cutover.Gate, error) {
 	if j == nil {
 		return nil, fmt.Errorf("approval: journal is nil")
@@ -51,24 +57,8 @@ func (g *approval) Name() string {
 // Evaluate reads the journal records it has not seen yet.
 func (g *approval) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if g.by == nil {
-		recs, err := g.j.Read(ctx, g.id, g.seq)
-		if err != nil {
-			return cutover.Verdict{}, fmt.Errorf("approval: read journal %s: %w", g.id, err)
-		}
-		for i := range recs {
-			r := recs[i]
-			g.seq = r.Seq
-			if r.Type != cutover.RecCommand || r.Command != cutover.CmdApprove {
-				continue
-			}
-			if g.opts.Stage != "" && r.Stage != g.opts.Stage {
-				continue
-			}
-			if g.opts.NotBy != "" && r.Actor == g.opts.NotBy {
-				continue
-			}
-			g.by = &r
-			break
+		if err := g.read(ctx); err != nil {
+			return cutover.Verdict{}, err
 		}
 	}
 	if g.by == nil {
@@ -83,12 +73,51 @@ func (g *approval) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 			Reason: fmt.Sprintf("waiting for %s: send the approve command to cutover %s", what, g.id)}, nil
 	}
 	reason := "approved by " + g.by.Actor
-	if g.by.Actor == "" {
-		reason = "approved"
-	}
 	if g.by.Reason != "" {
 		reason += ": " + g.by.Reason
 	}
 	return cutover.Verdict{Decision: cutover.Pass, Reason: reason,
 		Figures: map[string]float64{"seq": float64(g.by.Seq)}}, nil
+}
+
+// read reads the records not read yet and looks for a valid approval.
+func (g *approval) read(ctx context.Context) error {
+	var after uint64
+	if n := len(g.recs); n > 0 {
+		after = g.recs[n-1].Seq
+	}
+	more, err := g.j.Read(ctx, g.id, after)
+	if err != nil {
+		return fmt.Errorf("approval: read journal %s: %w", g.id, err)
+	}
+	if len(more) == 0 {
+		return nil
+	}
+	from := len(g.recs)
+	g.recs = append(g.recs, more...)
+	st, err := cutover.Fold(g.id, g.recs)
+	if err != nil {
+		return fmt.Errorf("approval: %w", err)
+	}
+	p, err := cutover.JournalPlan(g.recs)
+	if err != nil && !errors.Is(err, cutover.ErrNoOutline) {
+		return fmt.Errorf("approval: %w", err)
+	}
+	for i := from; i < len(g.recs); i++ {
+		r := &g.recs[i]
+		if r.Type != cutover.RecCommand || r.Command != cutover.CmdApprove {
+			continue
+		}
+		if g.opts.Stage != "" && r.Stage != "" && r.Stage != g.opts.Stage {
+			continue
+		}
+		if g.opts.NotBy != "" && r.Actor == g.opts.NotBy || cutover.CheckApproval(&p, &st, r) != nil {
+			continue
+		}
+		by := *r
+		g.by = &by
+		g.recs = nil // no longer needed
+		return nil
+	}
+	return nil
 }

@@ -8,17 +8,7 @@ import (
 )
 
 func TestApprovalGate(t *testing.T) {
-	ctx := t.Context()
-	j := cutover.NewMemJournal()
-	seq := uint64(0)
-	appendRec := func(r cutover.Record) {
-		t.Helper()
-		seq++
-		r.Seq = seq
-		if err := j.Append(ctx, "c1", r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	j, appendRec := approvalJournal(t)
 	appendRec(cutover.Record{Type: cutover.RecStart, Plan: "p", Stages: []string{"canary", "retire"}, Actor: "alice"})
 
 	anyApproval, err := health.NewApproval(j, "c1", health.ApprovalOptions{})
@@ -49,5 +39,39 @@ func TestApprovalBadInput(t *testing.T) {
 	}
 	if _, err := health.NewApproval(cutover.NewMemJournal(), "", health.ApprovalOptions{}); err == nil {
 		t.Error("empty id accepted")
+	}
+}
+
+// The gate judges approvals by cutover.CheckApproval: an approval without
+// an actor never counts, one by the initiator does not count under the
+// journal's two-person rule, and one naming no stage counts for every
+// stage.
+func TestApprovalGateFollowsTheApprovalRule(t *testing.T) {
+	j, appendRec := approvalJournal(t)
+	appendRec(cutover.Record{Type: cutover.RecStart, Plan: "p", Stages: []string{"canary", "retire"}, Actor: "alice", TwoPerson: true})
+	retire, err := health.NewApproval(j, "c1", health.ApprovalOptions{Stage: "retire"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendRec(cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Stage: "retire"})
+	want(t, "no actor", evaluate(t, retire), cutover.Pending)
+	appendRec(cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: "alice"})
+	want(t, "the initiator under the two-person rule", evaluate(t, retire), cutover.Pending)
+	appendRec(cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: "bob", Reason: "all of it"})
+	want(t, "an approval naming no stage", evaluate(t, retire), cutover.Pass, "approved by bob: all of it")
+}
+
+// approvalJournal returns a journal and a function that appends a record
+// to its cutover c1 at the next Seq.
+func approvalJournal(t *testing.T) (cutover.Journal, func(cutover.Record)) {
+	j := cutover.NewMemJournal()
+	seq := uint64(0)
+	return j, func(r cutover.Record) {
+		t.Helper()
+		seq++
+		r.Seq = seq
+		if err := j.Append(t.Context(), "c1", r); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -77,8 +77,15 @@ func TestApprovals(t *testing.T) {
 		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, "", "no name", ""); err == nil {
 			t.Error("Send accepted an approval without an actor")
 		}
-		// The initiator's own approval does not count.
-		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, initiator, "looks fine to me", ""); err != nil {
+		// The initiator's own approval does not count: Send refuses it,
+		// and written by another tool the runner refuses it too.
+		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, initiator, "looks fine to me", ""); err == nil {
+			t.Error("Send accepted the initiator's approval under the two-person rule")
+		}
+		if recs, err := mem.Read(ctx, cutoverID, 0); err != nil {
+			t.Fatal(err)
+		} else if err := mem.Append(ctx, cutoverID, cutover.Record{Seq: recs[len(recs)-1].Seq + 1, Type: cutover.RecCommand, Time: time.Now(),
+			Command: cutover.CmdApprove, Actor: initiator, Reason: "looks fine to me"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := run(); !errors.Is(err, cutover.ErrPNRNotApproved) {
@@ -102,7 +109,7 @@ func TestApprovals(t *testing.T) {
 		if err != nil {
 			t.Fatalf("approved by %s: %v", approver, err)
 		}
-		tr := cutover.Track(p, st, time.Now(), true)
+		tr := cutover.Track(p, st, time.Now())
 		if !tr.Approved || tr.ApprovedBy != approver || tr.ApprovalReason != why || !tr.Crossed {
 			t.Errorf("tracker: %+v, want crossed, approved by %s because %q", tr, approver, why)
 		}

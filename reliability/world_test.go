@@ -717,7 +717,7 @@ func runnerOptions(t timing, clock cutover.Clock) cutover.Options {
 		Clock:         clock,
 		PollInterval:  t.poll,
 		Grace:         20 * time.Minute,
-		RevertBackoff: t.poll,
+		RetryBackoff:  t.poll,
 		TwoPersonRule: true,
 	}
 }

@@ -378,7 +378,7 @@ func (r *Report) track(id string, plan cutover.Plan, recs []cutover.Record, fina
 		if i+1 < len(recs) {
 			to = recs[i+1].Time
 		}
-		ps := cutover.Track(plan, st, from, st.TwoPerson)
+		ps := cutover.Track(plan, st, from)
 		if ps.Approved && r.PNR.ApprovedAt.IsZero() {
 			r.PNR.ApprovedAt = from
 		}
@@ -396,7 +396,7 @@ func (r *Report) track(id string, plan cutover.Plan, recs []cutover.Record, fina
 		}
 		r.addReversible(from, to)
 	}
-	ps := cutover.Track(plan, final, r.At, final.TwoPerson)
+	ps := cutover.Track(plan, final, r.At)
 	r.PNR.Index, r.PNR.Stage = ps.Index, ps.Stage
 	r.PNR.Approved, r.PNR.ApprovedBy, r.PNR.ApprovalReason = ps.Approved, ps.ApprovedBy, ps.ApprovalReason
 	if !ps.Approved {

@@ -227,7 +227,7 @@ func TestNoOutline(t *testing.T) {
 	}
 
 	plan := cutover.Plan{Name: "checkout", Stages: []cutover.Stage{
-		{Name: "shift"}, {Name: "keep blue", Reversibility: cutover.ReversibleWithin(time.Hour)}, {Name: "retire blue", Reversibility: cutover.Irreversible}}}
+		{Name: "shift"}, {Name: "keep blue", Reversibility: cutover.ReversibleWithin(time.Hour)}, {Name: "retire blue", Reversibility: cutover.Irreversible()}}}
 	r, err = report.Build("c", recs, report.Options{Plan: &plan, Now: t0.Add(20 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)

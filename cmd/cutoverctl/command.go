@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -186,17 +185,15 @@ func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, 
 	}
 	switch res.Command {
 	case cutover.CmdApprove:
-		if f.stage != "" {
-			names := make([]string, len(st.Stages))
-			for i := range st.Stages {
-				names[i] = st.Stages[i].Name
-			}
-			if !slices.Contains(names, f.stage) {
-				return usageErr("approve: -stage %q: plan %q has no such stage; want one of %q", f.stage, st.Plan, names)
-			}
+		// The approval rule is the library's (cutover.CheckApproval); asked
+		// here too so that a refusal has its own exit code.
+		p, err := cutover.JournalPlan(recs)
+		if err != nil && !errors.Is(err, cutover.ErrNoOutline) {
+			return fail(exitError, "%w", err)
 		}
-		if st.TwoPerson && f.as == st.Initiator {
-			return fail(exitRefused, "refused: two-person rule: %s started cutover %s, so another person must approve it (nothing was written)", f.as, s.ID)
+		rec := cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: f.as, Stage: f.stage, Time: journalNow(recs)}
+		if err := cutover.CheckApproval(&p, &st, &rec); err != nil {
+			return fail(exitRefused, "refused: approve cutover %s: %w (nothing was written)", s.ID, err)
 		}
 	case cutover.CmdAbort:
 		if s.Rollback.Known && !s.Rollback.Possible && !f.force {

@@ -44,7 +44,7 @@ func testApproveAtPNR(t *testing.T, b backend) {
 
 	code, _, stderr := ctl(t, b, "approve", id, "-as", "alice", "-reason", "my own release")
 	wantCode(t, "self-approval", code, exitRefused)
-	wantIn(t, "self-approval stderr", stderr, "two-person rule", "alice started cutover "+id, "nothing was written")
+	wantIn(t, "self-approval stderr", stderr, "two-person rule", "alice started this cutover", "nothing was written")
 	if recs, err := b.j.Read(context.Background(), id, st.LastSeq); err != nil || len(recs) != 0 {
 		t.Errorf("after the refused approval the journal has %d new records (%v), want none", len(recs), err)
 	}

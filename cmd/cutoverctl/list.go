@@ -115,7 +115,7 @@ func rollbackOf(recs []cutover.Record, st cutover.State) rollback {
 		}
 		return rollback{Text: "unknown (" + err.Error() + ")"}
 	}
-	ps := cutover.Track(plan, st, journalNow(recs), st.TwoPerson)
+	ps := cutover.Track(plan, st, journalNow(recs))
 	rb := rollback{Known: true, Possible: ps.CanRollBack, PNR: ps.Stage, PNRCrossed: ps.Crossed}
 	if ps.Approved {
 		rb.ApprovedBy = ps.ApprovedBy

@@ -67,10 +67,10 @@ func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutov
 	if len(fl) > 0 {
 		fmt.Fprintf(w, "fleets:    %s\n", strings.Join(fl, ", "))
 	}
-	p := cutover.Track(plan, st, time.Now(), false)
+	p := cutover.Track(plan, st, time.Now())
 	if len(recs) > 0 {
 		if folded, ferr := cutover.Fold(id, recs); ferr == nil {
-			p = cutover.Track(plan, folded, recs[len(recs)-1].Time, false)
+			p = cutover.Track(plan, folded, recs[len(recs)-1].Time)
 		}
 	}
 	switch {

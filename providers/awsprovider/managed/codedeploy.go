@@ -402,7 +402,7 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 		st = append(st, cutover.Stage{
 			Name:          n + " terminate blue",
 			Apply:         c.applyTerminate,
-			Reversibility: cutover.Irreversible,
+			Reversibility: cutover.Irreversible(),
 			Approval:      true,
 		})
 	}

@@ -194,7 +194,7 @@ func (j *dying) Read(ctx context.Context, id string, after uint64) ([]cutover.Re
 
 // runnerOpts are the runner options of the tests.
 func runnerOpts() cutover.Options {
-	return cutover.Options{PollInterval: 10 * time.Second, Actor: "deployer", RevertBackoff: time.Second}
+	return cutover.Options{PollInterval: 10 * time.Second, Actor: "deployer", RetryBackoff: time.Second}
 }
 
 // approve journals an approval of the next PNR for cutover id.

@@ -1,0 +1,77 @@
+package cutover
+
+import (
+	"context"
+	"time"
+)
+
+// retryLoop describes one action the runner tries until it succeeds: a
+// stage's apply (reversible stages, up to Options.ApplyAttempts), the
+// roll-forward of an irreversible stage, a revert.
+type retryLoop struct {
+	// first numbers the first attempt (a resumed revert goes on counting).
+	first int
+	// err, if set, is the error of the first attempt, already made.
+	err error
+	// try makes one attempt.
+	try func() error
+	// stop, if set, reports whether to give up after a failed attempt,
+	// before failed is called.
+	stop func(attempt int, err error) bool
+	// failed is called after each failed attempt that is tried again; it
+	// journals and reports it. An error from it ends the loop.
+	failed func(attempt int, err error) error
+}
+
+// retried is the outcome of a retryLoop.
+type retried struct {
+	attempts int   // the number of the last attempt
+	err      error // the last attempt's error; nil when it succeeded
+	cut      bool  // ctx ended the wait before the next attempt
+}
+
+// retry runs l: between attempts it waits Options.RetryBackoff, doubling up
+// to maxRetryBackoff, on the runner's clock, as long as ctx lasts. It is
+// the one retry loop of the runner. The error is what l.failed returned.
+func (d *drive) retry(ctx context.Context, l retryLoop) (retried, error) {
+	backoff := d.o.RetryBackoff
+	err := l.err
+	for attempt := l.first; ; attempt++ {
+		if attempt > l.first || err == nil {
+			err = l.try()
+		}
+		if err == nil {
+			return retried{attempts: attempt}, nil
+		}
+		if l.stop != nil && l.stop(attempt, err) {
+			return retried{attempts: attempt, err: err}, nil
+		}
+		if ferr := l.failed(attempt, err); ferr != nil {
+			return retried{attempts: attempt, err: err}, ferr
+		}
+		select {
+		case <-ctx.Done():
+			return retried{attempts: attempt, err: err, cut: true}, nil
+		case <-d.clock.After(backoff):
+		}
+		backoff = min(2*backoff, maxRetryBackoff)
+	}
+}
+
+// detached returns a context for work that must be finished even when the
+// caller has given up (a rollback, a roll-forward, journaling an outcome,
+// releasing the lease): it keeps ctx's values but not its cancellation, is
+// bounded by dur, and, when lease is not nil, ends when lease does (a
+// runner that lost its lease must not act any more). It is the one way the
+// runner detaches from its caller's context.
+func detached(ctx context.Context, dur time.Duration, lease context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), dur)
+	if lease == nil {
+		return c, cancel
+	}
+	stop := context.AfterFunc(lease, cancel)
+	return c, func() {
+		stop()
+		cancel()
+	}
+}

@@ -1,0 +1,78 @@
+package cutover_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/safecutover/safecutover/cutover"
+)
+
+// The two-person rule is the journal's: a runner resuming a cutover with a
+// different option is refused with an error naming both values, and
+// nothing is written.
+func TestTwoPersonRuleIsTheJournals(t *testing.T) {
+	ctx := t.Context()
+	c := newCloud()
+	p := c.plan(2, 0)
+	p.Stages[1].Reversibility = cutover.Irreversible()
+	j := cutover.NewMemJournal()
+	if _, err := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPersonRule: true}).Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+	}
+	before := len(readAll(t, j, "c"))
+	_, err := cutover.NewRunner(j, cutover.Options{Actor: "alice"}).Run(ctx, "c", p)
+	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), "TwoPersonRule: false") || !strings.Contains(err.Error(), "has it true") {
+		t.Fatalf("weaker runner: %v, want ErrPlanMismatch naming both values", err)
+	}
+	if after := len(readAll(t, j, "c")); after != before || c.applied["s1"] {
+		t.Errorf("the refused runner wrote %d records or applied s1 (%v)", after-before, c.applied["s1"])
+	}
+}
+
+// A logger at Warn level sees the rollback, one at Error level the
+// failure: zap's Check decides, not a look at Debug and Info.
+func TestWarnLevelLoggerSeesRollback(t *testing.T) {
+	for _, tt := range []struct {
+		level zapcore.Level
+		want  string
+	}{
+		{zapcore.WarnLevel, "rolling back"},
+		{zapcore.WarnLevel, "rolled back"},
+	} {
+		core, logs := observer.New(tt.level)
+		c := newCloud()
+		p := c.plan(2, 0)
+		p.Stages[1].Gates = []cutover.Gate{fixed("errors", cutover.Verdict{Decision: cutover.Fail, Reason: "5xx"})}
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{Logger: zap.New(core), PollInterval: time.Millisecond}).Run(context.Background(), "c", p)
+		if !errors.Is(err, cutover.ErrRolledBack) {
+			t.Fatalf("run: %v, want ErrRolledBack", err)
+		}
+		if n := logs.FilterMessage(tt.want).Len(); n == 0 {
+			t.Errorf("%s logger: no %q entry among %d", tt.level, tt.want, logs.Len())
+		}
+	}
+}
+
+// An Error-level logger sees a failure (a revert that keeps failing).
+func TestErrorLevelLoggerSeesFailure(t *testing.T) {
+	core, logs := observer.New(zapcore.ErrorLevel)
+	c := newCloud()
+	p := c.plan(2, 0)
+	p.Stages[0].Revert = func(context.Context) error { return errors.New("throttled") }
+	p.Stages[1].Gates = []cutover.Gate{fixed("errors", cutover.Verdict{Decision: cutover.Fail, Reason: "5xx"})}
+	opts := cutover.Options{Logger: zap.New(core), PollInterval: time.Millisecond, RevertTimeout: 20 * time.Millisecond, RetryBackoff: time.Millisecond}
+	_, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(context.Background(), "c", p)
+	if !errors.Is(err, cutover.ErrRollbackIncomplete) {
+		t.Fatalf("run: %v, want ErrRollbackIncomplete", err)
+	}
+	if logs.Len() == 0 || logs.All()[0].Level != zapcore.ErrorLevel {
+		t.Errorf("error logger saw %d entries, want the failure", logs.Len())
+	}
+}
