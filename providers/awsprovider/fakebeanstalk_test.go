@@ -81,14 +81,8 @@ func (f *fakeBeanstalk) set(name string, fn func(*xEnv)) {
 }
 
 func (f *fakeBeanstalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || formGet(r.PostForm, "Version") != "2010-12-01" {
-		writeQueryError(w, wireFault{http.StatusBadRequest, "InvalidAction", "bad request"})
-		return
-	}
-	form := r.PostForm
-	op := formGet(form, "Action")
-	if fault, ok := f.hit(op); ok {
-		writeQueryError(w, fault)
+	form, op, ok := queryCall(w, r, "2010-12-01", &f.wireCalls)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
