@@ -111,10 +111,10 @@ func Preflight(ctx context.Context, opts PreflightOptions, checks ...PreflightCh
 func CheckCredentials(field string, creds aws.CredentialsProvider) PreflightCheck {
 	return PreflightCheck{Field: field, Check: func(ctx context.Context) error {
 		if creds == nil {
-			return errors.New("no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them")
+			return errors.New("no AWS credentials: set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them")
 		}
 		if _, err := creds.Retrieve(ctx); err != nil {
-			return fmt.Errorf("no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them): %w", err)
+			return fmt.Errorf("no AWS credentials (set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them): %w", err)
 		}
 		return nil
 	}}
