@@ -197,8 +197,8 @@ func TestDocSnippets(t *testing.T) {
 			where[name] = s
 		}
 	}
-	if len(pkgs) < 4 {
-		t.Fatalf("found %d Go snippets in README.md and docs/*.md; want at least 4 (is the test run from the repository's root?)", len(pkgs))
+	if len(pkgs) < 6 {
+		t.Fatalf("found %d Go snippets in README.md and docs/*.md; want at least 6 (is the test run from the repository's root?)", len(pkgs))
 	}
 	ov, err := json.Marshal(map[string]any{"Replace": overlay})
 	if err != nil {
