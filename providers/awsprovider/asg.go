@@ -15,7 +15,6 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"go.uber.org/zap"
 
-	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -33,9 +32,6 @@ var _ AutoScalingAPI = (*autoscaling.Client)(nil)
 type ASGOptions struct {
 	// Logger receives debug and info logs; nil means none.
 	Logger *zap.Logger
-	// Clock is unused today and kept for the options' common shape; nil
-	// means the wall clock.
-	Clock cutover.Clock
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
 	// TargetHealth, if set, is asked about the group's attached target
@@ -111,7 +107,7 @@ func NewASGFleet(client AutoScalingAPI, name string, opts ASGOptions) (*ASGFleet
 		}
 	}
 	f := &ASGFleet{
-		awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
+		awsBase: newAWSBase(opts.Logger, nil, opts.Pacer), // no waits: no clock
 		client:  client, elb: opts.TargetHealth, name: name, suspend: slices.Clone(opts.SuspendAtZero),
 	}
 	f.log = f.log.With(zap.String("autoScalingGroup", name))

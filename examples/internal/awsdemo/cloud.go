@@ -223,7 +223,7 @@ func (c *Cloud) Fleet(target string) (providers.Fleet, error) {
 	case target == "blue" && f.BlueASG != "":
 		flag = "-blue-asg"
 		fl, err = awsprovider.NewASGFleet(autoscaling.NewFromConfig(c.cfg), f.BlueASG, awsprovider.ASGOptions{
-			Logger: c.logger, Clock: c.clock, TargetHealth: c.elbClient(),
+			Logger: c.logger, TargetHealth: c.elbClient(),
 			// Nothing launches into a retired group: no alarm, no
 			// schedule.
 			SuspendAtZero: []string{"Launch", "AlarmNotification", "ScheduledActions"},
