@@ -19,9 +19,10 @@
 //     reach the cloud, and their conformance suite (providers/providertest).
 //   - providers/fake: an in-memory cloud with simulated traffic, for tests
 //     and examples.
-//   - providers/awsprovider: ALB, Route 53, Elastic Beanstalk, ECS,
-//     CloudWatch and ELB target health through aws-sdk-go-v2, and a
-//     DynamoDB journal and lease.
+//   - providers/awsprovider: ALB, Route 53, Elastic Beanstalk, ECS, EC2
+//     Auto Scaling, CloudWatch and ELB target health through aws-sdk-go-v2,
+//     a pre-flight check of every resource, and a DynamoDB journal and
+//     lease.
 //   - report: a cutover rendered from its journal alone — a terminal
 //     summary, Markdown for a ticket and an SVG chart.
 //   - cmd/cutoverctl: the operator's command line — list, show, approve,

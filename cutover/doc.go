@@ -15,10 +15,11 @@
 //	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", PollInterval: 5 * time.Second})
 //	st, err := r.Run(ctx, "checkout-2024-06-01", plan)
 //	switch {
-//	case err == nil:                              // st.Phase == PhaseCompleted
-//	case errors.Is(err, cutover.ErrRolledBack):    // every applied stage reverted
-//	case errors.Is(err, cutover.ErrPNRNotApproved): // waiting: approve, then Run again
+//	case err == nil:                                // completed
+//	case errors.Is(err, cutover.ErrRolledBack):     // every applied stage reverted
+//	case errors.Is(err, cutover.ErrPNRNotApproved): // waiting: approve, then Run again (or set Options.WaitForApproval)
 //	}
+//	log.Printf("cutover %s: %s", st.ID, st.Phase)
 //
 // # Life cycle
 //

@@ -149,6 +149,26 @@ type MetricValue struct {
 
 // MetricSource answers metric queries (CloudWatch, the fake cloud's
 // simulated traffic). Safe for concurrent use; honours ctx.
+//
+// The contract every source keeps, and the conformance suite
+// (providertest.TestMetricSource) checks:
+//
+//   - A query covers [Start, End): data points at or after Start and
+//     before End. Count metrics (MetricRequests, MetricErrors, MetricSlow)
+//     are the sum over that window; latency metrics the mean or the 99th
+//     percentile over it, in seconds.
+//   - Points is the number of data points behind Value. Points 0 means no
+//     data — nothing was published for the window yet, or the target took
+//     no traffic — and then Value means nothing: no data is never zero
+//     errors. Gates treat it as Pending, never as a Pass.
+//   - A metric or target the source does not know is an error (wrapping a
+//     sentinel such as awsprovider.ErrUnsupportedMetric), not no data.
+//   - What the gates ask for: health.NewJudge compares MetricErrors and
+//     MetricSlow against MetricRequests unless JudgeOptions.Metrics says
+//     otherwise, so a source without MetricSlow needs
+//     JudgeOptions{Metrics: []string{providers.MetricErrors}} — otherwise
+//     every judged stage stays Pending and fails closed at its deadline.
+//     Threshold gates ask for the metrics they are given.
 type MetricSource interface {
 	Metric(ctx context.Context, q MetricQuery) (MetricValue, error)
 }

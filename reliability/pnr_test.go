@@ -2,7 +2,7 @@ package reliability_test
 
 // The stage at the point of no return, when its Apply fails. Rollback is
 // impossible there (the stage is irreversible), and Apply is idempotent, so
-// the only way to the end DESIGN.md promises ("completed" or "rolled back",
+// the only way to the end the runner promises ("completed" or "rolled back",
 // never half-done) is forward: a later Run must be able to apply the stage
 // again. These tests show whether it can.
 

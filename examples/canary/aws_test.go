@@ -1,41 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/examples/internal/demotest"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAWSMode runs the -aws mode end to end: the example's real SDK
 // clients, configured by config.LoadDefaultConfig from the environment
@@ -75,7 +55,7 @@ func TestAWSMode(t *testing.T) {
 				"-alarms", "web-5xx",
 			}
 			synctest.Test(t, func(t *testing.T) {
-				run := func() (int, string) { return runAWS(t, cloud, args) }
+				run := func() (int, string) { return demotest.RunAWS(t, scenario, cloud, args) }
 				code, out := run()
 				if code != tt.want {
 					t.Errorf("exit status %d, want %d; output:\n%s", code, tt.want, out)
@@ -104,18 +84,6 @@ func TestAWSMode(t *testing.T) {
 	}
 }
 
-// runAWS runs the example with args, its SDK clients served by cloud, and
-// returns its exit status and output.
-func runAWS(t *testing.T, cloud *awsfake.Cloud, args []string) (int, string) {
-	var out syncBuffer
-	code := demo.Run(t.Context(), scenario, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
-		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
-	if testing.Verbose() {
-		t.Log(out.String())
-	}
-	return code, out.String()
-}
-
 // TestDynamoDBAWSMode runs the -aws mode with its journal and lease in
 // DynamoDB — dynalite, started by make test — creating the table.
 func TestDynamoDBAWSMode(t *testing.T) {
@@ -138,7 +106,7 @@ func TestDynamoDBAWSMode(t *testing.T) {
 	args := []string{"-aws", "-plain", "-dynamodb-table", table, "-create-table", "-id", "release-1",
 		"-listener-arn", awsfake.ListenerARN, "-target-groups", "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG}
 	synctest.Test(t, func(t *testing.T) {
-		code, out := runAWS(t, cloud, args)
+		code, out := demotest.RunAWS(t, scenario, cloud, args)
 		if code != demo.ExitCompleted {
 			t.Fatalf("exit status %d, want %d; output:\n%s", code, demo.ExitCompleted, out)
 		}
@@ -149,7 +117,7 @@ func TestDynamoDBAWSMode(t *testing.T) {
 		}
 		// Without -create-table the table is checked, and the journal in it
 		// holds the finished cutover.
-		code, out = runAWS(t, cloud, slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-create-table" }))
+		code, out = demotest.RunAWS(t, scenario, cloud, slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-create-table" }))
 		if code != demo.ExitCompleted || !strings.Contains(out, "DynamoDB journal and lease in table "+table+" — resuming") || !strings.Contains(out, `finished cutover "release-1"`) {
 			t.Errorf("second run: exit status %d; output:\n%s", code, out)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,15 +29,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], demo.IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		InTerminal: isTerminal(os.Stdin), OutTerminal: isTerminal(os.Stdout),
+		InTerminal: demo.IsTerminal(os.Stdin), OutTerminal: demo.IsTerminal(os.Stdout),
 	})
 	stop()
 	os.Exit(code)
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // run runs the example with args and returns its exit status.
@@ -44,6 +40,12 @@ func run(ctx context.Context, args []string, std demo.IO) int {
 	for _, a := range args {
 		if a == "-aws" || a == "--aws" {
 			return runAWS(ctx, args, std.Out, std.Err)
+		}
+	}
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--h" || a == "--help" {
+			usage(std.Err)
+			return demo.ExitCompleted
 		}
 	}
 	kind, rest, err := fakeFlags(args)
@@ -55,6 +57,24 @@ func run(ctx context.Context, args []string, std demo.IO) int {
 		return demo.ExitError
 	}
 	return demo.Run(ctx, scenario(kind), rest, std)
+}
+
+// usage writes the flags of both modes to w: the example's own, the
+// examples' common flags, and those of the -aws mode.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  go run ./examples/managed [-ecs [-strategy S]] [flags]   simulated CodeDeploy or ECS, on an accelerated clock
+  go run ./examples/managed -aws [flags]                   a real CodeDeploy or ECS deployment, on the real clock
+
+Flags of the simulated mode:
+  -ecs
+    	an ECS native deployment instead of CodeDeploy
+  -strategy S
+    	with -ecs: the ECS strategy, canary, linear or bluegreen (default canary)
+`)
+	demo.ParseFlags(scenario(kind{strategy: "canary"}), []string{"-h"}, w)
+	fmt.Fprintln(w, "\nFlags of the -aws mode:")
+	parseAWSFlags([]string{"-h"}, w)
 }
 
 // kind is what the fake mode deploys.

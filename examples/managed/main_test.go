@@ -80,3 +80,18 @@ func runCaptured(t *testing.T, args []string) (int, string) {
 // windows on the scaled clock, and at 3000 a 100 ms stall of a loaded
 // machine is five simulated minutes — the whole WindowMargin.
 var managedSpeed = []string{"-speed", "600", "-plain"}
+
+// TestUsage: -h lists the example's own flags and those of both modes.
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var out demo.LockedBuffer
+	code := run(t.Context(), []string{"-h"}, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out})
+	if code != demo.ExitCompleted {
+		t.Errorf("-h: exit status %d, want 0", code)
+	}
+	for _, flag := range []string{"-ecs", "-strategy", "-approve", "-speed", "-task-def", "-service", "-application"} {
+		if !strings.Contains(out.String(), "\n  "+flag+" ") && !strings.Contains(out.String(), "\n  "+flag+"\n") {
+			t.Errorf("-h lacks %s:\n%s", flag, out.String())
+		}
+	}
+}

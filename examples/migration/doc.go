@@ -11,27 +11,39 @@
 //	go run ./examples/migration -journal /tmp/mig -approve alice   # resumes, completes
 //
 // With -aws green is an ECS (Fargate) service behind the ALB listener
-// that today sends everything to blue's target group, on the real clock:
+// that today sends everything to blue's target group, and blue is what
+// runs today — an EC2 Auto Scaling group, an Elastic Beanstalk environment
+// or an ECS service — on the real clock:
 //
 //	go run ./examples/migration -aws \
 //	    -listener-arn ARN -target-groups blue=BLUE_TG_ARN,green=GREEN_TG_ARN \
-//	    -ecs-cluster prod -green-service web -desired 4 \
-//	    [-blue-service web-old] [-alarms NAME,NAME] [-approve NAME]
+//	    -ecs-cluster prod -green-service web \
+//	    -blue-asg GROUP | -blue-env ENVIRONMENT | -blue-service SERVICE \
+//	    [-desired N] [-alarms NAME,NAME] [-approve NAME]
 //
-// Green is scaled to -desired (or to -blue-service's count) and judged
-// healthy by its target group, traffic moves by canary weights judged on
-// the ALB's per-target-group metrics, and blue is kept warm for half an
-// hour. With -blue-service, retiring blue (scaling it to zero) is the
-// point of no return and waits for an approval; without it, blue — an
-// Elastic Beanstalk environment, say — is left warm for you to retire.
+// Green is scaled to blue's capacity (or -desired) and judged healthy by
+// its target group, traffic moves by canary weights judged on the ALB's
+// per-target-group metrics, blue is kept warm for half an hour, and then
+// retiring blue — scaling the group or the environment to zero, or the
+// service to no tasks — is the one point of no return and waits for an
+// approval. The environment is never terminated. Without a blue fleet the
+// plan would have no point of no return, and -approve would approve
+// nothing: the example refuses it unless -no-retire says that blue is
+// left warm on purpose (green then needs -desired).
+//
+// Before the first record is journaled, a pre-flight reads every resource
+// the flags name — credentials, listener and target groups, fleets,
+// alarms, metrics, the DynamoDB table — and reports every problem at once,
+// under the flag that names it; nothing is journaled when it fails.
+// docs/migration-aws.md walks through the whole migration.
 //
 // The journal is kept in -journal DIR (default .safecutover) or, with
 // -dynamodb-table TABLE (-create-table to create it), in DynamoDB, where
 // processes on several machines share it; the same command again resumes
 // a killed or stopped run, and -id names the cutover. Credentials and
 // region come from the SDK's usual sources (-region overrides); flags the
-// example does not use, and missing ones, are errors that name them. See
-// -h, and docs/iam.md for the permissions.
+// example does not use, and missing ones, are errors that name them. -h
+// lists the flags of both modes; docs/iam.md the permissions.
 //
 // Exit status: 0 completed, 3 rolled back, 4 stopped before the point of no
 // return waiting for an approval, 1 any other error. (go run itself exits 1

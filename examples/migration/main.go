@@ -25,8 +25,10 @@ func main() { demo.Main(scenario) }
 //	prepare green → canary 5% → 25% → 50% → 100% → keep blue warm → retire blue
 //
 // With -aws, green is an ECS service (-green-service) behind the ALB
-// router; blue is an ECS service too (-blue-service) or is left alone, in
-// which case the plan ends with blue still warm and retiring it is yours.
+// router; blue is an EC2 Auto Scaling group (-blue-asg), an Elastic
+// Beanstalk environment (-blue-env) or an ECS service (-blue-service), and
+// retiring it is the plan's one point of no return. Only -no-retire builds
+// a plan that leaves blue warm, with no point of no return at all.
 func build(env *demo.Env) (cutover.Plan, error) {
 	alb, err := env.Router()
 	if err != nil {
@@ -41,8 +43,12 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		return cutover.Plan{}, err
 	}
 	capacity := env.Desired(0) // 0: blue's
+	if env.AWS != nil && blue == nil && !env.AWS.NoRetire() {
+		return cutover.Plan{}, errors.New("-aws: no blue fleet, so blue would never be retired: the plan would have no point of no return and -approve would approve nothing; " +
+			"name blue's fleet with -blue-asg GROUP, -blue-env ENVIRONMENT or -blue-service SERVICE, or give -no-retire to leave blue warm for you to retire")
+	}
 	if blue == nil && capacity == 0 {
-		return cutover.Plan{}, errors.New("-aws: green is sized like blue's ECS service; give -blue-service, or green's capacity with -desired N")
+		return cutover.Plan{}, errors.New("-aws -no-retire: green is sized like blue's fleet, and none is named; give green's capacity with -desired N")
 	}
 	env.Watch = demo.Watch{Router: alb, Fleets: []demo.NamedFleet{{Name: "blue (EC2)", Fleet: blue}, {Name: "green (Fargate)", Fleet: green}}}
 

@@ -99,7 +99,7 @@ func TestStopAndResume(t *testing.T) {
 	}
 }
 
-// TestCommand builds the example and checks the exit statuses the issue
+// TestCommand builds the example and checks the exit statuses the README
 // names: the README's command completes within a minute; -bad-green rolls
 // back; without -approve and a terminal it stops before the PNR, and the
 // same command with -approve resumes and completes.

@@ -11,6 +11,13 @@
 //     swap between two environments.
 //   - ECSFleet (providers.Fleet): the desired count of an ECS service, with
 //     WaitSteady.
+//   - ASGFleet (providers.Fleet): the desired capacity of an EC2 Auto
+//     Scaling group, its bounds kept consistent, scale-in protection and
+//     lifecycle hooks respected.
+//   - BeanstalkFleet (providers.Fleet): the capacity of an Elastic
+//     Beanstalk environment (its aws:autoscaling:asg MinSize and MaxSize),
+//     with WaitReady; TerminateEnvironmentStage, the irreversible stage that
+//     terminates an environment, only when a plan asks for it.
 //   - AlarmSource (providers.AlarmSource): CloudWatch metric, composite and
 //     log alarms.
 //   - ALBMetricSource (providers.MetricSource): per-target-group ALB metrics
@@ -45,6 +52,16 @@
 //		listenerARN, map[string]string{"blue": blueTG, "green": greenTG},
 //		awsprovider.ALBOptions{Pacer: awsprovider.NewPacer(5, 5)})
 //	err = router.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})
+//
+// Before a cutover journals anything, Preflight checks at once that the
+// credentials work and that every resource the cutover names exists and
+// can be read (CheckRouter, CheckFleet, CheckAlarms, CheckMetrics, ...),
+// and reports every problem under the flag or field that named it:
+//
+//	err := awsprovider.Preflight(ctx, awsprovider.PreflightOptions{},
+//		awsprovider.CheckCredentials("credentials", cfg.Credentials),
+//		awsprovider.CheckRouter("-listener-arn", router),
+//		awsprovider.CheckFleet("-blue-asg", blue))
 //
 // docs/iam.md lists the IAM permissions each type needs.
 package awsprovider

@@ -150,6 +150,22 @@ func (c *wireCalls) since(before map[string]int) map[string]int {
 	return out
 }
 
+// queryCall parses an awsQuery request of API version: its form and
+// operation. It counts the call in c and answers a bad request, or an
+// injected fault, itself: then ok is false.
+func queryCall(w http.ResponseWriter, r *http.Request, version string, c *wireCalls) (form map[string][]string, op string, ok bool) {
+	if err := r.ParseForm(); err != nil || formGet(r.PostForm, "Version") != version {
+		writeQueryError(w, wireFault{http.StatusBadRequest, "InvalidAction", "bad request"})
+		return nil, "", false
+	}
+	op = formGet(r.PostForm, "Action")
+	if fault, hit := c.hit(op); hit {
+		writeQueryError(w, fault)
+		return nil, "", false
+	}
+	return r.PostForm, op, true
+}
+
 // writeQueryError writes an awsQuery (and restXml) error document.
 func writeQueryError(w http.ResponseWriter, f wireFault) {
 	typ := "Sender"

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -66,6 +68,8 @@ type Cloud struct {
 	router providers.TrafficRouter
 	sw     providers.Switcher
 	fleets map[string]providers.Fleet
+	// checks are the pre-flight checks of the providers made so far.
+	checks []awsprovider.PreflightCheck
 }
 
 // New loads the SDK's configuration the usual way (environment, shared
@@ -154,6 +158,7 @@ func (c *Cloud) Router() (providers.TrafficRouter, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		c.router = r
+		c.check(awsprovider.CheckRouter(name+" and -target-groups", r))
 	case f.HostedZone != "":
 		c.use("hosted-zone", "record-name", "record-type", "set-identifiers")
 		ids, err := blueGreen("-set-identifiers", f.SetIdentifiers)
@@ -172,6 +177,7 @@ func (c *Cloud) Router() (providers.TrafficRouter, error) {
 			return nil, fmt.Errorf("-hosted-zone %s -record-name %s: %w", f.HostedZone, f.RecordName, err)
 		}
 		c.router = renamedRouter{r: r, names: ids}
+		c.check(awsprovider.CheckRouter("-hosted-zone, -record-name, -set-identifiers", c.router))
 	default:
 		return nil, notConfigured("-aws needs -listener-arn or -rule-arn with -target-groups blue=ARN,green=ARN (an ALB router), or -hosted-zone, -record-name and -set-identifiers blue=SETID,green=SETID (a Route 53 router)")
 	}
@@ -185,7 +191,7 @@ func (c *Cloud) Switcher() (providers.Switcher, error) {
 		return c.sw, nil
 	}
 	f := c.f
-	if f.BlueEnv == "" {
+	if f.BlueEnv == "" || f.GreenEnv == "" {
 		return nil, notConfigured("-aws needs -blue-env, -green-env and -cname (the Elastic Beanstalk environments whose CNAMEs are swapped)")
 	}
 	c.use("blue-env", "green-env", "cname")
@@ -195,34 +201,69 @@ func (c *Cloud) Switcher() (providers.Switcher, error) {
 		return nil, fmt.Errorf("-blue-env, -green-env, -cname: %w", err)
 	}
 	c.sw = renamedSwitcher{s: s, names: map[string]string{"blue": f.BlueEnv, "green": f.GreenEnv}}
+	c.check(awsprovider.CheckSwitcher("-blue-env, -green-env, -cname", c.sw))
 	return c.sw, nil
 }
 
-// Fleet returns the ECS service of target "blue" (-blue-service) or
-// "green" (-green-service) in -ecs-cluster.
+// Fleet returns the fleet of target "blue" or "green": an ECS service
+// (-blue-service, -green-service, in -ecs-cluster), or for blue an EC2
+// Auto Scaling group (-blue-asg) or an Elastic Beanstalk environment
+// (-blue-env without -green-env and -cname).
 func (c *Cloud) Fleet(target string) (providers.Fleet, error) {
 	if fl, ok := c.fleets[target]; ok {
 		return fl, nil
 	}
-	var service string
-	switch target {
-	case "blue":
-		service = c.f.BlueService
-	case "green":
-		service = c.f.GreenService
+	var (
+		fl   providers.Fleet
+		flag string
+		err  error
+	)
+	f := c.f
+	switch {
+	case target == "blue" && f.BlueASG != "":
+		flag = "-blue-asg"
+		fl, err = awsprovider.NewASGFleet(autoscaling.NewFromConfig(c.cfg), f.BlueASG, awsprovider.ASGOptions{
+			Logger: c.logger, TargetHealth: c.elbClient(),
+			// Nothing launches into a retired group: no alarm, no
+			// schedule.
+			SuspendAtZero: []string{"Launch", "AlarmNotification", "ScheduledActions"},
+		})
+	case target == "blue" && f.blueEnvFleet() != "":
+		flag = "-blue-env"
+		fl, err = awsprovider.NewBeanstalkFleet(elasticbeanstalk.NewFromConfig(c.cfg), f.BlueEnv,
+			awsprovider.BeanstalkFleetOptions{Logger: c.logger, Clock: c.clock})
+	case target == "blue" || target == "green":
+		service := f.BlueService
+		if target == "green" {
+			service = f.GreenService
+		}
+		if service == "" {
+			what := fmt.Sprintf("-%s-service (%s's ECS service, in -ecs-cluster)", target, target)
+			if target == "blue" {
+				what = "-blue-service (blue's ECS service, in -ecs-cluster), -blue-asg (its EC2 Auto Scaling group) or -blue-env alone (its Elastic Beanstalk environment)"
+			}
+			return nil, notConfigured("-aws needs " + what)
+		}
+		flag = "-" + target + "-service"
+		c.use("ecs-cluster")
+		fl, err = awsprovider.NewECSFleet(ecs.NewFromConfig(c.cfg), f.ECSCluster, service, awsprovider.ECSOptions{Logger: c.logger, Clock: c.clock})
 	default:
 		return nil, fmt.Errorf("fleet %q: want blue or green", target)
 	}
-	if service == "" {
-		return nil, notConfigured(fmt.Sprintf("-aws needs -%s-service (%s's ECS service, in -ecs-cluster)", target, target))
-	}
-	c.use(target+"-service", "ecs-cluster")
-	fl, err := awsprovider.NewECSFleet(ecs.NewFromConfig(c.cfg), c.f.ECSCluster, service, awsprovider.ECSOptions{Logger: c.logger, Clock: c.clock})
 	if err != nil {
-		return nil, fmt.Errorf("-%s-service: %w", target, err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
+	c.use(strings.TrimPrefix(flag, "-"))
+	c.check(awsprovider.CheckFleet(flag, fl))
 	c.fleets[target] = fl
 	return fl, nil
+}
+
+// NoRetire returns -no-retire: the example leaves blue warm, with no
+// point of no return.
+func (c *Cloud) NoRetire() bool {
+	c.use("no-retire")
+	return c.f.NoRetire
 }
 
 // Desired returns -desired, 0 if it was not given.
@@ -257,6 +298,19 @@ func (c *Cloud) Metrics() (providers.MetricSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ALB metrics of -target-groups behind %s: %w", lb, err)
 	}
+	field := "-lb-arn and -target-groups"
+	if f.LBARN == "" {
+		field = "-target-groups (ALB metrics)"
+	}
+	end := c.clock.Now()
+	var qs []providers.MetricQuery
+	for _, target := range []string{"blue", "green"} {
+		qs = append(qs, providers.MetricQuery{Target: target, Metric: providers.MetricRequests, Start: end.Add(-5 * time.Minute), End: end})
+		if f.SlowExpression != "" {
+			qs = append(qs, providers.MetricQuery{Target: target, Metric: providers.MetricSlow, Start: end.Add(-5 * time.Minute), End: end})
+		}
+	}
+	c.check(awsprovider.CheckMetrics(field, m, qs...))
 	return m, nil
 }
 
@@ -279,6 +333,7 @@ func (c *Cloud) TargetHealth() (providers.TargetHealthSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-target-groups: %w", err)
 	}
+	c.check(awsprovider.CheckTargetHealth("-target-groups (target health)", s, "blue", "green"))
 	return s, nil
 }
 
@@ -296,6 +351,7 @@ func (c *Cloud) Alarms() (providers.AlarmSource, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("-alarms: %w", err)
 	}
+	c.check(awsprovider.CheckAlarms("-alarms", s, names))
 	return s, names, nil
 }
 
@@ -338,16 +394,32 @@ func (c *Cloud) Validate(example string) error {
 	return nil
 }
 
-// CheckCredentials retrieves the credentials the SDK found, so that a
-// run without any fails before it starts rather than at its first call.
-func (c *Cloud) CheckCredentials(ctx context.Context) error {
-	if c.cfg.Credentials == nil {
-		return errors.New("no AWS credentials: set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them")
+// check adds a pre-flight check of a provider the example asked for; a
+// provider asked for twice is checked once.
+func (c *Cloud) check(pc awsprovider.PreflightCheck) {
+	if !slices.ContainsFunc(c.checks, func(o awsprovider.PreflightCheck) bool { return o.Field == pc.Field }) {
+		c.checks = append(c.checks, pc)
 	}
-	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
-		return fmt.Errorf("no AWS credentials (set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them): %w", err)
+}
+
+// Preflight checks, before anything is journaled, that the credentials
+// work and that every resource the example asked for exists and can be
+// read — router, switcher, fleets, alarms, metrics, target health, and
+// the DynamoDB table unless -create-table creates it — and reports every
+// problem at once under the flags that name it (awsprovider.Preflight).
+func (c *Cloud) Preflight(ctx context.Context) error {
+	opts := awsprovider.PreflightOptions{}
+	// Without credentials every other check fails for that reason alone.
+	if err := awsprovider.Preflight(ctx, opts, awsprovider.CheckCredentials("credentials", c.cfg.Credentials)); err != nil {
+		return err
 	}
-	return nil
+	var checks []awsprovider.PreflightCheck
+	if t := c.f.DynamoDBTable; t != "" && !c.f.CreateTable {
+		checks = append(checks, awsprovider.PreflightCheck{Field: "-dynamodb-table (add -create-table to create it)", Check: func(ctx context.Context) error {
+			return awsprovider.CheckJournalTable(ctx, dynamodb.NewFromConfig(c.cfg), t, awsprovider.DynamoDBTableOptions{Logger: c.logger})
+		}})
+	}
+	return awsprovider.Preflight(ctx, opts, append(checks, c.checks...)...)
 }
 
 // Unused returns the flags that were given but that nothing asked for

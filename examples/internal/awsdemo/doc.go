@@ -1,7 +1,9 @@
 // Package awsdemo makes the real providers of the examples' -aws mode from
 // command-line flags: an ALB or Route 53 router, an Elastic Beanstalk
-// switcher, ECS fleets, CloudWatch alarms and ALB metrics, ELB target
-// health, and optionally the DynamoDB journal and lease. Credentials and
+// switcher, ECS fleets, blue as an EC2 Auto Scaling group or an Elastic
+// Beanstalk environment, CloudWatch alarms and ALB metrics, ELB target
+// health, and optionally the DynamoDB journal and lease. Every provider it
+// makes is checked by Preflight before anything is journaled. Credentials and
 // region come from the SDK's usual sources (config.LoadDefaultConfig);
 // -region overrides the region.
 //

@@ -28,13 +28,15 @@ type Flags struct {
 	RecordType     string // -record-type (default A)
 	SetIdentifiers string // -set-identifiers blue=ID,green=ID
 
-	BlueEnv, GreenEnv string // -blue-env, -green-env: Beanstalk switcher
+	BlueEnv, GreenEnv string // -blue-env, -green-env: Beanstalk switcher; -blue-env alone: blue's Beanstalk fleet
 	CNAME             string // -cname: the production CNAME (or its prefix)
 
 	ECSCluster   string // -ecs-cluster (default: the default cluster)
 	BlueService  string // -blue-service: blue's ECS service
 	GreenService string // -green-service: green's ECS service
+	BlueASG      string // -blue-asg: blue's EC2 Auto Scaling group
 	Desired      int    // -desired: members to move (rolling) or green's capacity
+	NoRetire     bool   // -no-retire: the migration leaves blue warm, with no point of no return
 
 	Alarms         string // -alarms a,b: CloudWatch alarms judged as a gate
 	LBARN          string // -lb-arn: ALB whose per-target-group metrics the gates read
@@ -63,13 +65,15 @@ func (f *Flags) defs() []flagDef {
 		{name: "record-name", usage: "Route 53 router: the records' `NAME`, e.g. app.example.com", str: &f.RecordName},
 		{name: "record-type", usage: "Route 53 router: the records' `TYPE` (default A)", str: &f.RecordType},
 		{name: "set-identifiers", usage: "Route 53 router: the weighted records, `blue=SETID,green=SETID`", str: &f.SetIdentifiers},
-		{name: "blue-env", usage: "Beanstalk switcher: blue's environment `NAME`", str: &f.BlueEnv},
+		{name: "blue-env", usage: "Beanstalk switcher: blue's environment `NAME`; without -green-env and -cname: blue's fleet, an Elastic Beanstalk environment whose capacity is set", str: &f.BlueEnv},
 		{name: "green-env", usage: "Beanstalk switcher: green's environment `NAME`", str: &f.GreenEnv},
 		{name: "cname", usage: "Beanstalk switcher: the production `CNAME` (or its prefix) the swap moves", str: &f.CNAME},
 		{name: "ecs-cluster", usage: "ECS `CLUSTER` of -blue-service and -green-service (default: the default cluster)", str: &f.ECSCluster},
 		{name: "blue-service", usage: "ECS fleet: blue's `SERVICE`", str: &f.BlueService},
 		{name: "green-service", usage: "ECS fleet: green's `SERVICE`", str: &f.GreenService},
+		{name: "blue-asg", usage: "Auto Scaling fleet: blue's EC2 Auto Scaling `GROUP`", str: &f.BlueASG},
 		{name: "desired", usage: "rolling: the `N` members to move; bluegreen and migration: green's capacity (default: blue's desired count)", num: &f.Desired},
+		{name: "no-retire", usage: "migration: name no blue fleet and leave blue warm at the end: the plan has no point of no return and -approve approves nothing", on: &f.NoRetire},
 		{name: "alarms", usage: "CloudWatch alarm `NAMES`, comma-separated, judged as a gate at every stage", str: &f.Alarms},
 		{name: "lb-arn", usage: "the ALB `ARN` whose per-target-group metrics the judge and the error-rate gate read (default: that of -listener-arn or -rule-arn)", str: &f.LBARN},
 		{name: "slow-expression", usage: "CloudWatch metric math `EXPR` counting slow requests per minute, so the judge compares slow requests too (see awsprovider.ALBMetricsOptions)", str: &f.SlowExpression},
@@ -142,7 +146,7 @@ func (f Flags) Check(given func(name string) bool) error {
 		}
 	}
 	eb := []struct{ name, v string }{{"blue-env", f.BlueEnv}, {"green-env", f.GreenEnv}, {"cname", f.CNAME}}
-	if f.BlueEnv != "" || f.GreenEnv != "" || f.CNAME != "" {
+	if f.GreenEnv != "" || f.CNAME != "" {
 		for _, need := range eb {
 			if need.v == "" {
 				return fmt.Errorf("the Beanstalk switcher needs -%s (it takes -blue-env, -green-env and -cname)", need.name)
@@ -154,6 +158,18 @@ func (f Flags) Check(given func(name string) bool) error {
 	}
 	if f.ECSCluster != "" && f.BlueService == "" && f.GreenService == "" {
 		return fmt.Errorf("-ecs-cluster needs -blue-service or -green-service")
+	}
+	blues := 0
+	for _, v := range []string{f.BlueService, f.BlueASG, f.blueEnvFleet()} {
+		if v != "" {
+			blues++
+		}
+	}
+	if blues > 1 {
+		return fmt.Errorf("-blue-service, -blue-asg and -blue-env (without -green-env) each name blue's fleet: give one")
+	}
+	if f.NoRetire && blues > 0 {
+		return fmt.Errorf("-no-retire and a blue fleet (-blue-service, -blue-asg or -blue-env): a named blue fleet is retired; give one or the other")
 	}
 	if f.BlueService != "" && f.BlueService == f.GreenService {
 		return fmt.Errorf("-blue-service and -green-service: both name %q; want two services", f.BlueService)
@@ -176,6 +192,15 @@ func (f Flags) Check(given func(name string) bool) error {
 		return fmt.Errorf("-create-table needs -dynamodb-table")
 	}
 	return nil
+}
+
+// blueEnvFleet returns -blue-env when it names blue's fleet rather than
+// one side of the Beanstalk switcher, and "" otherwise.
+func (f Flags) blueEnvFleet() string {
+	if f.GreenEnv != "" || f.CNAME != "" {
+		return ""
+	}
+	return f.BlueEnv
 }
 
 // blueGreen parses a flag of the form blue=X,green=Y.

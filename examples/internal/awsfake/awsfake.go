@@ -47,6 +47,10 @@ type Options struct {
 	// the answer, so that no idle connection keeps a synctest bubble's time
 	// from advancing.
 	DynamoDB string
+	// Throttle answers the first Throttle[op] calls of the ELB, Auto
+	// Scaling, Elastic Beanstalk and ECS operation op with a throttling
+	// error, which the SDK's retryer retries.
+	Throttle map[string]int
 }
 
 type change struct {
@@ -61,11 +65,12 @@ type Cloud struct {
 	mu    sync.Mutex
 	green []change // weights over time, oldest first
 	calls map[string]int
+	fl    fleets
 }
 
 // New returns a fake whose listener sends all traffic to blue.
 func New(opts Options) *Cloud {
-	return &Cloud{opts: opts, calls: map[string]int{}}
+	return &Cloud{opts: opts, calls: map[string]int{}, fl: newFleets()}
 }
 
 // Setenv points the SDK's default configuration at c for the rest of the
@@ -88,6 +93,9 @@ func (c *Cloud) Setenv(t testing.TB) {
 	t.Setenv("AWS_ENDPOINT_URL", "http://unknown.awsfake.test")
 	t.Setenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", "http://"+elbHost)
 	t.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", "http://"+cwHost)
+	t.Setenv("AWS_ENDPOINT_URL_AUTO_SCALING", "http://"+asHost)
+	t.Setenv("AWS_ENDPOINT_URL_ELASTIC_BEANSTALK", "http://"+ebHost)
+	t.Setenv("AWS_ENDPOINT_URL_ECS", "http://"+ecsHost)
 	if c.opts.DynamoDB != "" {
 		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", c.opts.DynamoDB)
 	}
@@ -126,6 +134,12 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveELB(w, r)
 	case cwHost:
 		c.serveCloudWatch(w, r)
+	case asHost:
+		c.serveAutoScaling(w, r)
+	case ebHost:
+		c.serveBeanstalk(w, r)
+	case ecsHost:
+		c.serveECS(w, r)
 	default:
 		http.Error(w, "awsfake: no service at "+host, http.StatusNotFound)
 	}
@@ -196,7 +210,19 @@ func (c *Cloud) serveELB(w http.ResponseWriter, r *http.Request) {
 	op := form.Get("Action")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls[op]++
+	if c.throttled(op) {
+		queryError(w, "Throttling", "Rate exceeded")
+		return
+	}
+	if op == "DescribeTargetHealth" {
+		res, ok := c.targetHealth(form.Get("TargetGroupArn"))
+		if !ok {
+			queryError(w, "TargetGroupNotFound", "target group "+form.Get("TargetGroupArn")+" not found")
+			return
+		}
+		queryResult(w, op, elbNS, res)
+		return
+	}
 	type result struct {
 		XMLName   xml.Name
 		Listeners []xListener `xml:"Listeners>member"`
@@ -241,13 +267,7 @@ func (c *Cloud) serveELB(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res.Listeners = []xListener{c.listener()}
-	inner, err := xml.Marshal(res)
-	if err != nil {
-		queryError(w, "InternalFailure", err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>awsfake</RequestId></ResponseMetadata></%sResponse>`, op, elbNS, inner, op)
+	queryResult(w, op, elbNS, res)
 }
 
 func queryError(w http.ResponseWriter, code, msg string) {

@@ -1,7 +1,10 @@
-// Package awsfake is a small fake of the AWS services the canary
-// example's -aws mode calls — ELBv2 (awsQuery: DescribeListeners,
-// ModifyListener) and CloudWatch (rpcv2Cbor: GetMetricData, DescribeAlarms)
-// — for tests that run the example's real SDK clients against it. Its ALB
+// Package awsfake is a small fake of the AWS services the examples' -aws
+// mode calls — ELBv2 (awsQuery: DescribeListeners, ModifyListener,
+// DescribeTargetHealth), CloudWatch (rpcv2Cbor: GetMetricData,
+// DescribeAlarms), EC2 Auto Scaling and Elastic Beanstalk (awsQuery: blue's
+// fleet as a group or an environment) and ECS (awsJson1_1: green's
+// service) — for tests that run the examples' real SDK clients against it,
+// optionally throttling the first calls of an operation. Its ALB
 // listener forwards to a blue and a green target group; the requests and
 // 5xx errors it publishes to CloudWatch per target group follow the
 // listener's weights minute by minute, as ALB does (a point a minute, for

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"golang.org/x/term"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
@@ -192,15 +193,17 @@ func Main(s Scenario) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, s, os.Args[1:], IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		InTerminal: isTerminal(os.Stdin), OutTerminal: isTerminal(os.Stdout),
+		InTerminal: IsTerminal(os.Stdin), OutTerminal: IsTerminal(os.Stdout),
 	})
 	stop()
 	os.Exit(code)
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// IsTerminal reports whether f is a terminal. A character device that is
+// not one — /dev/null, the input of a CI job — is not: the examples must
+// never wait at a prompt nobody sees.
+func IsTerminal(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // ParseFlags parses s's command line args: the common flags, and those
@@ -316,7 +319,9 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 		if err := env.AWS.Validate(s.ID); err != nil {
 			return ExitError, err
 		}
-		if err := env.AWS.CheckCredentials(ctx); err != nil {
+		// Every resource is read before the first record: a cutover whose
+		// resources cannot be read is refused with nothing journaled.
+		if err := env.AWS.Preflight(ctx); err != nil {
 			return ExitError, err
 		}
 		if err := su.openAWSJournal(ctx, f); err != nil {

@@ -207,3 +207,17 @@ func Flags(kinds ...string) []string {
 	}
 	return out
 }
+
+// RunAWS runs s with args in the -aws mode, its SDK clients served by
+// cloud in-process (after cloud.Setenv), and returns its exit status and
+// output; with go test -v the output is logged.
+func RunAWS(t *testing.T, s demo.Scenario, cloud *awsfake.Cloud, args []string) (int, string) {
+	t.Helper()
+	var out demo.LockedBuffer
+	code := demo.Run(t.Context(), s, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
+		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
+	if testing.Verbose() {
+		t.Log(out.String())
+	}
+	return code, out.String()
+}
