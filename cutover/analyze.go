@@ -26,7 +26,26 @@ type Analysis struct {
 	ReversibleStages int
 	ReversibleBake   time.Duration
 	TotalBake        time.Duration
-	Findings         []Finding
+	// Evidence is, for every comparative gate of a stage with a known
+	// CanaryShare that can estimate it, how long its evidence takes.
+	Evidence []StageEvidence
+	Findings []Finding
+}
+
+// StageEvidence is how long a comparative gate's evidence is expected to
+// take in one stage.
+type StageEvidence struct {
+	Index    int
+	Stage    string
+	Gate     string
+	Share    float64 // the stage's CanaryShare
+	Estimate EvidenceEstimate
+}
+
+// String renders e as "canary 1%: judge green vs blue: at 1% of 20 req/s
+// …: fail ~2 min, pass ~47 min".
+func (e StageEvidence) String() string {
+	return fmt.Sprintf("%s: %s: %s: fail %s, pass %s", e.Stage, e.Gate, e.Estimate.Basis, approx(e.Estimate.Fail), approx(e.Estimate.Pass))
 }
 
 // The codes of Analyze's findings.
@@ -42,6 +61,9 @@ const (
 	// FindingSeveralPNRs: more than one stage is irreversible or reversible
 	// only within a window; each needs its own approval.
 	FindingSeveralPNRs = "several-pnrs"
+	// FindingEvidenceSlow: a comparative gate is not expected to reach a
+	// decision within the stage's bake.
+	FindingEvidenceSlow = "evidence-slower-than-bake"
 )
 
 // Validate reports the first thing wrong with p as a *ValidationError that
@@ -84,6 +106,15 @@ func (p Plan) Validate() error {
 		if s.Bake < 0 {
 			return bad("Bake", "%s negative; want ≥ 0", s.Bake)
 		}
+		if s.MinBake < 0 || s.Bake > 0 && s.MinBake > s.Bake {
+			return bad("MinBake", "%s; want 0–Bake (%s), 0 for no minimum", s.MinBake, s.Bake)
+		}
+		if s.MinBake > 0 && s.Bake == 0 {
+			return bad("MinBake", "%s with no Bake; want Bake ≥ MinBake, or MinBake 0", s.MinBake)
+		}
+		if !(s.CanaryShare >= 0 && s.CanaryShare <= 1) {
+			return bad("CanaryShare", "%v; want 0–1 (0: unknown)", s.CanaryShare)
+		}
 		if s.Deadline < 0 {
 			return bad("Deadline", "%s negative; want ≥ 0 (0: Bake plus the runner's grace)", s.Deadline)
 		}
@@ -117,6 +148,7 @@ func nilGate(g Gate) bool {
 // lint findings about the order of its stages.
 func (p Plan) Analyze() Analysis {
 	a := Analysis{PNRIndex: pnrIndex(&p)}
+	a.Evidence, a.Findings = evidence(&p)
 	end := len(p.Stages)
 	if a.PNRIndex >= 0 {
 		a.PNRStage = p.Stages[a.PNRIndex].Name
@@ -188,4 +220,44 @@ func (p Plan) Analyze() Analysis {
 		}
 	}
 	return a
+}
+
+// evidence estimates, for every comparative gate of a stage with a known
+// canary share, how long its evidence takes, and finds the stages whose
+// bake is too short for it.
+func evidence(p *Plan) ([]StageEvidence, []Finding) {
+	var es []StageEvidence
+	var fs []Finding
+	for i := range p.Stages {
+		s := &p.Stages[i]
+		if !(s.CanaryShare > 0 && s.CanaryShare < 1) {
+			continue
+		}
+		for k, g := range s.Gates {
+			for _, c := range Comparatives(g) {
+				est, ok := c.ExpectEvidence(s.CanaryShare)
+				if !ok {
+					continue
+				}
+				name := GateName(c, k)
+				es = append(es, StageEvidence{Index: i, Stage: s.Name, Gate: name, Share: s.CanaryShare, Estimate: est})
+				if s.Bake <= 0 {
+					continue
+				}
+				var slow []string
+				if est.Fail > s.Bake {
+					slow = append(slow, "detecting the regression needs "+approx(est.Fail))
+				}
+				if est.Pass > s.Bake {
+					slow = append(slow, "proving non-inferiority needs "+approx(est.Pass))
+				}
+				if len(slow) > 0 {
+					fs = append(fs, Finding{Index: i, Stage: s.Name, Code: FindingEvidenceSlow,
+						Message: fmt.Sprintf("%s: %s, %s; bake is %s: lengthen the bake, raise the share, or accept that the stage ends on its deadline inconclusive",
+							name, est.Basis, strings.Join(slow, " and "), approx(s.Bake))})
+				}
+			}
+		}
+	}
+	return es, fs
 }

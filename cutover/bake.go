@@ -73,6 +73,8 @@ func (d *drive) bake(ctx context.Context, i int) error {
 	// bound is the time left on it, not a wall-clock instant.
 	gctx, cancel := context.WithTimeout(ctx, deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
 	defer cancel()
+	minBakeEnd := applied.Add(s.MinBake)
+	gctx = WithBakeTiming(gctx, BakeTiming{Applied: applied, MinBakeEnd: minBakeEnd, BakeEnd: bakeEnd, Deadline: deadline})
 
 	gs := d.gates[:0]
 	for k, g := range s.Gates {
@@ -130,7 +132,8 @@ func (d *drive) bake(ctx context.Context, i int) error {
 			d.marks[i].flags |= markPromoted
 			break
 		}
-		if pending < 0 && (final || !now.Before(bakeEnd)) {
+		// A final Pass ends the bake early, but never before MinBake.
+		if pending < 0 && (final && !now.Before(minBakeEnd) || !now.Before(bakeEnd)) {
 			break
 		}
 		if !now.Before(deadline) {
@@ -142,6 +145,9 @@ func (d *drive) bake(ctx context.Context, i int) error {
 		wait := d.o.PollInterval
 		if now.Before(bakeEnd) {
 			wait = min(wait, bakeEnd.Sub(now))
+		}
+		if now.Before(minBakeEnd) {
+			wait = min(wait, minBakeEnd.Sub(now))
 		}
 		wait = min(wait, max(deadline.Sub(now), 0))
 		if err := d.sleep(ctx, wait); err != nil {

@@ -86,6 +86,15 @@ type Stage struct {
 	// Bake is how long the stage is observed after Apply while its gates are
 	// polled. Zero means the gates are judged until each has a verdict.
 	Bake time.Duration
+	// MinBake is the least time the stage bakes: a final Pass (a
+	// sequential judge that concluded early) never ends the bake before
+	// it. 0–Bake; zero means a final Pass may end the bake at once.
+	MinBake time.Duration
+	// CanaryShare is the share of traffic, 0–1, the canary receives while
+	// the stage bakes (the canary strategy sets it). Plan.Analyze uses it
+	// to estimate how long the stage's comparative gates take; zero means
+	// unknown.
+	CanaryShare float64
 	// Gates are judged while the stage bakes. Any Fail reverts the cutover.
 	Gates []Gate
 	// Deadline bounds how long the stage may take from the end of Apply

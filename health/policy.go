@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -48,7 +49,8 @@ func (n NoData) String() string {
 func (n NoData) valid() bool { return n >= NoDataDefault && n <= NoDataZero }
 
 // Retry bounds how a gate retries a source that returns an error within one
-// evaluation. The zero value is valid: 3 attempts, 1s apart, doubling.
+// evaluation. The zero value is valid: 3 attempts, 1s apart, doubling. An
+// error wrapping providers.ErrUnsupportedMetric is never retried.
 type Retry struct {
 	// Attempts is the number of calls before the gate gives up and fails
 	// with the cause. ≥ 0; the zero value means 3.
@@ -86,7 +88,9 @@ func (r Retry) do(ctx context.Context, clock cutover.Clock, fn func(context.Cont
 	wait := r.Backoff
 	for attempts = 1; ; attempts++ {
 		err = fn(ctx)
-		if err == nil || ctx.Err() != nil || attempts >= r.Attempts {
+		// A metric the source cannot answer is a setup error: asking
+		// again will not help.
+		if err == nil || ctx.Err() != nil || attempts >= r.Attempts || errors.Is(err, providers.ErrUnsupportedMetric) {
 			if ctx.Err() != nil {
 				return attempts, context.Cause(ctx)
 			}

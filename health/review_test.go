@@ -106,7 +106,8 @@ func TestReviewSequentialDecreasingCounts(t *testing.T) {
 }
 
 // TestReviewJudgeDecreasingCounts: a judge whose source restates its
-// counts lower waits for consistent counts instead of passing on them.
+// counts lower takes them as corrections: it judges the corrected totals
+// and counts the restatement in its figures.
 func TestReviewJudgeDecreasingCounts(t *testing.T) {
 	src := sums{"green/requests": 10000, "green/errors": 60, "blue/requests": 90000, "blue/errors": 450}
 	g, err := health.NewJudge(src, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors},
@@ -116,8 +117,14 @@ func TestReviewJudgeDecreasingCounts(t *testing.T) {
 	}
 	evaluate(t, g)
 	want(t, "first counts", evaluate(t, g), cutover.Pending)
-	src["green/errors"] = 0
-	want(t, "restated lower", evaluate(t, g), cutover.Pending, "inconsistent errors counts")
+	src["green/errors"] = 55
+	v := evaluate(t, g)
+	want(t, "restated lower", v, cutover.Pending, "(55/10000)")
+	if v.Figures["restated"] != 1 {
+		t.Errorf("restated lower: figures %v, want restated=1", v.Figures)
+	}
+	src["green/requests"], src["green/errors"] = 9000, 200 // corrected again: a clear regression
+	want(t, "restated to a regression", evaluate(t, g), cutover.Fail, "(200/9000)")
 }
 
 // TestReviewProbeMethod: a method net/http refuses is refused by the

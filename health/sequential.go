@@ -156,6 +156,21 @@ var ErrBadCounts = errors.New("bad counts")
 // docs/judge.md. After a Pass or Fail, Observe returns that evidence again
 // without looking at the new counts.
 func (s *Sequential) Observe(canary, baseline Counts) (Evidence, error) {
+	return s.observe(canary, baseline, false)
+}
+
+// errRestated marks the ErrBadCounts of counts lower than before.
+var errRestated = errors.New("counts restated")
+
+// correct is Observe for counts that replace, rather than extend, the
+// counts seen before (a source restated them): it accepts lower counts.
+// The evidence is a function of the totals, so the corrected totals are
+// judged as they are.
+func (s *Sequential) correct(canary, baseline Counts) (Evidence, error) {
+	return s.observe(canary, baseline, true)
+}
+
+func (s *Sequential) observe(canary, baseline Counts, restated bool) (Evidence, error) {
 	for _, c := range []struct {
 		arm string
 		c   Counts
@@ -168,9 +183,9 @@ func (s *Sequential) Observe(canary, baseline Counts) (Evidence, error) {
 		return s.decided, nil
 	}
 	for i, c := range [2]Counts{canary, baseline} {
-		if l := s.last[i]; c.Failures < l.Failures || c.Requests < l.Requests {
-			return Evidence{}, fmt.Errorf("%s: %d failures among %d requests, fewer than the %d among %d seen before: %w",
-				[2]string{"canary", "baseline"}[i], c.Failures, c.Requests, l.Failures, l.Requests, ErrBadCounts)
+		if l := s.last[i]; !restated && (c.Failures < l.Failures || c.Requests < l.Requests) {
+			return Evidence{}, fmt.Errorf("%s: %d failures among %d requests, fewer than the %d among %d seen before: %w: %w",
+				[2]string{"canary", "baseline"}[i], c.Failures, c.Requests, l.Failures, l.Requests, ErrBadCounts, errRestated)
 		}
 	}
 	s.last = [2]Counts{canary, baseline}
@@ -208,13 +223,17 @@ func share(s, ratio float64) float64 { return ratio * s / (ratio*s + 1 - s) }
 // share ≥ θp, mixing over (0, θp)), with a Beta(cθ₀, c(1−θ₀)) mixing
 // distribution centred on the share θ₀ of "no difference".
 func (s *Sequential) logEvidence(canary, baseline Counts) (logFail, logPass float64) {
-	n := float64(canary.Requests + baseline.Requests)
-	s0 := float64(canary.Requests) / n
+	return s.logEvidenceF(float64(canary.Requests), float64(baseline.Requests), float64(canary.Failures), float64(baseline.Failures))
+}
+
+// logEvidenceF is logEvidence on counts that need not be whole (expected
+// counts, for estimates).
+func (s *Sequential) logEvidenceF(canaryRequests, baselineRequests, x, y float64) (logFail, logPass float64) {
+	s0 := canaryRequests / (canaryRequests + baselineRequests)
 	thF := share(s0, 1+s.opts.Tolerance)
 	thP := share(s0, 1+s.opts.Margin)
 	c := s.opts.PriorStrength
 	a0, b0 := c*s0, c*(1-s0)
-	x, y := float64(canary.Failures), float64(baseline.Failures)
 	a, b := a0+x, b0+y
 	lb := mathext.Lbeta(a, b) - mathext.Lbeta(a0, b0)
 	// Upper tails use the symmetry 1 − I_x(a, b) = I_{1−x}(b, a), which

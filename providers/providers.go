@@ -2,7 +2,9 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -217,4 +219,48 @@ type TargetHealth struct {
 // health of a target group). Safe for concurrent use; honours ctx.
 type TargetHealthSource interface {
 	TargetHealth(ctx context.Context, target string) ([]TargetHealth, error)
+}
+
+// ErrUnsupportedMetric is wrapped by the errors of a MetricSource asked for
+// a metric it cannot answer (ALB publishes no count of slow requests). It is
+// a setup error: asking again will not help, so gates do not retry it.
+var ErrUnsupportedMetric = errors.New("unsupported metric")
+
+// FeedInfo says how a MetricFeed's data arrive.
+type FeedInfo struct {
+	// Resolution is the width of one data point: 1s for the fake cloud's
+	// per-second traffic, 1m for ALB metrics in CloudWatch. > 0.
+	Resolution time.Duration
+	// Lag is how long after a data point ends it is typically published
+	// (0 for the fake cloud, a minute or more for CloudWatch). ≥ 0.
+	Lag time.Duration
+	// Metrics are the metrics the feed answers, of the well-known names
+	// above; any other is an error wrapping ErrUnsupportedMetric.
+	Metrics []string
+}
+
+// Supports reports whether the feed answers metric.
+func (f FeedInfo) Supports(metric string) bool { return slices.Contains(f.Metrics, metric) }
+
+// MetricFeed is a MetricSource that says how its data arrive, so that a
+// comparison of two targets can judge both over the same complete window
+// (the sequential judge in package health does).
+//
+// Contract: FeedInfo is constant for the feed's lifetime and cheap.
+// Settled returns the time up to which target's data are complete: every
+// data point that ends at or before it has been published, so a query
+// whose End is at most Settled sees all the data it will ever see, up to
+// a restatement (a source may later correct published counts; callers
+// treat the new counts as corrections). Settled is a multiple of
+// Resolution (since the Unix epoch), never after now, and never earlier
+// than a time it returned before for the same target; when a target's data
+// stop arriving it stops advancing, and a target that never had data
+// returns the zero time with a nil error. Both methods are safe for
+// concurrent use; Settled honours ctx and may call the provider.
+type MetricFeed interface {
+	MetricSource
+	// FeedInfo returns the feed's resolution, lag and metrics.
+	FeedInfo() FeedInfo
+	// Settled returns the end of target's complete data.
+	Settled(ctx context.Context, target string) (time.Time, error)
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
 )
 
 // Sentinel errors of the AWS provider, for errors.Is.
@@ -25,8 +26,9 @@ var (
 	ErrWaitTimeout = errors.New("wait bound exceeded")
 	// ErrUnsupportedMetric: the metric source cannot answer this metric
 	// (MetricSlow on an ALB without a configured expression, an unknown
-	// metric name).
-	ErrUnsupportedMetric = errors.New("unsupported metric")
+	// metric name). It is providers.ErrUnsupportedMetric, so gates know
+	// not to retry it.
+	ErrUnsupportedMetric = providers.ErrUnsupportedMetric
 )
 
 // Pacer paces API calls on the client side: a type with a Pacer waits on

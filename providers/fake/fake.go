@@ -71,6 +71,14 @@ type Options struct {
 	// recomputed on demand (same values, slower). Zero means
 	// DefaultMetricCache.
 	MetricCache time.Duration
+	// MetricResolution is the width of a data point: Metric counts whole
+	// points and Points counts points with traffic. Zero means one second;
+	// a minute makes the cloud's metrics look like CloudWatch's. Rounded
+	// down to whole seconds.
+	MetricResolution time.Duration
+	// MetricLag is how long after a data point ends it is published (see
+	// Settled); DelayMetrics adds to it per target. Zero means at once.
+	MetricLag time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -101,6 +109,8 @@ func (o Options) withDefaults() Options {
 	if o.MetricCache <= 0 {
 		o.MetricCache = DefaultMetricCache
 	}
+	o.MetricResolution = max(time.Second, o.MetricResolution.Truncate(time.Second))
+	o.MetricLag = max(0, o.MetricLag)
 	return o
 }
 

@@ -178,6 +178,7 @@ type target struct {
 	profiles []profileChange // sorted by from; profiles[0].from is math.MinInt64; read-only, replaced on change
 	explicit bool            // a profile was set (saved with the state)
 	ser      series          // cached running totals
+	delay    feedDelay       // DelayMetrics, StallMetrics
 }
 
 // targetLocked returns the named target, creating it if needed. c.mu is
@@ -343,8 +344,9 @@ func (c *Cloud) walk(tg *target, a, b int64, prev cumEntry, fn func(cumEntry)) c
 const MaxWindow = 7 * 24 * time.Hour
 
 // Metric answers a query over the simulated traffic of q.Target. Only
-// whole seconds inside [Start, End) that have passed count; a second with
-// traffic is one data point. Windows longer than MaxWindow are an error. Counts are sums, latencies in seconds; with no
+// whole data points (of Options.MetricResolution, one second by default)
+// inside [Start, End) that have been published (see Settled) count; a data
+// point with traffic is one point. Windows longer than MaxWindow are an error. Counts are sums, latencies in seconds; with no
 // traffic in the window Points is 0. The target must be known (a router's
 // or switcher's target, a fleet, or one given a profile).
 func (c *Cloud) Metric(ctx context.Context, q providers.MetricQuery) (providers.MetricValue, error) {
@@ -362,7 +364,7 @@ func (c *Cloud) metric(q providers.MetricQuery) (providers.MetricValue, error) {
 	switch q.Metric {
 	case providers.MetricRequests, providers.MetricErrors, providers.MetricSlow, providers.MetricLatencyAvg, providers.MetricLatencyP99:
 	default:
-		return providers.MetricValue{}, invalid("metric %q unknown: want one of %s, %s, %s, %s, %s", q.Metric,
+		return providers.MetricValue{}, fmt.Errorf("%w: %w: metric %q unknown: want one of %s, %s, %s, %s, %s", ErrInvalid, providers.ErrUnsupportedMetric, q.Metric,
 			providers.MetricRequests, providers.MetricErrors, providers.MetricSlow, providers.MetricLatencyAvg, providers.MetricLatencyP99)
 	}
 	switch {
@@ -379,18 +381,20 @@ func (c *Cloud) metric(q providers.MetricQuery) (providers.MetricValue, error) {
 	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	a, b := ceilSecond(q.Start), ceilSecond(q.End)
-	if now := c.clock.Now().Unix(); b > now { // whole seconds that have passed
-		b = now
-	}
-	if o := tg.origin(); a < o {
+	// Whole data points inside [Start, End) that have been published.
+	res := int64(c.opts.MetricResolution / time.Second)
+	a, b := ceilTo(ceilSecond(q.Start), res), floorTo(min(ceilSecond(q.End), c.settledLocked(tg)), res)
+	if o := floorTo(tg.origin(), res); a < o {
 		a = o
+	}
+	if a >= b {
+		return providers.MetricValue{}, nil
 	}
 	if b-a > maxWindowSeconds {
 		return providers.MetricValue{}, invalid("metric query: window of %s with traffic is longer than %s", time.Duration(b-a)*time.Second, MaxWindow)
 	}
 	t := c.totals(tg, a, b)
-	v := providers.MetricValue{Points: int(t.pts)}
+	v := providers.MetricValue{Points: c.points(tg, a, b)}
 	if t.pts == 0 {
 		return v, nil
 	}
