@@ -54,6 +54,9 @@ type Options struct {
 	// kept warm.
 	Gates []cutover.Gate
 	Bake  time.Duration
+	// MinBake is the least time the switched stage bakes: an early final
+	// Pass never ends it before. 0–Bake; zero means none.
+	MinBake time.Duration
 	// WarmWindow is how long blue is kept warm, with Gates judged, before
 	// it may be retired. Default 1h.
 	WarmWindow time.Duration
@@ -148,6 +151,21 @@ func New(opts Options) (*BlueGreen, error) {
 		if g == nil {
 			return nil, fmt.Errorf("bluegreen: Options.Gates[%d] is nil", i)
 		}
+	}
+	for _, f := range []struct {
+		field string
+		gs    []cutover.Gate
+	}{{"PreSwitchGates", opts.PreSwitchGates}, {"Gates", opts.Gates}} {
+		for i, g := range f.gs {
+			if cs := cutover.Comparatives(g); len(cs) > 0 {
+				base, can := cs[0].Compares()
+				return nil, fmt.Errorf("bluegreen: Options.%s[%d] %q compares %s with %s, but a blue/green switch never has both serve at once: compare them in a canary before the switch (canary.Options.Comparative)",
+					f.field, i, cutover.GateName(g, i), can, base)
+			}
+		}
+	}
+	if opts.MinBake < 0 || opts.MinBake > opts.Bake {
+		return nil, fmt.Errorf("bluegreen: Options.MinBake %v: want 0–Bake (%v), 0 for no minimum", opts.MinBake, opts.Bake)
 	}
 	if opts.Clock == nil {
 		opts.Clock = cutover.RealClock{}
@@ -249,8 +267,9 @@ func (b *BlueGreen) switchStage() (cutover.Stage, error) {
 			}
 			return b.confirm(ctx, o.Blue)
 		},
-		Bake:  o.Bake,
-		Gates: o.Gates,
+		Bake:    o.Bake,
+		MinBake: o.MinBake,
+		Gates:   o.Gates,
 	}, nil
 }
 

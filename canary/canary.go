@@ -24,6 +24,8 @@ type Step struct {
 	Weight int
 	// Bake overrides Options.Bake for this step when positive.
 	Bake time.Duration
+	// MinBake overrides Options.MinBake for this step when positive.
+	MinBake time.Duration
 	// Gates are judged in this step only, in addition to Options.Gates and
 	// Options.Background.
 	Gates []cutover.Gate
@@ -72,6 +74,10 @@ type Options struct {
 	// Bake is how long each step is observed. Zero means each step's
 	// gates are judged until each has a verdict.
 	Bake time.Duration
+	// MinBake is the least time each step bakes: an early final Pass (the
+	// sequential judge's) never ends a step before it. 0–Bake; zero means
+	// none (see cutover.Stage.MinBake).
+	MinBake time.Duration
 	// Deadline bounds each step from the end of its weight change until its
 	// gates pass (see cutover.Stage.Deadline). Zero: the runner's default.
 	Deadline time.Duration
@@ -169,6 +175,15 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	if err := checkGates("Options.Comparative", opts.Comparative); err != nil {
 		return nil, err
 	}
+	if err := checkNotComparative("Options.Gates", opts.Gates); err != nil {
+		return nil, err
+	}
+	if err := checkNotComparative("Options.Background", opts.Background); err != nil {
+		return nil, err
+	}
+	if opts.MinBake < 0 {
+		return nil, fmt.Errorf("canary: Options.MinBake %v: want ≥ 0 (0: no minimum)", opts.MinBake)
+	}
 	steps, err := schedule(opts)
 	if err != nil {
 		return nil, err
@@ -209,6 +224,19 @@ func checkGates(field string, gs []cutover.Gate) error {
 	for i, g := range gs {
 		if g == nil {
 			return fmt.Errorf("canary: %s[%d] is nil", field, i)
+		}
+	}
+	return nil
+}
+
+// checkNotComparative refuses a comparative gate (the sequential judge)
+// where the stable target may take no traffic.
+func checkNotComparative(field string, gs []cutover.Gate) error {
+	for i, g := range gs {
+		if cs := cutover.Comparatives(g); len(cs) > 0 {
+			base, can := cs[0].Compares()
+			return fmt.Errorf("canary: %s[%d] %q compares %s with %s, which takes no traffic at 100%%: put it in Options.Comparative, which judges it in every step below 100%%",
+				field, i, cutover.GateName(g, i), can, base)
 		}
 	}
 	return nil
@@ -308,6 +336,14 @@ func schedule(opts Options) ([]Step, error) {
 		if err := checkGates(fmt.Sprintf("Options.Steps[%d].Gates", i), s.Gates); err != nil {
 			return nil, err
 		}
+		if s.MinBake < 0 {
+			return nil, fmt.Errorf("canary: Options.Steps[%d].MinBake %v: want ≥ 0 (0: Options.MinBake)", i, s.MinBake)
+		}
+		if s.Weight == 100 {
+			if err := checkNotComparative(fmt.Sprintf("Options.Steps[%d].Gates", i), s.Gates); err != nil {
+				return nil, err
+			}
+		}
 		prev = s.Weight
 	}
 	return steps, nil
@@ -345,6 +381,10 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		if s.Bake > 0 {
 			bake = s.Bake
 		}
+		minBake := c.opts.MinBake
+		if s.MinBake > 0 {
+			minBake = s.MinBake
+		}
 		gates := make([]cutover.Gate, 0, len(s.Gates)+len(c.opts.Gates)+len(c.opts.Comparative)+len(c.opts.Background))
 		gates = append(gates, s.Gates...)
 		gates = append(gates, c.opts.Gates...)
@@ -368,10 +408,12 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 				_ = cutover.NoteTraffic(ctx, want) // for the report; see NoteTraffic
 				return nil
 			},
-			Verify: func(ctx context.Context) error { return c.readBack(ctx, want) },
-			Revert: c.revert,
-			Bake:   bake,
-			Gates:  gates,
+			Verify:      func(ctx context.Context) error { return c.readBack(ctx, want) },
+			Revert:      c.revert,
+			Bake:        bake,
+			MinBake:     minBake,
+			CanaryShare: float64(s.Weight) / 100,
+			Gates:       gates,
 			// Deadline is per stage; zero leaves the runner's default.
 			Deadline: c.opts.Deadline,
 			Pause:    s.Pause,
@@ -454,6 +496,9 @@ func (b background) Name() string {
 	return fmt.Sprintf("background %d", b.index)
 }
 
+// Unwrap returns the wrapped gate.
+func (b background) Unwrap() []cutover.Gate { return []cutover.Gate{b.g} }
+
 func (b background) Reset() {
 	if r, ok := b.g.(cutover.Resetter); ok && b.first {
 		r.Reset()
@@ -487,6 +532,9 @@ func (s *settling) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 
 // Name is the wrapped gate's name.
 func (s *settling) Name() string { return s.name }
+
+// Unwrap returns the wrapped gate.
+func (s *settling) Unwrap() []cutover.Gate { return []cutover.Gate{s.g} }
 
 // Reset starts the wait again and resets the wrapped gate.
 func (s *settling) Reset() {

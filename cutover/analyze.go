@@ -239,7 +239,10 @@ func evidence(p *Plan) ([]StageEvidence, []Finding) {
 				if !ok {
 					continue
 				}
-				name := GateName(c, k)
+				name := GateName(g, k)
+				if n, ok := c.(Namer); ok && n.Name() != "" {
+					name = n.Name()
+				}
 				es = append(es, StageEvidence{Index: i, Stage: s.Name, Gate: name, Share: s.CanaryShare, Estimate: est})
 				if s.Bake <= 0 {
 					continue

@@ -89,6 +89,9 @@ func (g *group) Name() string {
 // Reset resets every gate.
 func (g *group) Reset() { reset(g.gs...) }
 
+// Unwrap returns the composed gates.
+func (g *group) Unwrap() []cutover.Gate { return g.gs }
+
 // Evaluate evaluates every gate and combines their verdicts.
 func (g *group) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	// decisive is the decision that settles the group: Fail for All, Pass
@@ -181,6 +184,9 @@ func (n not) Name() string { return "not(" + name(n.g) + ")" }
 // Reset resets g.
 func (n not) Reset() { reset(n.g) }
 
+// Unwrap returns the negated gate.
+func (n not) Unwrap() []cutover.Gate { return []cutover.Gate{n.g} }
+
 // Evaluate inverts g's decision.
 func (n not) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	v, err := n.g.Evaluate(ctx)
@@ -222,6 +228,9 @@ func (c *consecutive) Name() string { return fmt.Sprintf("consecutive(%d, %s)", 
 // Reset restarts the count and resets g.
 func (c *consecutive) Reset() { c.streak = 0; reset(c.g) }
 
+// Unwrap returns the decorated gate.
+func (c *consecutive) Unwrap() []cutover.Gate { return []cutover.Gate{c.g} }
+
 // Evaluate evaluates g and counts its passes.
 func (c *consecutive) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	v, err := c.g.Evaluate(ctx)
@@ -259,6 +268,9 @@ func (f *failureLimit) Name() string { return fmt.Sprintf("failure_limit(%d, %s)
 
 // Reset forgets the failures and resets g.
 func (f *failureLimit) Reset() { f.failures = 0; reset(f.g) }
+
+// Unwrap returns the decorated gate.
+func (f *failureLimit) Unwrap() []cutover.Gate { return []cutover.Gate{f.g} }
 
 // Evaluate evaluates g and counts its failures.
 func (f *failureLimit) Evaluate(ctx context.Context) (cutover.Verdict, error) {
@@ -304,6 +316,9 @@ func (w *withTimeout) Name() string { return fmt.Sprintf("timeout(%v, %s)", w.d,
 // Reset restarts the timeout and resets g.
 func (w *withTimeout) Reset() { w.start = time.Time{}; reset(w.g) }
 
+// Unwrap returns the decorated gate.
+func (w *withTimeout) Unwrap() []cutover.Gate { return []cutover.Gate{w.g} }
+
 // Evaluate evaluates g within the time left.
 func (w *withTimeout) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if w.start.IsZero() {
@@ -344,6 +359,9 @@ func (d dryRun) Name() string { return "dry_run(" + name(d.g) + ")" }
 
 // Reset resets g.
 func (d dryRun) Reset() { reset(d.g) }
+
+// Unwrap returns the decorated gate.
+func (d dryRun) Unwrap() []cutover.Gate { return []cutover.Gate{d.g} }
 
 // Evaluate evaluates g and passes.
 func (d dryRun) Evaluate(ctx context.Context) (cutover.Verdict, error) {

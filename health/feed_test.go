@@ -186,4 +186,3 @@ func (u *unsupported) Metric(_ context.Context, q providers.MetricQuery) (provid
 	}
 	return providers.MetricValue{Value: 100, Points: 1}, nil
 }
-
