@@ -11,6 +11,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"go.uber.org/zap"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -51,6 +52,12 @@ type ALBMetricsOptions struct {
 	//
 	// Without it, MetricSlow is an error wrapping ErrUnsupportedMetric.
 	SlowExpression string
+	// PublishLag is how long after a minute ends ALB's data for it are
+	// taken as complete (FeedInfo.Lag; see Settled). Zero means
+	// DefaultALBPublishLag.
+	PublishLag time.Duration
+	// Clock is the clock Settled reads; nil means cutover.RealClock.
+	Clock cutover.Clock
 }
 
 // ALBMetricSource is a providers.MetricSource over the per-target-group
@@ -84,6 +91,8 @@ type ALBMetricSource struct {
 	lb       string            // LoadBalancer dimension
 	dims     map[string]string // target name → TargetGroup dimension
 	slowExpr string
+	lag      time.Duration // PublishLag
+	settled  settledMemo   // Settled's answers, by target
 }
 
 var _ providers.MetricSource = (*ALBMetricSource)(nil)
@@ -112,7 +121,8 @@ func NewALBMetricSource(client CloudWatchMetricsAPI, loadBalancerARN string, tar
 		return nil, err
 	}
 	s := &ALBMetricSource{
-		awsBase:  newAWSBase(opts.Logger, nil, opts.Pacer),
+		awsBase:  newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
+		lag:      opts.PublishLag,
 		client:   client,
 		lb:       lb.suffix,
 		dims:     make(map[string]string, len(tgs)),
