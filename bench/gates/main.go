@@ -102,7 +102,8 @@ func main() {
 
 func run(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("gates", flag.ContinueOnError)
-	quick := fs.Bool("quick", false, "fewer trials (1,000 healthy, 200 per bad case)")
+	quick := fs.Bool("quick", false, "fewer trials (1,000 healthy, 200 per bad case); false-abort figures are then too coarse to meet 1%")
+	direct := fs.Bool("direct", false, "feed exact per-second counts to health.Sequential directly (the earlier table) instead of the end-to-end run")
 	healthy := fs.Int("healthy", 10000, "trials per healthy case (healthy, incident)")
 	bad := fs.Int("bad", 1000, "trials per other case (2x, 4x, 10x, warmup)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "goroutines simulating trials")
@@ -130,6 +131,9 @@ func run(args []string, w io.Writer) error {
 		return err
 	}
 	jo := test.Options()
+	if !*direct {
+		return runEndToEnd(w, cfg, jo)
+	}
 	fmt.Fprintf(w, "traffic: %d req/s, %.0f%% canary, baseline error rate %.1f%%, horizon %ds, per-second binomial draws\n",
 		reqPerSecond, canaryShare*100, baseRate*100, horizon)
 	fmt.Fprintf(w, "judge: alpha=%g tolerance=%g (fail only beyond %.2fx baseline) margin=%g (early pass below %.2fx) min_requests=%d prior_strength=%g\n",

@@ -9,7 +9,7 @@ import (
 
 func TestRunPrintsTheSummaryLine(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-healthy", "200", "-bad", "40", "-seed", "3"}, &out); err != nil {
+	if err := run([]string{"-direct", "-healthy", "200", "-bad", "40", "-seed", "3"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -22,6 +22,19 @@ func TestRunPrintsTheSummaryLine(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output does not contain %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestEndToEndPrintsTheSummaryLine(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-healthy", "100", "-bad", "30", "-seed", "3"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	re := regexp.MustCompile(`^summary: profiles=5 worst_false_abort=[0-9.]+ worst_false_abort_skew=[0-9.]+ promoted_2x_stalled=0 detect_2x_minute_s=[0-9]+ speedup_2x_vs_best_threshold_minute=[0-9.]+ detect_2x_persecond_s=[0-9]+ wald_ratio_end_to_end=[0-9.]+$`)
+	if !re.MatchString(last) {
+		t.Errorf("last line %q does not have the summary's format (or a stalled 2x canary was promoted)", last)
 	}
 }
 
