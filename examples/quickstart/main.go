@@ -31,6 +31,9 @@ func main() {
 
 	judge, err := health.NewJudge(cloud, "blue", "green", health.JudgeOptions{
 		Metrics: []string{"errors"}, Clock: clock,
+		// The traffic it expects, for Plan.Analyze's estimate of how long
+		// each step's evidence takes.
+		Expect: health.Expectation{RequestRate: 1000},
 	})
 	if err != nil {
 		fail(err)
@@ -47,6 +50,11 @@ func main() {
 	plan, err := cutover.Sequence("release 42", shift)
 	if err != nil {
 		fail(err)
+	}
+
+	// How long the evidence takes, before anything moves.
+	for _, e := range plan.Analyze().Evidence {
+		fmt.Println("evidence:", e)
 	}
 
 	journal := cutover.NewMemJournal()

@@ -26,6 +26,9 @@ func TestQuickstartBadWritesReport(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Fatalf("quickstart -bad: %v, want exit status 3\n%s", err, out)
 	}
+	if !strings.Contains(string(out), "evidence: canary 10%: judge green vs blue: at 10% of 1000 req/s") {
+		t.Errorf("output does not print how long the evidence takes:\n%s", out)
+	}
 	if !strings.Contains(string(out), "rolled back: blue=100 green=0") {
 		t.Errorf("output does not say traffic is back on blue:\n%s", out)
 	}

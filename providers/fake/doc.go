@@ -35,6 +35,13 @@
 // once warm, and a queried target keeps about 1.5 bytes per second of
 // history (Options.MetricCache bounds it). Windows are at most MaxWindow.
 //
+// The cloud is a providers.MetricFeed: Options.MetricResolution (one
+// second by default; a minute looks like CloudWatch) is the width of a data
+// point and Options.MetricLag how late points are published; Settled says
+// up to when a target's data are complete. DelayMetrics publishes one
+// target later than the others and StallMetrics stops its data, for tests
+// of arms that are skewed or stalled.
+//
 // # Fleets, alarms, target health
 //
 // A Fleet's members turn healthy a warm-up after they are added
