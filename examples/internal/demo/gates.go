@@ -52,6 +52,7 @@ type sources struct {
 	health       providers.TargetHealthSource // nil: no GreenHealthy
 	alarms       providers.AlarmSource        // nil: no Alarms
 	alarmNames   []string
+	expect       health.Expectation // the traffic the judge expects, for Plan.Analyze
 }
 
 // NewGates returns the examples' gates over env's fake cloud or, with
@@ -59,7 +60,7 @@ type sources struct {
 // name. With -aws it is an error to name neither metrics nor alarms: a
 // cutover judged by nothing is not safe.
 func NewGates(env *Env) (Gates, error) {
-	src := sources{metrics: env.Cloud, health: env.Cloud, window: 2 * time.Minute}
+	src := sources{metrics: env.Cloud, health: env.Cloud, window: 2 * time.Minute, expect: health.Expectation{RequestRate: Rate}}
 	if env.AWS != nil {
 		var err error
 		if src, err = awsSources(env.AWS); err != nil {
@@ -100,6 +101,7 @@ func newGates(clock cutover.Clock, src sources) (Gates, error) {
 			Name:              "judge green vs blue",
 			SequentialOptions: health.SequentialOptions{Tolerance: 0.25},
 			Metrics:           src.judgeMetrics,
+			Expect:            src.expect,
 			// A real service may serve a whole step without a 5xx on
 			// either side: then the comparison cannot conclude, and the
 			// step should pass at the end of its bake, not fail closed.

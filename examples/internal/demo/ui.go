@@ -163,6 +163,9 @@ func (u *UI) header(title string, plan cutover.Plan, env *Env, resumed bool) {
 	for _, fd := range a.Findings {
 		fmt.Fprintf(u.w, "plan lint: %s: %s\n", fd.Code, fd.Message)
 	}
+	for _, e := range a.Evidence {
+		fmt.Fprintf(u.w, "evidence: %s\n", e)
+	}
 	fmt.Fprintln(u.w)
 }
 
