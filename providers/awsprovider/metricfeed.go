@@ -20,7 +20,7 @@ const DefaultALBPublishLag = time.Minute
 
 // settledLookback is how far back Settled looks for a target's latest
 // published minute.
-const settledLookback = 15 * time.Minute
+const settledLookback = 3 * time.Hour
 
 var _ providers.MetricFeed = (*ALBMetricSource)(nil)
 
@@ -56,7 +56,7 @@ func (s *ALBMetricSource) publishLag() time.Duration {
 }
 
 // Settled returns the end of target's complete data: the end of the
-// latest minute with a RequestCount data point in the last 15 minutes,
+// latest minute with a RequestCount data point in the last three hours,
 // but no later than now less the publication lag (rounded down to the
 // minute), because CloudWatch may still add to a minute it has begun to
 // publish. One GetMetricData call. A target whose data stopped keeps its

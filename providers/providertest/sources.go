@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -235,6 +236,43 @@ func TestMetricSource(t *testing.T, newFixture func(t *testing.T) MetricFixture)
 			_, err := f.Source.Metric(ctx, providers.MetricQuery{Target: f.Target, Metric: ms[0], Start: f.Start, End: f.End})
 			return err
 		})
+	})
+	t.Run("UnknownMetricIsUnsupported", func(t *testing.T) {
+		f, _ := setup(t)
+		q := providers.MetricQuery{Target: f.Target, Metric: Unknown, Start: f.Start, End: f.End}
+		if _, err := f.Source.Metric(context.Background(), q); !errors.Is(err, providers.ErrUnsupportedMetric) {
+			t.Errorf("Metric(%+v): %v, want an error wrapping providers.ErrUnsupportedMetric (a setup error, not retried)", q, err)
+		}
+	})
+	t.Run("Feed", func(t *testing.T) {
+		f, ms := setup(t)
+		feed, ok := f.Source.(providers.MetricFeed)
+		if !ok {
+			t.Skip("not a providers.MetricFeed")
+		}
+		info := feed.FeedInfo()
+		if info.Resolution <= 0 || info.Lag < 0 {
+			t.Fatalf("FeedInfo %+v: want Resolution > 0 and Lag ≥ 0", info)
+		}
+		for _, m := range append([]string{providers.MetricRequests}, ms...) {
+			if !info.Supports(m) {
+				t.Errorf("FeedInfo.Metrics %v lacks %q, which the source answers", info.Metrics, m)
+			}
+		}
+		s1, err := feed.Settled(context.Background(), f.Target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := feed.Settled(context.Background(), f.Target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s1.Before(f.End) || s2.Before(s1) || s1.Sub(time.Unix(0, 0))%info.Resolution != 0 {
+			t.Errorf("Settled: %v then %v; want at least the fixture's End %v, never going back, a multiple of %v", s1, s2, f.End, info.Resolution)
+		}
+		if _, err := feed.Settled(context.Background(), "no-such-target-"+Unknown); err == nil {
+			t.Error("Settled of an unknown target: nil error")
+		}
 	})
 }
 
