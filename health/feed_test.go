@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -185,4 +186,47 @@ func (u *unsupported) Metric(_ context.Context, q providers.MetricQuery) (provid
 		return providers.MetricValue{}, fmt.Errorf("slow: %w", providers.ErrUnsupportedMetric)
 	}
 	return providers.MetricValue{Value: 100, Points: 1}, nil
+}
+
+// In a runner: an inconclusive step (no failures on either arm) is
+// extended to its deadline and then passes; a step whose canary's data
+// stall fails closed there.
+func TestJudgeInconclusiveInRunner(t *testing.T) {
+	for _, stall := range []bool{false, true} {
+		t.Run(map[bool]string{false: "inconclusive passes at the deadline", true: "stalled canary fails closed"}[stall], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := feedCloud(t, 0)
+				setErrorRate(t, c, "blue", 0)
+				setErrorRate(t, c, "green", 0)
+				if stall {
+					if err := c.StallMetrics("green", time.Now().Add(time.Minute)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				g, err := health.NewJudge(c, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var baked time.Time
+				obs := cutover.ObserverFunc(func(e cutover.Event) {
+					if e.Type == cutover.EvStageBaked || e.Type == cutover.EvRollingBack {
+						baked = e.Time
+					}
+				})
+				stage := cutover.Stage{Name: "s", Apply: func(context.Context) error { return nil }, Revert: func(context.Context) error { return nil },
+					Bake: 5 * time.Minute, Deadline: 8 * time.Minute, Gates: []cutover.Gate{g}}
+				st, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{Observer: obs}).Run(t.Context(), "c", cutover.Plan{Name: "p", Stages: []cutover.Stage{stage}})
+				var gf *cutover.GateFailedError
+				switch {
+				case !stall && err != nil:
+					t.Fatalf("run: %v, want success", err)
+				case stall && !(errors.As(err, &gf) && gf.TimedOut && strings.Contains(gf.Verdict.Reason, "no data for green")):
+					t.Fatalf("run: %v, want a timed-out gate naming green's stalled data", err)
+				}
+				if got := baked.Sub(st.Stages[0].AppliedAt); got != 8*time.Minute {
+					t.Errorf("stage ended after %v, want the deadline (8m)", got)
+				}
+			})
+		})
+	}
 }
