@@ -7,7 +7,11 @@
 // Each step sets the weights, reads them back until the router confirms them
 // (bounded retries, then the stage fails closed), and bakes while its gates
 // are judged. Background gates are judged in every step for the whole run.
-// A step may pause the run until a resume or promote command arrives.
+// Comparative gates (the sequential judge) are judged in every step below
+// 100 %, where the stable target still takes traffic; a comparative gate
+// anywhere else is refused by New. MinBake keeps an early final Pass from
+// ending a step too soon. A step may pause the run until a resume or
+// promote command arrives.
 // Reverting any step puts all traffic back on the stable target in one
 // weight change, so a rollback never walks back down the schedule.
 //
