@@ -20,8 +20,10 @@
 //     terminates an environment, only when a plan asks for it.
 //   - AlarmSource (providers.AlarmSource): CloudWatch metric, composite and
 //     log alarms.
-//   - ALBMetricSource (providers.MetricSource): per-target-group ALB metrics
-//     from CloudWatch — requests, 5xx errors, average and p99 latency.
+//   - ALBMetricSource (providers.MetricFeed): per-target-group ALB metrics
+//     from CloudWatch — requests, 5xx errors, average and p99 latency — with
+//     their one-minute resolution, publication lag and settled time, so
+//     that the sequential judge compares both arms over complete minutes.
 //   - TargetHealthSource (providers.TargetHealthSource): ELB target health.
 //   - DynamoDBJournal and DynamoDBLease (cutover.Journal, cutover.Lease):
 //     the journal and lease that several controller processes share.
