@@ -55,7 +55,7 @@ type Comparative interface {
 type EvidenceEstimate struct {
 	// Fail is the expected time to fail a canary with the regression the
 	// gate is set to detect; Pass the expected time to show a healthy
-	// canary within the margin. Math.MaxInt64 (Never) when the evidence
+	// canary within the margin. Never (math.MaxInt64) when the evidence
 	// never gets there (no failures expected at all).
 	Fail, Pass time.Duration
 	// Basis says what the estimate assumed, for a person: "at 1% of
