@@ -95,10 +95,7 @@ func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) e
 		if !d.o.WaitForApproval {
 			return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrPNRNotApproved)
 		}
-		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
-			return err
-		}
-		if err := d.poll(ctx); err != nil {
+		if err := d.watchPoll(ctx); err != nil {
 			return err
 		}
 	}
@@ -132,6 +129,10 @@ func (d *drive) finish(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	// A command that came in during the last stage is answered too.
+	if err := d.answer(ctx); err != nil {
+		return err
 	}
 	if err := d.append(ctx, Record{Type: RecCompleted}); err != nil {
 		return d.stopped(ctx, err)

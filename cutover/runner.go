@@ -114,10 +114,14 @@ type drive struct {
 	// withVerdicts).
 	verdicts []stageVerdict
 	// unacked holds the commands folded in that no RecAck answers yet.
-	unacked []Record
+	unacked []takenCommand
 
 	gates []gateState // scratch for bake
-	timer *time.Timer // reused by sleep on the real clock
+	// watchIdx is the stage whose gates watch judges, watchGates what it
+	// knows of them.
+	watchIdx   int
+	watchGates []gateState
+	timer      *time.Timer // reused by sleep on the real clock
 }
 
 // stageMark is the drive's bookkeeping for one stage.
@@ -333,7 +337,10 @@ func (d *drive) fold(rec *Record) error {
 			m.flags |= markPromoted
 		}
 	case RecCommand:
-		d.unacked = append(d.unacked, *rec)
+		// What the command does is judged as it is taken in: a promote
+		// folded in on a conflict has ended the bake by the time it is
+		// answered.
+		d.unacked = append(d.unacked, takenCommand{rec: *rec, baking: d.baking()})
 		if rec.Command == CmdResume || rec.Command == CmdPromote {
 			d.liftSeq = rec.Seq
 		}
@@ -342,7 +349,7 @@ func (d *drive) fold(rec *Record) error {
 		}
 	case RecAck:
 		for k := range d.unacked {
-			if d.unacked[k].Seq == rec.Ref {
+			if d.unacked[k].rec.Seq == rec.Ref {
 				d.unacked = append(d.unacked[:k], d.unacked[k+1:]...)
 				break
 			}
@@ -490,6 +497,13 @@ func (d *drive) forward(ctx context.Context) error {
 			// still holds.
 			if err := d.hold(ctx, i, false); err != nil {
 				return err
+			}
+			// A stage that cannot be undone goes ahead only on fresh
+			// evidence that green is healthy.
+			if d.p.Stages[i].Reversibility.Kind != KindReversible {
+				if err := d.fresh(ctx); err != nil {
+					return err
+				}
 			}
 			if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
 				return d.stopped(ctx, err)
