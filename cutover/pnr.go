@@ -159,6 +159,11 @@ type PNRStatus struct {
 	Approved       bool
 	ApprovedBy     string
 	ApprovalReason string
+	// Judged is when green was last judged as the journal shows it, and
+	// Judgement the decision then (see State.Judged); zero before any
+	// verdict.
+	Judged    time.Time
+	Judgement Decision
 }
 
 // needsApproval reports whether s may be applied only with an approval.
@@ -278,7 +283,7 @@ func Track(p Plan, st State, now time.Time) PNRStatus {
 }
 
 func track(p *Plan, st *State, now time.Time) PNRStatus {
-	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true}
+	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true, Judged: st.Judged, Judgement: st.Judgement}
 	if ps.Index >= 0 {
 		ps.Stage = p.Stages[ps.Index].Name
 		if a, ok := approval(p, st, ps.Index); ok {

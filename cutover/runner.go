@@ -217,6 +217,9 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	if err == nil {
 		return d.st, nil
 	}
+	if errors.Is(err, ErrSuspended) && !d.leaseLost() {
+		return d.suspend(ctx)
+	}
 	if rb, ok := err.(*rollbackCause); ok {
 		if ctx.Err() != nil && d.pastPNR() {
 			// The caller stopped the run after the PNR: there is nothing to
@@ -229,6 +232,26 @@ func (d *drive) run(ctx context.Context) (State, error) {
 		return d.rollback(ctx, rb.cause)
 	}
 	return d.st, err
+}
+
+// suspend journals that the cutover stopped on ErrSuspended, where it
+// stands, and returns an error wrapping ErrSuspended. Nothing is reverted;
+// the next Run resumes from the journal.
+func (d *drive) suspend(ctx context.Context) (State, error) {
+	msg := "suspended before any stage was applied"
+	for i := len(d.st.Stages) - 1; i >= 0; i-- {
+		if ss := &d.st.Stages[i]; touched(ss.Status) {
+			msg = fmt.Sprintf("suspended at stage %q (%s): traffic stays as the stages applied set it, nothing was rolled back; the next Run resumes here", ss.Name, ss.Status)
+			break
+		}
+	}
+	jctx, cancel := detached(ctx, finishTimeout, d.leaseCtx)
+	defer cancel()
+	if err := d.append(jctx, Record{Type: RecSuspended, Error: msg}); err != nil {
+		return d.st, fmt.Errorf("cutover %s: journal the suspension: %w (%w)", d.id, err, ErrSuspended)
+	}
+	d.emit(EvSuspended, -1, nil, msg)
+	return d.st, fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrSuspended)
 }
 
 // unfinishedIrreversible returns the index of an irreversible stage that is

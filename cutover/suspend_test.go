@@ -1,0 +1,64 @@
+package cutover_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/safecutover/safecutover/cutover"
+)
+
+// A Run cancelled with ErrSuspended stops without rolling back: it
+// journals the suspension, releases its lease, and the next Run resumes
+// where it stopped, applying no stage twice.
+func TestSuspendAndResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(3, time.Hour)
+		j := cutover.NewMemJournal()
+		lease := cutover.NewMemLease(cutover.RealClock{})
+		opts := cutover.Options{PollInterval: poll, Lease: lease}
+		ctx, suspend := context.WithCancelCause(t.Context())
+		done := startRun(ctx, j, opts, p)
+		time.Sleep(90 * time.Minute) // s1 bakes
+		suspend(cutover.ErrSuspended)
+		o := <-done
+		if !errors.Is(o.err, cutover.ErrSuspended) || errors.Is(o.err, cutover.ErrRolledBack) {
+			t.Fatalf("suspended run: %v, want ErrSuspended", o.err)
+		}
+		st := foldAll(t, j, "c")
+		if st.Phase != cutover.PhaseSuspended || st.Cause == "" {
+			t.Fatalf("phase %s cause %q, want suspended with where it stands", st.Phase, st.Cause)
+		}
+		if len(c.Reverts()) != 0 || !c.applied["s1"] {
+			t.Fatalf("cloud after the suspension: applied %v, reverts %v", c.Applied(), c.Reverts())
+		}
+		// The lease was released: another owner takes it at once.
+		if err := lease.Acquire(context.Background(), "c", "probe", time.Minute); err != nil {
+			t.Fatalf("lease after the suspension: %v", err)
+		}
+		if err := lease.Release(context.Background(), "c", "probe"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := cutover.NewRunner(j, opts).Run(t.Context(), "c", p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("resumed run: %v %s", err, st.Phase)
+		}
+		applies := map[string]int{}
+		for _, r := range readAll(t, j, "c") {
+			if r.Type == cutover.RecIntent && r.Action == "apply" {
+				applies[r.Stage]++
+			}
+		}
+		for _, s := range []string{"s0", "s1", "s2"} {
+			if applies[s] != 1 {
+				t.Errorf("stage %s has %d apply intents, want 1", s, applies[s])
+			}
+		}
+		if len(c.Reverts()) != 0 {
+			t.Errorf("reverts: %v", c.Reverts())
+		}
+	})
+}
