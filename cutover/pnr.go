@@ -73,7 +73,10 @@ func (d *drive) approve(ctx context.Context, i int) error {
 }
 
 // await waits for ok to hold, journaling RecWaiting for what (an action on
-// stage i) once, or returns ErrPNRNotApproved without WaitForApproval.
+// stage i) once, and watching green meanwhile. Without WaitForApproval it
+// returns ErrPNRNotApproved instead of waiting for an apply; an open
+// reversibility window is never left unattended: the runner waits for its
+// approval and rolls back before it closes unapproved (see windows).
 func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) error {
 	s := &d.p.Stages[i]
 	for !ok() {
@@ -92,7 +95,7 @@ func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) e
 			d.marks[i].flags |= markWaitEvent
 			d.emit(EvWaitingApproval, i, nil, msg)
 		}
-		if !d.o.WaitForApproval {
+		if !d.o.WaitForApproval && what == actionApply {
 			return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrPNRNotApproved)
 		}
 		if err := d.watchPoll(ctx); err != nil {

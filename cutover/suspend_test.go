@@ -62,3 +62,37 @@ func TestSuspendAndResume(t *testing.T) {
 		}
 	})
 }
+
+// A restarted runner whose lease is still held by a runner that died waits
+// for it to expire (bounded, reported) instead of exiting at once.
+func TestRestartWaitsForHeldLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(1, time.Minute)
+		lease := cutover.NewMemLease(cutover.RealClock{})
+		if err := lease.Acquire(context.Background(), "c", "dead-runner", 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		opts := cutover.Options{PollInterval: poll, Lease: lease, LeaseTTL: 30 * time.Second, Observer: rec}
+		start := time.Now()
+		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "c", p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("run: %v %s, want completed once the dead runner's lease expired", err, st.Phase)
+		}
+		if rec.Count(cutover.EvLeaseWait) != 1 {
+			t.Errorf("lease_wait events: %d, want 1", rec.Count(cutover.EvLeaseWait))
+		}
+		if e, _ := rec.First(cutover.EvStarted); e.Time.Sub(start) < 30*time.Second {
+			t.Errorf("started %s after the restart, before the lease expired", e.Time.Sub(start))
+		}
+
+		// A lease that stays held is given up on after its TTL and a poll.
+		if err := lease.Acquire(context.Background(), "d", "alive", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "d", p); !errors.Is(err, cutover.ErrLeaseHeld) {
+			t.Fatalf("run on a held lease: %v, want ErrLeaseHeld", err)
+		}
+	})
+}

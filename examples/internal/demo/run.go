@@ -337,8 +337,19 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	}
 	ui.header(s.Title, plan, env, len(su.recs) > 0)
 
+	// An approval (-approve NAME) is sent only when the cutover reaches
+	// its approval point: where Run stops before a stage that needs one
+	// (below), or where it waits with a reversibility window open (here).
+	var obs cutover.Observer = ui
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	if f.Approve != "" {
+		obs = ApproveAtWindow(ui, plan, &sends, func(stage string) {
+			_ = cutover.Send(context.WithoutCancel(ctx), journal, id, cutover.CmdApprove, f.Approve, "approved in the "+s.ID+" example", stage)
+		})
+	}
 	runner := cutover.NewRunner(journal, cutover.Options{
-		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: su.actor,
+		Clock: clock, Observer: obs, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
 		// A throttled or timed-out call is tried again before it can roll
 		// a healthy release back.

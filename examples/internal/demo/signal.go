@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -36,4 +37,19 @@ func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
 		close(done)
 		cancel(nil)
 	}
+}
+
+// ApproveAtWindow returns an observer that passes every event to next and,
+// when the runner waits for the approval of a reversibility window (its
+// approval point: the runner waits there rather than return), calls
+// approve with the stage's name in a goroutine that wg tracks. The
+// examples send -approve this way, only once the cutover has got there.
+func ApproveAtWindow(next cutover.Observer, plan cutover.Plan, wg *sync.WaitGroup, approve func(stage string)) cutover.Observer {
+	return cutover.ObserverFunc(func(e cutover.Event) {
+		next.Observe(e)
+		if e.Type == cutover.EvWaitingApproval && e.Index >= 0 && e.Index < len(plan.Stages) &&
+			plan.Stages[e.Index].Reversibility.Kind == cutover.KindWindow {
+			wg.Go(func() { approve(e.Stage) })
+		}
+	})
 }
