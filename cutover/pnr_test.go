@@ -3,6 +3,7 @@ package cutover_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -261,6 +262,12 @@ func TestWindowClosedWhileNobodyWatched(t *testing.T) {
 		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseFailed {
 			t.Fatalf("%v %s, want ErrPNRCrossed caused by ErrPNRNotApproved", err, st.Phase)
+		}
+		if !strings.Contains(st.Cause, "without approval (incident)") {
+			t.Errorf("cause %q, want it journaled as crossed without approval", st.Cause)
+		}
+		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "too late", "keep-blue"); err == nil {
+			t.Error("Send accepted an approval of a window that had closed")
 		}
 		if diff := cmp.Diff([]string{"keep-blue", "s0"}, c.Applied()); diff != "" {
 			t.Errorf("cloud (-want +got):\n%s", diff)
