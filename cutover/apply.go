@@ -46,6 +46,11 @@ func (d *drive) apply(ctx context.Context, i int) error {
 		if ctx.Err() != nil {
 			cause = context.Cause(ctx)
 		}
+		if errors.Is(cause, ErrSuspended) {
+			// Not a failure: the stage stays applying in the journal,
+			// and the next Run applies it again (Apply is idempotent).
+			return &rollbackCause{cause: cause}
+		}
 		// The stage may be partly applied: journal that, then roll back
 		// (which reverts it too). A cancelled caller's rollback journals
 		// on a context of its own.

@@ -235,3 +235,142 @@ func finiteFigures(figs map[string]float64) map[string]float64 {
 	}
 	return out
 }
+
+// watchPoll is one step of a hold or a wait (a pause, an approval wait, an
+// open reversibility window): it waits a poll interval, takes in commands
+// and judges green (watch).
+func (d *drive) watchPoll(ctx context.Context) error {
+	if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+		return err
+	}
+	if err := d.poll(ctx); err != nil {
+		return err
+	}
+	_, _, err := d.watch(ctx)
+	return err
+}
+
+// watched returns the stage whose gates judge green between bakes: the last
+// stage applied, as long as rollback is possible; -1 if none.
+func (d *drive) watched() int {
+	if d.pastPNR() {
+		return -1
+	}
+	for i := len(d.st.Stages) - 1; i >= 0; i-- {
+		switch d.st.Stages[i].Status {
+		case StageApplied, StageBaked:
+			return i
+		}
+	}
+	return -1
+}
+
+// watch judges green outside a bake: the gates of the last stage applied
+// (its own and every strategy's background gates, which strategies add to
+// each stage), from the first stage applied until the PNR is crossed. As
+// in a bake, a verdict is journaled when its decision changes, and a Fail
+// rolls back. Pending is no failure here (a comparative gate has no
+// evidence once one arm takes no traffic). It returns how many gates
+// passed and how many are pending.
+func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
+	i := d.watched()
+	if i < 0 {
+		return 0, 0, nil
+	}
+	s := &d.p.Stages[i]
+	if d.watchGates == nil || d.watchIdx != i {
+		d.watchIdx = i
+		d.watchGates = make([]gateState, len(s.Gates))
+		for k, g := range s.Gates {
+			st := gateState{name: GateName(g, k)}
+			for _, sv := range d.verdicts {
+				if sv.index == i && sv.gate == st.name {
+					st.last, st.hasLast = sv.v, true
+				}
+			}
+			d.watchGates[k] = st
+		}
+	}
+	now := d.clock.Now()
+	fail := -1
+	for k, g := range s.Gates {
+		v, err := g.Evaluate(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, 0, d.stopped(ctx, err)
+			}
+			v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+		}
+		st := &d.watchGates[k]
+		st.cur, st.journaled = v, false
+		if !st.hasLast || st.last.Decision != v.Decision {
+			if err := d.journalVerdict(ctx, i, st); err != nil {
+				return 0, 0, err
+			}
+		}
+		if d.obs != nil || d.logOn {
+			d.emitVerdict(i, st, now.Sub(d.st.Stages[i].AppliedAt))
+		}
+		switch v.Decision {
+		case Fail:
+			if fail < 0 {
+				fail = k
+			}
+		case Pass:
+			passed++
+		default:
+			pending++
+		}
+	}
+	if fail >= 0 {
+		st := &d.watchGates[fail]
+		return passed, pending, &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: st.name, Verdict: st.cur}}
+	}
+	return passed, pending, nil
+}
+
+// fresh returns nil once green has fresh evidence for it, judged now,
+// before a stage that cannot be undone once applied (or a window let
+// close) goes ahead: the approval may be hours old, and so may the last
+// bake. Fresh evidence is a round of the watched gates (see watch) with no
+// Fail and at least one Pass (a comparative gate may stay pending once
+// blue takes no traffic); a stage without gates needs none. A Fail rolls
+// back; a round with no Pass is judged again every poll, and after the
+// grace (Options.Grace) fails closed. Every verdict of the last round is
+// journaled, so the journal shows the evidence the PNR was crossed on.
+func (d *drive) fresh(ctx context.Context) error {
+	w := d.watched()
+	if w < 0 || len(d.p.Stages[w].Gates) == 0 {
+		return nil
+	}
+	deadline := d.clock.Now().Add(d.o.Grace)
+	for {
+		passed, _, err := d.watch(ctx)
+		if err != nil {
+			return err
+		}
+		for k := range d.watchGates {
+			if st := &d.watchGates[k]; !st.journaled {
+				if err := d.journalVerdict(ctx, w, st); err != nil {
+					return err
+				}
+			}
+		}
+		if passed > 0 {
+			return nil
+		}
+		if !d.clock.Now().Before(deadline) {
+			for k := range d.watchGates {
+				if st := &d.watchGates[k]; st.cur.Decision != Pass {
+					return &rollbackCause{cause: &GateFailedError{Stage: d.p.Stages[w].Name, Gate: st.name, Verdict: st.cur, TimedOut: true}}
+				}
+			}
+		}
+		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+}

@@ -168,7 +168,9 @@ func TestEventsAndLogs(t *testing.T) {
 		}
 		want := []cutover.EventType{cutover.EvStarted,
 			cutover.EvStageStarted, cutover.EvStageApplied, cutover.EvGateJudged, cutover.EvStageBaked,
-			cutover.EvWaitingApproval, cutover.EvApproved,
+			// green is judged while the runner waits, and again, fresh,
+			// before the irreversible stage
+			cutover.EvWaitingApproval, cutover.EvGateJudged, cutover.EvApproved, cutover.EvGateJudged,
 			cutover.EvStageStarted, cutover.EvPNRCrossed, cutover.EvStageApplied, cutover.EvGateJudged, cutover.EvStageBaked,
 			cutover.EvStageStarted, cutover.EvStageApplied, cutover.EvGateJudged, cutover.EvStageBaked,
 			cutover.EvCompleted}

@@ -183,15 +183,32 @@ func (d *drive) answer(ctx context.Context) error {
 	}
 }
 
-// ackFor returns the answer to command c.
-func (d *drive) ackFor(c *Record) Record {
-	a := Record{Type: RecAck, Ref: c.Seq, Command: c.Command, Stage: c.Stage, Actor: c.Actor}
+// takenCommand is a command folded in and not answered yet, with what the
+// runner was doing when it took it in.
+type takenCommand struct {
+	rec    Record
+	baking int // the stage baking then, or -1
+}
+
+// baking returns the index of the stage baking (applied, not yet baked),
+// or -1.
+func (d *drive) baking() int {
 	baking := -1
 	for i := range d.st.Stages {
 		if d.st.Stages[i].Status == StageApplied {
 			baking = i
 		}
 	}
+	if baking >= len(d.p.Stages) {
+		return -1 // a journal of another plan; matchPlan refuses it
+	}
+	return baking
+}
+
+// ackFor returns the answer to command tc.
+func (d *drive) ackFor(tc *takenCommand) Record {
+	c, baking := &tc.rec, tc.baking
+	a := Record{Type: RecAck, Ref: c.Seq, Command: c.Command, Stage: c.Stage, Actor: c.Actor}
 	switch c.Command {
 	case CmdPause:
 		a.Reason = "pausing: the cutover holds before its next stage until resume or promote"
@@ -240,10 +257,7 @@ func (d *drive) hold(ctx context.Context, i int, stagePause bool) error {
 			held = true
 			d.emit(EvPaused, i, nil, "paused; send resume or promote to go on")
 		}
-		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
-			return err
-		}
-		if err := d.poll(ctx); err != nil {
+		if err := d.watchPoll(ctx); err != nil {
 			return err
 		}
 	}

@@ -61,14 +61,34 @@
 //
 // The PNR is the first stage that is irreversible or reversible only
 // within a window. The runner never applies a stage that is Irreversible or
-// has Approval set without an approve command in the journal, naming the
-// stage or no stage (which approves every approval point), and with
-// Options.TwoPersonRule from someone other than the initiator. A window
-// opens when its stage is applied; EvPNRApproaching is emitted
-// Options.PNRWarning before it closes, and when it would close within a
-// poll interval without an approval the runner rolls back while it still
-// can. At the end of the plan, an open window without an approval makes the
-// runner wait (Options.WaitForApproval) or stop with ErrPNRNotApproved.
+// has Approval set without an approve command in the journal that
+// CheckApproval accepts (the one home of the approval rule): naming the
+// stage or no stage (which approves every approval point), with an actor,
+// and, under the two-person rule of the journal's start record, from
+// someone other than the initiator. A window opens when its stage is
+// applied; EvPNRApproaching is emitted Options.PNRWarning before it
+// closes, and when it would close within a poll interval without an
+// approval the runner rolls back while it still can. The runner never
+// leaves an open, unapproved window behind: it waits for the approval,
+// watching green, whatever Options.WaitForApproval says; ErrPNRNotApproved
+// is a stop before a stage that needs an approval is applied. An approval
+// written after a window closed is refused.
+//
+// Every phase counts: from the first stage applied until the PNR is
+// crossed, green is judged in every phase the runner is in — bakes, pauses,
+// approval waits, open windows — by the gates of the last stage applied
+// (strategies add their background gates to every stage), and a Fail rolls
+// back as in a bake. Before a stage that cannot be undone is applied, green
+// is judged afresh (at least one gate passing, none failing), so a Run
+// resumed hours after it stopped at the PNR rolls back a green gone bad.
+// State.Judged and PNRStatus.Judged say when green was last judged.
+//
+// A Run whose context is cancelled with the cause ErrSuspended stops
+// without rolling back: it journals RecSuspended (where the cutover
+// stands), releases its lease and returns an error wrapping ErrSuspended;
+// the next Run resumes exactly there. A Run whose lease is held waits up to
+// a LeaseTTL and a poll for it (EvLeaseWait), since its holder may have
+// died.
 // A failure after the PNR reverts only the stages applied after it and
 // returns ErrPNRCrossed; the cutover waits, failed, for a resume command
 // (green fixed), after which a Run applies those stages again. An irreversible stage whose Apply fails cannot be

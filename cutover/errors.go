@@ -21,6 +21,13 @@ var (
 	// ErrPNRCrossed: a failure came after the point of no return, so the
 	// cutover cannot be rolled back to where it started.
 	ErrPNRCrossed = errors.New("point of no return already crossed")
+	// ErrSuspended, as the cause of a cancelled context
+	// (context.WithCancelCause), stops a Run without rolling back and
+	// without counting as evidence against green: the runner journals
+	// RecSuspended, releases its lease and returns an error wrapping
+	// ErrSuspended; the next Run of the cutover resumes where it stopped.
+	// A controller that is itself redeployed suspends on SIGTERM.
+	ErrSuspended = errors.New("cutover suspended")
 	// ErrAborted: an abort command was obeyed.
 	ErrAborted = errors.New("aborted by command")
 	// ErrConflict: a journal append lost a race on the sequence number.

@@ -25,6 +25,8 @@ const (
 	EvRolledBack      EventType = "rolled_back"      // every applied stage was reverted
 	EvCompleted       EventType = "completed"        // the plan ran to the end
 	EvFailed          EventType = "failed"           // ended neither completed nor rolled back
+	EvSuspended       EventType = "suspended"        // Run stopped on ErrSuspended; the next Run resumes
+	EvLeaseWait       EventType = "lease_wait"       // the lease is held; Run waits (bounded) for it
 )
 
 // Event is a typed notification from the runner.

@@ -43,6 +43,11 @@ const (
 	RecData RecordType = "data"
 	// RecWaiting is written when the runner stops to wait for an approval.
 	RecWaiting RecordType = "waiting"
+	// RecSuspended is written when a Run stops because its context was
+	// cancelled with ErrSuspended: nothing was rolled back, Error says
+	// where the cutover stands (which stage, what traffic it set), and
+	// the next Run resumes from there.
+	RecSuspended RecordType = "suspended"
 	// RecCompleted, RecRolledBack and RecFailed end a cutover. RecFailed
 	// means neither completed nor rolled back (a failure past the PNR, or a
 	// rollback that did not finish); Error says why.

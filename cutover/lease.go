@@ -167,7 +167,7 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 		// same cutover exclude each other too.
 		owner = "runner-" + rand.Text()
 	}
-	if err := l.Acquire(ctx, d.id, owner, ttl); err != nil {
+	if err := d.acquire(ctx, l, owner, ttl); err != nil {
 		return nil, fmt.Errorf("cutover %s: acquire lease as %q: %w", d.id, owner, err)
 	}
 	leaseCtx, lose := context.WithCancelCause(context.Background())
@@ -217,4 +217,29 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 			d.log.Warn("release lease", zap.String("cutover", d.id), zap.String("owner", owner), zap.Error(err))
 		}
 	}, nil
+}
+
+// acquire acquires the lease. A lease held by another owner may be the
+// one of a runner that died (its cloud changes go on unwatched until the
+// lease expires), so it is tried again every poll interval for up to one
+// LeaseTTL and a poll, reported as EvLeaseWait, before ErrLeaseHeld is
+// returned.
+func (d *drive) acquire(ctx context.Context, l Lease, owner string, ttl time.Duration) error {
+	deadline := d.clock.Now().Add(ttl + d.o.PollInterval)
+	reported := false
+	for {
+		err := l.Acquire(ctx, d.id, owner, ttl)
+		if err == nil || !errors.Is(err, ErrLeaseHeld) || !d.clock.Now().Before(deadline) {
+			return err
+		}
+		if !reported {
+			reported = true
+			d.emit(EvLeaseWait, -1, err, "lease held; waiting until "+deadline.Format(time.RFC3339)+" for it to be released or expire")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (stopped waiting: %w)", err, context.Cause(ctx))
+		case <-d.clock.After(d.o.PollInterval):
+		}
+	}
 }

@@ -212,7 +212,7 @@ func storageCopyRecord(r Record) Record {
 var storageTypeList = []RecordType{
 	RecStart, RecIntent, RecApplied, RecApplyFailed, RecVerdict, RecBaked, RecReverted,
 	RecRevertFailed, RecCommand, RecData, RecWaiting, RecCompleted, RecRolledBack, RecFailed,
-	RecAck,
+	RecAck, RecSuspended,
 }
 
 // storageTypeIndex maps each record type to its index in storageTypeList.

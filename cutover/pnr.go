@@ -73,7 +73,10 @@ func (d *drive) approve(ctx context.Context, i int) error {
 }
 
 // await waits for ok to hold, journaling RecWaiting for what (an action on
-// stage i) once, or returns ErrPNRNotApproved without WaitForApproval.
+// stage i) once, and watching green meanwhile. Without WaitForApproval it
+// returns ErrPNRNotApproved instead of waiting for an apply; an open
+// reversibility window is never left unattended: the runner waits for its
+// approval and rolls back before it closes unapproved (see windows).
 func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) error {
 	s := &d.p.Stages[i]
 	for !ok() {
@@ -92,13 +95,10 @@ func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) e
 			d.marks[i].flags |= markWaitEvent
 			d.emit(EvWaitingApproval, i, nil, msg)
 		}
-		if !d.o.WaitForApproval {
+		if !d.o.WaitForApproval && what == actionApply {
 			return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrPNRNotApproved)
 		}
-		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
-			return err
-		}
-		if err := d.poll(ctx); err != nil {
+		if err := d.watchPoll(ctx); err != nil {
 			return err
 		}
 	}
@@ -133,6 +133,10 @@ func (d *drive) finish(ctx context.Context) error {
 			return err
 		}
 	}
+	// A command that came in during the last stage is answered too.
+	if err := d.answer(ctx); err != nil {
+		return err
+	}
 	if err := d.append(ctx, Record{Type: RecCompleted}); err != nil {
 		return d.stopped(ctx, err)
 	}
@@ -158,6 +162,11 @@ type PNRStatus struct {
 	Approved       bool
 	ApprovedBy     string
 	ApprovalReason string
+	// Judged is when green was last judged as the journal shows it, and
+	// Judgement the decision then (see State.Judged); zero before any
+	// verdict.
+	Judged    time.Time
+	Judgement Decision
 }
 
 // needsApproval reports whether s may be applied only with an approval.
@@ -277,7 +286,7 @@ func Track(p Plan, st State, now time.Time) PNRStatus {
 }
 
 func track(p *Plan, st *State, now time.Time) PNRStatus {
-	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true}
+	ps := PNRStatus{Index: pnrIndex(p), CanRollBack: true, Judged: st.Judged, Judgement: st.Judgement}
 	if ps.Index >= 0 {
 		ps.Stage = p.Stages[ps.Index].Name
 		if a, ok := approval(p, st, ps.Index); ok {

@@ -3,6 +3,7 @@ package cutover_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -202,25 +203,38 @@ func TestReversibilityWindow(t *testing.T) {
 	}
 }
 
-// Without WaitForApproval, a window still open at the end of the plan
-// stops the run with ErrPNRNotApproved; after an approval a new Run
-// completes.
+// Without WaitForApproval, a window still open at the end of the plan is
+// not left unattended: the runner waits for its approval, watching green,
+// and rolls back before it closes unapproved; with an approval sent while
+// it waits, it completes.
 func TestWindowOpenAtEndNotWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		p := windowPlan(c, time.Minute)
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, cutover.Options{Actor: "alice"})
-		st, err := r.Run(t.Context(), "c", p)
-		if !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseWaiting {
-			t.Fatalf("%v %s, want ErrPNRNotApproved, waiting", err, st.Phase)
+		st, err := cutover.NewRunner(j, cutover.Options{Actor: "alice", PollInterval: poll}).Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseRolledBack {
+			t.Fatalf("%v %s, want a rollback before the window closed unapproved", err, st.Phase)
+		}
+		if len(c.Applied()) != 0 {
+			t.Errorf("cloud after the rollback: %v", c.Applied())
+		}
+
+		c = newCloud()
+		p = windowPlan(c, time.Minute)
+		j = cutover.NewMemJournal()
+		done := startRun(t.Context(), j, cutover.Options{Actor: "alice", PollInterval: poll}, p)
+		for k := 0; foldAll(t, j, "c").Phase != cutover.PhaseWaiting; k++ {
+			if k > 100 {
+				t.Fatal("the runner never waited for the window's approval")
+			}
+			time.Sleep(poll)
 		}
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "fine", ""); err != nil {
 			t.Fatal(err)
 		}
-		st, err = r.Run(t.Context(), "c", p)
-		if err != nil || st.Phase != cutover.PhaseCompleted {
-			t.Fatalf("%v %s, want completed", err, st.Phase)
+		if o := <-done; o.err != nil || o.st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("%v %s, want completed", o.err, o.st.Phase)
 		}
 	})
 }
@@ -248,6 +262,12 @@ func TestWindowClosedWhileNobodyWatched(t *testing.T) {
 		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseFailed {
 			t.Fatalf("%v %s, want ErrPNRCrossed caused by ErrPNRNotApproved", err, st.Phase)
+		}
+		if !strings.Contains(st.Cause, "without approval (incident)") {
+			t.Errorf("cause %q, want it journaled as crossed without approval", st.Cause)
+		}
+		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "too late", "keep-blue"); err == nil {
+			t.Error("Send accepted an approval of a window that had closed")
 		}
 		if diff := cmp.Diff([]string{"keep-blue", "s0"}, c.Applied()); diff != "" {
 			t.Errorf("cloud (-want +got):\n%s", diff)

@@ -30,7 +30,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 		if !touched(ss.Status) {
 			continue
 		}
-		if !revertible(d.p, ss, i, d.clock.Now()) {
+		if !revertible(d.p, ss, i, d.clock.Now()) && !d.stillRevertible(rctx, i) {
 			crossed = i
 			break
 		}
@@ -56,6 +56,11 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 			return d.st, out
 		}
 		msg := fmt.Sprintf("%s at stage %q: %s; once green is fixed, send resume and run again to go on", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
+		if errors.Is(cause, ErrPNRNotApproved) {
+			// A window closed while no runner watched it (the process
+			// died): an incident, never an approved crossing.
+			msg = fmt.Sprintf("%s at stage %q without approval (incident): %s; no approval can be given after the fact", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
+		}
 		if err := d.append(jctx, Record{Type: RecFailed, Stage: d.p.Stages[crossed].Name, Index: crossed, Error: msg}); err != nil {
 			out.detail = err
 			return d.st, out
@@ -110,4 +115,25 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 	}
 	d.emit(EvStageReverted, i, nil, "reverted")
 	return nil
+}
+
+// stillRevertible asks stage i, whose window has closed, whether its
+// Revert works all the same (Stage.StillRevertible); an error is a no.
+func (d *drive) stillRevertible(ctx context.Context, i int) bool {
+	s := &d.p.Stages[i]
+	if s.StillRevertible == nil || s.Reversibility.Kind != KindWindow {
+		return false
+	}
+	// Called like Revert, so that it can Recall what Apply remembered.
+	var ok bool
+	err := d.call(ctx, i, func(ctx context.Context) error {
+		var err error
+		ok, err = s.StillRevertible(ctx)
+		return err
+	})
+	if err != nil {
+		d.emit(EvRevertFailed, i, err, "cannot tell whether the stage can still be reverted after its window; taking it as crossed")
+		return false
+	}
+	return ok
 }

@@ -114,10 +114,14 @@ type drive struct {
 	// withVerdicts).
 	verdicts []stageVerdict
 	// unacked holds the commands folded in that no RecAck answers yet.
-	unacked []Record
+	unacked []takenCommand
 
 	gates []gateState // scratch for bake
-	timer *time.Timer // reused by sleep on the real clock
+	// watchIdx is the stage whose gates watch judges, watchGates what it
+	// knows of them.
+	watchIdx   int
+	watchGates []gateState
+	timer      *time.Timer // reused by sleep on the real clock
 }
 
 // stageMark is the drive's bookkeeping for one stage.
@@ -213,6 +217,9 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	if err == nil {
 		return d.st, nil
 	}
+	if errors.Is(err, ErrSuspended) && !d.leaseLost() {
+		return d.suspend(ctx)
+	}
 	if rb, ok := err.(*rollbackCause); ok {
 		if ctx.Err() != nil && d.pastPNR() {
 			// The caller stopped the run after the PNR: there is nothing to
@@ -225,6 +232,26 @@ func (d *drive) run(ctx context.Context) (State, error) {
 		return d.rollback(ctx, rb.cause)
 	}
 	return d.st, err
+}
+
+// suspend journals that the cutover stopped on ErrSuspended, where it
+// stands, and returns an error wrapping ErrSuspended. Nothing is reverted;
+// the next Run resumes from the journal.
+func (d *drive) suspend(ctx context.Context) (State, error) {
+	msg := "suspended before any stage was applied"
+	for i := len(d.st.Stages) - 1; i >= 0; i-- {
+		if ss := &d.st.Stages[i]; touched(ss.Status) {
+			msg = fmt.Sprintf("suspended at stage %q (%s): traffic stays as the stages applied set it, nothing was rolled back; the next Run resumes here", ss.Name, ss.Status)
+			break
+		}
+	}
+	jctx, cancel := detached(ctx, finishTimeout, d.leaseCtx)
+	defer cancel()
+	if err := d.append(jctx, Record{Type: RecSuspended, Error: msg}); err != nil {
+		return d.st, fmt.Errorf("cutover %s: journal the suspension: %w (%w)", d.id, err, ErrSuspended)
+	}
+	d.emit(EvSuspended, -1, nil, msg)
+	return d.st, fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrSuspended)
 }
 
 // unfinishedIrreversible returns the index of an irreversible stage that is
@@ -333,7 +360,10 @@ func (d *drive) fold(rec *Record) error {
 			m.flags |= markPromoted
 		}
 	case RecCommand:
-		d.unacked = append(d.unacked, *rec)
+		// What the command does is judged as it is taken in: a promote
+		// folded in on a conflict has ended the bake by the time it is
+		// answered.
+		d.unacked = append(d.unacked, takenCommand{rec: *rec, baking: d.baking()})
 		if rec.Command == CmdResume || rec.Command == CmdPromote {
 			d.liftSeq = rec.Seq
 		}
@@ -342,7 +372,7 @@ func (d *drive) fold(rec *Record) error {
 		}
 	case RecAck:
 		for k := range d.unacked {
-			if d.unacked[k].Seq == rec.Ref {
+			if d.unacked[k].rec.Seq == rec.Ref {
 				d.unacked = append(d.unacked[:k], d.unacked[k+1:]...)
 				break
 			}
@@ -490,6 +520,13 @@ func (d *drive) forward(ctx context.Context) error {
 			// still holds.
 			if err := d.hold(ctx, i, false); err != nil {
 				return err
+			}
+			// A stage that cannot be undone goes ahead only on fresh
+			// evidence that green is healthy.
+			if d.p.Stages[i].Reversibility.Kind != KindReversible {
+				if err := d.fresh(ctx); err != nil {
+					return err
+				}
 			}
 			if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
 				return d.stopped(ctx, err)

@@ -83,6 +83,14 @@ type Stage struct {
 	Verify func(ctx context.Context) error
 	// Reversibility says whether and for how long Revert works.
 	Reversibility Reversibility
+	// StillRevertible, optional for a stage with a window, reports whether
+	// Revert still works although the declared window has closed (a
+	// CodeDeploy deployment still in its termination wait, the window
+	// having been declared with a margin). A runner that finds the window
+	// closed unapproved — its process died — asks it, and reverts the
+	// stage when it says yes; otherwise the window counts as crossed. Its
+	// ctx is like Revert's (Recall works).
+	StillRevertible func(ctx context.Context) (bool, error)
 	// Bake is how long the stage is observed after Apply while its gates are
 	// polled. Zero means the gates are judged until each has a verdict.
 	Bake time.Duration

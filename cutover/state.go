@@ -17,6 +17,7 @@ const (
 	PhaseCompleted   Phase = "completed"    // terminal: the plan ran to the end
 	PhaseRolledBack  Phase = "rolled_back"  // terminal: every applied stage reverted
 	PhaseFailed      Phase = "failed"       // terminal until resumed: see State.Cause
+	PhaseSuspended   Phase = "suspended"    // stopped by ErrSuspended, not rolled back; the next Run resumes
 )
 
 // StageStatus is where one stage stands.
@@ -76,8 +77,14 @@ type State struct {
 	// Promotes counts promote commands; the runner ends a bake when it sees
 	// a new one.
 	Promotes int
-	// Cause is the error of the last RecFailed, RecRolledBack or
-	// RecWaiting record.
+	// Judged is when green was last judged, as the journal shows it (the
+	// last verdict record; verdicts are journaled when they change, at the
+	// end of each bake and before the PNR is crossed), and Judgement the
+	// worst decision journaled then.
+	Judged    time.Time
+	Judgement Decision
+	// Cause is the error of the last RecFailed, RecRolledBack, RecWaiting
+	// or RecSuspended record.
 	Cause   string
 	LastSeq uint64
 	Updated time.Time
@@ -126,6 +133,11 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 	}
 	if st.LastSeq == 0 && rec.Type != RecStart {
 		return st.corrupt(rec, "first record is not %q", RecStart)
+	}
+	// A runner's record after a suspension is a Run resuming it; the
+	// record types below set the phase further.
+	if st.Phase == PhaseSuspended && rec.Type != RecCommand && rec.Type != RecAck {
+		st.Phase = PhaseRunning
 	}
 	switch rec.Type {
 	case RecStart:
@@ -198,6 +210,10 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		if rec.Verdict.Decision == Fail {
 			st.Phase = PhaseRollingBack
 		}
+		if !rec.Time.Equal(st.Judged) || worse(rec.Verdict.Decision, st.Judgement) {
+			st.Judgement = rec.Verdict.Decision
+		}
+		st.Judged = rec.Time
 	case RecBaked:
 		s, err := st.stage(rec)
 		if err != nil {
@@ -251,6 +267,9 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 	case RecWaiting:
 		st.Phase = PhaseWaiting
 		st.Cause = rec.Error
+	case RecSuspended:
+		st.Phase = PhaseSuspended
+		st.Cause = rec.Error
 	case RecCompleted:
 		st.Phase = PhaseCompleted
 	case RecRolledBack:
@@ -265,6 +284,21 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 	st.LastSeq = rec.Seq
 	st.Updated = rec.Time
 	return nil
+}
+
+// worse reports whether decision a is worse than b: Fail, then Pending,
+// then Pass.
+func worse(a, b Decision) bool {
+	rank := func(d Decision) int {
+		switch d {
+		case Fail:
+			return 2
+		case Pass:
+			return 0
+		}
+		return 1
+	}
+	return rank(a) > rank(b)
 }
 
 // The actions of RecIntent records.

@@ -97,7 +97,7 @@ func TestFoldAndTrack(t *testing.T) {
 			cutover.PNRStatus{Index: 1, Stage: "keep", Crossed: true}},
 		{"gate failed", foldSeq(startRecord, intentRecord(0, "a", "apply"), stageRecord(cutover.RecApplied, 0, "a"), cutover.Record{Type: cutover.RecVerdict, Stage: "a", Gate: "g", Verdict: &fail}), 0, false, cutover.PhaseRollingBack,
 			[]cutover.StageStatus{"applied", "pending", "pending"},
-			cutover.PNRStatus{Index: 1, Stage: "keep", CanRollBack: true}},
+			cutover.PNRStatus{Index: 1, Stage: "keep", CanRollBack: true, Judged: foldT0.Add(3 * time.Minute), Judgement: cutover.Fail}},
 		{"apply failed", foldSeq(startRecord, intentRecord(0, "a", "apply"), cutover.Record{Type: cutover.RecApplyFailed, Stage: "a", Error: "boom"}), 0, false, cutover.PhaseRollingBack,
 			[]cutover.StageStatus{"failed", "pending", "pending"},
 			cutover.PNRStatus{Index: 1, Stage: "keep", CanRollBack: true}},

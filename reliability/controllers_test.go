@@ -2,8 +2,8 @@ package reliability_test
 
 // Two controllers, one cutover: two child processes are started at once on
 // the same cutover, with the file journal and lease or with the DynamoDB
-// journal and lease (against dynalite). Exactly one drives; the other gets
-// ErrLeaseHeld and keeps trying. The parent SIGKILLs the one driving at a
+// journal and lease (against dynalite). Exactly one drives; the other
+// waits for the lease (bounded) and keeps trying. The parent SIGKILLs the one driving at a
 // random point; the other takes over once the lease has expired and
 // finishes. Every Apply call is recorded in a side file, so the parent sees
 // whether a stage was applied by both.
@@ -265,6 +265,13 @@ func controllerChild() (childResult, error) {
 	opts := runnerOptions(controllerTiming, nil)
 	opts.Lease, opts.LeaseTTL, opts.Owner = lease, controllerLeaseTTL, os.Getenv(envOwner)
 	opts.WaitForApproval = true
+	// A runner waits (bounded) for a held lease before it returns
+	// ErrLeaseHeld; either shows the lease kept this controller out.
+	opts.Observer = cutover.ObserverFunc(func(e cutover.Event) {
+		if e.Type == cutover.EvLeaseWait {
+			res.LeaseHeld++
+		}
+	})
 	sc := scenario(os.Getenv(envScenario))
 	for {
 		p, err := buildPlan(planConfig{sc: sc, timing: controllerTiming}, lazyWorld(paths))
@@ -401,7 +408,7 @@ func twoControllers(t *testing.T, store, table string, rng *rand.Rand) (double b
 		return false, fmt.Errorf("the survivor: %v (killed %v)", err, killed)
 	}
 	if res.LeaseHeld == 0 {
-		bad = errors.Join(bad, fmt.Errorf("the survivor never got ErrLeaseHeld: both drove"))
+		bad = errors.Join(bad, fmt.Errorf("the survivor never waited for the lease nor got ErrLeaseHeld: both drove"))
 		double = true
 	}
 

@@ -57,13 +57,17 @@ type crashPoint struct {
 	after bool   // once it took effect
 	// soft: only the runner's context is cancelled (in the middle of a
 	// call); the runner lives on, rolls back, and holds the lease while it
-	// does.
-	soft bool
+	// does. With suspend as well, it is cancelled with the cause
+	// cutover.ErrSuspended: the runner journals the suspension, rolls
+	// nothing back, and the next runner carries on.
+	soft, suspend bool
 }
 
 func (p crashPoint) String() string {
 	s := fmt.Sprintf("%s %d", p.kind, p.n)
 	switch {
+	case p.suspend:
+		s += " (suspended)"
 	case p.soft:
 		s += " (context cancelled)"
 	case p.after:
@@ -87,8 +91,8 @@ func (p crashPoint) arm(k *killSwitch) {
 // crashPointsOf lists the crash points of a run that made appends journal
 // appends and the cloud calls kinds: every append before and after, every
 // call before, every call that changes the cloud after, and, with soft,
-// a context cancelled at every call of the first Run that changes the
-// cloud.
+// a context cancelled, and one suspended, at every call of the first Run
+// that changes the cloud.
 func crashPointsOf(appends int64, kinds []callKind, soft bool) []crashPoint {
 	var out []crashPoint
 	for n := int64(1); n <= appends; n++ {
@@ -104,7 +108,8 @@ func crashPointsOf(appends int64, kinds []callKind, soft bool) []crashPoint {
 	if soft {
 		for i, k := range kinds {
 			if k.mut && k.run == 1 {
-				out = append(out, crashPoint{kind: "call", n: int64(i + 1), soft: true})
+				out = append(out, crashPoint{kind: "call", n: int64(i + 1), soft: true},
+					crashPoint{kind: "call", n: int64(i + 1), soft: true, suspend: true})
 			}
 		}
 	}
@@ -173,9 +178,15 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 		cloud, led, w, mem := bubbleWorld()
 		k := newKillSwitch()
 		p.arm(k)
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		k.onKill = cancel
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		k.onKill = func() {
+			if p.suspend {
+				cancel(cutover.ErrSuspended)
+			} else {
+				cancel(context.Canceled)
+			}
+		}
 		cfg := planConfig{sc: c.sc, bad: c.bad, timing: bubbleTiming}
 		kp, err := buildPlan(cfg, w.wrap(k))
 		if err != nil {
@@ -254,7 +265,7 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 			return
 		}
 		want := c.want()
-		if p.soft {
+		if p.soft && !p.suspend {
 			want = cutover.PhaseRolledBack
 		}
 		if err := verify(c.sc, cloud, led, recs, np, want); err != nil {

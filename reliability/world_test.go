@@ -707,7 +707,44 @@ func verify(sc scenario, c *fake.Cloud, l ledger, recs []cutover.Record, p cutov
 	if err := checkCloud(c, sc, e); err != nil {
 		return err
 	}
+	if err := checkFreshPNR(recs, p); err != nil {
+		return err
+	}
 	return checkTickets(l, st)
+}
+
+// checkFreshPNR checks that no stage that cannot be undone was applied on
+// stale or failing evidence: before each apply intent of such a stage, the
+// last round of verdicts (the verdicts journaled at the last verdict's
+// time) has no Fail and came after the last approval before the intent.
+func checkFreshPNR(recs []cutover.Record, p cutover.Plan) error {
+	var round []cutover.Record
+	var approved time.Time
+	for _, r := range recs {
+		switch {
+		case r.Type == cutover.RecVerdict:
+			if len(round) > 0 && !round[0].Time.Equal(r.Time) {
+				round = round[:0]
+			}
+			round = append(round, r)
+		case r.Type == cutover.RecCommand && r.Command == cutover.CmdApprove:
+			approved = r.Time
+		case r.Type == cutover.RecIntent && r.Action == "apply" && r.Index < len(p.Stages) &&
+			p.Stages[r.Index].Reversibility.Kind != cutover.KindReversible:
+			if len(round) == 0 {
+				return fmt.Errorf("record %d: stage %q applied with no verdict journaled before it", r.Seq, r.Stage)
+			}
+			if round[0].Time.Before(approved) {
+				return fmt.Errorf("record %d: stage %q applied on verdicts of %s, older than the approval of %s", r.Seq, r.Stage, round[0].Time, approved)
+			}
+			for _, v := range round {
+				if v.Verdict.Decision == cutover.Fail {
+					return fmt.Errorf("record %d: stage %q applied while gate %q's last verdict (record %d) was a Fail", r.Seq, r.Stage, v.Gate, v.Seq)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // runnerOptions are the options of every runner of the suite.

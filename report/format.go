@@ -90,6 +90,8 @@ func (r *Report) result(esc func(string) string) string {
 		s = "waiting for an approval"
 	case cutover.PhaseRollingBack:
 		s = "rolling back"
+	case cutover.PhaseSuspended:
+		s = "suspended (not rolled back; the next run resumes)"
 	default:
 		s = "running"
 	}

@@ -31,10 +31,14 @@ type summary struct {
 	// Traffic is the last share of traffic a stage journaled, by target.
 	Traffic  map[string]int `json:"traffic,omitempty"`
 	Rollback rollback       `json:"rollback"`
-	Cause    string         `json:"cause,omitempty"`
-	Started  time.Time      `json:"started"`
-	Updated  time.Time      `json:"updated"`
-	LastSeq  uint64         `json:"last_seq"`
+	// Judged is when green was last judged as the journal shows it, and
+	// Judgement the decision then; absent before any verdict.
+	Judged    *time.Time `json:"judged,omitempty"`
+	Judgement string     `json:"judgement,omitempty"`
+	Cause     string     `json:"cause,omitempty"`
+	Started   time.Time  `json:"started"`
+	Updated   time.Time  `json:"updated"`
+	LastSeq   uint64     `json:"last_seq"`
 }
 
 // rollback is whether, and until when, a cutover can still be rolled back.
@@ -103,6 +107,10 @@ func summarize(id string, recs []cutover.Record) (summary, cutover.State, error)
 		}
 	}
 	s.Rollback = rollbackOf(recs, st)
+	if !st.Judged.IsZero() {
+		j := st.Judged.UTC()
+		s.Judged, s.Judgement = &j, st.Judgement.String()
+	}
 	return s, st, nil
 }
 

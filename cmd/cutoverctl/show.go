@@ -79,6 +79,9 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 		if err := r.WriteText(&b, report.TextOptions{Color: color, Width: width}); err != nil {
 			return fail(exitError, "cutover %s: %w", id, err)
 		}
+		if s.Judged != nil {
+			fmt.Fprintf(&b, "green last judged: %s (%s)\n", s.Judged.Format(time.RFC3339), s.Judgement)
+		}
 		if f.watch {
 			fmt.Fprintf(&b, "\n(record %d; rollback: %s)\n", s.LastSeq, s.Rollback.Text)
 		}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -182,17 +183,22 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		actor = u.Username
 	}
-	r := cutover.NewRunner(j, cutover.Options{
-		Observer: printer{out}, PollInterval: f.poll, Actor: actor, Lease: lease,
-	})
 	approve := func() error {
 		return cutover.Send(ctx, j, f.id, cutover.CmdApprove, f.approve, "approved with -approve", "")
 	}
-	if recs, err := j.Read(ctx, f.id, 0); err == nil && len(recs) > 0 && f.approve != "" {
-		if err := approve(); err != nil {
-			return demo.ExitError, err
-		}
+	// -approve is sent only at the approval point: where Run stops before
+	// a stage that needs one, or waits with the termination wait open.
+	var obs cutover.Observer = printer{out}
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	if f.approve != "" {
+		obs = demo.ApproveAtWindow(obs, plan, &sends, func(stage string) {
+			_ = cutover.Send(context.WithoutCancel(ctx), j, f.id, cutover.CmdApprove, f.approve, "approved with -approve", stage)
+		})
 	}
+	r := cutover.NewRunner(j, cutover.Options{
+		Observer: obs, PollInterval: f.poll, Actor: actor, Lease: lease,
+	})
 	_, err = r.Run(ctx, f.id, plan)
 	if errors.Is(err, cutover.ErrPNRNotApproved) && !errors.Is(err, cutover.ErrRolledBack) && f.approve != "" {
 		if err := approve(); err != nil {

@@ -8,10 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,7 +24,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := demo.SignalContext(context.Background())
 	code := run(ctx, os.Args[1:], demo.IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InTerminal: demo.IsTerminal(os.Stdin), OutTerminal: demo.IsTerminal(os.Stdout),

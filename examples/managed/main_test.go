@@ -21,7 +21,9 @@ func TestRunExitStatus(t *testing.T) {
 			[]string{`point of no return: "codedeploy termination wait"`, "✓ completed", "all traffic is on green"}},
 		{"codedeploy bad green", []string{"-bad-green", "-approve", "ci"}, demo.ExitRolledBack,
 			[]string{"rolling back", "all traffic is back on blue"}},
-		{"codedeploy unapproved", nil, demo.ExitWaiting, []string{"waiting for approval", "run it again with an approval:  go run ./examples/managed -approve NAME"}},
+		// Nobody approves the termination wait: the runner does not leave
+		// it unattended but rolls back before it closes.
+		{"codedeploy unapproved", nil, demo.ExitRolledBack, []string{"waiting for approval", "without approval", "all traffic is back on blue"}},
 		{"ecs unapproved", []string{"-ecs"}, demo.ExitWaiting, []string{"waiting for approval", "go run ./examples/managed -ecs -strategy canary -approve NAME"}},
 		{"ecs canary healthy", []string{"-ecs", "-approve", "ci"}, demo.ExitCompleted,
 			[]string{"ecs 10%", `point of no return: "ecs bake"`, "✓ completed"}},

@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -190,7 +188,7 @@ type IO struct {
 // Main runs s with the process's arguments, standard streams and signals,
 // and exits with its status.
 func Main(s Scenario) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := SignalContext(context.Background())
 	code := Run(ctx, s, os.Args[1:], IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InTerminal: IsTerminal(os.Stdin), OutTerminal: IsTerminal(os.Stdout),
@@ -339,8 +337,19 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	}
 	ui.header(s.Title, plan, env, len(su.recs) > 0)
 
+	// An approval (-approve NAME) is sent only when the cutover reaches
+	// its approval point: where Run stops before a stage that needs one
+	// (below), or where it waits with a reversibility window open (here).
+	var obs cutover.Observer = ui
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	if f.Approve != "" {
+		obs = ApproveAtWindow(ui, plan, &sends, func(stage string) {
+			_ = cutover.Send(context.WithoutCancel(ctx), journal, id, cutover.CmdApprove, f.Approve, "approved in the "+s.ID+" example", stage)
+		})
+	}
 	runner := cutover.NewRunner(journal, cutover.Options{
-		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: su.actor,
+		Clock: clock, Observer: obs, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
 		// A throttled or timed-out call is tried again before it can roll
 		// a healthy release back.
@@ -352,7 +361,7 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 		who := f.Approve
 		if who == "" && std.InTerminal {
 			ui.clearStatus()
-			who = ask(ctx, std, pnr)
+			who = ask(ctx, std, pnr, judgedText(st, clock.Now()))
 		}
 		if who != "" {
 			if err := cutover.Send(ctx, journal, id, cutover.CmdApprove, who, "approved in the "+s.ID+" example", pnr); err != nil {
@@ -509,6 +518,15 @@ func runLeased(ctx context.Context, r *cutover.Runner, id string, p cutover.Plan
 	}
 }
 
+// judgedText says when green was last judged, and how, for the PNR prompt.
+// The runner judges it again before it crosses the PNR.
+func judgedText(st cutover.State, now time.Time) string {
+	if st.Judged.IsZero() {
+		return "Green has not been judged yet; the runner judges it before it crosses."
+	}
+	return fmt.Sprintf("Green was last judged %s ago: %s (it is judged again before the runner crosses).", now.Sub(st.Judged).Round(time.Second), st.Judgement)
+}
+
 // ExitCode maps the result of a run to the examples' exit status.
 func ExitCode(err error) int {
 	switch {
@@ -516,7 +534,8 @@ func ExitCode(err error) int {
 		return ExitCompleted
 	case errors.Is(err, cutover.ErrRolledBack):
 		return ExitRolledBack
-	case errors.Is(err, cutover.ErrPNRNotApproved):
+	case errors.Is(err, cutover.ErrPNRNotApproved), errors.Is(err, cutover.ErrSuspended):
+		// Both stop with rollback still possible; a later run resumes.
 		return ExitWaiting
 	}
 	return ExitError
@@ -525,8 +544,8 @@ func ExitCode(err error) int {
 // ask asks on the terminal who approves crossing the PNR; an empty answer,
 // "n" or "no" (or the end of input, or ctx ending) declines. A "y" or "yes"
 // is not a name: it is asked for again, a few times at most.
-func ask(ctx context.Context, std IO, pnr string) string {
-	fmt.Fprintf(std.Out, "\nApprove crossing the point of no return %q? After it, rollback is impossible.\nType your name to approve, or press Enter to stop here with blue warm: ", pnr)
+func ask(ctx context.Context, std IO, pnr, judged string) string {
+	fmt.Fprintf(std.Out, "\nApprove crossing the point of no return %q? After it, rollback is impossible.\n%s\nType your name to approve, or press Enter to stop here with blue warm: ", pnr, judged)
 	line := make(chan string, 1)
 	go func() {
 		r := bufio.NewReader(std.In)

@@ -391,8 +391,11 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 			Apply:         c.applyWait,
 			Revert:        c.revert,
 			Reversibility: cutover.ReversibleWithin(w),
-			Bake:          c.spec.Bake,
-			Gates:         append(slices.Clone(c.spec.Gates), cdGate{c}),
+			// The window is declared with WindowMargin to spare: while
+			// CodeDeploy still waits, a rollback still works.
+			StillRevertible: c.stillRevertible,
+			Bake:            c.spec.Bake,
+			Gates:           append(slices.Clone(c.spec.Gates), cdGate{c}),
 			// Gates still pending halfway from the end of Bake to the
 			// window's close fail closed, leaving time to roll back.
 			Deadline: c.spec.Bake + (w-c.spec.Bake)/2,
@@ -824,6 +827,21 @@ func (c *CodeDeploy) applyTerminate(ctx context.Context) error {
 		}
 		return info.Status == cdtypes.DeploymentStatusSucceeded, nil
 	})
+}
+
+// stillRevertible reports whether the deployment can still be stopped with
+// a rollback: it has not succeeded (the termination wait is not over) nor
+// ended otherwise.
+func (c *CodeDeploy) stillRevertible(ctx context.Context) (bool, error) {
+	id, err := c.find(ctx)
+	if err != nil || id == "" {
+		return false, err
+	}
+	info, err := c.get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return info.Status != cdtypes.DeploymentStatusSucceeded && !failed(info.Status), nil
 }
 
 // revert stops the deployment with auto-rollback and waits for the rollback.

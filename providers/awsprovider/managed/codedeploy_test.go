@@ -120,13 +120,8 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
 		}
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, runnerOpts())
-		if _, err := r.Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
-			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
-		}
-		must(t, cutover.Send(ctx, j, "shop-2", cutover.CmdApprove, "oncall", "looks good", "codedeploy termination wait"))
-		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
-			t.Fatalf("second run: %v", err)
+		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		recs, err := j.Read(ctx, "shop-2", 0)
 		must(t, err)
@@ -177,6 +172,37 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 		}
 		if took := time.Since(start); took > time.Hour {
 			t.Errorf("rolled back after %s, past the 1h termination wait", took)
+		}
+	})
+}
+
+// TestCodeDeployKilledInTerminationWait kills the runner in the termination
+// wait and brings it back after the declared window (the wait less
+// WindowMargin) has closed, unapproved, while CodeDeploy still waits: the
+// runner asks the stage, which can still be undone, and rolls back onto
+// the kept original; an approval sent after the window is refused.
+func TestCodeDeployKilledInTerminationWait(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
+		j := killedAt(t, plan, cutover.RecVerdict, "codedeploy termination wait")
+		w := plan.Stages[1].Reversibility.Window
+		time.Sleep(w + time.Minute) // past the declared window, inside the wait
+		if d := e.latest(t); d.BlueGone || d.Status == "Succeeded" {
+			t.Fatalf("deployment %+v: the termination wait should still run", d)
+		}
+		if err := cutover.Send(ctx, j, "shop-2", cutover.CmdApprove, "bob", "too late", "codedeploy termination wait"); err == nil {
+			t.Error("Send accepted an approval after the window had closed")
+		}
+		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("resumed run: %v, want rolled back: the window closed unapproved, CodeDeploy still waited", err)
+		}
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
+			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
 		}
 	})
 }
@@ -307,16 +333,9 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
 		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
-		j := cutover.NewMemJournal()
-		die := func(r cutover.Record) bool {
-			return r.Type == cutover.RecIntent && r.Stage == "codedeploy termination wait"
-		}
-		_, err := cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "shop-2", plan)
-		if !errors.Is(err, errKilled) {
-			t.Fatalf("first run: %v, want it killed", err)
-		}
+		j := killedAt(t, plan, cutover.RecIntent, "codedeploy termination wait")
 		time.Sleep(20 * time.Minute)
-		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 		}
@@ -348,13 +367,8 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, runnerOpts())
-		if _, err := r.Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
-			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
-		}
-		approve(t, j, "shop-2")
-		if _, err := r.Run(ctx, "shop-2", plan); err != nil {
-			t.Fatalf("second run: %v", err)
+		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1} {
 			if got := e.sim.Calls(op); got != want {

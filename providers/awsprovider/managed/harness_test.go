@@ -205,6 +205,32 @@ func approve(t *testing.T, j cutover.Journal, id string) {
 	}
 }
 
+// approvingOpts returns runnerOpts with an observer that approves cutover
+// id in j when the runner waits for an approval: a runner does not return
+// with a reversibility window open, so the approval comes while it waits.
+func approvingOpts(t *testing.T, j cutover.Journal, id string) cutover.Options {
+	o := runnerOpts()
+	o.Observer = cutover.ObserverFunc(func(e cutover.Event) {
+		if e.Type == cutover.EvWaitingApproval {
+			approve(t, j, id)
+		}
+	})
+	return o
+}
+
+// killedAt runs plan as cutover shop-2 on a new memory journal, kills the
+// runner as it journals a record of type typ for stage, and returns the
+// journal.
+func killedAt(t *testing.T, plan cutover.Plan, typ cutover.RecordType, stage string) cutover.Journal {
+	t.Helper()
+	j := cutover.NewMemJournal()
+	die := func(r cutover.Record) bool { return r.Type == typ && r.Stage == stage }
+	if _, err := cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(t.Context(), "shop-2", plan); !errors.Is(err, errKilled) {
+		t.Fatalf("first run: %v, want it killed", err)
+	}
+	return j
+}
+
 // stageNames returns the names of p's stages.
 func stageNames(p cutover.Plan) []string {
 	var names []string
