@@ -44,10 +44,12 @@ type Options struct {
 	// is tried, while it fails with transient errors, before its failure
 	// rolls the cutover back. Apply is idempotent, so a throttled or
 	// timed-out call need not roll back a healthy release; a permanent
-	// error (see Transient) rolls back at once. Default 10: with the
-	// default RetryBackoff the attempts span about three minutes, which
-	// rides out a throttling burst or a short outage of the provider's
-	// API. 1 rolls back on the first failure. Irreversible stages are
+	// error (see Transient) rolls back at once. Default 30: with the
+	// default RetryBackoff the waits add up to about 13 minutes, which
+	// rides out a throttling burst or an outage of the provider's API
+	// (a stage whose Apply makes many calls, like a rolling batch, needs
+	// many attempts when a large share of calls fails). 1 rolls back on
+	// the first failure. Irreversible stages are
 	// always applied again (they cannot be rolled back).
 	ApplyAttempts int
 	// Transient reports whether an error of a stage's Apply, Verify or
@@ -81,7 +83,7 @@ const (
 	defaultGrace         = 5 * time.Minute
 	defaultRevertTimeout = 10 * time.Minute
 	defaultRetryBackoff  = time.Second
-	defaultApplyAttempts = 10
+	defaultApplyAttempts = 30
 	maxRetryBackoff      = 30 * time.Second
 	defaultPNRWarning    = 10 * time.Minute
 	// maxAppendConflicts bounds how often one append is retried after
