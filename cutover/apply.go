@@ -14,9 +14,10 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	r, err := d.retry(ctx, retryLoop{
 		first: 1,
 		try:   func() error { return d.applyOnce(ctx, i) },
-		// Irreversible stages are not retried here: rollForward does.
-		stop: func(attempt int, _ error) bool {
-			return attempt >= d.o.ApplyAttempts || irreversible || ctx.Err() != nil || d.leaseLost()
+		// Irreversible stages are not retried here: rollForward does. A
+		// permanent error rolls back at once.
+		stop: func(attempt int, err error) bool {
+			return attempt >= d.o.ApplyAttempts || irreversible || ctx.Err() != nil || d.leaseLost() || !d.o.Transient(err)
 		},
 		// Journaled like a failed revert attempt: the RecApplied that
 		// ends the retries sets the cutover running again.

@@ -3,6 +3,7 @@ package cutover_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -358,18 +359,31 @@ func TestManualClock(t *testing.T) {
 	}
 }
 
+// transientErr is an error that says it is transient, as providers'
+// errors do.
+type transientErr struct{ transient bool }
+
+func (e transientErr) Error() string   { return fmt.Sprintf("throttled (transient %v)", e.transient) }
+func (e transientErr) Transient() bool { return e.transient }
+
 // With ApplyAttempts, a stage whose Apply fails transiently is applied
 // again instead of rolling a healthy cutover back; each failed attempt is
-// journaled. Without it, the first failure rolls back.
+// journaled. A permanent error rolls back at once, whatever ApplyAttempts.
 func TestApplyAttempts(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		attempts int
+		err      error
 		want     cutover.Phase
+		failed   int // apply_failed records
 	}{
-		{"default: the first failure rolls back", 0, cutover.PhaseRolledBack},
-		{"three attempts ride out two failures", 3, cutover.PhaseCompleted},
-		{"two attempts are not enough", 2, cutover.PhaseRolledBack},
+		{"default: two transient failures are ridden out", 0, transientErr{true}, cutover.PhaseCompleted, 2},
+		{"three attempts ride out two failures", 3, transientErr{true}, cutover.PhaseCompleted, 2},
+		{"two attempts are not enough", 2, transientErr{true}, cutover.PhaseRolledBack, 2},
+		{"one attempt: the first failure rolls back", 1, transientErr{true}, cutover.PhaseRolledBack, 1},
+		{"a permanent error rolls back at once", 0, transientErr{false}, cutover.PhaseRolledBack, 1},
+		{"an unclassified error is permanent", 0, errors.New("access denied"), cutover.PhaseRolledBack, 1},
+		{"a timeout is transient", 0, context.DeadlineExceeded, cutover.PhaseCompleted, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -379,7 +393,7 @@ func TestApplyAttempts(t *testing.T) {
 				apply := flaky.Apply
 				flaky.Apply = func(ctx context.Context) error {
 					if calls.Add(1) <= 2 {
-						return errors.New("throttled")
+						return tc.err
 					}
 					return apply(ctx)
 				}
@@ -388,6 +402,9 @@ func TestApplyAttempts(t *testing.T) {
 				st, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll, ApplyAttempts: tc.attempts}).Run(t.Context(), "c", p)
 				if st.Phase != tc.want {
 					t.Fatalf("ended %s (%v), want %s", st.Phase, err, tc.want)
+				}
+				if tc.want == cutover.PhaseRolledBack && (err == nil || !strings.Contains(err.Error(), `stage "shift": apply`)) {
+					t.Errorf("err %v, want one naming the stage and its action", err)
 				}
 				if err := c.matches(st); err != nil {
 					t.Error(err)
@@ -398,8 +415,8 @@ func TestApplyAttempts(t *testing.T) {
 						failed++
 					}
 				}
-				if want := min(max(tc.attempts, 1), 2); failed != want {
-					t.Errorf("%d apply_failed records, want %d", failed, want)
+				if failed != tc.failed {
+					t.Errorf("%d apply_failed records, want %d", failed, tc.failed)
 				}
 			})
 		})

@@ -41,12 +41,24 @@ type Options struct {
 	// irreversible one. Each wait doubles, up to 30s. Default 1s.
 	RetryBackoff time.Duration
 	// ApplyAttempts is how often a reversible stage's Apply (with Verify)
-	// is tried before its failure rolls the cutover back. Apply is
-	// idempotent, so a throttled or timed-out call need not roll back a
-	// healthy release. Default 1: the first failure rolls back.
-	// Irreversible stages are always applied again (they cannot be rolled
-	// back).
+	// is tried, while it fails with transient errors, before its failure
+	// rolls the cutover back. Apply is idempotent, so a throttled or
+	// timed-out call need not roll back a healthy release; a permanent
+	// error (see Transient) rolls back at once. Default 30: with the
+	// default RetryBackoff the waits add up to about 13 minutes, which
+	// rides out a throttling burst or an outage of the provider's API
+	// (a stage whose Apply makes many calls, like a rolling batch, needs
+	// many attempts when a large share of calls fails). 1 rolls back on
+	// the first failure. Irreversible stages are
+	// always applied again (they cannot be rolled back).
 	ApplyAttempts int
+	// Transient reports whether an error of a stage's Apply, Verify or
+	// Revert may go away if the call is made again (throttling, a 5xx, a
+	// timeout, a reset connection). Transient errors are tried again with
+	// backoff, within ApplyAttempts or RevertTimeout; permanent ones
+	// (validation, access denied, not found) fail at once. Default
+	// IsTransient; set providers.IsTransient when stages call AWS.
+	Transient func(error) bool
 	// TwoPersonRule requires an approver other than the initiator; it
 	// needs Actor to be set. It is journaled in the start record, which
 	// decides it for the cutover's whole life: a Run resuming a cutover
@@ -71,6 +83,7 @@ const (
 	defaultGrace         = 5 * time.Minute
 	defaultRevertTimeout = 10 * time.Minute
 	defaultRetryBackoff  = time.Second
+	defaultApplyAttempts = 30
 	maxRetryBackoff      = 30 * time.Second
 	defaultPNRWarning    = 10 * time.Minute
 	// maxAppendConflicts bounds how often one append is retried after
@@ -105,10 +118,13 @@ func (o Options) resolve() (Options, error) {
 		}
 	}
 	if o.ApplyAttempts < 0 {
-		return o, fmt.Errorf("runner options: ApplyAttempts: %d negative; want ≥ 1 (0: default 1)", o.ApplyAttempts)
+		return o, fmt.Errorf("runner options: ApplyAttempts: %d negative; want ≥ 1 (0: default %d)", o.ApplyAttempts, defaultApplyAttempts)
 	}
 	if o.ApplyAttempts == 0 {
-		o.ApplyAttempts = 1
+		o.ApplyAttempts = defaultApplyAttempts
+	}
+	if o.Transient == nil {
+		o.Transient = IsTransient
 	}
 	if o.TwoPersonRule && o.Actor == "" {
 		// Without an initiator the rule could not tell the approver apart:

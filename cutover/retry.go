@@ -2,12 +2,40 @@ package cutover
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
+// IsTransient reports whether err says that the same call may succeed if it
+// is made again: the first error in its chain that has a Transient() bool
+// or RetryableError() bool method decides; failing those, one whose
+// Temporary() bool or Timeout() bool method returns true makes it transient
+// (a net.Error timeout, context.DeadlineExceeded). Any other error is
+// permanent: an unknown error fails closed. It is the default of
+// Options.Transient; providers.IsTransient adds the AWS SDK's
+// classification (throttling and retryable error codes, 5xx, connection
+// resets) to it.
+func IsTransient(err error) bool {
+	var t interface{ Transient() bool }
+	if errors.As(err, &t) {
+		return t.Transient()
+	}
+	var r interface{ RetryableError() bool }
+	if errors.As(err, &r) {
+		return r.RetryableError()
+	}
+	var tmp interface{ Temporary() bool }
+	if errors.As(err, &tmp) && tmp.Temporary() {
+		return true
+	}
+	var to interface{ Timeout() bool }
+	return errors.As(err, &to) && to.Timeout()
+}
+
 // retryLoop describes one action the runner tries until it succeeds: a
-// stage's apply (reversible stages, up to Options.ApplyAttempts), the
-// roll-forward of an irreversible stage, a revert.
+// stage's apply (reversible stages, up to Options.ApplyAttempts, while its
+// errors are transient), the roll-forward of an irreversible stage, a
+// revert (while its errors are transient).
 type retryLoop struct {
 	// first numbers the first attempt (a resumed revert goes on counting).
 	first int

@@ -95,6 +95,11 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 			}
 			return nil
 		},
+		// A permanent error is not tried again: the rollback stops
+		// incomplete at once, and the journal says which stage is left.
+		stop: func(_ int, err error) bool {
+			return rctx.Err() == nil && !d.o.Transient(err)
+		},
 		failed: func(attempt int, err error) error {
 			se := err.(*StageError)
 			if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: se.Err.Error()}); jerr != nil {
@@ -109,6 +114,13 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 	}
 	if r.cut {
 		return fmt.Errorf("%w (gave up after attempt %d: %w)", r.err, r.attempts, context.Cause(rctx))
+	}
+	if r.err != nil {
+		se := r.err.(*StageError)
+		if jerr := d.append(jctx, Record{Type: RecRevertFailed, Stage: s.Name, Index: i, Attempt: r.attempts, Error: se.Err.Error()}); jerr != nil {
+			return errors.Join(se, jerr)
+		}
+		return fmt.Errorf("%w (attempt %d: a permanent error, not tried again)", se, r.attempts)
 	}
 	if err := d.append(jctx, Record{Type: RecReverted, Stage: s.Name, Index: i}); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -95,6 +96,45 @@ func TestApplyOrVerifyErrorRollsBack(t *testing.T) {
 	}
 }
 
+// A revert that fails with a permanent error is journaled and not tried
+// again: the rollback stops incomplete at once, naming the stage, and a
+// later Run goes on counting its attempts.
+func TestRevertPermanentErrorStopsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(2, time.Minute)
+		bad := &switchGate{name: "bad"}
+		bad.fail.Store(true)
+		p.Stages[1].Gates = []cutover.Gate{bad}
+		calls := 0
+		p.Stages[0].Revert = func(context.Context) error {
+			calls++
+			return errors.New("access denied")
+		}
+		j := cutover.NewMemJournal()
+		start := time.Now()
+		_, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p)
+		if !errors.Is(err, cutover.ErrRollbackIncomplete) || !strings.Contains(err.Error(), `stage "s0": revert: access denied`) {
+			t.Fatalf("err %v, want ErrRollbackIncomplete naming stage s0's revert", err)
+		}
+		if calls != 1 {
+			t.Errorf("revert called %d times, want 1", calls)
+		}
+		if d := time.Since(start); d > 5*time.Minute {
+			t.Errorf("the run took %v: a permanent error must not wait out RevertTimeout", d)
+		}
+		var attempts []int
+		for _, r := range readAll(t, j, "c") {
+			if r.Type == cutover.RecRevertFailed {
+				attempts = append(attempts, r.Attempt)
+			}
+		}
+		if diff := cmp.Diff([]int{1}, attempts); diff != "" {
+			t.Errorf("revert_failed attempts (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // A revert that fails is journaled and retried with exponential backoff.
 func TestRevertRetriedWithBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -110,7 +150,7 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 			times = append(times, time.Since(start))
 			if fails > 0 {
 				fails--
-				return errors.New("throttled")
+				return transientErr{true}
 			}
 			c.do("revert", "s0", false)
 			return nil

@@ -1,6 +1,7 @@
 package health_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -142,7 +143,12 @@ func TestJudgeNoDataAndSourceErrors(t *testing.T) {
 		if err := c.InjectFault(fake.Fault{Op: fake.OpMetric, Err: fake.ErrServer}); err != nil {
 			t.Fatal(err)
 		}
-		want(t, "source down", evaluate(t, g), cutover.Fail, "source failed after 3 attempts")
+		want(t, "source down", evaluate(t, g), cutover.Pending, "source failed after 3 attempts")
+		c.ClearFaults()
+		if err := c.InjectFault(fake.Fault{Op: fake.OpMetric, Err: errors.New("access denied")}); err != nil {
+			t.Fatal(err)
+		}
+		want(t, "source refuses", evaluate(t, g), cutover.Fail, "access denied")
 	})
 }
 

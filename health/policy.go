@@ -126,8 +126,19 @@ func isFailClosed(v cutover.Verdict) bool {
 }
 
 // sourceFailed is the verdict of a gate whose source kept failing: never a
-// pass.
+// pass. A transient error (providers.IsTransient: throttling, a 5xx, a
+// timeout) is Pending with the error as its reason, so a source outage of
+// a few polls does not fail a good green: the runner polls again, and a
+// gate still Pending at the stage's deadline fails closed there. A
+// permanent error (access denied, an unknown metric) is a Fail at once.
 func sourceFailed(what string, attempts int, err error) cutover.Verdict {
+	if providers.IsTransient(err) {
+		return cutover.Verdict{
+			Decision: cutover.Pending,
+			Reason:   fmt.Sprintf("%s: source failed after %d attempts: %v; judged again at the next poll", what, attempts, err),
+			Figures:  map[string]float64{"attempts": float64(attempts)},
+		}
+	}
 	return cutover.Verdict{
 		Decision: cutover.Fail,
 		Reason:   fmt.Sprintf("%s: source failed after %d attempts: %v; check the source's health and permissions", what, attempts, err),

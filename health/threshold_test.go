@@ -1,6 +1,7 @@
 package health_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -76,17 +77,25 @@ func TestThresholdSourceErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "after one throttle", evaluate(t, g), cutover.Pass)
-		// A source that keeps failing fails the gate with the cause, never passes.
+		// A source that keeps failing transiently leaves the gate Pending
+		// with the cause (the stage's deadline fails it closed), never passes.
 		c.ClearFaults()
 		if err := c.InjectFault(fake.Fault{Op: fake.OpMetric, Err: fake.ErrServer}); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		v := evaluate(t, g)
-		want(t, "source down", v, cutover.Fail, "after 3 attempts", fake.ErrServer.Error())
+		want(t, "source down", v, cutover.Pending, "after 3 attempts", fake.ErrServer.Error())
 		if waited := time.Since(start); waited != 3*time.Second {
 			t.Errorf("retries waited %v, want 1s+2s", waited)
 		}
+		// A permanent error fails the gate at once.
+		c.ClearFaults()
+		if err := c.InjectFault(fake.Fault{Op: fake.OpMetric, Err: errors.New("access denied")}); err != nil {
+			t.Fatal(err)
+		}
+		want(t, "access denied", evaluate(t, g), cutover.Fail, "access denied")
+		c.ClearFaults()
 		// A cancelled context is an error, not a verdict.
 		ctx, cancel := contextWithCancel(t)
 		cancel()

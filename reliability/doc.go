@@ -17,7 +17,7 @@
 // the fuzz targets of the module with a bounded -fuzztime and ends with one
 // line:
 //
-//	reliability: crash_points=… converged=… fault_runs=… stuck=… traffic_on_failed_green=… split_brain_runs=… double_driven=… fuzz_execs=… panics=…
+//	reliability: crash_points=… converged=… fault_runs=… stuck=… traffic_on_failed_green=… split_brain_runs=… double_driven=… fuzz_execs=… panics=… good_green_rollback_1pct=…% good_green_rollback_10pct=…% good_green_rollback_30pct=…%
 //
 // The package itself holds only that line's Summary, shared by the tests
 // (which write it to the file named by SAFECUTOVER_RELIABILITY_REPORT) and

@@ -162,7 +162,7 @@ func runWithFaults(t *testing.T, r *faultRun) error {
 // ends as ErrRollbackIncomplete with a journal a later runner finishes.
 func TestProviderFaults(t *testing.T) {
 	n := pick(24, 1000)
-	for ri, rate := range []float64{0.01, 0.10, 0.30} {
+	for ri, rate := range reliability.FaultRates {
 		t.Run(fmt.Sprintf("%g%%", rate*100), func(t *testing.T) {
 			t.Parallel()
 			var (
@@ -187,6 +187,14 @@ func TestProviderFaults(t *testing.T) {
 				maxElapsed = max(maxElapsed, r.elapsed)
 				if r.bad {
 					badRuns++
+				} else {
+					s.GoodGreens[ri]++
+					if r.final == cutover.PhaseRolledBack {
+						s.GoodGreensRolledBack[ri]++
+						if s.GoodGreensRolledBack[ri] <= 5 {
+							t.Logf("seed %d (%s): a good green rolled back: %v", seed, r.sc, r.err)
+						}
+					}
 				}
 				if r.hung {
 					s.Stuck++
@@ -231,9 +239,10 @@ func TestProviderFaults(t *testing.T) {
 			collected.figure("faults_"+pct+"_neither_completed_nor_rolled_back", float64(unended))
 			collected.figure("faults_"+pct+"_failed_call_share", float64(hits)/float64(max(calls, 1)))
 			collected.figure("faults_"+pct+"_max_run_hours", maxElapsed.Hours())
+			collected.figure("faults_"+pct+"_good_green_rollback", s.GoodGreenRollback(ri))
 			t.Logf("%g%% faults: %d runs (%d bad green, %d with a rollback that keeps failing): %d completed, %d rolled back, %d neither; "+
-				"%d ErrRollbackIncomplete, %d finished by a later runner; %d of %d calls hit by a fault (%.1f%%); longest run %v; stuck %d, traffic on failed green %d",
-				rate*100, s.FaultRuns, badRuns, stuckRuns, completed, rolledBack, unended, incomplete, finishedAfter,
+				"good greens rolled back %d of %d; %d ErrRollbackIncomplete, %d finished by a later runner; %d of %d calls hit by a fault (%.1f%%); longest run %v; stuck %d, traffic on failed green %d",
+				rate*100, s.FaultRuns, badRuns, stuckRuns, completed, rolledBack, unended, s.GoodGreensRolledBack[ri], s.GoodGreens[ri], incomplete, finishedAfter,
 				hits, calls, 100*float64(hits)/float64(max(calls, 1)), maxElapsed, s.Stuck, s.TrafficOnFailedGreen)
 			for _, why := range unendedWhy {
 				t.Logf("neither completed nor rolled back (TestPNRStageApplyFailureIsResumable): %s", why)

@@ -49,14 +49,41 @@ type Summary struct {
 	// (or anything else in the suite) caused.
 	FuzzExecs int64 `json:"fuzz_execs"`
 	Panics    int64 `json:"panics"`
+	// GoodGreens counts the fault runs with a good green at each rate of
+	// FaultRates; GoodGreensRolledBack those of them that ended rolled
+	// back (a failed deployment someone must redo).
+	GoodGreens           [3]int64 `json:"good_greens"`
+	GoodGreensRolledBack [3]int64 `json:"good_greens_rolled_back"`
+}
+
+// FaultRates are the shares of provider calls failing in the fault runs,
+// and GoodGreenRollbackTargets the most of their good greens that may be
+// rolled back at each (a fraction): 0.1 % at 1 % faults, 1 % at 10 %,
+// 10 % at 30 %.
+var (
+	FaultRates               = [3]float64{0.01, 0.10, 0.30}
+	GoodGreenRollbackTargets = [3]float64{0.001, 0.01, 0.10}
+)
+
+// GoodGreenRollback returns the share of good greens rolled back at
+// FaultRates[i] (0 when there were none).
+func (s Summary) GoodGreenRollback(i int) float64 {
+	if s.GoodGreens[i] == 0 {
+		return 0
+	}
+	return float64(s.GoodGreensRolledBack[i]) / float64(s.GoodGreens[i])
 }
 
 // Line renders s as the summary line, exactly:
 //
-//	reliability: crash_points=<n> converged=<n> fault_runs=<n> stuck=<n> traffic_on_failed_green=<n> split_brain_runs=<n> double_driven=<n> fuzz_execs=<n> panics=<n>
+//	reliability: crash_points=<n> converged=<n> fault_runs=<n> stuck=<n> traffic_on_failed_green=<n> split_brain_runs=<n> double_driven=<n> fuzz_execs=<n> panics=<n> good_green_rollback_1pct=<p>% good_green_rollback_10pct=<p>% good_green_rollback_30pct=<p>%
+//
+// where each <p> is the percentage of good greens rolled back at that
+// rate of provider faults.
 func (s Summary) Line() string {
-	return fmt.Sprintf("reliability: crash_points=%d converged=%d fault_runs=%d stuck=%d traffic_on_failed_green=%d split_brain_runs=%d double_driven=%d fuzz_execs=%d panics=%d",
-		s.CrashPoints, s.Converged, s.FaultRuns, s.Stuck, s.TrafficOnFailedGreen, s.SplitBrainRuns, s.DoubleDriven, s.FuzzExecs, s.Panics)
+	return fmt.Sprintf("reliability: crash_points=%d converged=%d fault_runs=%d stuck=%d traffic_on_failed_green=%d split_brain_runs=%d double_driven=%d fuzz_execs=%d panics=%d good_green_rollback_1pct=%.2f%% good_green_rollback_10pct=%.2f%% good_green_rollback_30pct=%.2f%%",
+		s.CrashPoints, s.Converged, s.FaultRuns, s.Stuck, s.TrafficOnFailedGreen, s.SplitBrainRuns, s.DoubleDriven, s.FuzzExecs, s.Panics,
+		100*s.GoodGreenRollback(0), 100*s.GoodGreenRollback(1), 100*s.GoodGreenRollback(2))
 }
 
 // Add adds the figures of o to s.
@@ -70,11 +97,17 @@ func (s *Summary) Add(o Summary) {
 	s.DoubleDriven += o.DoubleDriven
 	s.FuzzExecs += o.FuzzExecs
 	s.Panics += o.Panics
+	for i := range s.GoodGreens {
+		s.GoodGreens[i] += o.GoodGreens[i]
+		s.GoodGreensRolledBack[i] += o.GoodGreensRolledBack[i]
+	}
 }
 
 // Check reports, in one error, every property the figures break: converged
 // must equal crash_points, and stuck, traffic_on_failed_green,
-// double_driven and panics must be zero. It returns nil when all hold.
+// double_driven and panics must be zero, and the share of good greens
+// rolled back at each fault rate at most its GoodGreenRollbackTargets. It
+// returns nil when all hold.
 func (s Summary) Check() error {
 	var errs []error
 	if s.Converged != s.CrashPoints {
@@ -86,6 +119,11 @@ func (s Summary) Check() error {
 	}{{"stuck", s.Stuck}, {"traffic_on_failed_green", s.TrafficOnFailedGreen}, {"double_driven", s.DoubleDriven}, {"panics", s.Panics}} {
 		if f.v != 0 {
 			errs = append(errs, fmt.Errorf("%s=%d, want 0", f.name, f.v))
+		}
+	}
+	for i, rate := range FaultRates {
+		if got, want := s.GoodGreenRollback(i), GoodGreenRollbackTargets[i]; got > want {
+			errs = append(errs, fmt.Errorf("good_green_rollback_%gpct=%.2f%% (%d of %d), want ≤ %g%%", rate*100, 100*got, s.GoodGreensRolledBack[i], s.GoodGreens[i], want*100))
 		}
 	}
 	return errors.Join(errs...)

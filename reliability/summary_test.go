@@ -18,7 +18,7 @@ func ExampleSummary_Line() {
 	fmt.Println(s.Line())
 	fmt.Println(s.Check())
 	// Output:
-	// reliability: crash_points=120 converged=120 fault_runs=3000 stuck=0 traffic_on_failed_green=0 split_brain_runs=0 double_driven=0 fuzz_execs=5000 panics=0
+	// reliability: crash_points=120 converged=120 fault_runs=3000 stuck=0 traffic_on_failed_green=0 split_brain_runs=0 double_driven=0 fuzz_execs=5000 panics=0 good_green_rollback_1pct=0.00% good_green_rollback_10pct=0.00% good_green_rollback_30pct=0.00%
 	// <nil>
 }
 

@@ -3,6 +3,8 @@ package fake
 import (
 	"errors"
 	"fmt"
+
+	"github.com/safecutover/safecutover/providers"
 )
 
 // Sentinel errors. Injected faults return ErrThrottled, ErrServer or
@@ -39,6 +41,15 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("fake %s: %v", e.Op, e.Err)
 	}
 	return fmt.Sprintf("fake %s %s: %v", e.Op, e.Resource, e.Err)
+}
+
+// Transient reports whether the cause is one that calling again may cure:
+// ErrThrottled, ErrServer or ErrTimeout (an injected fault), or a cause
+// providers.IsTransient accepts. ErrNotFound, ErrInvalid and a cancelled
+// context are permanent.
+func (e *Error) Transient() bool {
+	return errors.Is(e.Err, ErrThrottled) || errors.Is(e.Err, ErrServer) || errors.Is(e.Err, ErrTimeout) ||
+		providers.IsTransient(e.Err)
 }
 
 // Unwrap returns the cause.

@@ -1,7 +1,7 @@
 // Command reliability runs the reliability suite of safecutover in full and
 // prints its figures, ending with one line:
 //
-//	reliability: crash_points=<n> converged=<n> fault_runs=<n> stuck=<n> traffic_on_failed_green=<n> split_brain_runs=<n> double_driven=<n> fuzz_execs=<n> panics=<n>
+//	reliability: crash_points=<n> converged=<n> fault_runs=<n> stuck=<n> traffic_on_failed_green=<n> split_brain_runs=<n> double_driven=<n> fuzz_execs=<n> panics=<n> good_green_rollback_1pct=<p>% good_green_rollback_10pct=<p>% good_green_rollback_30pct=<p>%
 //
 // It runs, from the module root:
 //

@@ -1,0 +1,49 @@
+package reliability_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/safecutover/safecutover/canary"
+	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/fake"
+)
+
+// BenchmarkLoadCutover runs the load test's cutover (a 5-step canary on
+// the fake cloud and the memory journal) once per iteration, on a clock a
+// million times the wall clock. With -benchmem, B/op is what one cutover
+// allocates in all; records/op is how many journal records it keeps.
+//
+//	go test -run '^$' -bench BenchmarkLoadCutover -benchmem ./reliability
+func BenchmarkLoadCutover(b *testing.B) {
+	clock := cutover.NewScaledClock(time.Time{}, 1e6)
+	cloud := fake.New(fake.Options{Clock: clock, MaxCalls: -1})
+	j := cutover.NewMemJournal()
+	var records int
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("load-%07d", i)
+		router := cloud.Router("alb-"+id, "blue", "green")
+		c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 25, 50, 75, 100), Bake: 30 * time.Second,
+			Gates: []cutover.Gate{greenGate{share: func(scenario) int { return 0 }}}, VerifyInterval: 10 * time.Second, Clock: clock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := cutover.Sequence("load", c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := cutover.NewRunner(j, cutover.Options{Actor: initiator, Clock: clock, PollInterval: 10 * time.Second}).Run(context.Background(), id, p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			b.Fatalf("%s: %s: %v", id, st.Phase, err)
+		}
+		recs, err := j.Read(context.Background(), id, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		records += len(recs)
+	}
+	b.ReportMetric(float64(records)/float64(b.N), "records/op")
+}
