@@ -18,7 +18,8 @@ type Approver struct {
 	// ("*@example.com"). A command whose actor none matches is refused,
 	// so nobody signs under another person's name.
 	Principals []string
-	// Roles is what the key may do.
+	// Roles is what the key may do; none is allowed (the key is known,
+	// and every command it signs is refused as the wrong role).
 	Roles Role
 	// ValidAfter and ValidBefore bound when the key may sign (the signed
 	// time); zero is unbounded. They let a rotated key be retired
@@ -79,8 +80,8 @@ func (a *Approvers) Validate() error {
 				return fmt.Errorf("approvers: entry %d (%s): principal %q: want a name or a path.Match pattern", i, e.Key, p)
 			}
 		}
-		if e.Roles&^RoleAll != 0 || e.Roles == 0 {
-			return fmt.Errorf("approvers: entry %d (%s): Roles: %d: want one or more of start, approve, abort, promote, pause", i, e.Key, e.Roles)
+		if e.Roles&^RoleAll != 0 {
+			return fmt.Errorf("approvers: entry %d (%s): Roles: %d: want a set of start, approve, abort, promote, pause (0: none)", i, e.Key, e.Roles)
 		}
 		if !e.ValidAfter.IsZero() && !e.ValidBefore.IsZero() && !e.ValidBefore.After(e.ValidAfter) {
 			return fmt.Errorf("approvers: entry %d (%s): ValidBefore: %s not after ValidAfter %s", i, e.Key, e.ValidBefore.Format(time.RFC3339), e.ValidAfter.Format(time.RFC3339))
