@@ -33,6 +33,8 @@ type cmdFlags struct {
 	watch bool
 	color string
 	width int
+	// sign names the key that signs the command, if any.
+	sign signFlags
 }
 
 // registerFlags registers on fs the flags of subcommand name.
@@ -65,6 +67,7 @@ func registerFlags(fs *flag.FlagSet, name string, f *cmdFlags) {
 		fs.BoolVar(&f.force, "force", false, "send the abort even past the point of no return, where it cannot roll back: the runner reverts what it still can and stops")
 	}
 	fs.StringVar(&f.reason, "reason", "", reason)
+	f.sign.register(fs)
 	fs.Var(durationFlag{&f.wait}, "wait", "how long to wait for the runner's answer and the outcome")
 	fs.BoolVar(&f.noWait, "no-wait", false, "return once the command is written")
 	fs.Var(durationFlag{&f.poll}, "poll", "how often to read the journal while waiting")
@@ -151,7 +154,10 @@ func sendCommand(ctx context.Context, c *cli, args []string) error {
 		return c.finish(res, &s, err)
 	}
 
-	seq, err := cutover.SendSeq(ctx, j, id, cmd, f.as, f.reason, f.stage)
+	seq, err := c.send(ctx, j, id, cmd, f, recs)
+	if codeOf(err) == exitUsage || codeOf(err) == exitRefused && !errors.Is(err, cutover.ErrEnded) {
+		return c.finish(res, &s, err)
+	}
 	if errors.Is(err, cutover.ErrEnded) {
 		return c.finish(res, &s, fail(exitRefused, "%w; nothing to %s", err, cmd))
 	}
