@@ -175,7 +175,7 @@ type KMSVerifierOptions struct {
 // KMSVerifier checks KMS signatures locally with each key's public key,
 // fetched with kms:GetPublicKey the first time the key is seen and kept:
 // verifying a journal's commands costs one call per key, and a runner
-// restarted during an outage of KMS fails only for keys it has not seen.
+// whose KMS calls start failing still verifies the keys it has seen.
 // It is a cutover.KeyVerifier, safe for concurrent use. Which keys are
 // allowed is the approvers' list; the verifier asks KMS only about keys
 // the runner found there.
