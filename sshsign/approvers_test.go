@@ -19,7 +19,7 @@ type team struct {
 	approvers                  *cutover.Approvers
 }
 
-func newTeam(t *testing.T) *team {
+func newTeam(t testing.TB) *team {
 	t.Helper()
 	a, b, c, m := newKey(t, "ed25519"), newKey(t, "ecdsa"), newKey(t, "ed25519"), newKey(t, "ed25519")
 	as := allowed(t,
