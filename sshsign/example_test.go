@@ -23,7 +23,8 @@ func Example() {
 	ctx := context.Background()
 	alice, aliceLine := throwaway("alice@example.com", "safecutover-start,safecutover-approve")
 	bob, bobLine := throwaway("bob@example.com", "safecutover-approve,safecutover-abort")
-	allowed, err := sshsign.ParseAllowedSigners(strings.NewReader(aliceLine + "\n" + bobLine + "\n"))
+	carol, carolLine := throwaway("carol@example.com", "safecutover-pause")
+	allowed, err := sshsign.ParseAllowedSigners(strings.NewReader(aliceLine + "\n" + bobLine + "\n" + carolLine + "\n"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -32,21 +33,23 @@ func Example() {
 	noop := func(context.Context) error { return nil }
 	plan := cutover.Plan{Name: "migrate", Stages: []cutover.Stage{
 		{Name: "shift traffic", Apply: noop, Revert: noop},
-		{Name: "retire blue", Apply: noop, Reversibility: cutover.Irreversible},
+		{Name: "retire blue", Apply: noop, Reversibility: cutover.Irreversible()},
 	}}
 	j := cutover.NewMemJournal()
 	runner := cutover.NewRunner(j, cutover.Options{
 		Actor: "alice@example.com", Signer: alice, TwoPersonRule: true,
 		Approvers: &cutover.Approvers{Entries: allowed.Approvers(), Verifiers: []cutover.KeyVerifier{allowed}},
 	})
-	answer := func(seq uint64) string {
+	answer := func(seq uint64, err error) string {
+		if err != nil {
+			return "not written: " + err.Error()[:strings.Index(err.Error(), ";")]
+		}
 		recs, _ := j.Read(ctx, "web-42", seq)
 		for _, r := range recs {
 			if r.Type == cutover.RecAck && r.Ref == seq {
 				if r.Error != "" {
 					// "refused: REASON: detail"
-					parts := strings.SplitN(r.Error, ": ", 3)
-					return strings.Join(parts[:min(2, len(parts))], ": ")
+					return strings.Join(strings.SplitN(r.Error, ": ", 3)[:2], ": ")
 				}
 				return "accepted"
 			}
@@ -57,22 +60,24 @@ func Example() {
 	_, err = runner.Run(ctx, "web-42", plan)
 	fmt.Println("first run waits:", errors.Is(err, cutover.ErrPNRNotApproved))
 
-	unsigned, _ := cutover.SendSeq(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "looks fine", "retire blue")
-	own, _ := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "alice@example.com", "mine", "retire blue", alice)
-	forged, _ := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "as bob", "retire blue", alice)
-	good, _ := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "5xx flat for 30m", "retire blue", bob)
+	// Send refuses what cannot count before writing it; the runner refuses
+	// the rest, and journals why.
+	unsigned, unsignedErr := cutover.SendSeq(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "looks fine", "retire blue")
+	forged, forgedErr := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "as bob", "retire blue", carol)
+	role, roleErr := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "carol@example.com", "me too", "retire blue", carol)
+	good, goodErr := cutover.SendSigned(ctx, j, "web-42", cutover.CmdApprove, "bob@example.com", "5xx flat for 30m", "retire blue", bob)
 
 	st, err := runner.Run(ctx, "web-42", plan)
-	fmt.Println("unsigned:", answer(unsigned))
-	fmt.Println("alice's own:", answer(own))
-	fmt.Println("alice's key as bob:", answer(forged))
-	fmt.Println("bob's:", answer(good))
+	fmt.Println("unsigned:", answer(unsigned, unsignedErr))
+	fmt.Println("carol's key as bob:", answer(forged, forgedErr))
+	fmt.Println("carol's own:", answer(role, roleErr))
+	fmt.Println("bob's:", answer(good, goodErr))
 	fmt.Println(st.Phase, err)
 	// Output:
 	// first run waits: true
-	// unsigned: refused: unsigned
-	// alice's own: refused: two-person rule
-	// alice's key as bob: refused: unknown key
+	// unsigned: not written: send approve to cutover web-42: refused: signature: none
+	// carol's key as bob: refused: unknown key
+	// carol's own: refused: wrong role
 	// bob's: accepted
 	// completed <nil>
 }

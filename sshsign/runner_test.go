@@ -16,8 +16,8 @@ import (
 func retirePlan(applied map[string]bool) cutover.Plan {
 	noop := func(context.Context) error { return nil }
 	return cutover.Plan{Name: "migrate", Stages: []cutover.Stage{
-		{Name: "shift", Apply: func(context.Context) error { applied["shift"] = true; return nil }, Revert: noop, Reversibility: cutover.Reversible},
-		{Name: "retire", Apply: func(context.Context) error { applied["retire"] = true; return nil }, Reversibility: cutover.Irreversible},
+		{Name: "shift", Apply: func(context.Context) error { applied["shift"] = true; return nil }, Revert: noop, Reversibility: cutover.Reversible()},
+		{Name: "retire", Apply: func(context.Context) error { applied["retire"] = true; return nil }, Reversibility: cutover.Irreversible()},
 	}}
 }
 
@@ -62,20 +62,6 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 		if start.Signed == nil || start.Signed.Key != tm.alice.Key() {
 			t.Fatalf("start record not signed by the initiator's key: %+v", start.Signed)
 		}
-		send := func(s cutover.Signer, actor string) uint64 {
-			t.Helper()
-			var seq uint64
-			var err error
-			if s == nil {
-				seq, err = cutover.SendSeq(ctx, j, "c1", cutover.CmdApprove, actor, "checked", "retire")
-			} else {
-				seq, err = cutover.SendSigned(ctx, j, "c1", cutover.CmdApprove, actor, "checked", "retire", s)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			return seq
-		}
 		appendCopy := func(rec cutover.Record) uint64 {
 			t.Helper()
 			all, err := j.Read(ctx, "c1", 0)
@@ -87,6 +73,19 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 				t.Fatal(err)
 			}
 			return rec.Seq
+		}
+		// send journals an approval as a tool other than Send would, past
+		// Send's own checks (Send refuses an unsigned approval, or one by
+		// the start's key, before writing): the runner must refuse it.
+		send := func(s cutover.Signer, actor string) uint64 {
+			t.Helper()
+			rec := cutover.Record{Type: cutover.RecCommand, Time: time.Now(), Command: cutover.CmdApprove, Actor: actor, Reason: "checked", Stage: "retire"}
+			if s != nil {
+				if err := cutover.SignCommand(ctx, s, "c1", cutover.PlanHash(start), &rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return appendCopy(rec)
 		}
 		// A signature bob gave in another cutover of the same plan.
 		other := cutover.Record{Type: cutover.RecCommand, Time: time.Now(), Command: cutover.CmdApprove, Actor: "bob@example.com", Reason: "checked", Stage: "retire"}
@@ -109,7 +108,7 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 			{"forged under bob's name", send(tm.carol, "bob@example.com"), "refused: unknown key"},
 			{"unknown key", send(tm.mallory, "mallory"), "refused: unknown key"},
 			{"no approve role", send(tm.carol, "carol@example.com"), "refused: wrong role"},
-			{"initiator's own", send(tm.alice, "alice@example.com"), "refused: two-person rule"},
+			{"initiator's own", send(tm.alice, "alice@example.com"), "refused: signature: key"},
 			{"from another cutover", appendCopy(other), "refused: replayed"},
 			{"from an earlier stage", appendCopy(earlier), "refused: replayed"},
 		}
@@ -131,7 +130,16 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 			}
 		}
 
-		good := send(tm.bob, "bob@example.com")
+		if _, err := cutover.SendSeq(ctx, j, "c1", cutover.CmdApprove, "bob@example.com", "unsigned", "retire"); err == nil {
+			t.Error("Send wrote an unsigned approval to a cutover whose start is signed")
+		}
+		if _, err := cutover.SendSigned(ctx, j, "c1", cutover.CmdApprove, "alice@example.com", "mine", "retire", tm.alice); err == nil {
+			t.Error("Send wrote an approval signed with the start's key under the two-person rule")
+		}
+		good, err := cutover.SendSigned(ctx, j, "c1", cutover.CmdApprove, "bob@example.com", "checked", "retire", tm.bob)
+		if err != nil {
+			t.Fatal(err)
+		}
 		st, err := r.Run(ctx, "c1", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted || !applied["retire"] {
 			t.Fatalf("run after bob's approval: %v, %s, retire applied %v; want completed", err, st.Phase, applied["retire"])
@@ -179,7 +187,7 @@ func TestRunnerRefusesUnsignedSteering(t *testing.T) {
 		if _, err := r.Run(ctx, "c1", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v", err)
 		}
-		abort, err := cutover.SendSeq(ctx, j, "c1", cutover.CmdAbort, "mallory", "", "")
+		abort, err := cutover.SendSeq(ctx, j, "c1", cutover.CmdAbort, "mallory", "because", "")
 		if err != nil {
 			t.Fatal(err)
 		}

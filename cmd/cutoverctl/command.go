@@ -150,13 +150,20 @@ func sendCommand(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fail(exitError, "cutover %s: %w", id, err)
 	}
-	if err := c.check(f, res, recs, s, st); err != nil {
+	signer, release, err := f.sign.signer(ctx, c)
+	if err != nil {
+		return c.finish(res, &s, err)
+	}
+	defer release()
+	if err := c.check(f, res, recs, s, st, signer); err != nil {
 		return c.finish(res, &s, err)
 	}
 
-	seq, err := c.send(ctx, j, id, cmd, f, recs)
-	if codeOf(err) == exitUsage || codeOf(err) == exitRefused && !errors.Is(err, cutover.ErrEnded) {
-		return c.finish(res, &s, err)
+	var seq uint64
+	if signer != nil {
+		seq, err = cutover.SendSigned(ctx, j, id, cmd, f.as, f.reason, f.stage, signer)
+	} else {
+		seq, err = cutover.SendSeq(ctx, j, id, cmd, f.as, f.reason, f.stage)
 	}
 	if errors.Is(err, cutover.ErrEnded) {
 		return c.finish(res, &s, fail(exitRefused, "%w; nothing to %s", err, cmd))
@@ -185,7 +192,7 @@ func sendCommand(ctx context.Context, c *cli, args []string) error {
 // check refuses, before anything is written, what cannot work: an
 // approval by the initiator under the two-person rule, a stage the plan
 // does not have, an abort past the point of no return without -force.
-func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, st cutover.State) error {
+func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, st cutover.State, signer cutover.Signer) error {
 	if st.Phase == cutover.PhaseCompleted || st.Phase == cutover.PhaseRolledBack {
 		return fail(exitRefused, "refused: cutover %s has ended: it %s at %s; nothing to %s", s.ID, strings.ReplaceAll(string(st.Phase), "_", " "), st.Updated.UTC().Format(time.RFC3339), res.Command)
 	}
@@ -198,6 +205,10 @@ func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, 
 			return fail(exitError, "%w", err)
 		}
 		rec := cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: f.as, Stage: f.stage, Time: journalNow(recs)}
+		if k, ok := signer.(interface{ Key() string }); ok {
+			// The key that will sign, for the two-person rule by key.
+			rec.Signed = &cutover.Signature{Key: k.Key()}
+		}
 		if err := cutover.CheckApproval(&p, &st, &rec); err != nil {
 			return fail(exitRefused, "refused: approve cutover %s: %w (nothing was written)", s.ID, err)
 		}

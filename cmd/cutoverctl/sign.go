@@ -68,26 +68,6 @@ func (f *signFlags) signer(ctx context.Context, c *cli) (cutover.Signer, func(),
 	return nil, none, nil
 }
 
-// send writes the command, signed when the flags name a key. A key that
-// signed the start is refused for an approval under the two-person rule
-// before anything is written, as the runner would refuse it.
-func (c *cli) send(ctx context.Context, j cutover.Journal, id string, cmd cutover.Command, f *cmdFlags, recs []cutover.Record) (uint64, error) {
-	s, release, err := f.sign.signer(ctx, c)
-	if err != nil {
-		return 0, err
-	}
-	defer release()
-	if s == nil {
-		return cutover.SendSeq(ctx, j, id, cmd, f.as, f.reason, f.stage)
-	}
-	if cmd == cutover.CmdApprove && len(recs) > 0 && recs[0].TwoPerson && recs[0].Signed != nil {
-		if k, ok := s.(interface{ Key() string }); ok && k.Key() == recs[0].Signed.Key {
-			return 0, fail(exitRefused, "refused: two-person rule: key %s started cutover %s, so another key must approve it (nothing was written)", k.Key(), id)
-		}
-	}
-	return cutover.SendSigned(ctx, j, id, cmd, f.as, f.reason, f.stage, s)
-}
-
 // verifyFlags are the flags of verify.
 type verifyFlags struct {
 	allowed string

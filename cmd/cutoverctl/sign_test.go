@@ -70,7 +70,7 @@ func TestSignedApproveAndVerify(t *testing.T) {
 	noop := func(context.Context) error { return nil }
 	p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 		{Name: "shift", Apply: noop, Revert: noop},
-		{Name: "retire", Apply: noop, Reversibility: cutover.Irreversible},
+		{Name: "retire", Apply: noop, Reversibility: cutover.Irreversible()},
 	}}
 	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", Signer: alice, TwoPersonRule: true, PollInterval: 10 * time.Millisecond,
 		Approvers: &cutover.Approvers{Entries: as.Approvers(), Verifiers: []cutover.KeyVerifier{as}}})
