@@ -21,13 +21,17 @@
 //     and examples.
 //   - providers/awsprovider: ALB, Route 53, Elastic Beanstalk, ECS, EC2
 //     Auto Scaling, CloudWatch and ELB target health through aws-sdk-go-v2,
-//     a pre-flight check of every resource, and a DynamoDB journal and
-//     lease.
+//     a pre-flight check of every resource, a DynamoDB journal and
+//     lease, and KMS signing of commands.
+//   - sshsign: commands signed with SSH keys (the ssh-keygen -Y sign
+//     format, from a key file or ssh-agent) and approvers read from an
+//     OpenSSH allowed_signers file.
 //   - report: a cutover rendered from its journal alone — a terminal
 //     summary, Markdown for a ticket and an SVG chart.
 //   - cmd/cutoverctl: the operator's command line — list, show, approve,
 //     promote, pause, resume and abort running cutovers through their
-//     journal.
+//     journal, signed when approvers are configured, and verify a
+//     journal's signed commands.
 //
 // The runnable programs under examples/ run on the fake cloud by default:
 //

@@ -34,6 +34,24 @@ func Send(ctx context.Context, j Journal, id string, cmd Command, actor, reason,
 // SendSeq is Send, returning the Seq of the command's record, which the
 // runner's answer (a RecAck) names in its Ref.
 func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string) (uint64, error) {
+	return send(ctx, j, id, cmd, actor, reason, stage, nil)
+}
+
+// SendSigned is SendSeq with the command signed by s as actor (see
+// SignCommand), for a runner with Options.Approvers: the signature binds
+// the command to this cutover, its plan, the stage named, the actor, the
+// reason and the time, with a nonce that makes it single-use.
+func SendSigned(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string, s Signer) (uint64, error) {
+	if s == nil {
+		return 0, fmt.Errorf("send %s to cutover %s: signer: nil", cmd, id)
+	}
+	if actor == "" {
+		return 0, fmt.Errorf("send %s to cutover %s: actor: empty; a signed command names who signs it", cmd, id)
+	}
+	return send(ctx, j, id, cmd, actor, reason, stage, s)
+}
+
+func send(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string, s Signer) (uint64, error) {
 	if j == nil {
 		return 0, errors.New("send: journal is nil")
 	}
@@ -79,6 +97,11 @@ func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reas
 	}
 	if stage != "" && p.index(stage) < 0 {
 		return 0, fmt.Errorf("send %s to cutover %s: stage: %q: plan %q has no such stage; want one of %q", cmd, id, stage, p.Name, p.names())
+	}
+	if s != nil {
+		if err := SignCommand(ctx, s, id, PlanHash(recs[0]), &rec); err != nil {
+			return 0, fmt.Errorf("send %s to cutover %s: %w", cmd, id, err)
+		}
 	}
 	if cmd == CmdApprove {
 		if err := CheckApproval(&p, &st, &rec); err != nil {
@@ -209,6 +232,13 @@ func (d *drive) baking() int {
 func (d *drive) ackFor(tc *takenCommand) Record {
 	c, baking := &tc.rec, tc.baking
 	a := Record{Type: RecAck, Ref: c.Seq, Command: c.Command, Stage: c.Stage, Actor: c.Actor}
+	if d.o.Approvers != nil {
+		if re := d.refused[c.Seq]; re != nil {
+			a.Error = re.Error()
+			return a
+		}
+		a.Identity = d.signers[c.Seq].Key
+	}
 	switch c.Command {
 	case CmdPause:
 		a.Reason = "pausing: the cutover holds before its next stage until resume or promote"

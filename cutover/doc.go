@@ -118,4 +118,19 @@
 // windows, bakes, approvals), so that JournalPlan and Track tell a tool
 // that reads only the journal whether, and until when, rollback is
 // possible; journals that implement Lister enumerate their cutovers.
+//
+// # Signed commands
+//
+// Without Options.Approvers, whoever can write the journal can steer a
+// cutover under any name. With it, the runner takes only commands signed
+// (SendSigned) by a configured key whose entry allows them — start,
+// approve, abort, promote, pause/resume — and answers every other with a
+// refusal that says why (unsigned, unknown key, wrong role, bad
+// signature, replayed) while nothing moves. Options.Signer signs the
+// start, and the two-person rule then compares keys, not names. The
+// signature covers a canonical Payload: cutover, PlanHash, command,
+// stage, actor, reason, time and a nonce. The Signer and KeyVerifier
+// interfaces are implemented for SSH keys by package sshsign and for AWS
+// KMS keys by package providers/awsprovider; Approvers.VerifyJournal
+// audits a journal.
 package cutover

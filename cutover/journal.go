@@ -116,6 +116,13 @@ type Record struct {
 	TwoPerson bool `json:"two_person,omitempty"`
 	// Ref (RecAck) is the Seq of the command answered.
 	Ref uint64 `json:"ref,omitempty"`
+	// Signed (RecCommand, RecStart) is the signature of the command, or
+	// of the start by its initiator, when it was signed (see SignCommand).
+	Signed *Signature `json:"signed,omitempty"`
+	// Identity (RecAck) is the verified identity of the command's signer
+	// (a key fingerprint or KMS key ARN), next to the typed name in
+	// Actor; empty when no approvers are configured.
+	Identity string `json:"identity,omitempty"`
 }
 
 // StageOutline is what the journal keeps of a stage's declaration: all of

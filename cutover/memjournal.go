@@ -204,6 +204,11 @@ func storageCopyRecord(r Record) Record {
 		}
 		r.Verdict = &v
 	}
+	if r.Signed != nil {
+		sig := *r.Signed
+		sig.Blob = slices.Clone(sig.Blob)
+		r.Signed = &sig
+	}
 	return r
 }
 

@@ -74,6 +74,16 @@ type Options struct {
 	// wait here, or the runner can no longer roll back before it closes (a
 	// later Run then reports ErrPNRCrossed).
 	WaitForApproval bool
+	// Approvers, when set, are the keys allowed to start and steer the
+	// cutover: the runner takes only commands signed by a key whose entry
+	// allows them, answers every other with a refusal that says why
+	// (unsigned, unknown key, wrong role, bad signature, replayed), and
+	// the two-person rule compares keys. When nil, whoever can write the
+	// journal can steer the cutover under any name.
+	Approvers *Approvers
+	// Signer signs the start record as Actor; required with Approvers,
+	// whose entry for its key must allow the start role.
+	Signer Signer
 }
 
 // Defaults of Options.
@@ -130,6 +140,14 @@ func (o Options) resolve() (Options, error) {
 		// Without an initiator the rule could not tell the approver apart:
 		// fail closed rather than accept anyone.
 		return o, errors.New("runner options: Actor: empty with TwoPersonRule set; want who starts the cutover, so that an approval by them can be refused")
+	}
+	if o.Approvers != nil {
+		if err := o.Approvers.Validate(); err != nil {
+			return o, fmt.Errorf("runner options: %w", err)
+		}
+		if o.Actor == "" || o.Signer == nil {
+			return o, errors.New("runner options: Actor and Signer: want both with Approvers set, so that the initiator is identified by key")
+		}
 	}
 	if o.Clock == nil {
 		o.Clock = RealClock{}

@@ -197,6 +197,10 @@ func pnrIndex(p *Plan) int {
 //   - Actor must be set: an approval says who gave it;
 //   - with the two-person rule of the journal's start record
 //     (State.TwoPerson), Actor must not be the initiator;
+//   - when the start was signed (State.InitiatorKey: approvers are
+//     configured), the approval must be signed too, and under the
+//     two-person rule by another key than the start: keys are compared,
+//     never typed names;
 //   - Stage, if set, must be a stage of p, and if that stage has a
 //     reversibility window that has already closed, the approval came too
 //     late: a window that closed unapproved was crossed without approval,
@@ -211,7 +215,14 @@ func CheckApproval(p *Plan, st *State, cmd *Record) error {
 	if cmd.Actor == "" {
 		return errors.New("actor: empty; want who gives the approval")
 	}
-	if st.TwoPerson && cmd.Actor == st.Initiator {
+	if st.InitiatorKey != "" {
+		if cmd.Signed == nil || cmd.Signed.Key == "" {
+			return errors.New("signature: none; this cutover's start was signed, so an approval must be signed by an approver's key")
+		}
+		if st.TwoPerson && cmd.Signed.Key == st.InitiatorKey {
+			return fmt.Errorf("signature: key %s started this cutover and its journal has the two-person rule on; want another person's key", cmd.Signed.Key)
+		}
+	} else if st.TwoPerson && cmd.Actor == st.Initiator {
 		return fmt.Errorf("actor: %s started this cutover and its journal has the two-person rule on; want another person", cmd.Actor)
 	}
 	if cmd.Stage == "" {
@@ -241,7 +252,11 @@ func windowClose(p *Plan, st *State, i int) (time.Time, bool) {
 // record returns the approve command a was taken from, as CheckApproval
 // judges it.
 func (a *Approval) record() Record {
-	return Record{Type: RecCommand, Command: CmdApprove, Seq: a.Seq, Time: a.Time, Actor: a.Actor, Reason: a.Reason, Stage: a.Stage}
+	rec := Record{Type: RecCommand, Command: CmdApprove, Seq: a.Seq, Time: a.Time, Actor: a.Actor, Reason: a.Reason, Stage: a.Stage}
+	if a.Identity != "" {
+		rec.Signed = &Signature{Key: a.Identity}
+	}
+	return rec
 }
 
 // approval returns the first approval in st that is valid (CheckApproval)

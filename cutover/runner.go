@@ -115,6 +115,12 @@ type drive struct {
 	verdicts []stageVerdict
 	// unacked holds the commands folded in that no RecAck answers yet.
 	unacked []takenCommand
+	// With Options.Approvers: chk checks the signed records in journal
+	// order, refused holds the refusals of commands and signers the
+	// verified keys of the others, by Seq, until they are answered.
+	chk     *checker
+	refused map[uint64]*RefusedError
+	signers map[uint64]Identity
 
 	gates []gateState // scratch for bake
 	// watchIdx is the stage whose gates watch judges, watchGates what it
@@ -178,13 +184,17 @@ func (d *drive) run(ctx context.Context) (State, error) {
 		return d.st, fmt.Errorf("cutover %s: read journal: %w", d.id, err)
 	}
 	for i := range recs {
-		if err := d.fold(&recs[i]); err != nil {
+		if err := d.take(ctx, &recs[i]); err != nil {
 			return d.st, err
 		}
 	}
 	if d.st.LastSeq == 0 {
-		if err := d.append(ctx, Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
-			Outline: outline(d.p), TwoPerson: d.o.TwoPersonRule}); err != nil {
+		start := Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
+			Outline: outline(d.p), TwoPerson: d.o.TwoPersonRule}
+		if err := d.signStart(ctx, &start); err != nil {
+			return d.st, err
+		}
+		if err := d.append(ctx, start); err != nil {
 			return d.st, err
 		}
 	} else if err := d.matchPlan(); err != nil {
@@ -414,7 +424,7 @@ func (d *drive) appendLocked(ctx context.Context, rec Record) error {
 		rec.Seq = d.st.LastSeq + 1
 		err := d.j.Append(ctx, d.id, rec)
 		if err == nil {
-			return d.fold(&rec)
+			return d.take(ctx, &rec)
 		}
 		if !errors.Is(err, ErrConflict) {
 			return fmt.Errorf("cutover %s: journal %s seq %d: %w", d.id, rec.Type, rec.Seq, err)
@@ -450,7 +460,7 @@ func (d *drive) pullLocked(ctx context.Context) (int, error) {
 		if recs[i].Type != RecCommand {
 			return i, fmt.Errorf("cutover %s: another runner wrote %s record seq %d: %w", d.id, recs[i].Type, recs[i].Seq, ErrLeaseLost)
 		}
-		if err := d.fold(&recs[i]); err != nil {
+		if err := d.take(ctx, &recs[i]); err != nil {
 			return i, err
 		}
 		d.logCommand(&recs[i])

@@ -56,6 +56,11 @@ type Approval struct {
 	Reason string
 	Time   time.Time
 	Seq    uint64
+	// Identity is the key that signed the approval (a key fingerprint or
+	// KMS key ARN), if it was signed. A runner with Options.Approvers takes
+	// in only approvals whose signature it verified; in a tool that reads
+	// the journal it is what the record claims.
+	Identity string
 }
 
 // State is the fold of a cutover's journal: what has happened to it.
@@ -63,6 +68,11 @@ type State struct {
 	ID        string
 	Plan      string
 	Initiator string
+	// InitiatorKey is the key that signed the start (Options.Signer), if
+	// it was signed; the two-person rule then compares keys, never typed
+	// names. A runner with Options.Approvers verifies it before anything
+	// else; in a tool that reads the journal it is what the record claims.
+	InitiatorKey string
 	// TwoPerson is true when the runner refuses an approval by the
 	// Initiator (Options.TwoPersonRule).
 	TwoPerson bool
@@ -101,6 +111,17 @@ func Fold(id string, recs []Record) (State, error) {
 		}
 	}
 	return st, nil
+}
+
+// skip folds a refused command in: its Seq is taken, nothing else
+// changes.
+func (st *State) skip(rec *Record) error {
+	if rec.Seq != st.LastSeq+1 || st.LastSeq == 0 {
+		return st.apply(rec, false) // reports the gap, duplicate or missing start
+	}
+	st.LastSeq = rec.Seq
+	st.Updated = rec.Time
+	return nil
 }
 
 // corrupt returns an error wrapping ErrCorruptJournal about record rec.
@@ -146,6 +167,9 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		}
 		st.Plan = rec.Plan
 		st.Initiator = rec.Actor
+		if rec.Signed != nil {
+			st.InitiatorKey = rec.Signed.Key
+		}
 		st.TwoPerson = rec.TwoPerson
 		st.Started = rec.Time
 		st.Phase = PhaseRunning
@@ -256,7 +280,11 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		case CmdAbort:
 			st.Aborted = true
 		case CmdApprove:
-			st.Approvals = append(st.Approvals, Approval{Stage: rec.Stage, Actor: rec.Actor, Reason: rec.Reason, Time: rec.Time, Seq: rec.Seq})
+			a := Approval{Stage: rec.Stage, Actor: rec.Actor, Reason: rec.Reason, Time: rec.Time, Seq: rec.Seq}
+			if rec.Signed != nil {
+				a.Identity = rec.Signed.Key
+			}
+			st.Approvals = append(st.Approvals, a)
 		default:
 			return st.corrupt(rec, "unknown command %q", rec.Command)
 		}

@@ -40,8 +40,15 @@ import (
 )
 
 // TestApprovals walks the migration to the PNR and tries to cross it every
-// way it must not be crossed, then the way it may.
+// way it must not be crossed, then the way it may: with names typed into
+// the journal, and with approvers configured, where every command is
+// signed and a forged one is refused too.
 func TestApprovals(t *testing.T) {
+	t.Run("names", func(t *testing.T) { testApprovals(t, false) })
+	t.Run("approvers", func(t *testing.T) { testApprovals(t, true) })
+}
+
+func testApprovals(t *testing.T, signed bool) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cloud, led, w, mem := bubbleWorld()
@@ -50,6 +57,29 @@ func TestApprovals(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts := runnerOptions(bubbleTiming, nil) // TwoPersonRule, initiator
+		send := func(ctx context.Context, j cutover.Journal, id string, cmd cutover.Command, actor, reason, stage string) error {
+			return cutover.Send(ctx, j, id, cmd, actor, reason, stage)
+		}
+		// sign signs a record written past Send, as another tool would.
+		sign := func(rec, start cutover.Record) cutover.Record { return rec }
+		if signed {
+			keys := newApprovers(t)
+			sign = func(rec, start cutover.Record) cutover.Record {
+				if err := cutover.SignCommand(ctx, keys.signers[rec.Actor], cutoverID, cutover.PlanHash(start), &rec); err != nil {
+					t.Fatal(err)
+				}
+				return rec
+			}
+			opts.Approvers, opts.Signer = keys.approvers, keys.signers[initiator]
+			send = func(ctx context.Context, j cutover.Journal, id string, cmd cutover.Command, actor, reason, stage string) error {
+				s := keys.signers[actor]
+				if s == nil {
+					return fmt.Errorf("no key for %q", actor)
+				}
+				_, err := cutover.SendSigned(ctx, j, id, cmd, actor, reason, stage, s)
+				return err
+			}
+		}
 		run := func() (cutover.State, error) { return cutover.NewRunner(mem, opts).Run(ctx, cutoverID, p) }
 		stillWarm := func(when string) {
 			t.Helper()
@@ -74,26 +104,50 @@ func TestApprovals(t *testing.T) {
 		stillWarm("without approval")
 
 		// An approval must say who.
-		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, "", "no name", ""); err == nil {
+		if err := send(ctx, mem, cutoverID, cutover.CmdApprove, "", "no name", ""); err == nil {
 			t.Error("Send accepted an approval without an actor")
 		}
 		// The initiator's own approval does not count: Send refuses it,
 		// and written by another tool the runner refuses it too.
-		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, initiator, "looks fine to me", ""); err == nil {
+		if err := send(ctx, mem, cutoverID, cutover.CmdApprove, initiator, "looks fine to me", ""); err == nil {
 			t.Error("Send accepted the initiator's approval under the two-person rule")
 		}
 		if recs, err := mem.Read(ctx, cutoverID, 0); err != nil {
 			t.Fatal(err)
-		} else if err := mem.Append(ctx, cutoverID, cutover.Record{Seq: recs[len(recs)-1].Seq + 1, Type: cutover.RecCommand, Time: time.Now(),
-			Command: cutover.CmdApprove, Actor: initiator, Reason: "looks fine to me"}); err != nil {
+		} else if err := mem.Append(ctx, cutoverID, sign(cutover.Record{Seq: recs[len(recs)-1].Seq + 1, Type: cutover.RecCommand, Time: time.Now(),
+			Command: cutover.CmdApprove, Actor: initiator, Reason: "looks fine to me"}, recs[0])); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := run(); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("approved by the initiator under the two-person rule: %v, want ErrPNRNotApproved", err)
 		}
 		stillWarm("approved by the initiator")
+		if signed {
+			// The initiator's key signing under the approver's name.
+			// Send refuses it (the start's key under the two-person
+			// rule); written past Send, the runner refuses it.
+			if _, err := cutover.SendSigned(ctx, mem, cutoverID, cutover.CmdApprove, approver, "forged", "retire blue", opts.Signer); err == nil {
+				t.Error("Send accepted an approval signed with the initiator's key")
+			}
+			recs, err := mem.Read(ctx, cutoverID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := cutover.Record{Seq: recs[len(recs)-1].Seq + 1, Type: cutover.RecCommand, Time: time.Now(),
+				Command: cutover.CmdApprove, Actor: approver, Reason: "forged", Stage: "retire blue"}
+			if err := cutover.SignCommand(ctx, opts.Signer, cutoverID, cutover.PlanHash(recs[0]), &forged); err != nil {
+				t.Fatal(err)
+			}
+			if err := mem.Append(ctx, cutoverID, forged); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := run(); !errors.Is(err, cutover.ErrPNRNotApproved) {
+				t.Fatalf("approval forged under %s's name: %v, want ErrPNRNotApproved", approver, err)
+			}
+			stillWarm("approval forged under another name")
+		}
 		// An approval of another stage does not count.
-		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, approver, "for the canary only", "canary 50%"); err != nil {
+		if err := send(ctx, mem, cutoverID, cutover.CmdApprove, approver, "for the canary only", "canary 50%"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := run(); !errors.Is(err, cutover.ErrPNRNotApproved) {
@@ -102,7 +156,7 @@ func TestApprovals(t *testing.T) {
 		stillWarm("approved for another stage")
 		// Someone else approves, saying why: the runner crosses the PNR.
 		const why = "green served 100% for 30m with 0.4% 5xx; blue kept warm"
-		if err := cutover.Send(ctx, mem, cutoverID, cutover.CmdApprove, approver, why, "retire blue"); err != nil {
+		if err := send(ctx, mem, cutoverID, cutover.CmdApprove, approver, why, "retire blue"); err != nil {
 			t.Fatal(err)
 		}
 		st, err := run()
@@ -129,6 +183,20 @@ func TestApprovals(t *testing.T) {
 			}
 			if r.Type == cutover.RecIntent && r.Stage == "retire blue" {
 				retiredAt = r.Seq
+			}
+		}
+		if signed {
+			// The initiator's approvals, own and forged, were refused
+			// with the reason journaled; the approver's were taken.
+			for _, r := range recs {
+				if r.Type != cutover.RecAck || r.Command != cutover.CmdApprove {
+					continue
+				}
+				cmd := recs[r.Ref-1]
+				byInitiator := cmd.Signed != nil && cmd.Signed.Key == keyOf(opts.Signer)
+				if refused := strings.HasPrefix(r.Error, "refused: "); refused != byInitiator {
+					t.Errorf("approval seq %d by key of %s (initiator's: %v) answered %q", r.Ref, cmd.Actor, byInitiator, r.Error)
+				}
 			}
 		}
 		if approvedAt == 0 || retiredAt < approvedAt {

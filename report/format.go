@@ -231,10 +231,15 @@ func (r *Report) answer(c *Command, esc func(string) string) string {
 		return "no answer yet (no runner has taken it in)"
 	case c.Refusal != "":
 		return fmt.Sprintf("refused at %s: %s", r.rel(c.AnsweredAt), esc(c.Refusal))
-	case c.Answer != "":
-		return fmt.Sprintf("accepted at %s: %s", r.rel(c.AnsweredAt), esc(c.Answer))
 	}
-	return "accepted at " + r.rel(c.AnsweredAt)
+	signed := ""
+	if c.Identity != "" {
+		signed = fmt.Sprintf(" (signed by key %s)", esc(c.Identity))
+	}
+	if c.Answer != "" {
+		return fmt.Sprintf("accepted at %s%s: %s", r.rel(c.AnsweredAt), signed, esc(c.Answer))
+	}
+	return "accepted at " + r.rel(c.AnsweredAt) + signed
 }
 
 // approvalStage names the stage an approval is for.

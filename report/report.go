@@ -170,6 +170,10 @@ type Command struct {
 	AnsweredAt time.Time
 	Answer     string
 	Refusal    string
+	// Identity is the key the runner verified the command's signature
+	// with (an SSH key fingerprint, a KMS key ARN), next to the typed
+	// Actor; empty when the runner has no approvers configured.
+	Identity string
 }
 
 // Accepted reports whether the runner took the command in without
@@ -315,7 +319,7 @@ func (r *Report) events(recs []cutover.Record) error {
 		case cutover.RecAck:
 			if k, ok := bySeq[rec.Ref]; ok {
 				c := &r.Commands[k]
-				c.Answered, c.AnsweredAt, c.Answer, c.Refusal = true, rec.Time, rec.Reason, rec.Error
+				c.Answered, c.AnsweredAt, c.Answer, c.Refusal, c.Identity = true, rec.Time, rec.Reason, rec.Error, rec.Identity
 			}
 		case cutover.RecData:
 			if rec.Key != cutover.DataTraffic {

@@ -33,6 +33,8 @@ type cmdFlags struct {
 	watch bool
 	color string
 	width int
+	// sign names the key that signs the command, if any.
+	sign signFlags
 }
 
 // registerFlags registers on fs the flags of subcommand name.
@@ -65,6 +67,7 @@ func registerFlags(fs *flag.FlagSet, name string, f *cmdFlags) {
 		fs.BoolVar(&f.force, "force", false, "send the abort even past the point of no return, where it cannot roll back: the runner reverts what it still can and stops")
 	}
 	fs.StringVar(&f.reason, "reason", "", reason)
+	f.sign.register(fs)
 	fs.Var(durationFlag{&f.wait}, "wait", "how long to wait for the runner's answer and the outcome")
 	fs.BoolVar(&f.noWait, "no-wait", false, "return once the command is written")
 	fs.Var(durationFlag{&f.poll}, "poll", "how often to read the journal while waiting")
@@ -147,11 +150,21 @@ func sendCommand(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fail(exitError, "cutover %s: %w", id, err)
 	}
-	if err := c.check(f, res, recs, s, st); err != nil {
+	signer, release, err := f.sign.signer(ctx, c)
+	if err != nil {
+		return c.finish(res, &s, err)
+	}
+	defer release()
+	if err := c.check(f, res, recs, s, st, signer); err != nil {
 		return c.finish(res, &s, err)
 	}
 
-	seq, err := cutover.SendSeq(ctx, j, id, cmd, f.as, f.reason, f.stage)
+	var seq uint64
+	if signer != nil {
+		seq, err = cutover.SendSigned(ctx, j, id, cmd, f.as, f.reason, f.stage, signer)
+	} else {
+		seq, err = cutover.SendSeq(ctx, j, id, cmd, f.as, f.reason, f.stage)
+	}
 	if errors.Is(err, cutover.ErrEnded) {
 		return c.finish(res, &s, fail(exitRefused, "%w; nothing to %s", err, cmd))
 	}
@@ -179,7 +192,7 @@ func sendCommand(ctx context.Context, c *cli, args []string) error {
 // check refuses, before anything is written, what cannot work: an
 // approval by the initiator under the two-person rule, a stage the plan
 // does not have, an abort past the point of no return without -force.
-func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, st cutover.State) error {
+func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, st cutover.State, signer cutover.Signer) error {
 	if st.Phase == cutover.PhaseCompleted || st.Phase == cutover.PhaseRolledBack {
 		return fail(exitRefused, "refused: cutover %s has ended: it %s at %s; nothing to %s", s.ID, strings.ReplaceAll(string(st.Phase), "_", " "), st.Updated.UTC().Format(time.RFC3339), res.Command)
 	}
@@ -192,6 +205,10 @@ func (c *cli) check(f *cmdFlags, res *result, recs []cutover.Record, s summary, 
 			return fail(exitError, "%w", err)
 		}
 		rec := cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: f.as, Stage: f.stage, Time: journalNow(recs)}
+		if k, ok := signer.(interface{ Key() string }); ok {
+			// The key that will sign, for the two-person rule by key.
+			rec.Signed = &cutover.Signature{Key: k.Key()}
+		}
 		if err := cutover.CheckApproval(&p, &st, &rec); err != nil {
 			return fail(exitRefused, "refused: approve cutover %s: %w (nothing was written)", s.ID, err)
 		}

@@ -32,6 +32,11 @@
 // cutover that has completed or rolled back, and an abort past the point
 // of no return (which can no longer roll back) unless -force is given.
 //
+// With approvers configured on the runner, commands are signed: -sign-key
+// PATH (an SSH key file, or a .pub file of a key in ssh-agent) or -kms-key
+// ARN; cutoverctl verify ID -allowed-signers FILE re-verifies every signed
+// record of a cutover (see docs/trust.md).
+//
 // Exit status: 0 done, 1 error (or the cutover ended otherwise than
 // asked), 2 bad command line, 3 refused, 4 no runner answered within
 // -wait, 5 answered but the outcome did not come within -wait, 6 no such

@@ -95,6 +95,7 @@ func commands() []command {
 		{"pause", "ID", "hold the cutover after the current stage has baked", sendCommand},
 		{"resume", "ID", "lift a pause; after a failure past the point of no return, go forward again", sendCommand},
 		{"abort", "ID -reason TEXT [-force]", "roll back now; waits until the cutover has rolled back and says where traffic is", sendCommand},
+		{"verify", "ID -allowed-signers FILE [-kms-approver \"PRINCIPAL ROLES ARN\"]", "re-verify the signature of every command of a cutover against the approvers: who started and steered it", runVerify},
 	}
 }
 

@@ -30,6 +30,16 @@
 // fail a gate, and the cutover rolls back by itself. -timeout bounds the
 // run: when it runs out, or on Ctrl-C, the runner rolls back if it still can.
 //
+// -keys DIR shows signed commands: the first time, it makes two throwaway
+// SSH keys in DIR (the initiator's and an approver's, never to be reused)
+// and an allowed_signers file; the runner then signs the start with the
+// initiator's key and takes only commands signed by a configured key, and
+// the approval must come from the other key:
+//
+//	go run ./examples/operated -journal /tmp/cut -keys /tmp/cut-keys
+//	go run ./cmd/cutoverctl -journal /tmp/cut approve operated -as approver -sign-key /tmp/cut-keys/approver -reason "error rate flat"
+//	go run ./cmd/cutoverctl -journal /tmp/cut verify operated -allowed-signers /tmp/cut-keys/allowed_signers
+//
 // Exit status: 0 completed, 3 rolled back, 2 a bad command line, 1 any
 // other error (stopped past the point of no return, journal unreachable).
 package main

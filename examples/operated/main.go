@@ -52,6 +52,7 @@ type flags struct {
 	badGreen    bool
 	seed        int64
 	report      string
+	keys        string
 }
 
 func main() {
@@ -86,6 +87,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", time.Hour, "wall-clock bound of the run; when it runs out the cutover rolls back if it still can")
 	fs.BoolVar(&f.badGreen, "bad-green", false, "green's error rate is ten times blue's: a gate fails and the cutover rolls back")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the simulated traffic")
+	fs.StringVar(&f.keys, "keys", "", "sign commands: make throwaway SSH keys and an allowed_signers file in `DIR` (once), sign the start with the initiator's key and take only commands signed by a configured key; the approver approves with cutoverctl approve ID -as approver -sign-key DIR/approver")
 	fs.StringVar(&f.report, "report", "", "at the end, write the cutover's report (report.md, report.svg, report.txt) into `DIR`")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: operated -journal DIR|dynamodb:TABLE [flags]
@@ -119,6 +121,8 @@ Flags:
 		return f, errors.New("-id: empty; want the cutover's ID")
 	case f.actor == "":
 		return f, errors.New("-actor: empty and no OS user found; want a name")
+	case f.keys != "" && f.actor == approverName:
+		return f, fmt.Errorf("-actor %q with -keys: want a name other than the approver's, %q", f.actor, approverName)
 	case !(f.speed > 0) || f.speed > 1e6:
 		return f, fmt.Errorf("-speed %v: want a number in (0, 1000000]", f.speed)
 	case f.bake <= 0:
@@ -244,7 +248,7 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 	fmt.Fprintf(out, "%s cutover %s (plan %q) as %s; journal %s\n", verb, f.id, plan.Name, f.actor, f.journal)
 	fmt.Fprintf(out, "steer it from another terminal: cutoverctl -journal %s show %s -watch\n", f.journal, f.id)
 	p := &progress{out: out, start: clock.Now()}
-	runner := cutover.NewRunner(s.journal, cutover.Options{
+	opts := cutover.Options{
 		Lease:           lease,
 		LeaseTTL:        demo.LeaseTTL,
 		Actor:           f.actor,
@@ -254,7 +258,16 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		TwoPersonRule:   f.twoPerson,
 		WaitForApproval: true,
 		ApplyAttempts:   3,
-	})
+	}
+	if f.keys != "" {
+		if opts.Signer, opts.Approvers, err = setupKeys(f.keys, f.actor); err != nil {
+			return exitError, err
+		}
+		opts.TwoPersonRule = true
+		fmt.Fprintf(out, "signed commands only; approve with: cutoverctl -journal %s approve %s -as %s -sign-key %s -reason TEXT\n",
+			f.journal, f.id, approverName, filepath.Join(f.keys, keyApprover))
+	}
+	runner := cutover.NewRunner(s.journal, opts)
 	_, err = runner.Run(ctx, f.id, plan)
 	if f.report != "" {
 		if rerr := writeReport(context.WithoutCancel(ctx), s.journal, f.id, f.report); rerr != nil {

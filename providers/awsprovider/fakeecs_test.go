@@ -69,17 +69,28 @@ func writeJSONError(w http.ResponseWriter, fl wireFault) {
 	json.NewEncoder(w).Encode(map[string]string{"__type": fl.code, "message": fl.msg})
 }
 
-func (f *fakeECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ecsTarget)
+// jsonOp returns the operation of an awsJson1_1 call whose X-Amz-Target
+// starts with prefix, counted in calls; it answers a malformed call, or
+// one with a fault queued, itself and returns false.
+func jsonOp(w http.ResponseWriter, r *http.Request, prefix string, calls *wireCalls) (string, bool) {
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), prefix)
 	if !ok || r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-amz-json-1.1") {
 		writeJSONError(w, wireFault{http.StatusBadRequest, "UnknownOperationException", "bad target " + r.Header.Get("X-Amz-Target")})
-		return
+		return "", false
 	}
-	if fault, ok := f.hit(op); ok {
+	if fault, ok := calls.hit(op); ok {
 		if fault.code == "Throttling" {
 			fault.code = "ThrottlingException"
 		}
 		writeJSONError(w, fault)
+		return "", false
+	}
+	return op, true
+}
+
+func (f *fakeECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op, ok := jsonOp(w, r, ecsTarget, &f.wireCalls)
+	if !ok {
 		return
 	}
 	var in struct {
