@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
@@ -255,3 +256,17 @@ func callTimeoutOr(field string, d time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// setCallTimeout validates an Options struct's CallTimeout (named by
+// field) and sets it, 0 meaning DefaultCallTimeout.
+func (b *awsBase) setCallTimeout(field string, d time.Duration) error {
+	t, err := callTimeoutOr(field, d)
+	if err != nil {
+		return err
+	}
+	b.callTimeout = t
+	return nil
+}
+
+// cwOpt bounds each attempt of a CloudWatch call by CallTimeout.
+func (b awsBase) cwOpt(o *cloudwatch.Options) { o.HTTPClient = b.bound(o.HTTPClient) }

@@ -40,6 +40,10 @@ type ALBMetricsOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// SlowExpression, if set, answers providers.MetricSlow, for which ALB
 	// publishes no metric: a CloudWatch metric math expression whose
 	// one-minute values are counts of slow requests, summed over the
@@ -120,6 +124,9 @@ func NewALBMetricSource(client CloudWatchMetricsAPI, loadBalancerARN string, tar
 	}
 	for name, tg := range tgs {
 		s.dims[name] = tg.suffix
+	}
+	if err := s.setCallTimeout("alb metric source: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -270,7 +277,7 @@ func (s *ALBMetricSource) get(ctx context.Context, what string, q providers.Metr
 		if err := s.pace(ctx, "GetMetricData"); err != nil {
 			return nil, err
 		}
-		res, err := s.client.GetMetricData(ctx, in)
+		res, err := s.client.GetMetricData(ctx, in, s.cwOpt)
 		if err != nil {
 			return nil, fmt.Errorf("%s: GetMetricData: %w", what, err)
 		}

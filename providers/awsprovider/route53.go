@@ -50,6 +50,10 @@ type Route53Options struct {
 	// Pacer, if set, is waited on before each API call (Route 53 allows
 	// five requests a second per account).
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// SyncTimeout bounds how long SetWeights waits for a change to reach
 	// INSYNC, and for how long a change refused with
 	// PriorRequestNotComplete is retried. Zero means 3 minutes.
@@ -166,9 +170,15 @@ func NewRoute53Router(client Route53API, rec Route53Records, opts Route53Options
 		syncMax: syncMax,
 		poll:    poll,
 	}
+	if err := r.setCallTimeout("route53 router: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	r.log = r.log.With(zap.String("zone", zone), zap.String("record", name), zap.String("type", typ))
 	return r, nil
 }
+
+// r53Opt bounds each attempt of a Route 53 call by CallTimeout.
+func (r *Route53Router) r53Opt(o *route53.Options) { o.HTTPClient = r.bound(o.HTTPClient) }
 
 // normaliseRecordName returns name as Route 53 lists it: lower case, with
 // a final dot, a leading wildcard escaped as \052.
@@ -290,7 +300,7 @@ func (r *Route53Router) SetWeights(ctx context.Context, w providers.Weights) err
 			if err := r.pace(ctx, "GetChange"); err != nil {
 				return false, "", err
 			}
-			out, err := r.client.GetChange(ctx, &route53.GetChangeInput{Id: change.Id})
+			out, err := r.client.GetChange(ctx, &route53.GetChangeInput{Id: change.Id}, r.r53Opt)
 			if err != nil {
 				return false, "", fmt.Errorf("set weights %s on %s: GetChange %s: %w", w, r, id, err)
 			}
@@ -322,7 +332,7 @@ func (r *Route53Router) change(ctx context.Context, batch []r53types.Change, dea
 		if err := r.pace(ctx, "ChangeResourceRecordSets"); err != nil {
 			return nil, err
 		}
-		out, err := r.client.ChangeResourceRecordSets(ctx, in)
+		out, err := r.client.ChangeResourceRecordSets(ctx, in, r.r53Opt)
 		if err == nil {
 			if out.ChangeInfo == nil {
 				return nil, fmt.Errorf("ChangeResourceRecordSets: no ChangeInfo in the answer")
@@ -380,7 +390,7 @@ func (r *Route53Router) list(ctx context.Context) (map[string]r53types.ResourceR
 		if err := r.pace(ctx, "ListResourceRecordSets"); err != nil {
 			return nil, err
 		}
-		out, err := r.client.ListResourceRecordSets(ctx, in)
+		out, err := r.client.ListResourceRecordSets(ctx, in, r.r53Opt)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: ListResourceRecordSets: %w", r, err)
 		}
