@@ -90,9 +90,10 @@ type Route53Options struct {
 // should be at least the TTL before its gates mean anything, and a target
 // being drained must keep serving (the rollback window of retiring it can
 // never be shorter than) the TTL. TTL reports it so that plans can say so:
-// pass it as the Propagation option of the canary and bluegreen strategies,
-// which then hold each step's gates until clients follow the new weights
-// and refuse a bake or warm window shorter than it.
+// the canary strategy takes it (Propagation) as its propagation unless
+// told otherwise, and holds each step's gates until clients follow the new
+// weights; pass it as the Propagation option of bluegreen, which refuses a
+// warm window shorter than it.
 //
 // A Route53Router is safe for concurrent use; calls are serialised.
 type Route53Router struct {
@@ -212,6 +213,10 @@ func (r *Route53Router) Weights(ctx context.Context) (providers.Weights, error) 
 	}
 	return r.weightsOf(recs)
 }
+
+// Propagation is TTL: strategies take it as their propagation when the
+// user sets none (see providers.Propagator).
+func (r *Route53Router) Propagation(ctx context.Context) (time.Duration, error) { return r.TTL(ctx) }
 
 // TTL returns the longest TTL of the router's records (AliasTTL for alias
 // records): how long resolvers may keep answering with the weights before
