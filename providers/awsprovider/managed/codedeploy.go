@@ -435,6 +435,29 @@ func (c *CodeDeploy) running(ctx context.Context, id string) (*cdtypes.Deploymen
 	return info, nil
 }
 
+// refused reads deployment id after op answered err, journals what
+// happened (DataRefused, for the stage being run) and returns the
+// deployment as it is now; an error that is not an API answer (a
+// timeout, a cancelled context) is returned as it is.
+func (c *CodeDeploy) refused(ctx context.Context, id, op string, err error) (*cdtypes.DeploymentInfo, error) {
+	if apiCode(err) == "" {
+		return nil, fmt.Errorf("%s of codedeploy deployment %s: %w", op, id, err)
+	}
+	info, gerr := c.get(ctx, id)
+	if gerr != nil {
+		return nil, fmt.Errorf("%s of codedeploy deployment %s refused (%w), and then: %w", op, id, err, gerr)
+	}
+	note := fmt.Sprintf("%s refused with %s; the deployment is %s", op, apiCode(err), info.Status)
+	c.log.Warn("call refused", zap.String("deployment", id), zap.String("what", note))
+	_ = cutover.Remember(ctx, DataRefused, note) // outside a stage: logged only
+	return info, nil
+}
+
+// DataRefused is the key under which a CodeDeploy stage journals a
+// ContinueDeployment or StopDeployment the service refused, with the
+// deployment's status read right after.
+const DataRefused = "refused"
+
 func failed(s cdtypes.DeploymentStatus) bool {
 	return s == cdtypes.DeploymentStatusFailed || s == cdtypes.DeploymentStatusStopped
 }
@@ -690,8 +713,19 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 		_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 			DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeReadyWait,
 		})
-		if err != nil && apiCode(err) != "DeploymentIsNotInReadyStateException" {
-			return false, fmt.Errorf("continue codedeploy deployment %s to reroute traffic: %w", id, err)
+		if err != nil {
+			// Refused: what the deployment is now decides, not the code.
+			after, rerr := c.refused(ctx, id, "ContinueDeployment(READY_WAIT)", err)
+			switch {
+			case rerr != nil:
+				return false, rerr
+			case failed(after.Status):
+				return false, c.failure(after)
+			case after.Status == cdtypes.DeploymentStatusReady:
+				return false, fmt.Errorf("continue codedeploy deployment %s to reroute traffic: still %s: %w", id, after.Status, err)
+			}
+			c.log.Info("traffic already rerouting", zap.String("deployment", id), zap.String("status", string(after.Status)))
+			return true, nil
 		}
 		c.log.Info("rerouting production traffic", zap.String("deployment", id))
 		return true, nil
@@ -810,8 +844,16 @@ func (c *CodeDeploy) applyTerminate(ctx context.Context) error {
 	_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 		DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeTerminationWait,
 	})
-	if err != nil && apiCode(err) != "DeploymentAlreadyCompletedException" {
-		return fmt.Errorf("continue codedeploy deployment %s to terminate the original task set: %w", id, err)
+	if err != nil {
+		after, rerr := c.refused(ctx, id, "ContinueDeployment(TERMINATION_WAIT)", err)
+		switch {
+		case rerr != nil:
+			return rerr
+		case failed(after.Status):
+			return c.failure(after)
+		case after.Status != cdtypes.DeploymentStatusSucceeded:
+			return fmt.Errorf("continue codedeploy deployment %s to terminate the original task set: %s: %w", id, after.Status, err)
+		}
 	}
 	c.log.Info("terminating the original task set", zap.String("deployment", id))
 	return c.opts.poll(ctx, fmt.Sprintf("codedeploy deployment %s: terminate", id), c.opts.Timeout, func(ctx context.Context) (bool, error) {
@@ -848,10 +890,19 @@ func (c *CodeDeploy) revert(ctx context.Context) error {
 		c.log.Info("deployment already ended; waiting for its rollback", zap.String("deployment", id), zap.String("status", string(info.Status)))
 	default:
 		_, err := c.client.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(true)})
-		if err != nil && apiCode(err) != "DeploymentAlreadyCompletedException" {
-			return fmt.Errorf("stop codedeploy deployment %s with rollback: %w", id, err)
+		if err != nil {
+			after, rerr := c.refused(ctx, id, "StopDeployment", err)
+			switch {
+			case rerr != nil:
+				return rerr
+			case after.Status == cdtypes.DeploymentStatusSucceeded:
+				return fmt.Errorf("codedeploy deployment %s succeeded before the stop: %w", id, ErrTooLate)
+			case !failed(after.Status):
+				return fmt.Errorf("stop codedeploy deployment %s with rollback: still %s: %w", id, after.Status, err)
+			}
+			c.log.Info("deployment ended before the stop; waiting for its rollback", zap.String("deployment", id), zap.String("status", string(after.Status)))
 		}
-		stoppedByUs = true
+		stoppedByUs = err == nil
 		c.log.Info("stopped deployment with rollback", zap.String("deployment", id))
 	}
 	polls := 0
