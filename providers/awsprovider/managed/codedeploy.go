@@ -513,23 +513,39 @@ func (c *CodeDeploy) list(ctx context.Context, since time.Time, statuses ...cdty
 	return nil, fmt.Errorf("list deployments of %s: more than %d pages", c.group, maxPages)
 }
 
+// tokenWindow is how long after journaling its token a deployment may
+// have been created (CreateDeployment with the SDK's retries).
+const tokenWindow = 5 * time.Minute
+
 var activeStatuses = []cdtypes.DeploymentStatus{
 	cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued, cdtypes.DeploymentStatusInProgress,
 	cdtypes.DeploymentStatusReady, cdtypes.DeploymentStatusBaking,
 }
 
 // findByToken looks for the deployment a killed attempt created: the one
-// whose description carries tok.
+// whose description carries tok. The token starts with the second it was
+// journaled, right before CreateDeployment, so the listing asks only for
+// deployments of the group created within a few minutes of it — one page,
+// usually one deployment (CodeDeploy runs one at a time per group) — and
+// never reads the group's history.
 func (c *CodeDeploy) findByToken(ctx context.Context, tok string) (string, error) {
-	var since time.Time
-	if sec, _, ok := strings.Cut(tok, "-"); ok {
-		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-			since = time.Unix(n, 0).Add(-5 * time.Minute)
-		}
+	sec, _, ok := strings.Cut(tok, "-")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil {
+		return "", fmt.Errorf("find the deployment of token %q: not a journaled token (want SECONDS-RANDOM)", tok)
 	}
-	ids, err := c.list(ctx, since)
+	at := time.Unix(n, 0)
+	out, err := c.client.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{
+		ApplicationName:     aws.String(c.spec.Application),
+		DeploymentGroupName: aws.String(c.spec.DeploymentGroup),
+		CreateTimeRange:     &cdtypes.TimeRange{Start: aws.Time(at.Add(-time.Minute)), End: aws.Time(at.Add(tokenWindow))},
+	})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("list deployments of %s created near token %s: %w", c.group, tok, err)
+	}
+	ids := out.Deployments
+	if deref(out.NextToken) != "" {
+		return "", fmt.Errorf("list deployments of %s created near token %s: more than one page in %s", c.group, tok, tokenWindow)
 	}
 	for _, id := range ids {
 		info, err := c.get(ctx, id)
