@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
@@ -270,3 +271,6 @@ func (b *awsBase) setCallTimeout(field string, d time.Duration) error {
 
 // cwOpt bounds each attempt of a CloudWatch call by CallTimeout.
 func (b awsBase) cwOpt(o *cloudwatch.Options) { o.HTTPClient = b.bound(o.HTTPClient) }
+
+// ddbOpt bounds each attempt of a DynamoDB call by CallTimeout.
+func (b awsBase) ddbOpt(o *dynamodb.Options) { o.HTTPClient = b.bound(o.HTTPClient) }
