@@ -417,8 +417,24 @@ func (s *ALBMetricSource) stat(id, tg, metric, st string, period int32) cwtypes.
 
 // RequestCounts counts the requests each target group served in
 // [start, end) (providers.RequestCounter), from the same batched read as
-// Metric: one GetMetricData call for every target.
+// Metric: one GetMetricData call for every target. Only whole minutes
+// that begin at or after start count: the minute start falls in holds
+// requests from before it (before a weight change), which would blur the
+// observed share. A window holding no whole minute has no data.
 func (s *ALBMetricSource) RequestCounts(ctx context.Context, targets []string, start, end time.Time) (map[string]providers.MetricValue, error) {
+	if t := start.Truncate(albPeriod * time.Second); t.Before(start) {
+		start = t.Add(albPeriod * time.Second)
+	}
+	if !end.After(start) {
+		out := make(map[string]providers.MetricValue, len(targets))
+		for _, t := range targets {
+			if _, ok := s.dims[t]; !ok {
+				return nil, fmt.Errorf("alb request counts of %q: unknown target (known: %s)", t, strings.Join(sortedKeys(s.dims), ", "))
+			}
+			out[t] = providers.MetricValue{}
+		}
+		return out, nil
+	}
 	for _, t := range targets {
 		if _, ok := s.dims[t]; !ok {
 			return nil, fmt.Errorf("alb request counts of %q: unknown target (known: %s)", t, strings.Join(sortedKeys(s.dims), ", "))
