@@ -376,8 +376,11 @@ func (c *Canary) WeightsAt(w int) providers.Weights {
 }
 
 // Stages returns one reversible stage per step. Apply sets the step's
-// weights, Verify reads them back, Revert puts all traffic on the stable
-// target in one change.
+// weights (after checking the canary has a healthy member, with
+// Options.TargetHealth), Verify reads them back (unless the router
+// verifies its own writes, providers.WriteVerifier) and, with
+// Options.Observe, waits until clients follow them; Revert puts all
+// traffic on the stable target in one change.
 func (c *Canary) Stages() ([]cutover.Stage, error) {
 	stages := make([]cutover.Stage, len(c.steps))
 	for i, s := range c.steps {
