@@ -333,7 +333,7 @@ func TerminateEnvironmentStage(client BeanstalkTerminateAPI, env string, opts Be
 	name := "terminate environment " + env
 	return cutover.Stage{
 		Name:          name,
-		Reversibility: cutover.Irreversible,
+		Reversibility: cutover.Irreversible(),
 		Approval:      true,
 		Apply: func(ctx context.Context) error {
 			_, err := describeEnvironment(ctx, b, client, env)

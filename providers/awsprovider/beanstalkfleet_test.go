@@ -188,7 +188,7 @@ func TestTerminateEnvironmentStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Reversibility != cutover.Irreversible || !st.Approval || st.Revert != nil {
+	if st.Reversibility != cutover.Irreversible() || !st.Approval || st.Revert != nil {
 		t.Errorf("stage %q: %s, approval %v, revert set %v; want irreversible with an approval and no revert", st.Name, st.Reversibility, st.Approval, st.Revert != nil)
 	}
 	ctx := context.Background()
