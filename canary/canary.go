@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -94,13 +95,39 @@ type Options struct {
 	Comparative []cutover.Gate
 	// Propagation is how long after a weight change clients may still
 	// follow the old weights: the TTL of Route 53 records
-	// (awsprovider.Route53Router.TTL), zero for an ALB. Every step's bake
+	// (awsprovider.Route53Router.TTL), zero for an ALB. Zero takes the
+	// router's own if it has one (providers.Propagator, as a
+	// Route53Router does), read when the first step is applied; the bake
+	// check below then cannot be made up front, but the gates are still
+	// held for it. Every step's bake
 	// must be at least this long, and its gates (not background gates) are
 	// held Pending for this long after the step begins baking, so that they
 	// judge traffic that follows the new weights. A rollback takes as long
 	// to reach every client: keep the stable target serving for at least
 	// Propagation after it (bluegreen's Options.Propagation does). ≥ 0.
 	Propagation time.Duration
+	// Observe, if set, checks after each weight change that clients
+	// follow it: the step does not begin to bake until the share of
+	// requests the canary served since the change (after Propagation)
+	// matches its weight within a 99.9 % binomial (Wilson) interval that
+	// also rules out the previous step's share — the data plane, not the
+	// router's word. If that has not happened by ObserveDeadline the step
+	// fails closed with an error wrapping ErrTrafficNotMoved that names the
+	// expected and observed shares. Stickiness pins clients to the target
+	// they first reached: with it on, the share moves only as new clients
+	// arrive, so keep the stickiness duration well below ObserveDeadline.
+	Observe providers.RequestCounter
+	// ObserveDeadline bounds the wait of Observe from the weight change.
+	// Must exceed Propagation. Default 10 minutes.
+	ObserveDeadline time.Duration
+	// ObserveInterval is the wait between two reads of Observe. Default
+	// 30s (CloudWatch publishes ALB counts a minute at a time).
+	ObserveInterval time.Duration
+	// TargetHealth, if set, is asked before each step: a step never puts
+	// weight on the canary target, nor takes the last traffic off the
+	// stable one, while the canary has no healthy member (an error
+	// wrapping ErrNoHealthyTarget).
+	TargetHealth providers.TargetHealthSource
 	// PauseAt lists weights after which the run pauses until a resume or
 	// promote command arrives. Each must be a weight of the schedule.
 	PauseAt []int
@@ -120,6 +147,9 @@ type Canary struct {
 	router providers.TrafficRouter
 	opts   Options
 	steps  []Step
+
+	mu         sync.Mutex
+	routerProp time.Duration // the router's propagation; -1 until read
 }
 
 var _ cutover.Strategy = (*Canary)(nil)
@@ -165,6 +195,18 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	}
 	if opts.Propagation < 0 {
 		return nil, fmt.Errorf("canary: Options.Propagation %v: must not be negative", opts.Propagation)
+	}
+	if opts.ObserveDeadline < 0 || opts.ObserveInterval < 0 {
+		return nil, fmt.Errorf("canary: Options.ObserveDeadline %v, ObserveInterval %v: must not be negative (0: 10m, 30s)", opts.ObserveDeadline, opts.ObserveInterval)
+	}
+	if opts.ObserveDeadline == 0 {
+		opts.ObserveDeadline = 10 * time.Minute
+	}
+	if opts.ObserveInterval == 0 {
+		opts.ObserveInterval = 30 * time.Second
+	}
+	if opts.Observe != nil && opts.ObserveDeadline <= opts.Propagation {
+		return nil, fmt.Errorf("canary: Options.ObserveDeadline %v: must exceed Options.Propagation %v", opts.ObserveDeadline, opts.Propagation)
 	}
 	if err := checkGates("Options.Gates", opts.Gates); err != nil {
 		return nil, err
@@ -217,7 +259,7 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 		}
 		steps[i].Pause = true
 	}
-	return &Canary{router: router, opts: opts, steps: steps}, nil
+	return &Canary{router: router, opts: opts, steps: steps, routerProp: -1}, nil
 }
 
 func checkGates(field string, gs []cutover.Gate) error {
@@ -370,8 +412,11 @@ func (c *Canary) WeightsAt(w int) providers.Weights {
 }
 
 // Stages returns one reversible stage per step. Apply sets the step's
-// weights, Verify reads them back, Revert puts all traffic on the stable
-// target in one change.
+// weights (after checking the canary has a healthy member, with
+// Options.TargetHealth), Verify reads them back (unless the router
+// verifies its own writes, providers.WriteVerifier) and, with
+// Options.Observe, waits until clients follow them; Revert puts all
+// traffic on the stable target in one change.
 func (c *Canary) Stages() ([]cutover.Stage, error) {
 	stages := make([]cutover.Stage, len(c.steps))
 	for i, s := range c.steps {
@@ -391,10 +436,14 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		if s.Weight < 100 {
 			gates = append(gates, c.opts.Comparative...)
 		}
-		if d := c.opts.Propagation; d > 0 {
+		if _, dyn := c.router.(providers.Propagator); c.opts.Propagation > 0 || dyn {
 			for k, g := range gates {
-				gates[k] = &settling{g: g, name: cutover.GateName(g, k), d: d, clock: c.opts.Clock}
+				gates[k] = &settling{g: g, name: cutover.GateName(g, k), d: c.propagationNow, clock: c.opts.Clock}
 			}
+		}
+		prev := 0
+		if i > 0 {
+			prev = c.steps[i-1].Weight
 		}
 		for j, g := range c.opts.Background {
 			gates = append(gates, background{g: g, index: j, first: i == 0})
@@ -402,13 +451,26 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		stages[i] = cutover.Stage{
 			Name: name,
 			Apply: func(ctx context.Context) error {
+				if err := c.healthyGuard(ctx, c.opts.Canary); err != nil {
+					return err
+				}
 				if err := c.router.SetWeights(ctx, want); err != nil {
 					return fmt.Errorf("set weights %s: %w", want, err)
 				}
 				_ = cutover.NoteTraffic(ctx, want) // for the report; see NoteTraffic
-				return nil
+				_, err := c.propagation(ctx)
+				return err
 			},
-			Verify:      func(ctx context.Context) error { return c.readBack(ctx, want) },
+			Verify: func(ctx context.Context) error {
+				changed := c.opts.Clock.Now()
+				if err := c.readBack(ctx, want); err != nil {
+					return err
+				}
+				if c.opts.Observe == nil {
+					return nil
+				}
+				return c.observe(ctx, prev, s.Weight, changed)
+			},
 			Revert:      c.revert,
 			Bake:        bake,
 			MinBake:     minBake,
@@ -426,8 +488,12 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 // there already, and reads it back.
 func (c *Canary) revert(ctx context.Context) error {
 	stable := c.WeightsAt(0)
-	if got, err := c.router.Weights(ctx); err == nil && got.Equal(stable) {
-		return nil
+	if v, ok := c.router.(providers.WriteVerifier); !ok || !v.VerifiesWrites() {
+		// A router that verifies its writes also skips a write to the
+		// weights in force: no read needed first.
+		if got, err := c.router.Weights(ctx); err == nil && got.Equal(stable) {
+			return nil
+		}
 	}
 	if err := c.router.SetWeights(ctx, stable); err != nil {
 		return fmt.Errorf("set weights %s: %w", stable, err)
@@ -437,8 +503,12 @@ func (c *Canary) revert(ctx context.Context) error {
 }
 
 // readBack reads the weights until they equal want, at most
-// Options.VerifyAttempts times, and fails closed.
+// Options.VerifyAttempts times, and fails closed. A router that verifies
+// its own writes (providers.WriteVerifier) is not read again.
 func (c *Canary) readBack(ctx context.Context, want providers.Weights) error {
+	if v, ok := c.router.(providers.WriteVerifier); ok && v.VerifiesWrites() {
+		return nil
+	}
 	return ReadBack(ctx, c.router, want, c.opts.VerifyAttempts, c.opts.VerifyInterval, c.opts.Clock)
 }
 
@@ -511,7 +581,7 @@ func (b background) Reset() {
 type settling struct {
 	g     cutover.Gate
 	name  string
-	d     time.Duration
+	d     func() time.Duration
 	clock cutover.Clock
 	start time.Time
 }
@@ -523,9 +593,10 @@ func (s *settling) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	if s.start.IsZero() {
 		s.start = now
 	}
-	if left := s.d - now.Sub(s.start); left > 0 {
+	d := s.d()
+	if left := d - now.Sub(s.start); left > 0 {
 		return cutover.Verdict{Decision: cutover.Pending,
-			Reason: fmt.Sprintf("waiting %v more for clients to follow the new weights (propagation %v)", left.Round(time.Second), s.d)}, nil
+			Reason: fmt.Sprintf("waiting %v more for clients to follow the new weights (propagation %v)", left.Round(time.Second), d)}, nil
 	}
 	return s.g.Evaluate(ctx)
 }

@@ -264,3 +264,29 @@ type MetricFeed interface {
 	// Settled returns the end of target's complete data.
 	Settled(ctx context.Context, target string) (time.Time, error)
 }
+
+// WriteVerifier is implemented by a TrafficRouter whose SetWeights returns
+// only after checking the weights in the provider's own answer to the
+// write (an ALB ModifyListener answers with the listener as stored).
+// Strategies then skip their own read-back, which would cost a call and
+// tell nothing more. VerifiesWrites reports whether this router does.
+type WriteVerifier interface {
+	VerifiesWrites() bool
+}
+
+// Propagator is implemented by a TrafficRouter whose weight changes reach
+// clients only after a delay (a DNS record's TTL): Propagation returns how
+// long after a change clients may still follow the old weights.
+// Strategies take it as their propagation when the user sets none.
+type Propagator interface {
+	Propagation(ctx context.Context) (time.Duration, error)
+}
+
+// RequestCounter counts the requests each target served in [start, end):
+// what clients actually did, as opposed to the weights a router was told.
+// A target without data has Points 0 (no data is never zero requests).
+// One call answers every target, so that the shares come from one
+// consistent read. Safe for concurrent use; honours ctx.
+type RequestCounter interface {
+	RequestCounts(ctx context.Context, targets []string, start, end time.Time) (map[string]MetricValue, error)
+}

@@ -66,6 +66,15 @@ func TestAWSMode(t *testing.T) {
 				if got := cloud.Calls("ModifyListener"); got != tt.wantModify {
 					t.Errorf("ModifyListener called %d times, want %d", got, tt.wantModify)
 				}
+				// The pre-flight's one describe, then one right before each
+				// write, none for the display (it shows the journal's
+				// traffic notes) and none for a read-back (the write's
+				// answer is checked).
+				if got := cloud.Calls("DescribeListeners"); got != 1+tt.wantModify {
+					t.Errorf("DescribeListeners called %d times, want %d (the pre-flight's and one per write)", got, 1+tt.wantModify)
+				}
+				t.Logf("calls: ModifyListener %d, DescribeListeners %d, GetMetricData %d, DescribeAlarms %d",
+					cloud.Calls("ModifyListener"), cloud.Calls("DescribeListeners"), cloud.Calls("GetMetricData"), cloud.Calls("DescribeAlarms"))
 				for _, want := range tt.output {
 					if !strings.Contains(out, want) {
 						t.Errorf("output lacks %q:\n%s", want, out)

@@ -34,6 +34,11 @@ func TestAWSFlagErrors(t *testing.T) {
 		{Name: "no credentials", Args: f("-aws", "alb"), Unset: []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
 			Err: "no AWS credentials (set AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
 		{Name: "no region", Args: f("-aws", "route53", "-alarms", "a"), Unset: []string{"AWS_REGION"}, Err: "no AWS region: set -region"},
+		{Name: "steps not increasing", Args: f("-aws", "alb", "-steps", "5,1"), Err: `-steps "5,1": 1 after 5: want increasing weights`},
+		{Name: "steps out of range", Args: f("-aws", "alb", "-steps", "1,150"), Err: `-steps "1,150": "150": want a whole percentage in [1, 100]`},
+		{Name: "bake", Args: f("-aws", "alb", "-bake", "5"), Err: `-bake "5": want a duration in [1s, 24h]`},
+		{Name: "bake too long", Args: f("-aws", "alb", "-bake", "48h"), Err: `-bake "48h": want a duration in [1s, 24h]`},
+		{Name: "steps without -aws", Args: []string{"-steps", "1,100"}, Err: "-steps needs -aws"},
 		{Name: "lb without target groups", Args: f("-aws", "route53", "-lb-arn", awsfake.LBARN), Err: "-lb-arn needs -target-groups"},
 	})
 }
@@ -51,5 +56,8 @@ func TestAWSPlan(t *testing.T) {
 		{Name: "Route 53 with ALB metrics", Args: demotest.Flags("route53", "-lb-arn", awsfake.LBARN, "-target-groups", tgs), Stages: steps,
 			Gates: []string{"judge green vs blue", "green error rate ≤ 2%"}},
 		{Name: "Route 53 with alarms", Args: demotest.Flags("route53", "-alarms", "a"), Stages: steps, Gates: []string{"alarms a"}},
+		{Name: "ALB with steps and bake", Args: demotest.Flags("alb", "-steps", "1,5,25,50,100", "-bake", "5m"),
+			Stages: []string{"canary 1%", "canary 5%", "canary 25%", "canary 50%", "canary 100%"},
+			Gates:  []string{"judge green vs blue", "green error rate ≤ 2%"}},
 	})
 }

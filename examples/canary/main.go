@@ -27,7 +27,7 @@ func build(env *demo.Env) (cutover.Plan, error) {
 	if err != nil {
 		return cutover.Plan{}, err
 	}
-	c, err := canary.New(alb, canary.Options{
+	opts := canary.Options{
 		Factor:      5,
 		Start:       5,
 		Bake:        10 * time.Minute,
@@ -35,7 +35,19 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		Comparative: demo.Of(gates.Judge),
 		Background:  demo.Of(gates.ErrorRate, gates.Alarms),
 		Clock:       env.Clock,
-	})
+	}
+	if env.AWS != nil {
+		// -steps and -bake: a real account's schedule.
+		if steps, bake := env.AWS.Schedule(); steps != nil || bake > 0 {
+			if steps != nil {
+				opts.Factor, opts.Start, opts.Steps = 0, 0, canary.Weights(steps...)
+			}
+			if bake > 0 {
+				opts.Bake, opts.Deadline = bake, 2*bake
+			}
+		}
+	}
+	c, err := canary.New(alb, opts)
 	if err != nil {
 		return cutover.Plan{}, err
 	}

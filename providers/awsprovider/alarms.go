@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -27,6 +28,10 @@ type AlarmSourceOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 }
 
 // AlarmSource is a providers.AlarmSource over CloudWatch DescribeAlarms.
@@ -47,7 +52,11 @@ func NewAlarmSource(client CloudWatchAlarmsAPI, opts AlarmSourceOptions) (*Alarm
 	if client == nil {
 		return nil, fmt.Errorf("alarm source: nil client")
 	}
-	return &AlarmSource{awsBase: newAWSBase(opts.Logger, nil, opts.Pacer), client: client}, nil
+	b := newAWSBase(opts.Logger, nil, opts.Pacer)
+	if err := b.setCallTimeout("alarm source: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	return &AlarmSource{awsBase: b, client: client}, nil
 }
 
 const describeAlarmsMaxNames = 100
@@ -102,7 +111,7 @@ func (s *AlarmSource) describe(ctx context.Context, names []string, found map[st
 		if err := s.pace(ctx, "DescribeAlarms"); err != nil {
 			return err
 		}
-		out, err := s.client.DescribeAlarms(ctx, in)
+		out, err := s.client.DescribeAlarms(ctx, in, s.cwOpt)
 		if err != nil {
 			return fmt.Errorf("alarms %s: DescribeAlarms: %w", strings.Join(names, ", "), err)
 		}

@@ -3,6 +3,7 @@ package awsprovider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -12,8 +13,12 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"go.uber.org/zap"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
+
+// elbOpt bounds each attempt of an ELB call by the router's CallTimeout.
+func (r *ALBRouter) elbOpt(o *elbv2.Options) { o.HTTPClient = r.bound(o.HTTPClient) }
 
 // albMaxTargetGroups is how many target groups one ALB forward action holds.
 const albMaxTargetGroups = 5
@@ -76,31 +81,35 @@ type ALBOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
-	// FreshRead makes every SetWeights describe the action first instead
-	// of starting from the action as the router last saw it (its one-time
-	// describe, the answer to its last write or read). It costs one more
-	// call a step; set it when other tools edit the same listener or rule
-	// during a cutover, whose changes a write from a stale copy would undo.
-	FreshRead bool
+	// Clock tells when a rollback's stickiness override may end. Default
+	// cutover.RealClock.
+	Clock cutover.Clock
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// ReadBack makes every SetWeights describe the action after writing it
 	// and verify the weights from that read, instead of from the write's own
-	// response. Leave it off when the caller reads back with Weights (as a
-	// stage's Verify does), or the step pays for two reads.
+	// response (the listener or rule as the service stored it).
 	ReadBack bool
-	// RollbackStickiness, if set, is the target-group stickiness written
-	// with a rollback: a SetWeights that sets to 0 a target group that had
-	// weight 0 when the router first described the action and has had a
-	// positive weight since (green, after a failed canary step).
+	// RollbackStickiness is the target-group stickiness written with a
+	// rollback: a SetWeights that sets to 0 a target group that had weight
+	// 0 when the router first described the action and has a positive
+	// weight now (green, after a failed canary step). Nil means
+	// Stickiness{} (off).
 	//
 	// Why: with target-group stickiness on, the ALB pins each client to
 	// the target group it first reached (the AWSALBTG cookie) for the
 	// stickiness duration, and keeps sending it there even after that
-	// group's weight drops to 0. A rollback would leave every client pinned
-	// to green on green for up to the duration (up to 7 days). Writing
-	// Stickiness{} (disabled), or a short duration, in the same call moves
-	// them back at once; the rollback stays one API call. The next
-	// SetWeights that is not a rollback writes back the stickiness the
-	// action had before. Nil leaves stickiness as it is.
+	// group's weight drops to 0. A rollback that kept it would leave every
+	// client pinned to green on green for up to the duration (up to 7
+	// days). Writing stickiness off, or a short duration, in the same call
+	// moves them back at once; the rollback stays one API call. The
+	// stickiness the action had is written back by the first SetWeights
+	// after the action's own stickiness duration has passed since the
+	// rollback (by then no cookie can still pin a client to green); a
+	// cutover that ends with the rollback leaves it off, and says so in
+	// its log. A rollback never turns stickiness on where it was off.
 	RollbackStickiness *Stickiness
 }
 
@@ -110,15 +119,30 @@ type ALBOptions struct {
 // weights (the same numbers, 0–100 of the 0–999 ALB allows), so a read
 // maps back exactly.
 //
-// Every SetWeights is one ModifyListener or ModifyRule call that writes the
-// whole action list read before (those calls replace whole lists), changing
-// only the weights of the router's target groups: other actions,
+// Every SetWeights describes the action, then writes it with one
+// ModifyListener or ModifyRule call (those calls replace whole lists),
+// changing only the weights of the router's target groups: other actions,
 // authenticate configs, stickiness, conditions and transforms of a rule,
-// and other target groups (which must have weight 0) stay as they are. The
-// router keeps the action as it last saw it, so only the first call
-// describes it; Weights always reads it afresh. The write's response is
-// checked against the weights asked for; a difference is an error that
-// wraps ErrReadBackMismatch.
+// and other target groups (which must have weight 0) stay as the describe
+// found them. ALB has no conditional write, so the describe comes
+// immediately before the write, and it is compared with what the router
+// last saw:
+//
+//   - another writer changed what the router does not own (other actions,
+//     stickiness, other target groups): the write keeps that change, and
+//     a drift note naming it is journaled under DataDrift and logged;
+//   - another writer changed the router's own target groups (one removed,
+//     a weight the router did not write): the step is refused with an
+//     error wrapping ErrConcurrentChange that names the target group and
+//     the weights, and the decision is left to the gates and the rollback
+//     path. A rollback (back to the weights of the first describe) is
+//     never refused.
+//
+// When the weights already are what is asked, nothing is written. The
+// write's response is checked against the weights asked for; a difference
+// is an error that wraps ErrReadBackMismatch. A rollback turns
+// target-group stickiness off in the same write (see
+// ALBOptions.RollbackStickiness).
 //
 // An ALBRouter is safe for concurrent use; calls are serialised.
 type ALBRouter struct {
@@ -134,11 +158,18 @@ type ALBRouter struct {
 	apiMod  string
 
 	mu         sync.Mutex
-	cached     []elbtypes.Action // the action list as last seen; nil: describe first
+	seen       []elbtypes.Action // the action list as last read or written; nil: never
+	pending    map[string]int64  // raw weights of a write whose outcome is unknown
 	baseline   map[string]int64  // raw weights at the first describe
-	overridden bool              // the last write used RollbackStickiness
+	overridden bool              // stickiness is off (or short) since a rollback
 	baseStick  *elbtypes.TargetGroupStickinessConfig
+	overAt     time.Time // when the rollback wrote the override
 }
+
+// DataDrift is the key under which an ALBRouter journals (with
+// cutover.Remember) what another writer changed on the listener or rule
+// during the cutover.
+const DataDrift = "drift"
 
 var _ providers.TrafficRouter = (*ALBRouter)(nil)
 
@@ -169,7 +200,7 @@ func NewALBListenerRouter(client ALBListenerAPI, listenerARN string, targets map
 	}
 	r.apiRead, r.apiMod = "DescribeListeners", "ModifyListener"
 	r.read = func(ctx context.Context) ([]elbtypes.Action, error) {
-		out, err := client.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listenerARN}})
+		out, err := client.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listenerARN}}, r.elbOpt)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +210,7 @@ func NewALBListenerRouter(client ALBListenerAPI, listenerARN string, targets map
 		return out.Listeners[0].DefaultActions, nil
 	}
 	r.write = func(ctx context.Context, actions []elbtypes.Action) ([]elbtypes.Action, error) {
-		out, err := client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(listenerARN), DefaultActions: actions})
+		out, err := client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(listenerARN), DefaultActions: actions}, r.elbOpt)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +233,7 @@ func NewALBRuleRouter(client ALBRuleAPI, ruleARN string, targets map[string]stri
 	}
 	r.apiRead, r.apiMod = "DescribeRules", "ModifyRule"
 	r.read = func(ctx context.Context) ([]elbtypes.Action, error) {
-		out, err := client.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{ruleARN}})
+		out, err := client.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{ruleARN}}, r.elbOpt)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +246,7 @@ func NewALBRuleRouter(client ALBRuleAPI, ruleARN string, targets map[string]stri
 		return out.Rules[0].Actions, nil
 	}
 	r.write = func(ctx context.Context, actions []elbtypes.Action) ([]elbtypes.Action, error) {
-		out, err := client.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(ruleARN), Actions: actions})
+		out, err := client.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(ruleARN), Actions: actions}, r.elbOpt)
 		if err != nil {
 			return nil, err
 		}
@@ -256,8 +287,12 @@ func newALBRouter(client any, raw string, kind elbKind, targets map[string]strin
 			return nil, err
 		}
 	}
+	timeout, err := callTimeoutOr("alb router: CallTimeout", opts.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
 	r := &ALBRouter{
-		awsBase: newAWSBase(opts.Logger, nil, opts.Pacer),
+		awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
 		arn:     a,
 		opts:    opts,
 		names:   sortedKeys(targets),
@@ -268,6 +303,7 @@ func newALBRouter(client any, raw string, kind elbKind, targets map[string]strin
 		r.tgs[name] = arn
 		r.byARN[arn] = name
 	}
+	r.callTimeout = timeout
 	r.log = r.log.With(zap.String("alb", raw))
 	return r, nil
 }
@@ -303,9 +339,10 @@ func (r *ALBRouter) Weights(ctx context.Context) (providers.Weights, error) {
 	return w, nil
 }
 
-// SetWeights writes w as the weights of the forward action's target groups
-// in one ModifyListener or ModifyRule call (after a describe the first
-// time, or every time with FreshRead), then checks the written weights.
+// SetWeights describes the action, checks it against what the router
+// last saw (see ALBRouter), and writes w as the weights of the forward
+// action's target groups in one ModifyListener or ModifyRule call, unless
+// they already are w. It then checks the written weights.
 func (r *ALBRouter) SetWeights(ctx context.Context, w providers.Weights) error {
 	want, err := checkWeights(w, r.names)
 	if err != nil {
@@ -313,63 +350,84 @@ func (r *ALBRouter) SetWeights(ctx context.Context, w providers.Weights) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	actions := r.cached
-	if actions == nil || r.opts.FreshRead {
-		if actions, err = r.describe(ctx); err != nil {
-			return err
-		}
+	last := r.seen
+	fresh, err := r.describe(ctx)
+	if err != nil {
+		return err
 	}
-	next, overridden, err := r.withWeights(actions, want)
+	cur, err := r.rawWeights(fresh)
 	if err != nil {
 		return fmt.Errorf("set weights %s on %s: %w", w, r.arn.raw, err)
+	}
+	if last != nil {
+		if drift := r.foreignDrift(last, fresh); len(drift) > 0 {
+			r.noteDrift(ctx, drift)
+		}
+		if err := r.checkOwn(last, fresh); err != nil {
+			if !r.isRollback(want) {
+				r.seen = last // a retried step is refused again
+				return fmt.Errorf("set weights %s on %s: %w", w, r.arn.raw, err)
+			}
+			r.noteDrift(ctx, []string{err.Error() + "; rolling back over it"})
+		}
+	}
+	r.seen, r.pending = fresh, nil
+	next, stick, err := r.withWeights(fresh, cur, want)
+	if err != nil {
+		return fmt.Errorf("set weights %s on %s: %w", w, r.arn.raw, err)
+	}
+	if rawEqual(cur, want) && stickEqual(stick.config, forwardStickiness(fresh)) {
+		r.log.Debug("weights already set", zap.Stringer("weights", w))
+		return nil
 	}
 	if err := r.pace(ctx, r.apiMod); err != nil {
 		return err
 	}
+	r.pending = make(map[string]int64, len(want))
+	for n, v := range want {
+		r.pending[n] = int64(v)
+	}
 	got, err := r.write(ctx, next)
 	if err != nil {
-		r.cached = nil
 		return fmt.Errorf("set weights %s on %s: %s: %w", w, r.arn.raw, r.apiMod, err)
 	}
-	if overridden && !r.overridden {
-		r.baseStick = forwardStickiness(actions)
-	}
-	r.overridden = overridden
+	r.applyStick(stick)
 	if got == nil || r.opts.ReadBack {
 		if got, err = r.describe(ctx); err != nil {
 			return fmt.Errorf("set weights %s on %s: read back: %w", w, r.arn.raw, err)
 		}
 	}
-	r.cached = got
 	have, err := r.weightsOf(got)
 	if err != nil {
-		r.cached = nil
 		return fmt.Errorf("set weights %s on %s: read back: %w", w, r.arn.raw, err)
 	}
 	if !have.Equal(w) {
-		r.cached = nil
 		return fmt.Errorf("set weights %s on %s: wrote them but read back %s: %w", w, r.arn.raw, have, ErrReadBackMismatch)
 	}
-	r.log.Info("weights set", zap.Stringer("weights", w), zap.Bool("rollback_stickiness", overridden))
+	r.seen, r.pending = got, nil
+	r.log.Info("weights set", zap.Stringer("weights", w), zap.String("stickiness", stick.why))
 	return nil
 }
 
-// describe reads the action list, caches it, and records the baseline
-// weights the first time.
+// VerifiesWrites reports that SetWeights returns only after checking the
+// weights in the service's own answer to the write (or a describe after
+// it): a caller need not read them back. See providers.WriteVerifier.
+func (r *ALBRouter) VerifiesWrites() bool { return true }
+
+// describe reads the action list and records the baseline weights the
+// first time. What the router compares a write with (seen) is set only by
+// SetWeights, so a read between steps cannot hide another writer's change.
 func (r *ALBRouter) describe(ctx context.Context) ([]elbtypes.Action, error) {
 	if err := r.pace(ctx, r.apiRead); err != nil {
 		return nil, err
 	}
 	actions, err := r.read(ctx)
 	if err != nil {
-		r.cached = nil
 		return nil, fmt.Errorf("describe %s: %s: %w", r.arn.raw, r.apiRead, err)
 	}
 	if _, err := forwardIndex(actions); err != nil {
-		r.cached = nil
 		return nil, fmt.Errorf("describe %s: %w", r.arn.raw, err)
 	}
-	r.cached = actions
 	if r.baseline == nil {
 		raw, err := r.rawWeights(actions)
 		if err == nil {
@@ -447,17 +505,237 @@ func (r *ALBRouter) weightsOf(actions []elbtypes.Action) (providers.Weights, err
 	return percentages(raw)
 }
 
+// stickPlan is the stickiness a write carries and why.
+type stickPlan struct {
+	config   *elbtypes.TargetGroupStickinessConfig
+	override bool // a rollback's override starts (or goes on)
+	restore  bool // the user's stickiness comes back
+	why      string
+}
+
+// applyStick records the stickiness a successful write carried.
+func (r *ALBRouter) applyStick(p stickPlan) {
+	switch {
+	case p.override && !r.overridden:
+		r.overridden, r.overAt = true, r.clock.Now()
+	case p.override:
+		r.overAt = r.clock.Now()
+	case p.restore:
+		r.overridden, r.baseStick = false, nil
+	}
+	if p.override {
+		r.log.Warn("stickiness overridden for a rollback; it is written back by the first write after its duration", zap.String("stickiness", p.why))
+	}
+}
+
+// planStick decides the stickiness of a write: the rollback override when
+// a target group that started at 0 goes back to 0 from a positive weight,
+// the user's own once the override can no longer pin anyone to green, or
+// what the action has now.
+func (r *ALBRouter) planStick(fresh []elbtypes.Action, cur map[string]int64, want map[string]int) stickPlan {
+	now := forwardStickiness(fresh)
+	rollback := false
+	for _, name := range r.names {
+		if r.baseline != nil && r.baseline[name] == 0 && cur[name] > 0 && want[name] == 0 {
+			rollback = true
+		}
+	}
+	if rollback && (r.overridden || (now != nil && aws.ToBool(now.Enabled))) {
+		if !r.overridden {
+			r.baseStick = now
+		}
+		over := Stickiness{}
+		if r.opts.RollbackStickiness != nil {
+			over = *r.opts.RollbackStickiness
+		}
+		return stickPlan{config: over.config(), override: true, why: fmt.Sprintf("rollback: %s", stickString(over.config()))}
+	}
+	if r.overridden {
+		d := time.Duration(aws.ToInt32(r.baseStick.DurationSeconds)) * time.Second
+		if left := d - r.clock.Now().Sub(r.overAt); left > 0 {
+			return stickPlan{config: now, override: false, why: fmt.Sprintf("kept %s for %s more after a rollback", stickString(now), left)}
+		}
+		return stickPlan{config: r.baseStick, restore: true, why: "restored " + stickString(r.baseStick)}
+	}
+	return stickPlan{config: now, why: "kept " + stickString(now)}
+}
+
+func stickString(c *elbtypes.TargetGroupStickinessConfig) string {
+	if c == nil || !aws.ToBool(c.Enabled) {
+		return "off"
+	}
+	return fmt.Sprintf("on %ds", aws.ToInt32(c.DurationSeconds))
+}
+
+func stickEqual(a, b *elbtypes.TargetGroupStickinessConfig) bool {
+	if a == nil || !aws.ToBool(a.Enabled) || b == nil || !aws.ToBool(b.Enabled) {
+		return (a == nil || !aws.ToBool(a.Enabled)) == (b == nil || !aws.ToBool(b.Enabled))
+	}
+	return aws.ToInt32(a.DurationSeconds) == aws.ToInt32(b.DurationSeconds)
+}
+
+func rawEqual(cur map[string]int64, want map[string]int) bool {
+	for n, v := range want {
+		if cur[n] != int64(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// isRollback reports whether want are the weights of the first describe.
+func (r *ALBRouter) isRollback(want map[string]int) bool {
+	if r.baseline == nil {
+		return false
+	}
+	base, err := percentages(r.baseline)
+	if err != nil {
+		return false
+	}
+	for n, v := range want {
+		if base[n] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ownPresence returns the router's target groups present in the forward
+// action of actions.
+func (r *ALBRouter) ownPresence(actions []elbtypes.Action) map[string]bool {
+	out := map[string]bool{}
+	i, err := forwardIndex(actions)
+	if err != nil {
+		return out
+	}
+	for _, t := range tuples(actions[i]) {
+		if name, ok := r.byARN[aws.ToString(t.TargetGroupArn)]; ok {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// checkOwn returns an error wrapping ErrConcurrentChange if another writer
+// changed the router's own target groups between last and fresh: one
+// removed, or a weight that is neither what the router last saw nor what
+// a write of unknown outcome asked for.
+func (r *ALBRouter) checkOwn(last, fresh []elbtypes.Action) error {
+	was, err := r.rawWeights(last)
+	if err != nil {
+		return nil
+	}
+	now, err := r.rawWeights(fresh)
+	if err != nil {
+		return err
+	}
+	wasIn, nowIn := r.ownPresence(last), r.ownPresence(fresh)
+	for _, name := range r.names {
+		if wasIn[name] && !nowIn[name] {
+			return fmt.Errorf("target group %s (target %q) was removed from the forward action by another writer (weight was %d): %w", r.tgs[name], name, was[name], ErrConcurrentChange)
+		}
+	}
+	if rawSame(now, was) || (r.pending != nil && rawSame(now, r.pending)) {
+		return nil
+	}
+	for _, name := range r.names {
+		if now[name] != was[name] {
+			return fmt.Errorf("target group %s (target %q): weight %d, set by another writer (the cutover last saw %d; all now %s, then %s): %w",
+				r.tgs[name], name, now[name], was[name], rawString(now), rawString(was), ErrConcurrentChange)
+		}
+	}
+	return nil
+}
+
+func rawSame(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// foreignDrift lists what changed between last and fresh in the parts of
+// the action list the router does not own.
+func (r *ALBRouter) foreignDrift(last, fresh []elbtypes.Action) []string {
+	var out []string
+	li, err1 := forwardIndex(last)
+	fi, err2 := forwardIndex(fresh)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	kinds := func(as []elbtypes.Action) string {
+		var ks []string
+		for _, a := range as {
+			ks = append(ks, string(a.Type))
+		}
+		return strings.Join(ks, " then ")
+	}
+	if kinds(last) != kinds(fresh) {
+		out = append(out, fmt.Sprintf("actions: were %s, now %s", kinds(last), kinds(fresh)))
+	} else {
+		for i := range fresh {
+			if i == fi {
+				continue
+			}
+			if !reflect.DeepEqual(last[i], fresh[i]) {
+				out = append(out, fmt.Sprintf("action %d (%s) changed", i+1, fresh[i].Type))
+			}
+		}
+		if aws.ToInt32(last[li].Order) != aws.ToInt32(fresh[fi].Order) {
+			out = append(out, fmt.Sprintf("forward action order: was %d, now %d", aws.ToInt32(last[li].Order), aws.ToInt32(fresh[fi].Order)))
+		}
+	}
+	if a, b := forwardStickiness(last), forwardStickiness(fresh); !stickEqual(a, b) {
+		out = append(out, fmt.Sprintf("stickiness: was %s, now %s", stickString(a), stickString(b)))
+		if r.overridden {
+			// Someone else set it during the override: theirs stands.
+			r.overridden, r.baseStick = false, nil
+		}
+	}
+	foreign := func(a elbtypes.Action) map[string]int32 {
+		m := map[string]int32{}
+		for _, t := range tuples(a) {
+			if _, own := r.byARN[aws.ToString(t.TargetGroupArn)]; !own {
+				m[aws.ToString(t.TargetGroupArn)] = aws.ToInt32(t.Weight)
+			}
+		}
+		return m
+	}
+	was, now := foreign(last[li]), foreign(fresh[fi])
+	for _, arn := range sortedKeys(now) {
+		if w, ok := was[arn]; !ok {
+			out = append(out, fmt.Sprintf("target group %s added (weight %d)", arn, now[arn]))
+		} else if w != now[arn] {
+			out = append(out, fmt.Sprintf("target group %s: weight was %d, now %d", arn, w, now[arn]))
+		}
+	}
+	for _, arn := range sortedKeys(was) {
+		if _, ok := now[arn]; !ok {
+			out = append(out, fmt.Sprintf("target group %s removed", arn))
+		}
+	}
+	return out
+}
+
+// noteDrift journals and logs what another writer changed.
+func (r *ALBRouter) noteDrift(ctx context.Context, drift []string) {
+	text := fmt.Sprintf("%s changed by another writer since the cutover last wrote it: %s", r.arn.raw, strings.Join(drift, "; "))
+	r.log.Warn("drift", zap.String("what", text))
+	_ = cutover.Remember(ctx, DataDrift, text) // outside a stage: logged only
+}
+
 // withWeights returns a copy of actions whose forward action gives the
-// router's target groups the weights want, and whether the copy carries
-// RollbackStickiness.
-func (r *ALBRouter) withWeights(actions []elbtypes.Action, want map[string]int) ([]elbtypes.Action, bool, error) {
+// router's target groups the weights want, and the stickiness it carries.
+// cur are the raw weights of actions.
+func (r *ALBRouter) withWeights(actions []elbtypes.Action, cur map[string]int64, want map[string]int) ([]elbtypes.Action, stickPlan, error) {
 	fi, err := forwardIndex(actions)
 	if err != nil {
-		return nil, false, err
-	}
-	prev, err := r.rawWeights(actions)
-	if err != nil {
-		return nil, false, err
+		return nil, stickPlan{}, err
 	}
 	next := make([]elbtypes.Action, len(actions))
 	copy(next, actions)
@@ -487,25 +765,11 @@ func (r *ALBRouter) withWeights(actions []elbtypes.Action, want map[string]int) 
 		}
 	}
 	if len(ts) > albMaxTargetGroups {
-		return nil, false, fmt.Errorf("the forward action would hold %d target groups; an ALB forward action holds at most %d", len(ts), albMaxTargetGroups)
+		return nil, stickPlan{}, fmt.Errorf("the forward action would hold %d target groups; an ALB forward action holds at most %d", len(ts), albMaxTargetGroups)
 	}
-	stick := forwardStickiness(actions)
-	rollback := false
-	if r.opts.RollbackStickiness != nil && r.baseline != nil {
-		for _, name := range r.names {
-			if r.baseline[name] == 0 && prev[name] > 0 && want[name] == 0 {
-				rollback = true
-			}
-		}
-	}
-	switch {
-	case rollback:
-		stick = r.opts.RollbackStickiness.config()
-	case r.overridden:
-		stick = r.baseStick
-	}
+	stick := r.planStick(actions, cur, want)
 	fwd.TargetGroupArn = nil
-	fwd.ForwardConfig = &elbtypes.ForwardActionConfig{TargetGroups: ts, TargetGroupStickinessConfig: stick}
+	fwd.ForwardConfig = &elbtypes.ForwardActionConfig{TargetGroups: ts, TargetGroupStickinessConfig: stick.config}
 	next[fi] = fwd
-	return next, rollback, nil
+	return next, stick, nil
 }

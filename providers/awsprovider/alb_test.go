@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/providertest"
@@ -48,53 +49,49 @@ func TestALBRouterConformance(t *testing.T) {
 	})
 }
 
-// TestALBRouterAPICalls counts the calls of a canary: a one-time describe,
-// then one write a step, the caller's read-back, and a one-write rollback.
+// TestALBRouterAPICalls counts the calls of a canary: every step one
+// describe right before one write (the write's answer is the read-back:
+// the router verifies its writes), a step to the weights in force no
+// write, and a one-write rollback.
 func TestALBRouterAPICalls(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		arn        string
-		read, mod  string
-		opts       awsprovider.ALBOptions
-		stepReads  int // describes inside SetWeights, after the first
-		firstReads int
+		name      string
+		arn       string
+		read, mod string
+		opts      awsprovider.ALBOptions
+		reads     int // describes per step
 	}{
-		{"Listener", testListener, "DescribeListeners", "ModifyListener", awsprovider.ALBOptions{}, 0, 1},
-		{"Rule", testRule, "DescribeRules", "ModifyRule", awsprovider.ALBOptions{}, 0, 1},
-		{"ListenerReadBack", testListener, "DescribeListeners", "ModifyListener", awsprovider.ALBOptions{ReadBack: true}, 1, 2},
-		{"ListenerFreshRead", testListener, "DescribeListeners", "ModifyListener", awsprovider.ALBOptions{FreshRead: true}, 1, 1},
+		{"Listener", testListener, "DescribeListeners", "ModifyListener", awsprovider.ALBOptions{}, 1},
+		{"Rule", testRule, "DescribeRules", "ModifyRule", awsprovider.ALBOptions{}, 1},
+		{"ListenerReadBack", testListener, "DescribeListeners", "ModifyListener", awsprovider.ALBOptions{ReadBack: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, r := newALB(t, tc.arn, blueGreen, tc.opts)
+			if !r.VerifiesWrites() {
+				t.Fatal("VerifiesWrites = false")
+			}
 			ctx := context.Background()
-			step := func(w providers.Weights, verify bool) map[string]int {
+			step := func(w providers.Weights) map[string]int {
 				t.Helper()
 				before := f.snapshot()
 				if err := r.SetWeights(ctx, w); err != nil {
 					t.Fatalf("SetWeights(%v): %v", w, err)
 				}
-				if verify {
-					got, err := r.Weights(ctx)
-					if err != nil || !got.Equal(w) {
-						t.Fatalf("Weights = %v, %v; want %v", got, err, w)
-					}
-				}
 				return f.since(before)
 			}
-			first := step(providers.Weights{"blue": 90, "green": 10}, true)
-			if diff := cmp.Diff(map[string]int{tc.read: tc.firstReads + 1, tc.mod: 1}, first); diff != "" {
-				t.Errorf("first step (describe once, write, read back) calls (-want +got):\n%s", diff)
-			}
-			for _, w := range []providers.Weights{{"blue": 75, "green": 25}, {"blue": 50, "green": 50}} {
-				got := step(w, true)
-				want := map[string]int{tc.read: tc.stepReads + 1, tc.mod: 1}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("step %v with read-back: calls (-want +got):\n%s", w, diff)
+			for _, w := range []providers.Weights{{"blue": 90, "green": 10}, {"blue": 75, "green": 25}, {"blue": 50, "green": 50}} {
+				got := step(w)
+				if diff := cmp.Diff(map[string]int{tc.read: tc.reads, tc.mod: 1}, got); diff != "" {
+					t.Errorf("step %v: calls (-want +got):\n%s", w, diff)
 				}
 				t.Logf("%s: canary step %v: %v", tc.name, w, got)
 			}
-			rollback := step(providers.Weights{"blue": 100}, false)
-			if diff := cmp.Diff(map[string]int{tc.read: tc.stepReads, tc.mod: 1}, rollback, cmpNoZero); diff != "" {
+			noop := step(providers.Weights{"blue": 50, "green": 50})
+			if diff := cmp.Diff(map[string]int{tc.read: 1}, noop); diff != "" {
+				t.Errorf("step to the weights in force: calls (-want +got):\n%s", diff)
+			}
+			rollback := step(providers.Weights{"blue": 100})
+			if diff := cmp.Diff(map[string]int{tc.read: tc.reads, tc.mod: 1}, rollback, cmpNoZero); diff != "" {
 				t.Errorf("rollback calls (-want +got):\n%s", diff)
 			}
 			t.Logf("%s: rollback: %v", tc.name, rollback)
@@ -161,53 +158,54 @@ func TestALBRouterPreservesTheRest(t *testing.T) {
 	})
 }
 
-// TestALBRouterRollbackStickiness: a rollback writes RollbackStickiness in
-// the same single call; the next canary step restores the stickiness.
+// TestALBRouterRollbackStickiness: a rollback turns stickiness off (or
+// writes RollbackStickiness) in the same single call; the user's
+// stickiness comes back with the first write after its duration.
 func TestALBRouterRollbackStickiness(t *testing.T) {
 	hour := &xStick{Enabled: true, DurationSeconds: 3600}
 	off := &xStick{Enabled: false}
 	type step struct {
+		after time.Duration // clock advance before the step
 		w     providers.Weights
 		stick *xStick
-		calls int
 	}
 	for _, tc := range []struct {
 		name  string
 		opts  awsprovider.ALBOptions
 		steps []step
 	}{
-		{"Disable", awsprovider.ALBOptions{RollbackStickiness: &awsprovider.Stickiness{}}, []step{
-			{providers.Weights{"blue": 90, "green": 10}, hour, 2},
-			{providers.Weights{"blue": 100}, off, 1}, // rollback
-			{providers.Weights{"blue": 90, "green": 10}, hour, 1},
-			{providers.Weights{"blue": 50, "green": 50}, hour, 1},
-			{providers.Weights{"green": 100}, hour, 1}, // promotion drains blue: not a rollback
+		{"Default", awsprovider.ALBOptions{}, []step{
+			{0, providers.Weights{"blue": 90, "green": 10}, hour},
+			{0, providers.Weights{"blue": 100}, off}, // rollback
+			{time.Minute, providers.Weights{"blue": 90, "green": 10}, off},
+			{time.Hour, providers.Weights{"blue": 50, "green": 50}, hour}, // an hour after the rollback
+			{0, providers.Weights{"green": 100}, hour},                    // promotion drains blue: not a rollback
+		}},
+		{"RollbackAfterRetry", awsprovider.ALBOptions{}, []step{
+			{0, providers.Weights{"blue": 90, "green": 10}, hour},
+			{0, providers.Weights{"blue": 100}, off},
+			{30 * time.Minute, providers.Weights{"blue": 90, "green": 10}, off},
+			{0, providers.Weights{"blue": 100}, off}, // a second rollback starts the hour again
+			{45 * time.Minute, providers.Weights{"blue": 90, "green": 10}, off},
+			{15 * time.Minute, providers.Weights{"blue": 80, "green": 20}, hour},
 		}},
 		{"Shorten", awsprovider.ALBOptions{RollbackStickiness: &awsprovider.Stickiness{Enabled: true, Duration: 30 * time.Second}}, []step{
-			{providers.Weights{"blue": 90, "green": 10}, hour, 2},
-			{providers.Weights{"blue": 100}, &xStick{Enabled: true, DurationSeconds: 30}, 1},
-		}},
-		{"Unset", awsprovider.ALBOptions{}, []step{
-			{providers.Weights{"blue": 90, "green": 10}, hour, 2},
-			{providers.Weights{"blue": 100}, hour, 1},
+			{0, providers.Weights{"blue": 90, "green": 10}, hour},
+			{0, providers.Weights{"blue": 100}, &xStick{Enabled: true, DurationSeconds: 30}},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			clock := cutover.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			tc.opts.Clock = clock
 			f, r := newALB(t, testListener, blueGreen, tc.opts)
 			for i, s := range tc.steps {
+				clock.Advance(s.after)
 				before := f.snapshot()
 				if err := r.SetWeights(context.Background(), s.w); err != nil {
 					t.Fatalf("step %d SetWeights(%v): %v", i, s.w, err)
 				}
-				if n := len(f.since(before)); n == 0 {
-					t.Fatalf("step %d: no call", i)
-				}
-				calls := 0
-				for _, n := range f.since(before) {
-					calls += n
-				}
-				if calls != s.calls {
-					t.Errorf("step %d %v: %d calls, want %d", i, s.w, calls, s.calls)
+				if diff := cmp.Diff(map[string]int{"DescribeListeners": 1, "ModifyListener": 1}, f.since(before)); diff != "" {
+					t.Errorf("step %d %v: calls (-want +got):\n%s", i, s.w, diff)
 				}
 				if diff := cmp.Diff(s.stick, f.forward(testListener).TargetGroupStickinessConfig); diff != "" {
 					t.Errorf("step %d %v: stickiness (-want +got):\n%s", i, s.w, diff)
@@ -215,6 +213,20 @@ func TestALBRouterRollbackStickiness(t *testing.T) {
 			}
 		})
 	}
+	t.Run("NeverTurnedOn", func(t *testing.T) {
+		f, r := newALB(t, testListener, blueGreen, awsprovider.ALBOptions{RollbackStickiness: &awsprovider.Stickiness{Enabled: true, Duration: 30 * time.Second}})
+		acts := f.actions(testListener)
+		acts[0].ForwardConfig.TargetGroupStickinessConfig = &xStick{Enabled: false}
+		f.setActions(testListener, acts)
+		for _, w := range []providers.Weights{{"blue": 90, "green": 10}, {"blue": 100}} {
+			if err := r.SetWeights(context.Background(), w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := f.forward(testListener).TargetGroupStickinessConfig; got == nil || got.Enabled {
+			t.Errorf("a rollback turned stickiness on: %+v", got)
+		}
+	})
 }
 
 func TestALBRouterBadActions(t *testing.T) {
@@ -410,8 +422,9 @@ func TestALBRouterRetries(t *testing.T) {
 }
 
 // TestALBRouterReadBackMismatch: a write whose answer shows other weights
-// is an error wrapping ErrReadBackMismatch, and the next call describes
-// afresh.
+// is an error wrapping ErrReadBackMismatch; the next step finds weights
+// the cutover did not write and is refused, and a rollback still goes
+// through.
 func TestALBRouterReadBackMismatch(t *testing.T) {
 	f, r := newALB(t, testListener, blueGreen, awsprovider.ALBOptions{})
 	f.mu.Lock()
@@ -424,12 +437,15 @@ func TestALBRouterReadBackMismatch(t *testing.T) {
 	f.mu.Lock()
 	f.tamper = nil
 	f.mu.Unlock()
-	before := f.snapshot()
-	if err := r.SetWeights(context.Background(), providers.Weights{"blue": 90, "green": 10}); err != nil {
-		t.Fatal(err)
+	err = r.SetWeights(context.Background(), providers.Weights{"blue": 80, "green": 20})
+	if !errors.Is(err, awsprovider.ErrConcurrentChange) {
+		t.Fatalf("next step over weights nobody asked for: %v, want ErrConcurrentChange", err)
 	}
-	if got := f.since(before); got["DescribeListeners"] != 1 {
-		t.Errorf("after a mismatch, calls %v: want a fresh describe", got)
+	if err := r.SetWeights(context.Background(), providers.Weights{"blue": 100}); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if diff := cmp.Diff([]xTuple{{testBlueTG, 100}, {testGreenTG, 0}}, f.forward(testListener).TargetGroups); diff != "" {
+		t.Errorf("after the rollback (-want +got):\n%s", diff)
 	}
 }
 
@@ -444,16 +460,16 @@ func TestALBRouterPacer(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		for i := range 4 {
-			if err := r.SetWeights(context.Background(), providers.Weights{"blue": 100 - i, "green": i}); err != nil {
+		for i := range 3 {
+			if err := r.SetWeights(context.Background(), providers.Weights{"blue": 99 - i, "green": i + 1}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got := f.count("DescribeListeners") + f.count("ModifyListener"); got != 5 {
-			t.Errorf("%d calls, want 5", got)
+		if got := f.count("DescribeListeners") + f.count("ModifyListener"); got != 6 {
+			t.Errorf("%d calls, want 6", got)
 		}
-		if el := time.Since(start); el < 2*time.Second {
-			t.Errorf("5 calls at 2/s took %s, want ≥ 2s", el)
+		if el := time.Since(start); el < 2500*time.Millisecond {
+			t.Errorf("6 calls at 2/s took %s, want ≥ 2.5s", el)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -33,6 +33,10 @@ type BeanstalkOptions struct {
 	Clock cutover.Clock
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// Timeout bounds how long Switch waits for both environments to be
 	// Ready (before and after the swap) and for the CNAMEs to show the
 	// swap. Zero means 10 minutes.
@@ -103,6 +107,9 @@ func NewBeanstalkSwitcher(client BeanstalkAPI, cname string, envs [2]string, opt
 		awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
 		client:  client, cname: cname, envs: envs, timeout: timeout, poll: poll,
 	}
+	if err := s.setCallTimeout("beanstalk switcher: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	s.log = s.log.With(zap.String("cname", cname), zap.Strings("environments", envs[:]))
 	return s, nil
 }
@@ -168,7 +175,7 @@ func (s *BeanstalkSwitcher) Switch(ctx context.Context, target string) error {
 	_, err = s.client.SwapEnvironmentCNAMEs(ctx, &eb.SwapEnvironmentCNAMEsInput{
 		SourceEnvironmentName:      aws.String(s.envs[0]),
 		DestinationEnvironmentName: aws.String(s.envs[1]),
-	})
+	}, s.ebOpt)
 	if err != nil {
 		return fmt.Errorf("beanstalk %s: switch to %s: SwapEnvironmentCNAMEs: %w", s.cname, target, err)
 	}
@@ -198,7 +205,7 @@ func (s *BeanstalkSwitcher) describe(ctx context.Context) (beanstalkView, error)
 	out, err := s.client.DescribeEnvironments(ctx, &eb.DescribeEnvironmentsInput{
 		EnvironmentNames: s.envs[:],
 		IncludeDeleted:   aws.Bool(false),
-	})
+	}, s.ebOpt)
 	if err != nil {
 		return v, fmt.Errorf("beanstalk %s: DescribeEnvironments %s, %s: %w", s.cname, s.envs[0], s.envs[1], err)
 	}
@@ -232,3 +239,6 @@ func (s *BeanstalkSwitcher) describe(ctx context.Context) (beanstalkView, error)
 func (s *BeanstalkSwitcher) holds(cname string) bool {
 	return cname == s.cname || strings.HasPrefix(cname, s.cname+".")
 }
+
+// ebOpt bounds each attempt of a Beanstalk call by CallTimeout.
+func (s *BeanstalkSwitcher) ebOpt(o *eb.Options) { o.HTTPClient = s.bound(o.HTTPClient) }

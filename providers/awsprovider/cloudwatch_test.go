@@ -243,13 +243,36 @@ func TestALBMetricSource(t *testing.T) {
 			t.Errorf("periods asked for (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("OneCallPerQuery", func(t *testing.T) {
+	t.Run("OneCallPerPoll", func(t *testing.T) {
+		// A poll: the judge reads requests and errors of both arms since
+		// the step began, a threshold gate errors and requests of the
+		// last five minutes, the latency gate the average, the observed
+		// share the request counts.
+		fresh := newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
 		before := f.snapshot()
-		for _, m := range []string{providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg, providers.MetricLatencyP99, providers.MetricSlow} {
-			q("blue", m, start, end)
+		for _, target := range []string{"blue", "green"} {
+			for _, m := range []string{providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg, providers.MetricSlow} {
+				if _, err := fresh.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: m, Start: start, End: end}); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-		if diff := cmp.Diff(map[string]int{"GetMetricData": 5}, f.since(before)); diff != "" {
-			t.Errorf("calls for 5 queries (-want +got):\n%s", diff)
+		v, err := fresh.Metric(context.Background(), providers.MetricQuery{Target: "blue", Metric: providers.MetricErrors, Start: end.Add(-2 * time.Minute), End: end})
+		if err != nil || v != (providers.MetricValue{Value: 5, Points: 2}) {
+			t.Errorf("errors of the last 2 minutes from the batch = %+v, %v; want 5 over 2", v, err)
+		}
+		counts, err := fresh.RequestCounts(context.Background(), []string{"blue", "green"}, start, end)
+		if err != nil || counts["blue"].Value != 750 || counts["green"].Points != 0 {
+			t.Errorf("RequestCounts = %v, %v; want blue 750, green no data", counts, err)
+		}
+		if diff := cmp.Diff(map[string]int{"GetMetricData": 1}, f.since(before)); diff != "" {
+			t.Errorf("calls of one poll (-want +got):\n%s", diff)
+		}
+		// p99 does not combine across minutes: its own call.
+		before = f.snapshot()
+		q("blue", providers.MetricLatencyP99, start, end)
+		if n := f.since(before)["GetMetricData"]; n != 1 {
+			t.Errorf("p99: %d calls, want 1", n)
 		}
 	})
 	t.Run("PagedResults", func(t *testing.T) {
@@ -257,15 +280,17 @@ func TestALBMetricSource(t *testing.T) {
 		f.PagePerQuery = true
 		f.mu.Unlock()
 		defer func() { f.mu.Lock(); f.PagePerQuery = false; f.mu.Unlock() }()
+		s = newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
 		before := f.snapshot()
 		if got := q("blue", providers.MetricErrors, start, end); got != (providers.MetricValue{Value: 9, Points: 6}) {
 			t.Errorf("errors over pages = %+v", got)
 		}
-		if n := f.since(before)["GetMetricData"]; n != 2 {
-			t.Errorf("GetMetricData calls = %d, want 2 pages", n)
+		if n := f.since(before)["GetMetricData"]; n != 10 {
+			t.Errorf("GetMetricData calls = %d, want 10 pages (a query a page)", n)
 		}
 	})
 	t.Run("Throttled", func(t *testing.T) {
+		s = newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
 		before := f.snapshot()
 		f.fail("GetMetricData", 2, faultThrottle)
 		if got := q("blue", providers.MetricRequests, start, end); got.Value != 750 {

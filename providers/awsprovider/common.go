@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
@@ -29,6 +33,11 @@ var (
 	// metric name). It is providers.ErrUnsupportedMetric, so gates know
 	// not to retry it.
 	ErrUnsupportedMetric = providers.ErrUnsupportedMetric
+	// ErrConcurrentChange: another writer changed what the cutover owns
+	// (a target group of the cutover removed from a listener, a weight
+	// the cutover did not write) since the cutover last wrote it. The step
+	// is refused; the gates and the rollback path decide.
+	ErrConcurrentChange = errors.New("changed by another writer")
 )
 
 // Pacer paces API calls on the client side: a type with a Pacer waits on
@@ -56,11 +65,12 @@ func NewPacer(perSecond float64, burst int) *rate.Limiter {
 }
 
 // awsBase holds what every type of this package shares: logger, clock,
-// pacer.
+// pacer, the bound of one call attempt.
 type awsBase struct {
-	log   *zap.Logger
-	clock cutover.Clock
-	pacer Pacer
+	log         *zap.Logger
+	clock       cutover.Clock
+	pacer       Pacer
+	callTimeout time.Duration
 }
 
 func newAWSBase(log *zap.Logger, clock cutover.Clock, pacer Pacer) awsBase {
@@ -70,7 +80,7 @@ func newAWSBase(log *zap.Logger, clock cutover.Clock, pacer Pacer) awsBase {
 	if clock == nil {
 		clock = cutover.RealClock{}
 	}
-	return awsBase{log: log, clock: clock, pacer: pacer}
+	return awsBase{log: log, clock: clock, pacer: pacer, callTimeout: DefaultCallTimeout}
 }
 
 // pace waits for the pacer, if there is one, before the API call op.
@@ -167,3 +177,102 @@ func ParseTargets(s string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// DefaultCallTimeout bounds one attempt of an AWS API call when an
+// Options struct of this package leaves CallTimeout at zero. The calls the
+// provider makes answer in well under a second; an attempt still open
+// after this long is held somewhere (a stuck connection, an overloaded
+// endpoint) and is abandoned so that the SDK's retryer tries again.
+const DefaultCallTimeout = 20 * time.Second
+
+// httpDoer is the HTTP client of every SDK service client.
+type httpDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// boundedDoer gives every HTTP attempt of an SDK call its own deadline.
+// A timed-out attempt fails with an error whose Timeout() is true, which
+// the SDK's standard retryer retries like a dropped connection; the
+// caller's context still bounds the call as a whole.
+type boundedDoer struct {
+	next    httpDoer
+	timeout time.Duration
+}
+
+func (d boundedDoer) Do(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), d.timeout)
+	resp, err := d.next.Do(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			return nil, &attemptTimeoutError{timeout: d.timeout, err: err}
+		}
+		return nil, err
+	}
+	resp.Body = cancelOnClose{resp.Body, cancel}
+	return resp, nil
+}
+
+// attemptTimeoutError is an HTTP attempt cut off by CallTimeout.
+type attemptTimeoutError struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("attempt abandoned after call timeout %s: %s", e.timeout, e.err.Error())
+}
+func (e *attemptTimeoutError) Unwrap() error { return e.err }
+
+// Timeout marks the error as a timeout for the SDK's retryer.
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// cancelOnClose releases an attempt's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// bound returns hc with a deadline per attempt of callTimeout; nil hc
+// means http.DefaultClient.
+func (b awsBase) bound(hc httpDoer) httpDoer {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return boundedDoer{next: hc, timeout: b.callTimeout}
+}
+
+// callTimeoutOr validates an Options struct's CallTimeout and applies the
+// default.
+func callTimeoutOr(field string, d time.Duration) (time.Duration, error) {
+	if d < 0 {
+		return 0, fmt.Errorf("%s: %s is negative; want > 0 (0: %s)", field, d, DefaultCallTimeout)
+	}
+	if d == 0 {
+		return DefaultCallTimeout, nil
+	}
+	return d, nil
+}
+
+// setCallTimeout validates an Options struct's CallTimeout (named by
+// field) and sets it, 0 meaning DefaultCallTimeout.
+func (b *awsBase) setCallTimeout(field string, d time.Duration) error {
+	t, err := callTimeoutOr(field, d)
+	if err != nil {
+		return err
+	}
+	b.callTimeout = t
+	return nil
+}
+
+// cwOpt bounds each attempt of a CloudWatch call by CallTimeout.
+func (b awsBase) cwOpt(o *cloudwatch.Options) { o.HTTPClient = b.bound(o.HTTPClient) }
+
+// ddbOpt bounds each attempt of a DynamoDB call by CallTimeout.
+func (b awsBase) ddbOpt(o *dynamodb.Options) { o.HTTPClient = b.bound(o.HTTPClient) }

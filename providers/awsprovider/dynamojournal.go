@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -75,6 +76,10 @@ type DynamoDBJournalOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call (default: none).
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 }
 
 var _ cutover.Journal = (*DynamoDBJournal)(nil)
@@ -92,8 +97,12 @@ func NewDynamoDBJournal(client DynamoDBJournalAPI, table string, opts DynamoDBJo
 	if err := checkTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb journal: %w", err)
 	}
+	b := newAWSBase(opts.Logger, nil, opts.Pacer)
+	if err := b.setCallTimeout("dynamodb journal: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	return &DynamoDBJournal{
-		awsBase: newAWSBase(opts.Logger, nil, opts.Pacer),
+		awsBase: b,
 		client:  client,
 		table:   table,
 		seen:    map[string]uint64{},
@@ -127,7 +136,7 @@ func (j *DynamoDBJournal) Append(ctx context.Context, id string, rec cutover.Rec
 			ConsistentRead:           aws.Bool(true),
 			ProjectionExpression:     aws.String("#s"),
 			ExpressionAttributeNames: map[string]string{"#s": JournalSortKey},
-		})
+		}, j.ddbOpt)
 		if err != nil {
 			return fmt.Errorf("%s: check that record %d exists: %w", what, rec.Seq-1, err)
 		}
@@ -149,7 +158,7 @@ func (j *DynamoDBJournal) Append(ctx context.Context, id string, rec cutover.Rec
 		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#s)"),
 		ExpressionAttributeNames: map[string]string{"#s": JournalSortKey},
-	})
+	}, j.ddbOpt)
 	if err != nil {
 		if !isConditionFailed(err) {
 			return fmt.Errorf("%s: put record: %w", what, err)
@@ -179,7 +188,7 @@ func (j *DynamoDBJournal) isMine(ctx context.Context, id, seq, nonce string) (bo
 		ConsistentRead:           aws.Bool(true),
 		ProjectionExpression:     aws.String("#n"),
 		ExpressionAttributeNames: map[string]string{"#n": dynamoAttrNonce},
-	})
+	}, j.ddbOpt)
 	if err != nil {
 		return false, err
 	}
@@ -214,7 +223,7 @@ func (j *DynamoDBJournal) Read(ctx context.Context, id string, after uint64) ([]
 		if err := j.pace(ctx, "Query"); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out, err := p.NextPage(ctx)
+		out, err := p.NextPage(ctx, j.ddbOpt)
 		if err != nil {
 			return nil, fmt.Errorf("%s after seq %d: query: %w", what, after, err)
 		}
@@ -315,7 +324,7 @@ func (j *DynamoDBJournal) List(ctx context.Context) ([]string, error) {
 		if err := j.pace(ctx, "Scan"); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out, err := p.NextPage(ctx)
+		out, err := p.NextPage(ctx, j.ddbOpt)
 		if err != nil {
 			return nil, fmt.Errorf("%s: scan: %w", what, err)
 		}

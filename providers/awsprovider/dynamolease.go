@@ -52,6 +52,10 @@ type DynamoDBLeaseOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call (default: none).
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 }
 
 var _ cutover.Lease = (*DynamoDBLease)(nil)
@@ -69,7 +73,11 @@ func NewDynamoDBLease(client DynamoDBLeaseAPI, table string, opts DynamoDBLeaseO
 	if err := checkTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb lease: %w", err)
 	}
-	return &DynamoDBLease{awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer), client: client, table: table}, nil
+	b := newAWSBase(opts.Logger, opts.Clock, opts.Pacer)
+	if err := b.setCallTimeout("dynamodb lease: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	return &DynamoDBLease{awsBase: b, client: client, table: table}, nil
 }
 
 // leaseHolder is what the lease item says.
@@ -126,7 +134,7 @@ func (l *DynamoDBLease) Acquire(ctx context.Context, id, owner string, ttl time.
 				":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixNano(), 10)},
 			},
 			ReturnValues: types.ReturnValueAllOld,
-		})
+		}, l.ddbOpt)
 		if err == nil {
 			if prev := decodeLease(out.Attributes); prev.ok && prev.owner != owner {
 				l.log.Info("dynamodb lease taken over after expiry", zap.String("cutover", id), zap.String("owner", owner),
@@ -183,7 +191,7 @@ func (l *DynamoDBLease) Renew(ctx context.Context, id, owner string, ttl time.Du
 			":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(exp.UnixNano(), 10)},
 			":at":  &types.AttributeValueMemberS{Value: exp.UTC().Format(time.RFC3339Nano)},
 		},
-	})
+	}, l.ddbOpt)
 	if err == nil {
 		return nil
 	}
@@ -222,7 +230,7 @@ func (l *DynamoDBLease) Release(ctx context.Context, id, owner string) error {
 		ConditionExpression:       aws.String("#o = :o"),
 		ExpressionAttributeNames:  map[string]string{"#o": dynamoAttrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberS{Value: owner}},
-	})
+	}, l.ddbOpt)
 	switch {
 	case err == nil:
 		l.log.Debug("dynamodb lease released", zap.String("cutover", id), zap.String("owner", owner))
@@ -266,7 +274,7 @@ func (l *DynamoDBLease) holder(ctx context.Context, id string) (leaseHolder, err
 		TableName:      aws.String(l.table),
 		Key:            dynamoKey(id, dynamoLeaseSeq),
 		ConsistentRead: aws.Bool(true),
-	})
+	}, l.ddbOpt)
 	if err != nil {
 		return leaseHolder{}, err
 	}

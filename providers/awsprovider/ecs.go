@@ -31,6 +31,10 @@ type ECSOptions struct {
 	Clock cutover.Clock
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// Timeout bounds WaitSteady. Zero means 15 minutes.
 	Timeout time.Duration
 	// PollInterval is the time between DescribeServices calls in
@@ -85,6 +89,9 @@ func NewECSFleet(client ECSAPI, cluster, service string, opts ECSOptions) (*ECSF
 		awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
 		client:  client, cluster: cluster, service: service, timeout: timeout, poll: poll,
 	}
+	if err := f.setCallTimeout("ecs fleet: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	f.log = f.log.With(zap.String("cluster", cluster), zap.String("service", service))
 	return f, nil
 }
@@ -116,7 +123,7 @@ func (f *ECSFleet) SetDesired(ctx context.Context, n int) error {
 		Cluster:      f.clusterPtr(),
 		Service:      aws.String(f.service),
 		DesiredCount: aws.Int32(int32(n)),
-	})
+	}, f.ecsOpt)
 	if err != nil {
 		return fmt.Errorf("%s: set desired %d: UpdateService: %w", f, n, err)
 	}
@@ -139,7 +146,7 @@ func (f *ECSFleet) capacity(ctx context.Context) (c providers.Capacity, steady b
 	out, err := f.client.DescribeServices(ctx, &ecs.DescribeServicesInput{
 		Cluster:  f.clusterPtr(),
 		Services: []string{f.service},
-	})
+	}, f.ecsOpt)
 	if err != nil {
 		return c, false, "", fmt.Errorf("%s: DescribeServices: %w", f, err)
 	}
@@ -200,3 +207,6 @@ func (f *ECSFleet) WaitSteady(ctx context.Context) (providers.Capacity, error) {
 	})
 	return c, err
 }
+
+// ecsOpt bounds each attempt of an ECS call by CallTimeout.
+func (f *ECSFleet) ecsOpt(o *ecs.Options) { o.HTTPClient = f.bound(o.HTTPClient) }

@@ -29,29 +29,31 @@ func ExampleNewALBRouter() {
 		"blue":  "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067",
 		"green": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/4b8d2f4e9c1a7d35",
 	}, awsprovider.ALBOptions{
-		Pacer:              awsprovider.NewPacer(5, 5),
-		RollbackStickiness: &awsprovider.Stickiness{}, // unpin clients from green on rollback
+		Pacer:       awsprovider.NewPacer(5, 5),
+		CallTimeout: 10 * time.Second, // each attempt; a held one is retried
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	ctx := context.Background()
+	// Each step: a describe right before the write (another writer's
+	// change is kept, or refuses the step), one write checked by its answer.
 	if err := router.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10}); err != nil {
 		fmt.Println(err)
 		return
 	}
-	w, _ := router.Weights(ctx) // the read-back a stage's Verify does
-	fmt.Println("canary:", w)
+	fmt.Println("canary:", fake.forward(listenerARN).TargetGroups)
+	// The rollback turns stickiness off in the same write, so that no
+	// client stays pinned to green.
 	_ = router.SetWeights(ctx, providers.Weights{"blue": 100})
-	w, _ = router.Weights(ctx)
-	fmt.Println("rolled back:", w)
+	fmt.Println("rolled back:", fake.forward(listenerARN).TargetGroups, "sticky:", fake.forward(listenerARN).TargetGroupStickinessConfig.Enabled)
 	fmt.Println("calls:", fake.snapshot())
 
 	// Output:
-	// canary: blue=90 green=10
-	// rolled back: blue=100 green=0
-	// calls: map[DescribeListeners:3 ModifyListener:2]
+	// canary: [{arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067 90} {arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/4b8d2f4e9c1a7d35 10}]
+	// rolled back: [{arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067 100} {arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/4b8d2f4e9c1a7d35 0}] sticky: false
+	// calls: map[DescribeListeners:2 ModifyListener:2]
 }
 
 // Errors name the resource and what was being done, and still unwrap to

@@ -230,6 +230,9 @@ func (f *fakeELB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, fault)
 		return
 	}
+	if f.held(op, r) {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	result, fault := f.serve(op, form)

@@ -7,9 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -71,22 +68,7 @@ func (s *ALBMetricSource) Settled(ctx context.Context, target string) (time.Time
 	limit := now.Add(-s.publishLag()).Truncate(time.Minute)
 	q := providers.MetricQuery{Target: target, Metric: providers.MetricRequests, Start: limit.Add(-settledLookback), End: limit.Add(time.Minute)}
 	what := fmt.Sprintf("alb settled %q (%s)", target, tg)
-	res, err := s.get(ctx, what, q, cwtypes.MetricDataQuery{
-		Id: aws.String("requests"),
-		MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{
-				Namespace:  aws.String(albNamespace),
-				MetricName: aws.String(albRequestCount),
-				Dimensions: []cwtypes.Dimension{
-					{Name: aws.String("TargetGroup"), Value: aws.String(tg)},
-					{Name: aws.String("LoadBalancer"), Value: aws.String(s.lb)},
-				},
-			},
-			Period: aws.Int32(albPeriod),
-			Stat:   aws.String("Sum"),
-		},
-		ReturnData: aws.Bool(true),
-	})
+	res, err := s.get(ctx, what, q, s.stat("requests", tg, albRequestCount, "Sum", albPeriod))
 	if err != nil {
 		return time.Time{}, err
 	}

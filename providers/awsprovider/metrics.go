@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,6 +42,10 @@ type ALBMetricsOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// SlowExpression, if set, answers providers.MetricSlow, for which ALB
 	// publishes no metric: a CloudWatch metric math expression whose
 	// one-minute values are counts of slow requests, summed over the
@@ -56,7 +61,15 @@ type ALBMetricsOptions struct {
 	// taken as complete (FeedInfo.Lag; see Settled). Zero means
 	// DefaultALBPublishLag.
 	PublishLag time.Duration
-	// Clock is the clock Settled reads; nil means cutover.RealClock.
+	// BatchFor is how long one GetMetricData read answers further queries:
+	// the first query of a poll reads requests, errors, latency (and
+	// SlowExpression) of every target in one call, over the longest window
+	// asked so far, and queries asked within BatchFor of it (the rest of
+	// the poll: the judge, threshold gates, the observed-share check) are
+	// answered from it. ≥ 0; 0 means 10s. Set it below the poll interval.
+	BatchFor time.Duration
+	// Clock times BatchFor and is the clock Settled reads. Default
+	// cutover.RealClock.
 	Clock cutover.Clock
 }
 
@@ -93,6 +106,18 @@ type ALBMetricSource struct {
 	slowExpr string
 	lag      time.Duration // PublishLag
 	settled  settledMemo   // Settled's answers, by target
+	batchFor time.Duration
+
+	mu       sync.Mutex
+	batch    *metricBatch
+	lookback time.Duration // the longest window asked so far
+}
+
+// metricBatch is one read of every batched metric of every target.
+type metricBatch struct {
+	at         time.Time // on the source's clock
+	start, end time.Time
+	series     map[string]series // by query ID
 }
 
 var _ providers.MetricSource = (*ALBMetricSource)(nil)
@@ -131,6 +156,12 @@ func NewALBMetricSource(client CloudWatchMetricsAPI, loadBalancerARN string, tar
 	for name, tg := range tgs {
 		s.dims[name] = tg.suffix
 	}
+	if err := s.setCallTimeout("alb metric source: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	if s.batchFor, err = durationOr("alb metric source: BatchFor", opts.BatchFor, 10*time.Second); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -164,32 +195,20 @@ func (s *ALBMetricSource) Metric(ctx context.Context, q providers.MetricQuery) (
 		}
 	}
 	switch q.Metric {
-	case providers.MetricRequests:
-		res, err := s.get(ctx, what, q, stat("requests", albRequestCount, "Sum", albPeriod))
+	case providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg:
+	case providers.MetricSlow:
+		if s.slowExpr == "" {
+			return providers.MetricValue{}, fmt.Errorf("%s: %w: ALB publishes no count of slow requests; set ALBMetricsOptions.SlowExpression", what, ErrUnsupportedMetric)
+		}
+	}
+	switch q.Metric {
+	case providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg, providers.MetricSlow:
+		res, err := s.batched(ctx, what, q.Start, q.End)
 		if err != nil {
 			return providers.MetricValue{}, err
 		}
-		return sumSeries(res["requests"]), nil
-	case providers.MetricErrors:
-		res, err := s.get(ctx, what, q, stat("errors", albTarget5XX, "Sum", albPeriod), stat("requests", albRequestCount, "Sum", albPeriod))
-		if err != nil {
-			return providers.MetricValue{}, err
-		}
-		v := sumSeries(res["errors"])
-		minutes := make(map[time.Time]bool)
-		for _, sr := range []series{res["errors"], res["requests"]} {
-			for _, t := range sr.times {
-				minutes[t] = true
-			}
-		}
-		v.Points = len(minutes)
-		return v, nil
-	case providers.MetricLatencyAvg:
-		res, err := s.get(ctx, what, q, stat("avg", albTargetRespTime, "Average", albPeriod), stat("n", albTargetRespTime, "SampleCount", albPeriod))
-		if err != nil {
-			return providers.MetricValue{}, err
-		}
-		return weightedMean(res["avg"], res["n"]), nil
+		i := s.index(q.Target)
+		return s.answer(q.Metric, i, res), nil
 	case providers.MetricLatencyP99:
 		period := int32((q.End.Sub(q.Start) + albPeriod*time.Second - 1) / (albPeriod * time.Second) * albPeriod)
 		res, err := s.get(ctx, what, q, stat("p99", albTargetRespTime, "p99", period))
@@ -202,18 +221,6 @@ func (s *ALBMetricSource) Metric(ctx context.Context, q providers.MetricQuery) (
 			v.Value = max(v.Value, x) // more than one period: the worst
 		}
 		return v, nil
-	case providers.MetricSlow:
-		if s.slowExpr == "" {
-			return providers.MetricValue{}, fmt.Errorf("%s: %w: ALB publishes no count of slow requests; set ALBMetricsOptions.SlowExpression", what, ErrUnsupportedMetric)
-		}
-		expr := strings.NewReplacer(slowExprPlaceholder, tg, slowExprLBHolder, s.lb).Replace(s.slowExpr)
-		res, err := s.get(ctx, what, q, cwtypes.MetricDataQuery{
-			Id: aws.String("slow"), Expression: aws.String(expr), Period: aws.Int32(albPeriod), ReturnData: aws.Bool(true),
-		})
-		if err != nil {
-			return providers.MetricValue{}, err
-		}
-		return sumSeries(res["slow"]), nil
 	}
 	return providers.MetricValue{}, fmt.Errorf("%s: %w: want one of %s, %s, %s, %s, %s", what, ErrUnsupportedMetric,
 		providers.MetricRequests, providers.MetricErrors, providers.MetricSlow, providers.MetricLatencyAvg, providers.MetricLatencyP99)
@@ -280,7 +287,7 @@ func (s *ALBMetricSource) get(ctx context.Context, what string, q providers.Metr
 		if err := s.pace(ctx, "GetMetricData"); err != nil {
 			return nil, err
 		}
-		res, err := s.client.GetMetricData(ctx, in)
+		res, err := s.client.GetMetricData(ctx, in, s.cwOpt)
 		if err != nil {
 			return nil, fmt.Errorf("%s: GetMetricData: %w", what, err)
 		}
@@ -311,3 +318,148 @@ func (s *ALBMetricSource) get(ctx context.Context, what string, q providers.Metr
 	s.log.Debug("metric read", zap.String("query", what), zap.Time("start", q.Start), zap.Time("end", q.End))
 	return out, nil
 }
+
+// index is the position of target among the sorted target names: the
+// suffix of its query IDs in a batch.
+func (s *ALBMetricSource) index(target string) int {
+	for i, n := range sortedKeys(s.dims) {
+		if n == target {
+			return i
+		}
+	}
+	return -1
+}
+
+// answer computes metric m of target i from a batch cut to a window.
+func (s *ALBMetricSource) answer(m string, i int, res map[string]series) providers.MetricValue {
+	id := func(p string) string { return fmt.Sprintf("%s%d", p, i) }
+	switch m {
+	case providers.MetricRequests:
+		return sumSeries(res[id("r")])
+	case providers.MetricErrors:
+		v := sumSeries(res[id("e")])
+		minutes := make(map[time.Time]bool)
+		for _, sr := range []series{res[id("e")], res[id("r")]} {
+			for _, t := range sr.times {
+				minutes[t] = true
+			}
+		}
+		v.Points = len(minutes)
+		return v
+	case providers.MetricLatencyAvg:
+		return weightedMean(res[id("a")], res[id("n")])
+	case providers.MetricSlow:
+		return sumSeries(res[id("s")])
+	}
+	return providers.MetricValue{}
+}
+
+// batched returns every batched series of every target over
+// [start, end): from the last read if it was made within BatchFor and
+// covers the window, else from one new GetMetricData call over the longest
+// window asked so far.
+func (s *ALBMetricSource) batched(ctx context.Context, what string, start, end time.Time) (map[string]series, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	s.lookback = max(s.lookback, end.Sub(start))
+	b := s.batch
+	if b == nil || now.Sub(b.at) >= s.batchFor || start.Before(b.start) || end.Sub(b.end) >= s.batchFor || end.Before(b.end.Add(-s.batchFor)) {
+		var queries []cwtypes.MetricDataQuery
+		for i, name := range sortedKeys(s.dims) {
+			tg := s.dims[name]
+			id := func(p string) string { return fmt.Sprintf("%s%d", p, i) }
+			queries = append(queries,
+				s.stat(id("r"), tg, albRequestCount, "Sum", albPeriod),
+				s.stat(id("e"), tg, albTarget5XX, "Sum", albPeriod),
+				s.stat(id("a"), tg, albTargetRespTime, "Average", albPeriod),
+				s.stat(id("n"), tg, albTargetRespTime, "SampleCount", albPeriod))
+			if s.slowExpr != "" {
+				expr := strings.NewReplacer(slowExprPlaceholder, tg, slowExprLBHolder, s.lb).Replace(s.slowExpr)
+				queries = append(queries, cwtypes.MetricDataQuery{
+					Id: aws.String(id("s")), Expression: aws.String(expr), Period: aws.Int32(albPeriod), ReturnData: aws.Bool(true)})
+			}
+		}
+		from := end.Add(-s.lookback)
+		res, err := s.get(ctx, what, providers.MetricQuery{Start: from, End: end}, queries...)
+		if err != nil {
+			return nil, err
+		}
+		b = &metricBatch{at: now, start: from, end: end, series: res}
+		s.batch = b
+	}
+	lo := start.Truncate(albPeriod * time.Second)
+	out := make(map[string]series, len(b.series))
+	for id, sr := range b.series {
+		var cut series
+		for i, t := range sr.times {
+			if !t.Before(lo) && t.Before(end) {
+				cut.times = append(cut.times, t)
+				cut.values = append(cut.values, sr.values[i])
+			}
+		}
+		out[id] = cut
+	}
+	return out, nil
+}
+
+// stat is a MetricDataQuery of one ALB metric of target group tg.
+func (s *ALBMetricSource) stat(id, tg, metric, st string, period int32) cwtypes.MetricDataQuery {
+	return cwtypes.MetricDataQuery{
+		Id: aws.String(id),
+		MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{
+				Namespace:  aws.String(albNamespace),
+				MetricName: aws.String(metric),
+				Dimensions: []cwtypes.Dimension{
+					{Name: aws.String("TargetGroup"), Value: aws.String(tg)},
+					{Name: aws.String("LoadBalancer"), Value: aws.String(s.lb)},
+				},
+			},
+			Period: aws.Int32(period),
+			Stat:   aws.String(st),
+		},
+		ReturnData: aws.Bool(true),
+	}
+}
+
+// RequestCounts counts the requests each target group served in
+// [start, end) (providers.RequestCounter), from the same batched read as
+// Metric: one GetMetricData call for every target. Only whole minutes
+// that begin at or after start count: the minute start falls in holds
+// requests from before it (before a weight change), which would blur the
+// observed share. A window holding no whole minute has no data.
+func (s *ALBMetricSource) RequestCounts(ctx context.Context, targets []string, start, end time.Time) (map[string]providers.MetricValue, error) {
+	if t := start.Truncate(albPeriod * time.Second); t.Before(start) {
+		start = t.Add(albPeriod * time.Second)
+	}
+	if !end.After(start) {
+		out := make(map[string]providers.MetricValue, len(targets))
+		for _, t := range targets {
+			if _, ok := s.dims[t]; !ok {
+				return nil, fmt.Errorf("alb request counts of %q: unknown target (known: %s)", t, strings.Join(sortedKeys(s.dims), ", "))
+			}
+			out[t] = providers.MetricValue{}
+		}
+		return out, nil
+	}
+	for _, t := range targets {
+		if _, ok := s.dims[t]; !ok {
+			return nil, fmt.Errorf("alb request counts of %q: unknown target (known: %s)", t, strings.Join(sortedKeys(s.dims), ", "))
+		}
+	}
+	if !end.After(start) {
+		return nil, fmt.Errorf("alb request counts: window [%s, %s) is empty", start, end)
+	}
+	res, err := s.batched(ctx, "alb request counts", start, end)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]providers.MetricValue, len(targets))
+	for _, t := range targets {
+		out[t] = s.answer(providers.MetricRequests, s.index(t), res)
+	}
+	return out, nil
+}
+
+var _ providers.RequestCounter = (*ALBMetricSource)(nil)

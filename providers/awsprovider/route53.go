@@ -50,6 +50,10 @@ type Route53Options struct {
 	// Pacer, if set, is waited on before each API call (Route 53 allows
 	// five requests a second per account).
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// SyncTimeout bounds how long SetWeights waits for a change to reach
 	// INSYNC, and for how long a change refused with
 	// PriorRequestNotComplete is retried. Zero means 3 minutes.
@@ -86,9 +90,10 @@ type Route53Options struct {
 // should be at least the TTL before its gates mean anything, and a target
 // being drained must keep serving (the rollback window of retiring it can
 // never be shorter than) the TTL. TTL reports it so that plans can say so:
-// pass it as the Propagation option of the canary and bluegreen strategies,
-// which then hold each step's gates until clients follow the new weights
-// and refuse a bake or warm window shorter than it.
+// the canary strategy takes it (Propagation) as its propagation unless
+// told otherwise, and holds each step's gates until clients follow the new
+// weights; pass it as the Propagation option of bluegreen, which refuses a
+// warm window shorter than it.
 //
 // A Route53Router is safe for concurrent use; calls are serialised.
 type Route53Router struct {
@@ -166,9 +171,15 @@ func NewRoute53Router(client Route53API, rec Route53Records, opts Route53Options
 		syncMax: syncMax,
 		poll:    poll,
 	}
+	if err := r.setCallTimeout("route53 router: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	r.log = r.log.With(zap.String("zone", zone), zap.String("record", name), zap.String("type", typ))
 	return r, nil
 }
+
+// r53Opt bounds each attempt of a Route 53 call by CallTimeout.
+func (r *Route53Router) r53Opt(o *route53.Options) { o.HTTPClient = r.bound(o.HTTPClient) }
 
 // normaliseRecordName returns name as Route 53 lists it: lower case, with
 // a final dot, a leading wildcard escaped as \052.
@@ -202,6 +213,10 @@ func (r *Route53Router) Weights(ctx context.Context) (providers.Weights, error) 
 	}
 	return r.weightsOf(recs)
 }
+
+// Propagation is TTL: strategies take it as their propagation when the
+// user sets none (see providers.Propagator).
+func (r *Route53Router) Propagation(ctx context.Context) (time.Duration, error) { return r.TTL(ctx) }
 
 // TTL returns the longest TTL of the router's records (AliasTTL for alias
 // records): how long resolvers may keep answering with the weights before
@@ -290,7 +305,7 @@ func (r *Route53Router) SetWeights(ctx context.Context, w providers.Weights) err
 			if err := r.pace(ctx, "GetChange"); err != nil {
 				return false, "", err
 			}
-			out, err := r.client.GetChange(ctx, &route53.GetChangeInput{Id: change.Id})
+			out, err := r.client.GetChange(ctx, &route53.GetChangeInput{Id: change.Id}, r.r53Opt)
 			if err != nil {
 				return false, "", fmt.Errorf("set weights %s on %s: GetChange %s: %w", w, r, id, err)
 			}
@@ -322,7 +337,7 @@ func (r *Route53Router) change(ctx context.Context, batch []r53types.Change, dea
 		if err := r.pace(ctx, "ChangeResourceRecordSets"); err != nil {
 			return nil, err
 		}
-		out, err := r.client.ChangeResourceRecordSets(ctx, in)
+		out, err := r.client.ChangeResourceRecordSets(ctx, in, r.r53Opt)
 		if err == nil {
 			if out.ChangeInfo == nil {
 				return nil, fmt.Errorf("ChangeResourceRecordSets: no ChangeInfo in the answer")
@@ -380,7 +395,7 @@ func (r *Route53Router) list(ctx context.Context) (map[string]r53types.ResourceR
 		if err := r.pace(ctx, "ListResourceRecordSets"); err != nil {
 			return nil, err
 		}
-		out, err := r.client.ListResourceRecordSets(ctx, in)
+		out, err := r.client.ListResourceRecordSets(ctx, in, r.r53Opt)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: ListResourceRecordSets: %w", r, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -25,6 +26,10 @@ type TargetHealthOptions struct {
 	Logger *zap.Logger
 	// Pacer, if set, is waited on before each API call.
 	Pacer Pacer
+	// CallTimeout bounds each attempt of each API call; a timed-out
+	// attempt is retried by the client's retryer. ≥ 0; 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 }
 
 // TargetHealthSource is a providers.TargetHealthSource over ELB
@@ -50,6 +55,9 @@ func NewTargetHealthSource(client TargetHealthAPI, targets map[string]string, op
 		return nil, err
 	}
 	s := &TargetHealthSource{awsBase: newAWSBase(opts.Logger, nil, opts.Pacer), client: client, tgs: make(map[string]string, len(targets))}
+	if err := s.setCallTimeout("target health source: CallTimeout", opts.CallTimeout); err != nil {
+		return nil, err
+	}
 	for k, v := range targets {
 		s.tgs[k] = v
 	}
@@ -67,7 +75,7 @@ func (s *TargetHealthSource) TargetHealth(ctx context.Context, target string) ([
 	if err := s.pace(ctx, "DescribeTargetHealth"); err != nil {
 		return nil, err
 	}
-	out, err := s.client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	out, err := s.client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)}, func(o *elbv2.Options) { o.HTTPClient = s.bound(o.HTTPClient) })
 	if err != nil {
 		return nil, fmt.Errorf("target health of %q (%s): DescribeTargetHealth: %w", target, arn, err)
 	}

@@ -70,6 +70,9 @@ func (d inProcessDoer) Do(r *http.Request) (*http.Response, error) {
 	}
 	rec := httptest.NewRecorder()
 	d.h.ServeHTTP(rec, r)
+	if err := r.Context().Err(); err != nil {
+		return nil, err // the caller gave up while the handler held the call
+	}
 	return rec.Result(), nil
 }
 
@@ -90,6 +93,33 @@ type wireCalls struct {
 	mu     sync.Mutex
 	calls  map[string]int
 	faults map[string][]wireFault
+	holds  map[string]int
+}
+
+// holdNext makes the next n calls of op hang until the caller gives up
+// (its request context ends), without touching the fake's state.
+func (c *wireCalls) holdNext(op string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.holds == nil {
+		c.holds = map[string]int{}
+	}
+	c.holds[op] += n
+}
+
+// held reports whether this call of op is to hang, and if so waits until
+// r's context ends.
+func (c *wireCalls) held(op string, r *http.Request) bool {
+	c.mu.Lock()
+	h := c.holds[op] > 0
+	if h {
+		c.holds[op]--
+	}
+	c.mu.Unlock()
+	if h {
+		<-r.Context().Done()
+	}
+	return h
 }
 
 // hit counts a call of op and returns the fault to answer it with, if one

@@ -465,3 +465,19 @@ func (c *Cloud) quantileLocked(tg *target, a, b int64, q float64) float64 {
 	}
 	return math.Exp(hi)
 }
+
+// RequestCounts counts the requests each target served in [start, end)
+// (providers.RequestCounter), in one call of OpMetric per target.
+func (c *Cloud) RequestCounts(ctx context.Context, targets []string, start, end time.Time) (map[string]providers.MetricValue, error) {
+	out := make(map[string]providers.MetricValue, len(targets))
+	for _, t := range targets {
+		v, err := c.Metric(ctx, providers.MetricQuery{Target: t, Metric: providers.MetricRequests, Start: start, End: end})
+		if err != nil {
+			return nil, err
+		}
+		out[t] = v
+	}
+	return out, nil
+}
+
+var _ providers.RequestCounter = (*Cloud)(nil)

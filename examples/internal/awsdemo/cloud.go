@@ -55,10 +55,11 @@ type Options struct {
 // Unused). Making a provider calls no AWS API. A Cloud is not safe for
 // concurrent use; the providers it returns are.
 type Cloud struct {
-	f      Flags
-	cfg    aws.Config
-	logger *zap.Logger
-	clock  cutover.Clock
+	f       Flags
+	metrics *awsprovider.ALBMetricSource
+	cfg     aws.Config
+	logger  *zap.Logger
+	clock   cutover.Clock
 	// elbPacer is shared by everything that calls ELB in this account and
 	// region; route53Pacer by Route 53 calls.
 	elbPacer, route53Pacer awsprovider.Pacer
@@ -276,6 +277,9 @@ func (c *Cloud) Desired() int {
 // (-target-groups) behind -lb-arn, or behind the ALB router's load
 // balancer.
 func (c *Cloud) Metrics() (providers.MetricSource, error) {
+	if c.metrics != nil {
+		return c.metrics, nil // one source: one GetMetricData a poll for every gate
+	}
 	f := c.f
 	lb := f.LBARN
 	if lb == "" {
@@ -311,6 +315,7 @@ func (c *Cloud) Metrics() (providers.MetricSource, error) {
 		}
 	}
 	c.check(awsprovider.CheckMetrics(field, m, qs...))
+	c.metrics = m
 	return m, nil
 }
 
@@ -380,6 +385,15 @@ func (c *Cloud) Storage(ctx context.Context) (cutover.Journal, cutover.Lease, er
 		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
 	}
 	return j, l, nil
+}
+
+// Schedule returns -steps and -bake (nil and 0 for those not given), for
+// an example whose schedule they set.
+func (c *Cloud) Schedule() ([]int, time.Duration) {
+	c.use("steps", "bake")
+	steps, _ := c.f.Schedule() // checked by Flags.Check
+	bake, _ := c.f.BakeTime()
+	return steps, bake
 }
 
 // Validate reports, once the example has asked for its resources, the

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers/awsprovider"
@@ -42,6 +44,9 @@ type Flags struct {
 	LBARN          string // -lb-arn: ALB whose per-target-group metrics the gates read
 	SlowExpression string // -slow-expression: metric math counting slow requests
 
+	Steps string // -steps 1,5,25,50,100: the canary's weights
+	Bake  string // -bake 5m: how long each step bakes
+
 	DynamoDBTable string // -dynamodb-table: DynamoDB journal and lease instead of the file journal
 	CreateTable   bool   // -create-table: create -dynamodb-table if it does not exist
 }
@@ -77,6 +82,8 @@ func (f *Flags) defs() []flagDef {
 		{name: "alarms", usage: "CloudWatch alarm `NAMES`, comma-separated, judged as a gate at every stage", str: &f.Alarms},
 		{name: "lb-arn", usage: "the ALB `ARN` whose per-target-group metrics the judge and the error-rate gate read (default: that of -listener-arn or -rule-arn)", str: &f.LBARN},
 		{name: "slow-expression", usage: "CloudWatch metric math `EXPR` counting slow requests per minute, so the judge compares slow requests too (see awsprovider.ALBMetricsOptions)", str: &f.SlowExpression},
+		{name: "steps", usage: "the canary's `WEIGHTS` in percent, increasing, e.g. 1,5,25,50,100 (default: the example's)", str: &f.Steps},
+		{name: "bake", usage: "how long each step bakes, a `DURATION` from 1s to 24h, e.g. 5m (default: the example's)", str: &f.Bake},
 		{name: "dynamodb-table", usage: "keep the journal and the lease in the DynamoDB `TABLE` instead of -journal DIR", str: &f.DynamoDBTable},
 		{name: "create-table", usage: "create -dynamodb-table if it does not exist", on: &f.CreateTable},
 	}
@@ -188,6 +195,12 @@ func (f Flags) Check(given func(name string) bool) error {
 			return err
 		}
 	}
+	if _, err := f.Schedule(); err != nil {
+		return err
+	}
+	if _, err := f.BakeTime(); err != nil {
+		return err
+	}
 	if f.CreateTable && f.DynamoDBTable == "" {
 		return fmt.Errorf("-create-table needs -dynamodb-table")
 	}
@@ -233,4 +246,36 @@ func alarmNames(s string) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// Schedule parses -steps: nil when not given.
+func (f Flags) Schedule() ([]int, error) {
+	if f.Steps == "" {
+		return nil, nil
+	}
+	var out []int
+	prev := 0
+	for _, p := range strings.Split(f.Steps, ",") {
+		w, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || w < 1 || w > 100 {
+			return nil, fmt.Errorf("-steps %q: %q: want a whole percentage in [1, 100]", f.Steps, strings.TrimSpace(p))
+		}
+		if w <= prev {
+			return nil, fmt.Errorf("-steps %q: %d after %d: want increasing weights", f.Steps, w, prev)
+		}
+		out, prev = append(out, w), w
+	}
+	return out, nil
+}
+
+// BakeTime parses -bake: 0 when not given.
+func (f Flags) BakeTime() (time.Duration, error) {
+	if f.Bake == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(f.Bake)
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("-bake %q: want a duration in [1s, 24h], e.g. 5m", f.Bake)
+	}
+	return d, nil
 }

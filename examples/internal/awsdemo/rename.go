@@ -3,6 +3,7 @@ package awsdemo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/safecutover/safecutover/providers"
 )
@@ -44,6 +45,16 @@ func (r renamedRouter) Weights(ctx context.Context) (providers.Weights, error) {
 }
 
 func (r renamedRouter) String() string { return fmt.Sprint(r.r) }
+
+// Propagation passes the router's own on (providers.Propagator), so that
+// the canary holds its gates for the Route 53 TTL.
+func (r renamedRouter) Propagation(ctx context.Context) (time.Duration, error) {
+	p, ok := r.r.(providers.Propagator)
+	if !ok {
+		return 0, nil
+	}
+	return p.Propagation(ctx)
+}
 
 // renamedSwitcher presents a switcher whose targets have names of their
 // own (Beanstalk environments) as a switcher of "blue" and "green".

@@ -194,6 +194,14 @@ type xListener struct {
 	DefaultActions  []xAction `xml:"DefaultActions>member"`
 }
 
+// Edit is another writer setting green's weight on the listener now,
+// behind the cutover's back.
+func (c *Cloud) Edit(green int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.green = append(c.green, change{time.Now(), green})
+}
+
 func (c *Cloud) listener() xListener {
 	g := c.greenAt(time.Now())
 	a := xAction{Type: "forward", Order: 1}
@@ -331,7 +339,8 @@ func (c *Cloud) describeAlarms(in cbor.Map) cbor.Map {
 }
 
 // getMetricData answers RequestCount and HTTPCode_Target_5XX_Count sums
-// per minute; a minute is published once it is Lag old, and only if it
+// and TargetResponseTime (Average 50 ms, SampleCount the requests) per
+// minute; a minute is published once it is Lag old, and only if it
 // had requests (errors: only if it had a 5xx), as ALB does.
 func (c *Cloud) getMetricData(in cbor.Map) (cbor.Map, error) {
 	start, ok1 := timeOf(in["StartTime"])
@@ -352,7 +361,7 @@ func (c *Cloud) getMetricData(in cbor.Map) (cbor.Map, error) {
 		}
 		blue := strings.HasSuffix(BlueTG, dims["TargetGroup"])
 		if str(m["Namespace"]) != "AWS/ApplicationELB" || !strings.HasSuffix(LBARN, "/"+dims["LoadBalancer"]) ||
-			!blue && !strings.HasSuffix(GreenTG, dims["TargetGroup"]) || str(ms["Stat"]) != "Sum" {
+			!blue && !strings.HasSuffix(GreenTG, dims["TargetGroup"]) {
 			return nil, fmt.Errorf("awsfake: unsupported metric %v", m)
 		}
 		metric := str(m["MetricName"])
@@ -364,12 +373,15 @@ func (c *Cloud) getMetricData(in cbor.Map) (cbor.Map, error) {
 			}
 			requests := float64(RequestsPerMinute * share / 100)
 			v := requests
-			switch metric {
-			case "RequestCount":
-			case "HTTPCode_Target_5XX_Count":
+			switch stat := str(ms["Stat"]); {
+			case metric == "RequestCount" && stat == "Sum":
+			case metric == "HTTPCode_Target_5XX_Count" && stat == "Sum":
 				v = math.Round(requests * rate)
+			case metric == "TargetResponseTime" && stat == "SampleCount":
+			case metric == "TargetResponseTime" && stat == "Average":
+				v = min(v, 0.05)
 			default:
-				return nil, fmt.Errorf("awsfake: unsupported metric %s", metric)
+				return nil, fmt.Errorf("awsfake: unsupported metric %s %s", metric, stat)
 			}
 			if v > 0 {
 				stamps, values = append(stamps, timestamp(t)), append(values, cbor.Float64(v))

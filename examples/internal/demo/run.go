@@ -331,6 +331,9 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	ui := newUI(std.Out, std.OutTerminal && !f.Plain, plan, env.Watch)
 	if env.AWS != nil {
 		ui.real, ui.timeout = true, 10*time.Second
+		// The display shows the traffic the stages journaled, not a
+		// describe of the router: no AWS call for the display.
+		ui.traffic = func(ctx context.Context) (providers.Weights, bool) { return journaledTraffic(ctx, journal, id) }
 	}
 	if len(su.recs) > 0 {
 		ui.origin, ui.resumed = su.recs[0].Time, true
@@ -603,4 +606,23 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// journaledTraffic returns the weights the last traffic note of cutover id
+// in j says (cutover.NoteTraffic), if there is one.
+func journaledTraffic(ctx context.Context, j cutover.Journal, id string) (providers.Weights, bool) {
+	recs, err := j.Read(ctx, id, 0)
+	if err != nil {
+		return nil, false
+	}
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := recs[i]; r.Type == cutover.RecData && r.Key == cutover.DataTraffic {
+			w, err := cutover.ParseTraffic(r.Value)
+			if err != nil {
+				return nil, false
+			}
+			return providers.Weights(w), true
+		}
+	}
+	return nil, false
 }

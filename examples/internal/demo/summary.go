@@ -34,7 +34,13 @@ func (u *UI) summary(s Scenario, id string, f Flags, plan cutover.Plan, st cutov
 	ctx, cancel := context.WithTimeout(context.Background(), u.timeout)
 	defer cancel()
 	var weights providers.Weights
-	if u.watch.Router != nil {
+	if u.watch.Router != nil && u.traffic != nil {
+		if w, ok := u.traffic(ctx); ok {
+			weights = w
+		} else {
+			weights, _ = u.watch.Router.Weights(ctx)
+		}
+	} else if u.watch.Router != nil {
 		weights, _ = u.watch.Router.Weights(ctx)
 	} else if u.watch.Switcher != nil {
 		if a, err := u.watch.Switcher.Active(ctx); err == nil {

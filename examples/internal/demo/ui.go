@@ -18,13 +18,16 @@ import (
 // thing that happened, and on a terminal a status line redrawn at every
 // gate poll with the bake's progress.
 type UI struct {
-	mu     sync.Mutex
-	w      io.Writer
-	tty    bool
-	plan   cutover.Plan
-	watch  Watch
-	origin time.Time
-	status bool // a status line is on screen
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	plan  cutover.Plan
+	watch Watch
+	// traffic, if set, says what traffic the stages set (with -aws: the
+	// journal's traffic notes), so the display makes no cloud call.
+	traffic func(ctx context.Context) (providers.Weights, bool)
+	origin  time.Time
+	status  bool // a status line is on screen
 	// resumed is set when the journal had records before this process
 	// started, or after the first EvStarted.
 	resumed bool
@@ -339,6 +342,12 @@ func (u *UI) cloud() string {
 	defer cancel()
 	var parts []string
 	switch {
+	case u.watch.Router != nil && u.traffic != nil:
+		if w, ok := u.traffic(ctx); ok {
+			parts = append(parts, u.bar(w))
+		} else if w, err := u.watch.Router.Weights(ctx); err == nil {
+			parts = append(parts, u.bar(w)) // before the first traffic note
+		}
 	case u.watch.Router != nil:
 		if w, err := u.watch.Router.Weights(ctx); err == nil {
 			parts = append(parts, u.bar(w))

@@ -438,6 +438,29 @@ func (c *CodeDeploy) running(ctx context.Context, id string) (*cdtypes.Deploymen
 	return info, nil
 }
 
+// refused reads deployment id after op answered err, journals what
+// happened (DataRefused, for the stage being run) and returns the
+// deployment as it is now; an error that is not an API answer (a
+// timeout, a cancelled context) is returned as it is.
+func (c *CodeDeploy) refused(ctx context.Context, id, op string, err error) (*cdtypes.DeploymentInfo, error) {
+	if apiCode(err) == "" {
+		return nil, fmt.Errorf("%s of codedeploy deployment %s: %w", op, id, err)
+	}
+	info, gerr := c.get(ctx, id)
+	if gerr != nil {
+		return nil, fmt.Errorf("%s of codedeploy deployment %s refused (%w), and then: %w", op, id, err, gerr)
+	}
+	note := fmt.Sprintf("%s refused with %s; the deployment is %s", op, apiCode(err), info.Status)
+	c.log.Warn("call refused", zap.String("deployment", id), zap.String("what", note))
+	_ = cutover.Remember(ctx, DataRefused, note) // outside a stage: logged only
+	return info, nil
+}
+
+// DataRefused is the key under which a CodeDeploy stage journals a
+// ContinueDeployment or StopDeployment the service refused, with the
+// deployment's status read right after.
+const DataRefused = "refused"
+
 func failed(s cdtypes.DeploymentStatus) bool {
 	return s == cdtypes.DeploymentStatusFailed || s == cdtypes.DeploymentStatusStopped
 }
@@ -493,23 +516,39 @@ func (c *CodeDeploy) list(ctx context.Context, since time.Time, statuses ...cdty
 	return nil, fmt.Errorf("list deployments of %s: more than %d pages", c.group, maxPages)
 }
 
+// tokenWindow is how long after journaling its token a deployment may
+// have been created (CreateDeployment with the SDK's retries).
+const tokenWindow = 5 * time.Minute
+
 var activeStatuses = []cdtypes.DeploymentStatus{
 	cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued, cdtypes.DeploymentStatusInProgress,
 	cdtypes.DeploymentStatusReady, cdtypes.DeploymentStatusBaking,
 }
 
 // findByToken looks for the deployment a killed attempt created: the one
-// whose description carries tok.
+// whose description carries tok. The token starts with the second it was
+// journaled, right before CreateDeployment, so the listing asks only for
+// deployments of the group created within a few minutes of it — one page,
+// usually one deployment (CodeDeploy runs one at a time per group) — and
+// never reads the group's history.
 func (c *CodeDeploy) findByToken(ctx context.Context, tok string) (string, error) {
-	var since time.Time
-	if sec, _, ok := strings.Cut(tok, "-"); ok {
-		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-			since = time.Unix(n, 0).Add(-5 * time.Minute)
-		}
+	sec, _, ok := strings.Cut(tok, "-")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil {
+		return "", fmt.Errorf("find the deployment of token %q: not a journaled token (want SECONDS-RANDOM)", tok)
 	}
-	ids, err := c.list(ctx, since)
+	at := time.Unix(n, 0)
+	out, err := c.client.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{
+		ApplicationName:     aws.String(c.spec.Application),
+		DeploymentGroupName: aws.String(c.spec.DeploymentGroup),
+		CreateTimeRange:     &cdtypes.TimeRange{Start: aws.Time(at.Add(-time.Minute)), End: aws.Time(at.Add(tokenWindow))},
+	})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("list deployments of %s created near token %s: %w", c.group, tok, err)
+	}
+	ids := out.Deployments
+	if deref(out.NextToken) != "" {
+		return "", fmt.Errorf("list deployments of %s created near token %s: more than one page in %s", c.group, tok, tokenWindow)
 	}
 	for _, id := range ids {
 		info, err := c.get(ctx, id)
@@ -693,8 +732,19 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 		_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 			DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeReadyWait,
 		})
-		if err != nil && apiCode(err) != "DeploymentIsNotInReadyStateException" {
-			return false, fmt.Errorf("continue codedeploy deployment %s to reroute traffic: %w", id, err)
+		if err != nil {
+			// Refused: what the deployment is now decides, not the code.
+			after, rerr := c.refused(ctx, id, "ContinueDeployment(READY_WAIT)", err)
+			switch {
+			case rerr != nil:
+				return false, rerr
+			case failed(after.Status):
+				return false, c.failure(after)
+			case after.Status == cdtypes.DeploymentStatusReady:
+				return false, fmt.Errorf("continue codedeploy deployment %s to reroute traffic: still %s: %w", id, after.Status, err)
+			}
+			c.log.Info("traffic already rerouting", zap.String("deployment", id), zap.String("status", string(after.Status)))
+			return true, nil
 		}
 		c.log.Info("rerouting production traffic", zap.String("deployment", id))
 		return true, nil
@@ -813,8 +863,16 @@ func (c *CodeDeploy) applyTerminate(ctx context.Context) error {
 	_, err = c.client.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{
 		DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeTerminationWait,
 	})
-	if err != nil && apiCode(err) != "DeploymentAlreadyCompletedException" {
-		return fmt.Errorf("continue codedeploy deployment %s to terminate the original task set: %w", id, err)
+	if err != nil {
+		after, rerr := c.refused(ctx, id, "ContinueDeployment(TERMINATION_WAIT)", err)
+		switch {
+		case rerr != nil:
+			return rerr
+		case failed(after.Status):
+			return c.failure(after)
+		case after.Status != cdtypes.DeploymentStatusSucceeded:
+			return fmt.Errorf("continue codedeploy deployment %s to terminate the original task set: %s: %w", id, after.Status, err)
+		}
 	}
 	c.log.Info("terminating the original task set", zap.String("deployment", id))
 	return c.opts.poll(ctx, fmt.Sprintf("codedeploy deployment %s: terminate", id), c.opts.Timeout, func(ctx context.Context) (bool, error) {
@@ -866,10 +924,19 @@ func (c *CodeDeploy) revert(ctx context.Context) error {
 		c.log.Info("deployment already ended; waiting for its rollback", zap.String("deployment", id), zap.String("status", string(info.Status)))
 	default:
 		_, err := c.client.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(true)})
-		if err != nil && apiCode(err) != "DeploymentAlreadyCompletedException" {
-			return fmt.Errorf("stop codedeploy deployment %s with rollback: %w", id, err)
+		if err != nil {
+			after, rerr := c.refused(ctx, id, "StopDeployment", err)
+			switch {
+			case rerr != nil:
+				return rerr
+			case after.Status == cdtypes.DeploymentStatusSucceeded:
+				return fmt.Errorf("codedeploy deployment %s succeeded before the stop: %w", id, ErrTooLate)
+			case !failed(after.Status):
+				return fmt.Errorf("stop codedeploy deployment %s with rollback: still %s: %w", id, after.Status, err)
+			}
+			c.log.Info("deployment ended before the stop; waiting for its rollback", zap.String("deployment", id), zap.String("status", string(after.Status)))
 		}
-		stoppedByUs = true
+		stoppedByUs = err == nil
 		c.log.Info("stopped deployment with rollback", zap.String("deployment", id))
 	}
 	polls := 0

@@ -469,3 +469,39 @@ func TestNewCodeDeployRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeDeployRerouteRefused: a ContinueDeployment(READY_WAIT) the
+// service refuses is checked against the deployment: still Ready means
+// traffic was not rerouted, and the stage fails (and rolls back) instead
+// of reporting the reroute.
+func TestCodeDeployRerouteRefused(t *testing.T) {
+	e := newEnv(t)
+	g := shopGroup(e, "")
+	g.ManualReroute, g.ReadyWait = true, 30*time.Minute
+	must(t, e.sim.AddDeploymentGroup(g))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cd, _ := e.clients()
+		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+		must(t, err)
+		plan, err := cutover.Sequence("shop release 2", s)
+		must(t, err)
+		e.sim.FailNext("ContinueDeployment", "DeploymentIsNotInReadyStateException", 1)
+		j := cutover.NewMemJournal()
+		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		if err == nil || !strings.Contains(err.Error(), "to reroute traffic: still Ready") {
+			t.Fatalf("Run = %v, want the refused reroute reported with the deployment's status", err)
+		}
+		recs, rerr := j.Read(ctx, "shop-2", 0)
+		must(t, rerr)
+		noted := false
+		for _, r := range recs {
+			if r.Type == cutover.RecData && r.Key == managed.DataRefused && strings.Contains(r.Value, "DeploymentIsNotInReadyStateException; the deployment is Ready") {
+				noted = true
+			}
+		}
+		if !noted {
+			t.Error("the refusal is not journaled")
+		}
+	})
+}

@@ -3,15 +3,20 @@ package managed_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
 )
 
@@ -88,6 +93,57 @@ func TestReviewCodeDeployListNotTruncated(t *testing.T) {
 		}
 		if n := e.sim.Calls("CreateDeployment"); n != 0 {
 			t.Errorf("CreateDeployment called %d times, want 0", n)
+		}
+	})
+}
+
+// lostCreate creates the first deployment and loses the answer (a
+// connection cut after the service acted), and records the time ranges
+// ListDeployments is asked for.
+type lostCreate struct {
+	managed.CodeDeployAPI
+	lost   bool
+	ranges []time.Duration // End - Start of each ListDeployments with a range
+}
+
+func (c *lostCreate) CreateDeployment(ctx context.Context, in *codedeploy.CreateDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error) {
+	out, err := c.CodeDeployAPI.CreateDeployment(ctx, in, optFns...)
+	if err == nil && !c.lost {
+		c.lost = true
+		return nil, fmt.Errorf("after the request was sent: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})
+	}
+	return out, err
+}
+
+func (c *lostCreate) ListDeployments(ctx context.Context, in *codedeploy.ListDeploymentsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	if r := in.CreateTimeRange; r != nil && r.End != nil {
+		c.ranges = append(c.ranges, aws.ToTime(r.End).Sub(aws.ToTime(r.Start)))
+	}
+	return c.CodeDeployAPI.ListDeployments(ctx, in, optFns...)
+}
+
+// TestReviewCodeDeployFoundByToken: a deployment whose creation answer was
+// lost is found again by the cutover's journaled token, with one listing
+// of the few minutes around it — no second deployment, no history read.
+func TestReviewCodeDeployFoundByToken(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	synctest.Test(t, func(t *testing.T) {
+		cd, _ := e.clients()
+		lc := &lostCreate{CodeDeployAPI: cd}
+		plan := cdPlan(t, lc, shopSpec(weightGate{r: e.router}))
+		j := cutover.NewMemJournal()
+		opts := approvingOpts(t, j, "shop-2")
+		opts.ApplyAttempts = 2
+		opts.Transient = providers.IsTransient
+		if _, err := cutover.NewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
+			t.Fatalf("run: %v, want it to complete with the one deployment", err)
+		}
+		if n := len(e.sim.Deployments()); n != 1 || e.sim.Calls("CreateDeployment") != 1 {
+			t.Errorf("%d deployments, %d CreateDeployment calls; want 1 and 1", n, e.sim.Calls("CreateDeployment"))
+		}
+		if len(lc.ranges) != 1 || lc.ranges[0] > 10*time.Minute {
+			t.Errorf("token lookups listed ranges %v, want one of a few minutes", lc.ranges)
 		}
 	})
 }
