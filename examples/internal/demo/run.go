@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
@@ -52,6 +53,10 @@ const (
 // alike, or with ten times the errors under -bad-green.
 var BlueProfile = fake.Profile{ErrorRate: 0.005, LatencyMedian: 100 * time.Millisecond, LatencySigma: 0.5}
 
+// notifyCloseBound bounds the delivery of the notifications still queued
+// when a run ends.
+const notifyCloseBound = 10 * time.Second
+
 // Flags are the examples' common flags.
 type Flags struct {
 	BadGreen bool    // green's error rate is ten times blue's
@@ -66,6 +71,9 @@ type Flags struct {
 	// AWS are the flags of the -aws mode; AWS.On is -aws. Off, the
 	// example runs on the fake cloud.
 	AWS awsdemo.Flags
+	// Notify are the notifier flags (-notify-webhook, -notify-sns,
+	// -notify-eventbridge, -notify-events).
+	Notify notify.Flags
 }
 
 // Watch is what the progress display reads from the fake cloud.
@@ -224,6 +232,7 @@ func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
 	fs.StringVar(&f.Report, "report", "", "at the end, write the cutover's report drawn from the journal into `DIR`: report.md, report.svg (a chart) and report.txt")
+	f.Notify.Register(fs)
 	if s.AWS {
 		f.AWS.Register(fs)
 		fs.Usage = func() {
@@ -339,8 +348,24 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	}
 	ui.header(s.Title, plan, env, len(su.recs) > 0)
 
+	notifiers, err := f.Notify.Group(ctx, nil, notify.Options{Clock: clock})
+	if err != nil {
+		return ExitError, err
+	}
+	defer func() {
+		// The notifications queued are delivered within a bound.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyCloseBound)
+		defer cancel()
+		if err := notifiers.Close(cctx); err != nil {
+			fmt.Fprintf(std.Err, "notifications: %v\n", err)
+		}
+	}()
+	observer := cutover.ObserverFunc(func(e cutover.Event) {
+		ui.Observe(e)
+		notifiers.Observe(e)
+	})
 	runner := cutover.NewRunner(journal, cutover.Options{
-		Clock: clock, Observer: ui, PollInterval: PollInterval, Actor: su.actor,
+		Clock: clock, Observer: observer, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
 		// A throttled or timed-out call is tried again before it can roll
 		// a healthy release back.
