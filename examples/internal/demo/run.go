@@ -21,8 +21,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/safecutover/safecutover/cutover"
-	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
+	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/report"
