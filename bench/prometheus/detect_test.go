@@ -4,15 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
-	"net/http/httptest"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	client "github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/health"
@@ -33,42 +28,11 @@ const (
 	maxWait      = 5 * time.Minute
 )
 
-// traffic serves requests to blue and green by the current share and
-// counts them as an instrumented service would.
-type traffic struct {
-	share atomic.Int32 // green's percentage
-	req   *client.CounterVec
-	rng   *rand.Rand
-}
-
-func (tr *traffic) tick(n int) {
-	g := int(tr.share.Load())
-	var counts [2][2]float64 // [blue, green][ok, error]
-	for range n {
-		arm, p := 0, blueErrors
-		if tr.rng.IntN(100) < g {
-			arm, p = 1, greenErrors
-		}
-		bad := 0
-		if tr.rng.Float64() < p {
-			bad = 1
-		}
-		counts[arm][bad]++
-	}
-	for arm, v := range []string{"blue", "green"} {
-		tr.req.WithLabelValues(v, "200").Add(counts[arm][0])
-		tr.req.WithLabelValues(v, "500").Add(counts[arm][1])
-	}
-}
-
 // trial runs one canary and returns the time from green taking traffic to
 // the rollback, at scale 1.
-func trial(b *testing.B, prom *promtest.Server, tr *traffic, k float64, id string) time.Duration {
+func trial(b *testing.B, prom *promtest.Server, tr *promtest.Traffic, k float64, id string) time.Duration {
 	src, err := prometheus.New(prom.URL, prometheus.Options{
-		Queries: map[string]string{
-			providers.MetricRequests: `sum(increase(http_requests_total{version="{{.Target}}"}[{{.Window}}]))`,
-			providers.MetricErrors:   `sum(increase(http_requests_total{version="{{.Target}}",code="500"}[{{.Window}}]))`,
-		},
+		Queries:        promtest.Queries,
 		ScrapeInterval: prom.ScrapeInterval,
 	})
 	if err != nil {
@@ -82,8 +46,8 @@ func trial(b *testing.B, prom *promtest.Server, tr *traffic, k float64, id strin
 	var rolledBack atomic.Int64
 	plan := cutover.Plan{Name: "detect", Stages: []cutover.Stage{{
 		Name:   "green 10%",
-		Apply:  func(context.Context) error { applied = time.Now(); tr.share.Store(greenShare); return nil },
-		Revert: func(context.Context) error { tr.share.Store(0); return nil },
+		Apply:  func(context.Context) error { applied = time.Now(); tr.SetShare(greenShare); return nil },
+		Revert: func(context.Context) error { tr.SetShare(0); return nil },
 		Bake:   time.Duration(float64(maxWait) / k),
 		Gates:  []cutover.Gate{judge},
 	}}}
@@ -111,35 +75,13 @@ func BenchmarkDetection(b *testing.B) {
 	if k < 1 {
 		b.Fatalf("-scale %v: want ≥ 1 (1: real time)", k)
 	}
-	reg := client.NewRegistry()
-	req := client.NewCounterVec(client.CounterOpts{Name: "http_requests_total", Help: "Requests served."}, []string{"version", "code"})
-	reg.MustRegister(req)
-	for _, v := range []string{"blue", "green"} {
-		for _, c := range []string{"200", "500"} {
-			req.WithLabelValues(v, c).Add(0)
-		}
-	}
-	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	b.Cleanup(target.Close)
-	prom := promtest.Start(b, promtest.Options{ScrapeInterval: time.Duration(float64(scrape) / k)}, target.URL)
+	tr := promtest.NewTraffic(1, blueErrors, greenErrors)
+	b.Cleanup(tr.Close)
+	prom := promtest.Start(b, promtest.Options{ScrapeInterval: time.Duration(float64(scrape) / k)}, tr.URL)
 	prom.WaitUp(b, 1)
-	tr := &traffic{req: req, rng: rand.New(rand.NewPCG(1, 2))}
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
-	const tickEvery = 10 * time.Millisecond
-	perTick := int(requestsPerS * k * tickEvery.Seconds())
-	go func() {
-		t := time.NewTicker(tickEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				tr.tick(perTick)
-			}
-		}
-	}()
+	go tr.Serve(ctx, requestsPerS*k)
 	var times []time.Duration
 	for i := 0; b.Loop(); i++ {
 		times = append(times, trial(b, prom, tr, k, fmt.Sprintf("t%d", i)))

@@ -67,15 +67,29 @@ func Binary() (string, error) {
 // when no server is installed, or fails it if EnvRequire is set.
 func Start(tb testing.TB, opts Options, targets ...string) *Server {
 	tb.Helper()
-	bin, err := Binary()
-	if err != nil {
+	if _, err := Binary(); err != nil {
 		if os.Getenv(EnvRequire) != "" {
 			tb.Fatalf("%s is set: %v", EnvRequire, err) // CI: the tests must run, not skip
 		}
 		tb.Skip(err.Error())
 	}
+	srv, stop, err := Run(tb.TempDir(), opts, targets...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(stop)
+	return srv
+}
+
+// Run starts a server that keeps its configuration and data in dir and
+// scrapes targets; stop kills it and waits for it to exit.
+func Run(dir string, opts Options, targets ...string) (srv *Server, stop func(), err error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, nil, err
+	}
 	if opts.ScrapeInterval < 0 {
-		tb.Fatalf("promtest: ScrapeInterval %v: want ≥ 0 (0 means 1s)", opts.ScrapeInterval)
+		return nil, nil, fmt.Errorf("promtest: ScrapeInterval %v: want ≥ 0 (0 means 1s)", opts.ScrapeInterval)
 	}
 	if opts.ScrapeInterval == 0 {
 		opts.ScrapeInterval = time.Second
@@ -84,37 +98,35 @@ func Start(tb testing.TB, opts Options, targets ...string) *Server {
 	for _, t := range targets {
 		u, err := url.Parse(t)
 		if err != nil || u.Host == "" {
-			tb.Fatalf("promtest: target %q: want http://127.0.0.1:PORT", t)
+			return nil, nil, fmt.Errorf("promtest: target %q: want http://127.0.0.1:PORT", t)
 		}
 		hosts = append(hosts, fmt.Sprintf("%q", u.Host))
 	}
-	dir := tb.TempDir()
 	const job = "safecutover-test"
 	iv := promDuration(opts.ScrapeInterval)
 	cfg := fmt.Sprintf("global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\nscrape_configs:\n  - job_name: %s\n    static_configs:\n      - targets: [%s]\n",
 		iv, iv, iv, job, strings.Join(hosts, ", "))
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
+		return nil, nil, fmt.Errorf("promtest: %w", err)
 	}
 	var lastErr error
 	for range 3 { // a free port may be taken between picking and binding
 		addr, err := freeAddr()
 		if err != nil {
-			tb.Fatal(err)
+			return nil, nil, err
 		}
-		srv, err := start(tb, bin, dir, cfgPath, addr)
+		srv, stop, err := start(bin, dir, cfgPath, addr)
 		if err == nil {
 			srv.ScrapeInterval, srv.Job = opts.ScrapeInterval, job
-			return srv
+			return srv, stop, nil
 		}
 		lastErr = err
 	}
-	tb.Fatalf("promtest: %v", lastErr)
-	return nil
+	return nil, nil, fmt.Errorf("promtest: %w", lastErr)
 }
 
-func start(tb testing.TB, bin, dir, cfgPath, addr string) (*Server, error) {
+func start(bin, dir, cfgPath, addr string) (*Server, func(), error) {
 	var logs bytes.Buffer
 	data := filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "-"))
 	cmd := exec.Command(bin,
@@ -126,13 +138,14 @@ func start(tb testing.TB, bin, dir, cfgPath, addr string) (*Server, error) {
 	)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	stop := func() {
 		_ = cmd.Process.Kill()
 		<-done
+		done <- nil // stop may be called again
 	}
 	u := "http://" + addr
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -142,22 +155,20 @@ func start(tb testing.TB, bin, dir, cfgPath, addr string) (*Server, error) {
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				break
+				return &Server{URL: u}, stop, nil
 			}
 		}
 		select {
 		case err := <-done:
 			done <- err
 			stop()
-			return nil, fmt.Errorf("prometheus exited before it was ready (%v): %s", err, logs.String())
+			return nil, nil, fmt.Errorf("prometheus exited before it was ready (%v): %s", err, logs.String())
 		case <-ctx.Done():
 			stop()
-			return nil, fmt.Errorf("prometheus not ready on %s within %v: %s", addr, startTimeout, logs.String())
+			return nil, nil, fmt.Errorf("prometheus not ready on %s within %v: %s", addr, startTimeout, logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	tb.Cleanup(stop)
-	return &Server{URL: u}, nil
 }
 
 // freeAddr returns 127.0.0.1:PORT with a port free a moment ago.
@@ -182,6 +193,14 @@ func (s *Server) WaitUp(tb testing.TB, n int) {
 	bound := max(30*s.ScrapeInterval, 10*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
+	if err := s.Up(ctx, n); err != nil {
+		tb.Fatalf("promtest: %d targets not up within %v: %v", n, bound, err)
+	}
+}
+
+// Up waits until the server has scraped n of its targets successfully, or
+// ctx ends.
+func (s *Server) Up(ctx context.Context, n int) error {
 	q := s.URL + "/api/v1/query?query=" + url.QueryEscape(fmt.Sprintf("count(up{job=%q} == 1) >= %d", s.Job, n))
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, q, nil)
@@ -194,12 +213,12 @@ func (s *Server) WaitUp(tb testing.TB, n int) {
 			err := json.NewDecoder(res.Body).Decode(&body)
 			res.Body.Close()
 			if err == nil && len(body.Data.Result) > 0 {
-				return
+				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("promtest: %d targets not up within %v", n, bound)
+			return context.Cause(ctx)
 		case <-time.After(s.ScrapeInterval / 4):
 		}
 	}
