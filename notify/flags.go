@@ -103,6 +103,13 @@ func (g Group) Observe(e cutover.Event) {
 	}
 }
 
+// Notify passes m to every notifier.
+func (g Group) Notify(m Message) {
+	for _, n := range g {
+		n.Notify(m)
+	}
+}
+
 // Close closes every notifier within ctx's bound and joins their errors.
 func (g Group) Close(ctx context.Context) error {
 	var errs []error

@@ -86,3 +86,42 @@ func (m Message) Summary() string {
 	}
 	return s
 }
+
+// recordEvents maps the journal's record types to the events the runner
+// emitted when it wrote them.
+var recordEvents = map[cutover.RecordType]cutover.EventType{
+	cutover.RecStart:        cutover.EvStarted,
+	cutover.RecApplied:      cutover.EvStageApplied,
+	cutover.RecVerdict:      cutover.EvGateJudged,
+	cutover.RecBaked:        cutover.EvStageBaked,
+	cutover.RecReverted:     cutover.EvStageReverted,
+	cutover.RecRevertFailed: cutover.EvRevertFailed,
+	cutover.RecApplyFailed:  cutover.EvApplyRetry,
+	cutover.RecWaiting:      cutover.EvWaitingApproval,
+	cutover.RecCompleted:    cutover.EvCompleted,
+	cutover.RecRolledBack:   cutover.EvRolledBack,
+	cutover.RecFailed:       cutover.EvFailed,
+}
+
+// FromRecord returns the Message of the event the runner emitted when it
+// wrote r to cutover id's journal, with rb as the rollback view; false for
+// a record no event corresponds to (commands, answers, data). A tool that
+// follows a journal (cutoverctl show -watch) notifies with it.
+func FromRecord(id string, r cutover.Record, rb Rollback) (Message, bool) {
+	t, ok := recordEvents[r.Type]
+	if !ok {
+		return Message{}, false
+	}
+	m := Message{Type: t, Time: r.Time.UTC(), Cutover: id, Stage: r.Stage, StageIndex: r.Index, Gate: r.Gate, Error: r.Error, Rollback: rb}
+	if r.Stage == "" {
+		m.StageIndex = -1
+	}
+	if r.Verdict != nil {
+		m.Decision, m.Reason = r.Verdict.Decision.String(), r.Verdict.Reason
+	}
+	m.Text = string(t)
+	if m.Reason != "" {
+		m.Text = r.Gate + ": " + m.Decision + ": " + m.Reason
+	}
+	return m, true
+}

@@ -150,10 +150,18 @@ func New(s Sender, opts Options) (*Notifier, error) {
 // blocks: when the queue is full, or the notifier closed, the event is
 // dropped, counted and logged.
 func (n *Notifier) Observe(e cutover.Event) {
-	if !n.events[e.Type] {
+	if n.events[e.Type] {
+		n.Notify(NewMessage(e))
+	}
+}
+
+// Notify queues m, as Observe does, if its type is configured: for
+// programs that make messages from something other than a runner's events
+// (a journal, with FromRecord).
+func (n *Notifier) Notify(m Message) {
+	if !n.events[m.Type] {
 		return
 	}
-	m := NewMessage(e)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
