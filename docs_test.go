@@ -50,7 +50,8 @@ var snippetImports = map[string]string{
 	"dynamodb": "github.com/aws/aws-sdk-go-v2/service/dynamodb", "elbv2": "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2",
 	"autoscaling": "github.com/aws/aws-sdk-go-v2/service/autoscaling", "elasticbeanstalk": "github.com/aws/aws-sdk-go-v2/service/elasticbeanstalk",
 	"ecs": "github.com/aws/aws-sdk-go-v2/service/ecs", "cloudwatch": "github.com/aws/aws-sdk-go-v2/service/cloudwatch",
-	"zap": "go.uber.org/zap",
+	"zap":        "go.uber.org/zap",
+	"prometheus": "github.com/safecutover/safecutover/providers/prometheus", "notify": "github.com/safecutover/safecutover/notify",
 }
 
 // docSnippet is one ```go block.
