@@ -51,6 +51,7 @@ var snippetImports = map[string]string{
 	"autoscaling": "github.com/aws/aws-sdk-go-v2/service/autoscaling", "elasticbeanstalk": "github.com/aws/aws-sdk-go-v2/service/elasticbeanstalk",
 	"ecs": "github.com/aws/aws-sdk-go-v2/service/ecs", "cloudwatch": "github.com/aws/aws-sdk-go-v2/service/cloudwatch",
 	"zap": "go.uber.org/zap", "sshsign": "github.com/safecutover/safecutover/sshsign",
+	"prometheus": "github.com/safecutover/safecutover/providers/prometheus", "notify": "github.com/safecutover/safecutover/notify",
 }
 
 // docSnippet is one ```go block.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/notify"
 )
 
 // Defaults of the command flags.
@@ -35,6 +36,9 @@ type cmdFlags struct {
 	width int
 	// sign names the key that signs the command, if any.
 	sign signFlags
+	// notify are -notify-webhook, -notify-sns, -notify-eventbridge and
+	// -notify-events: with -watch, each new record's event is sent there.
+	notify notify.Flags
 }
 
 // registerFlags registers on fs the flags of subcommand name.
@@ -54,6 +58,7 @@ func registerFlags(fs *flag.FlagSet, name string, f *cmdFlags) {
 		fs.Var(durationFlag{&f.poll}, "poll", "with -watch: how often to read the journal")
 		fs.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless $NO_COLOR is set), always or never")
 		fs.IntVar(&f.width, "width", 0, "width of the timeline in columns (default $COLUMNS, or 100)")
+		f.notify.Register(fs)
 		return
 	}
 	fs.StringVar(&f.as, "as", "", "who gives the command, for the journal (default: the OS user)")

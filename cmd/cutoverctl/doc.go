@@ -24,7 +24,10 @@
 // to: an approval at the point of no return until the stage is applied, a
 // promote until the bake has ended, an abort until the cutover has rolled
 // back, with where traffic ended. Flags may come before or after the ID;
-// -json prints a JSON object for scripts.
+// -json prints a JSON object for scripts. show -watch with -notify-webhook
+// URL, -notify-sns ARN or -notify-eventbridge BUS also sends each new
+// event to a Slack channel, an SNS topic or an EventBridge bus
+// (docs/notify.md).
 //
 // Before writing, cutoverctl refuses what the runner would refuse or what
 // cannot work: an approval without -reason, an approval by the person who

@@ -3,15 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/notify"
 )
 
 // fileBackend returns a file journal in a directory of the test's own.
@@ -105,8 +110,22 @@ func testAbortMidBake(t *testing.T, b backend) {
 	const id = "abort-bake"
 	r := startRunner(t, b, runnerArgs(id, "-warm", "4h")...)
 	waitFor(t, b, id, `"keep blue warm" baking`, stageIs("keep blue warm", cutover.StageApplied))
-	// Someone follows the cutover meanwhile; show -watch ends with it.
-	watch := startCtl(t, b, "show", id, "-watch", "-poll", "100ms", "-color", "never")
+	// Someone follows the cutover meanwhile, and has it posted to a
+	// webhook; show -watch ends with it.
+	var hookMu sync.Mutex
+	var hooked []notify.WebhookBody
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body notify.WebhookBody
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		hookMu.Lock()
+		hooked = append(hooked, body)
+		hookMu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	watch := startCtl(t, b, "show", id, "-watch", "-poll", "100ms", "-color", "never", "-notify-webhook", hook.URL, "-notify-events", "stage_reverted,rolled_back")
 	// Abort once the watch has shown the cutover baking: a process that
 	// starts slowly on a busy machine would otherwise see only the end.
 	shown := time.Now().Add(condTimeout)
@@ -135,6 +154,18 @@ func testAbortMidBake(t *testing.T, b backend) {
 		t.Errorf("show -watch: exit status %d, want 0", got)
 	}
 	wantIn(t, "show -watch", watch.out.String(), "cutover "+id, "baking", "rolled back")
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	var types []cutover.EventType
+	for _, h := range hooked {
+		if h.Event.Cutover != id {
+			t.Errorf("webhook got %+v, want events of %s", h.Event, id)
+		}
+		types = append(types, h.Event.Type)
+	}
+	if len(types) == 0 || types[len(types)-1] != cutover.EvRolledBack || !slices.Contains(types, cutover.EvStageReverted) {
+		t.Errorf("webhook got %v, want stage_reverted events and rolled_back last", types)
+	}
 }
 
 // testUnknownID: every command says there is no such cutover.

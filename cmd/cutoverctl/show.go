@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/report"
 )
 
@@ -23,6 +24,10 @@ func finished(p cutover.Phase) bool {
 	return p == cutover.PhaseCompleted || p == cutover.PhaseRolledBack || p == cutover.PhaseFailed
 }
 
+// notifyCloseBound bounds the delivery of the notifications still queued
+// when show -watch ends.
+const notifyCloseBound = 10 * time.Second
+
 // ANSI escapes that redraw a terminal from its top left corner.
 const clearScreen = "\033[H\033[2J"
 
@@ -32,8 +37,8 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !f.watch && (given["wait"] || given["poll"]) {
-		return usageErr("show: -wait and -poll are for -watch")
+	if !f.watch && (given["wait"] || given["poll"] || given["notify-webhook"] || given["notify-sns"] || given["notify-eventbridge"] || given["notify-events"]) {
+		return usageErr("show: -wait, -poll and -notify-* are for -watch")
 	}
 	color := false
 	switch f.color {
@@ -91,6 +96,18 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 	if err := draw(recs); err != nil || !f.watch {
 		return err
 	}
+	notifiers, err := f.notify.Group(ctx, nil, notify.Options{})
+	if err != nil {
+		return usageErr("show: %v", err)
+	}
+	defer func() {
+		// What is queued is delivered within a bound; drops are reported.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyCloseBound)
+		defer cancel()
+		if err := notifiers.Close(cctx); err != nil {
+			fmt.Fprintf(c.io.err, "cutoverctl: notifications: %v\n", err)
+		}
+	}()
 	w := &waiter{j: j, id: id, recs: recs, poll: f.poll}
 	wctx, cancel := context.WithTimeout(ctx, f.wait)
 	defer cancel()
@@ -104,6 +121,15 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 				return nil // interrupted: the person stopped watching
 			}
 			return fail(exitUnfinished, "show -watch: cutover %s has not ended within -wait %v", id, f.wait)
+		}
+		if len(w.recs) > n && len(notifiers) > 0 {
+			s, _, _ := summarize(id, w.recs)
+			rb := notify.Rollback{Possible: s.Rollback.Possible, Until: s.Rollback.Until}
+			for _, r := range w.recs[n:] {
+				if m, ok := notify.FromRecord(id, r, rb); ok {
+					notifiers.Notify(m)
+				}
+			}
 		}
 		if len(w.recs) > n {
 			if !c.io.outTerminal && !c.json {

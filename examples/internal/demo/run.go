@@ -20,6 +20,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
+	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/report"
@@ -50,6 +51,10 @@ const (
 // alike, or with ten times the errors under -bad-green.
 var BlueProfile = fake.Profile{ErrorRate: 0.005, LatencyMedian: 100 * time.Millisecond, LatencySigma: 0.5}
 
+// notifyCloseBound bounds the delivery of the notifications still queued
+// when a run ends.
+const notifyCloseBound = 10 * time.Second
+
 // Flags are the examples' common flags.
 type Flags struct {
 	BadGreen bool    // green's error rate is ten times blue's
@@ -64,6 +69,9 @@ type Flags struct {
 	// AWS are the flags of the -aws mode; AWS.On is -aws. Off, the
 	// example runs on the fake cloud.
 	AWS awsdemo.Flags
+	// Notify are the notifier flags (-notify-webhook, -notify-sns,
+	// -notify-eventbridge, -notify-events).
+	Notify notify.Flags
 }
 
 // Watch is what the progress display reads from the fake cloud.
@@ -222,6 +230,7 @@ func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
 	fs.StringVar(&f.Report, "report", "", "at the end, write the cutover's report drawn from the journal into `DIR`: report.md, report.svg (a chart) and report.txt")
+	f.Notify.Register(fs)
 	if s.AWS {
 		f.AWS.Register(fs)
 		fs.Usage = func() {
@@ -340,14 +349,29 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 	}
 	ui.header(s.Title, plan, env, len(su.recs) > 0)
 
+	notifiers, err := f.Notify.Group(ctx, nil, notify.Options{Clock: clock})
+	if err != nil {
+		return ExitError, err
+	}
+	defer func() {
+		// The notifications queued are delivered within a bound.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyCloseBound)
+		defer cancel()
+		if err := notifiers.Close(cctx); err != nil {
+			fmt.Fprintf(std.Err, "notifications: %v\n", err)
+		}
+	}()
+	var obs cutover.Observer = cutover.ObserverFunc(func(e cutover.Event) {
+		ui.Observe(e)
+		notifiers.Observe(e)
+	})
 	// An approval (-approve NAME) is sent only when the cutover reaches
 	// its approval point: where Run stops before a stage that needs one
 	// (below), or where it waits with a reversibility window open (here).
-	var obs cutover.Observer = ui
 	var sends sync.WaitGroup
 	defer sends.Wait()
 	if f.Approve != "" {
-		obs = ApproveAtWindow(ui, plan, &sends, func(stage string) {
+		obs = ApproveAtWindow(obs, plan, &sends, func(stage string) {
 			_ = cutover.Send(context.WithoutCancel(ctx), journal, id, cutover.CmdApprove, f.Approve, "approved in the "+s.ID+" example", stage)
 		})
 	}
