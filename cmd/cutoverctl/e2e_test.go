@@ -126,6 +126,8 @@ func testAbortMidBake(t *testing.T, b backend) {
 	}))
 	t.Cleanup(hook.Close)
 	watch := startCtl(t, b, "show", id, "-watch", "-poll", "100ms", "-color", "never", "-notify-webhook", hook.URL, "-notify-events", "stage_reverted,rolled_back")
+	// A script follows it too, as JSON: the cutover, then its events.
+	jsonWatch := startCtl(t, b, "show", id, "-watch", "-json", "-poll", "100ms")
 	// Abort once the watch has shown the cutover baking: a process that
 	// starts slowly on a busy machine would otherwise see only the end.
 	shown := time.Now().Add(condTimeout)
@@ -154,6 +156,25 @@ func testAbortMidBake(t *testing.T, b backend) {
 		t.Errorf("show -watch: exit status %d, want 0", got)
 	}
 	wantIn(t, "show -watch", watch.out.String(), "cutover "+id, "baking", "rolled back")
+	if got := jsonWatch.wait(t); got != exitOK {
+		t.Errorf("show -watch -json: exit status %d, want 0", got)
+	}
+	dec := json.NewDecoder(strings.NewReader(jsonWatch.out.String()))
+	var first struct{ Cutover struct{ ID string } }
+	if err := dec.Decode(&first); err != nil || first.Cutover.ID != id {
+		t.Errorf("show -watch -json: first object %+v, %v; want the cutover %s", first, err, id)
+	}
+	var events []notify.Message
+	for dec.More() {
+		var m notify.Message
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("show -watch -json: %v in\n%s", err, jsonWatch.out.String())
+		}
+		events = append(events, m)
+	}
+	if len(events) == 0 || events[len(events)-1].Type != cutover.EvRolledBack || events[len(events)-1].Cutover != id {
+		t.Errorf("show -watch -json: events %+v, want notify messages ending with rolled_back of %s", events, id)
+	}
 	hookMu.Lock()
 	defer hookMu.Unlock()
 	var types []cutover.EventType

@@ -122,16 +122,22 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 			}
 			return fail(exitUnfinished, "show -watch: cutover %s has not ended within -wait %v", id, f.wait)
 		}
-		if len(w.recs) > n && len(notifiers) > 0 {
+		if len(w.recs) > n && (len(notifiers) > 0 || c.json) {
 			s, _, _ := summarize(id, w.recs)
 			rb := notify.Rollback{Possible: s.Rollback.Possible, Until: s.Rollback.Until}
 			for _, r := range w.recs[n:] {
 				if m, ok := notify.FromRecord(id, r, rb); ok {
 					notifiers.Notify(m)
+					if c.json {
+						// -json -watch: the first object is the whole
+						// cutover, then one per event, in the schema
+						// notifications carry.
+						c.emitJSON(m)
+					}
 				}
 			}
 		}
-		if len(w.recs) > n {
+		if len(w.recs) > n && !c.json {
 			if !c.io.outTerminal && !c.json {
 				fmt.Fprintf(c.io.out, "\n%s\n", time.Now().UTC().Format(time.RFC3339))
 			}
