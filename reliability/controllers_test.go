@@ -401,6 +401,11 @@ func twoControllers(t *testing.T, store, table string, rng *rand.Rand) (double b
 	if err != nil {
 		return false, err
 	}
+	// What the owner applied up to its death: it may have applied another
+	// stage between the read that chose it and the kill.
+	if lines, err = readApplies(paths.applies()); err != nil {
+		return false, err
+	}
 	ownerLines := len(lines)
 
 	res, killed, err := survivor.wait()
