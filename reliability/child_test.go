@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,6 +53,8 @@ type childResult struct {
 	LeaseHeld int `json:"lease_held,omitempty"`
 	// Batches are the batches of a rolling cutover (rolling-batches).
 	Batches []int `json:"batches,omitempty"`
+	// Suspended: the run stopped on SIGTERM with cutover.ErrSuspended.
+	Suspended bool `json:"suspended,omitempty"`
 }
 
 // childMain runs the child program named role and returns its exit code.
@@ -129,9 +132,19 @@ func sigkillSelf(bool) {
 
 // crashChild drives a cutover on the file journal and the fake cloud's
 // state file, as an operator would (approving at the PNR), and SIGKILLs
-// itself at the point envKill names, if any.
+// itself at the point envKill names, if any. On SIGTERM it suspends the
+// cutover (cutover.ErrSuspended), as a controller being redeployed does.
 func crashChild() (childResult, error) {
 	var res childResult
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	base, suspend := context.WithCancelCause(context.Background())
+	defer suspend(nil)
+	go func() {
+		if _, ok := <-term; ok {
+			suspend(cutover.ErrSuspended)
+		}
+	}()
 	paths := childPaths{os.Getenv(envDir)}
 	sc := scenario(os.Getenv(envScenario))
 	cloud, err := fake.Open(paths.cloud(), fake.Options{Seed: 1, MaxCalls: -1})
@@ -152,12 +165,13 @@ func crashChild() (childResult, error) {
 	if err != nil {
 		return res, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(base, time.Minute)
 	defer cancel()
 	st, err := drive(ctx, kJournal{k, fj}, runnerOptions(childTiming, nil), p, k, nil)
 	res.Phase = string(st.Phase)
 	if err != nil {
 		res.Err = err.Error()
+		res.Suspended = errors.Is(err, cutover.ErrSuspended)
 	}
 	res.Appends = k.appends.Load()
 	for _, c := range k.kinds {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +48,34 @@ func crashEnv(c crashCase, dir string) map[string]string {
 		bad = "1"
 	}
 	return map[string]string{envDir: dir, envScenario: string(c.sc), envBad: bad}
+}
+
+// checkSuspended checks what a child that suspended the cutover left: the
+// suspension is the journal's last record, and nothing was rolled back
+// that a good green did not call for.
+func checkSuspended(ctx context.Context, c crashCase, paths childPaths) error {
+	fj, err := cutover.NewFileJournal(paths.journal(), cutover.FileJournalOptions{})
+	if err != nil {
+		return err
+	}
+	recs, err := fj.Read(ctx, cutoverID, 0)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil // suspended before it began: nothing journaled
+	}
+	if recs[len(recs)-1].Type != cutover.RecSuspended {
+		return fmt.Errorf("the suspended child's journal does not end with a %s record: %s", cutover.RecSuspended, journalStory(recs))
+	}
+	st, err := cutover.Fold(cutoverID, recs)
+	if err != nil {
+		return err
+	}
+	if !c.bad && (st.Phase == cutover.PhaseRollingBack || st.Phase == cutover.PhaseRolledBack) {
+		return fmt.Errorf("a good green suspended is %s: %s", st.Phase, journalStory(recs))
+	}
+	return nil
 }
 
 // resume runs a new child on the cutover in dir until it ends and checks
@@ -144,10 +173,51 @@ func TestCrashChildProcess(t *testing.T) {
 				}
 				s.Converged++
 			}
+			// SIGTERM at random moments: the child suspends the cutover
+			// (journaled, nothing rolled back) and a new process carries
+			// it to the same end.
+			suspended := 0
+			for i := 0; i < pick(3, 12); i++ {
+				dir := newDir()
+				ch, err := startChild(ctx, "crash", crashEnv(c, dir))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Once the cutover has begun (its journal is written),
+				// at a random moment of what is left of it.
+				for begun := time.Now().Add(10 * time.Second); time.Now().Before(begun); time.Sleep(5 * time.Millisecond) {
+					if fi, err := os.Stat(childPaths{dir}.journal()); err == nil && fi.Size() > 0 {
+						break
+					}
+				}
+				time.Sleep(time.Duration(rng.Int64N(int64(took) / 2)))
+				ch.cmd.Process.Signal(syscall.SIGTERM)
+				res, _, err := ch.wait()
+				if ws, ok := ch.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					continue // before the child took the signal in hand
+				}
+				if err != nil {
+					fails.add("%s: SIGTERM: %v", c, err)
+					continue
+				}
+				if !res.Suspended {
+					continue // it finished first
+				}
+				if err := checkSuspended(ctx, c, childPaths{dir}); err != nil {
+					fails.add("%s: SIGTERM: %v", c, err)
+					continue
+				}
+				if err := resume(ctx, c, dir); err != nil {
+					fails.add("%s: SIGTERM, then a new process: %v", c, err)
+					continue
+				}
+				suspended++
+			}
+			collected.count("suspend_child_process_converged", float64(suspended))
 			collected.add(s)
 			collected.count("crash_child_process_points", float64(s.CrashPoints))
 			collected.count("crash_child_process_converged", float64(s.Converged))
-			t.Logf("%s: reference run %v, %d appends, %d calls; %d processes killed, %d converged", c, took.Round(time.Millisecond), ref.Appends, len(kinds), s.CrashPoints, s.Converged)
+			t.Logf("%s: reference run %v, %d appends, %d calls; %d processes killed, %d converged; %d suspended and resumed", c, took.Round(time.Millisecond), ref.Appends, len(kinds), s.CrashPoints, s.Converged, suspended)
 			fails.report(t, "crash child process "+c.String())
 		})
 	}

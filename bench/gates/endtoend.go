@@ -192,8 +192,8 @@ func e2eTrial(cfg config, p profile, bad bool, src rand.Source) e2eOutcome {
 	if bad {
 		can = constant(2 * baseRate)
 	}
-	nc := int64(math.Round(reqPerSecond * canaryShare))
-	d := &simData{rng: r, canary: can, baseline: base, nc: nc, nb: int64(reqPerSecond) - nc}
+	nc := int64(math.Round(float64(cfg.rps) * canaryShare))
+	d := &simData{rng: r, canary: can, baseline: base, nc: nc, nb: int64(cfg.rps) - nc}
 	f := &simFeed{d: d, p: p}
 	if p.skew {
 		f.extra[r.IntN(2)] = 5 + r.IntN(56)
@@ -327,7 +327,7 @@ func best(healthy, bad []e2eOutcome, n int, at func(o e2eOutcome, k int) int) (k
 func runEndToEnd(w io.Writer, cfg config, jo health.SequentialOptions) error {
 	fmt.Fprintf(w, "end to end: health.NewJudge polled every %ds by a direct simulation of the runner's bake loop (simulated clock), reading a metric feed;\n", e2ePoll)
 	fmt.Fprintf(w, "traffic: %d req/s, %.0f%% canary, baseline error rate %.1f%%, bake and deadline %ds, errors only, per-second Poisson draws\n",
-		reqPerSecond, canaryShare*100, baseRate*100, e2eHorizon)
+		cfg.rps, canaryShare*100, baseRate*100, e2eHorizon)
 	fmt.Fprintf(w, "judge: alpha=%g tolerance=%g margin=%g min_requests=%d prior_strength=%g; trials: %d healthy, %d 2x per profile; seed %d\n",
 		jo.Alpha, jo.Tolerance, jo.Margin, jo.MinRequests, jo.PriorStrength, cfg.healthyTrials, cfg.badTrials, cfg.seed)
 	fmt.Fprintln(w, "profiles: persecond (1s points, no lag), minute (1m points published 60s late), skew (minute, one arm 5-60s later, shared incident),")
@@ -397,7 +397,7 @@ func runEndToEnd(w io.Writer, cfg config, jo health.SequentialOptions) error {
 		}
 	}
 	ps := results[idx("persecond")]
-	kl := perSecondKL(2*baseRate, baseRate, jo.Tolerance)
+	kl := perSecondKL(float64(cfg.rps), 2*baseRate, baseRate, jo.Tolerance)
 	bound := waldBound(jo.Alpha, 1-ps.judgeDetect, kl)
 	fmt.Fprintf(w, "wald: per-second 2x: lower bound on E[N] %.1f s; judge mean end to end (polled every %ds) %.1f s\n", bound, e2ePoll, ps.judgeMean)
 	fmt.Fprintln(w)

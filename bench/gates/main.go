@@ -91,6 +91,7 @@ type config struct {
 	workers                  int
 	seed                     uint64
 	judge                    health.SequentialOptions
+	rps                      int // requests a second, both arms (end to end)
 }
 
 func main() {
@@ -112,16 +113,20 @@ func run(args []string, w io.Writer) error {
 	tol := fs.Float64("tolerance", 0, "judge: tolerated relative increase")
 	margin := fs.Float64("margin", 0, "judge: non-inferiority margin (0 means the default)")
 	prior := fs.Float64("prior", 0, "judge: prior strength (0 means the default)")
+	rps := fs.Int("rps", reqPerSecond, "end to end: requests a second over both arms, ≥ 10 (the canary gets 10 %)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := config{healthyTrials: *healthy, badTrials: *bad, workers: *workers, seed: *seed,
+	cfg := config{healthyTrials: *healthy, badTrials: *bad, workers: *workers, seed: *seed, rps: *rps,
 		judge: health.SequentialOptions{Alpha: *alpha, Tolerance: *tol, Margin: *margin, PriorStrength: *prior}}
 	if *quick {
 		cfg.healthyTrials, cfg.badTrials = 1000, 200
 	}
 	if cfg.healthyTrials <= 0 || cfg.badTrials <= 0 {
 		return fmt.Errorf("-healthy and -bad must be > 0")
+	}
+	if cfg.rps < 10 {
+		return fmt.Errorf("-rps %d: want ≥ 10 (the canary's 10 %% must be at least one request a second)", cfg.rps)
 	}
 	if cfg.workers <= 0 {
 		cfg.workers = 1
@@ -362,7 +367,7 @@ func report(w io.Writer, cfg config, jo health.SequentialOptions, results [][][n
 	// fails the 2x canary with miss probability β while failing canaries at
 	// the null's boundary with probability at most α.
 	beta := 1 - two[gateJudge].abortRate
-	kl := perSecondKL(2*baseRate, baseRate, jo.Tolerance)
+	kl := perSecondKL(reqPerSecond, 2*baseRate, baseRate, jo.Tolerance)
 	bound := waldBound(jo.Alpha, beta, kl)
 	ratio := two[gateJudge].meanAbort / bound
 	fmt.Fprintf(w, "wald: 2x case: KL %.5f nats/s against the null boundary (canary %.2fx baseline); lower bound on E[N] %.1f s (alpha=%g beta=%.4f);\n",
@@ -396,9 +401,9 @@ func binKL(p, q float64) float64 {
 // (canary rate pc, baseline rate pb) from the closest model of the null
 // boundary (canary rate (1+tol)·q, baseline q), minimised over q by golden
 // section search.
-func perSecondKL(pc, pb, tol float64) float64 {
-	nc := reqPerSecond * canaryShare
-	nb := reqPerSecond - nc
+func perSecondKL(rps, pc, pb, tol float64) float64 {
+	nc := rps * canaryShare
+	nb := rps - nc
 	f := func(q float64) float64 { return nc*binKL(pc, (1+tol)*q) + nb*binKL(pb, q) }
 	lo, hi := 1e-12, 1/(1+tol)-1e-12
 	g := (math.Sqrt(5) - 1) / 2
