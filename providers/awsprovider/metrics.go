@@ -176,24 +176,6 @@ func (s *ALBMetricSource) Metric(ctx context.Context, q providers.MetricQuery) (
 		return providers.MetricValue{}, fmt.Errorf("alb metric %s of %q: window [%s, %s) is empty", q.Metric, q.Target, q.Start, q.End)
 	}
 	what := fmt.Sprintf("alb metric %s of %q (%s)", q.Metric, q.Target, tg)
-	stat := func(id, metric, st string, period int32) cwtypes.MetricDataQuery {
-		return cwtypes.MetricDataQuery{
-			Id: aws.String(id),
-			MetricStat: &cwtypes.MetricStat{
-				Metric: &cwtypes.Metric{
-					Namespace:  aws.String(albNamespace),
-					MetricName: aws.String(metric),
-					Dimensions: []cwtypes.Dimension{
-						{Name: aws.String("TargetGroup"), Value: aws.String(tg)},
-						{Name: aws.String("LoadBalancer"), Value: aws.String(s.lb)},
-					},
-				},
-				Period: aws.Int32(period),
-				Stat:   aws.String(st),
-			},
-			ReturnData: aws.Bool(true),
-		}
-	}
 	switch q.Metric {
 	case providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg:
 	case providers.MetricSlow:
@@ -211,7 +193,7 @@ func (s *ALBMetricSource) Metric(ctx context.Context, q providers.MetricQuery) (
 		return s.answer(q.Metric, i, res), nil
 	case providers.MetricLatencyP99:
 		period := int32((q.End.Sub(q.Start) + albPeriod*time.Second - 1) / (albPeriod * time.Second) * albPeriod)
-		res, err := s.get(ctx, what, q, stat("p99", albTargetRespTime, "p99", period))
+		res, err := s.get(ctx, what, q, s.stat("p99", tg, albTargetRespTime, "p99", period))
 		if err != nil {
 			return providers.MetricValue{}, err
 		}
