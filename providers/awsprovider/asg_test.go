@@ -9,12 +9,13 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
-func newASG(t *testing.T, f *fakeAutoScaling, h wireHTTP, opts awsprovider.ASGOptions) *awsprovider.ASGFleet {
+func newASG(t *testing.T, f *awstest.AutoScaling, h awstest.Endpoint, opts awsprovider.ASGOptions) *awsprovider.ASGFleet {
 	t.Helper()
-	fl, err := awsprovider.NewASGFleet(f.client(h), testASG, opts)
+	fl, err := awsprovider.NewASGFleet(f.Client(h), awstest.BlueASG, opts)
 	if err != nil {
 		t.Fatalf("NewASGFleet: %v", err)
 	}
@@ -23,17 +24,17 @@ func newASG(t *testing.T, f *fakeAutoScaling, h wireHTTP, opts awsprovider.ASGOp
 
 func TestASGFleetConformance(t *testing.T) {
 	providertest.TestFleet(t, func(t *testing.T) providers.Fleet {
-		f := newFakeAutoScaling()
+		f := awstest.NewAutoScaling()
 		f.Step, f.HookPolls = 3, 1
-		return newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{SuspendAtZero: []string{"Launch", "ScheduledActions"}})
+		return newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{SuspendAtZero: []string{"Launch", "ScheduledActions"}})
 	})
 }
 
 // TestASGFleetBounds: the bounds follow the desired capacity out of them
 // and come back when it returns within them.
 func TestASGFleetBounds(t *testing.T) {
-	f := newFakeAutoScaling()
-	fl := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{})
+	f := awstest.NewAutoScaling()
+	fl := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{})
 	ctx := context.Background()
 	type bounds struct{ Min, Max, Desired int }
 	for _, step := range []struct {
@@ -49,7 +50,7 @@ func TestASGFleetBounds(t *testing.T) {
 		if err := fl.SetDesired(ctx, step.n); err != nil {
 			t.Fatalf("SetDesired(%d): %v", step.n, err)
 		}
-		g := f.group(testASG)
+		g := f.Group(awstest.BlueASG)
 		if diff := cmp.Diff(step.want, bounds{g.MinSize, g.MaxSize, g.DesiredCapacity}); diff != "" {
 			t.Errorf("after SetDesired(%d) (-want +got):\n%s", step.n, diff)
 		}
@@ -59,41 +60,41 @@ func TestASGFleetBounds(t *testing.T) {
 func TestASGFleetCapacity(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		setup func(*fakeASG)
+		setup func(*awstest.Group)
 		elb   bool
 		want  providers.Capacity
 	}{
-		{"Steady", func(*fakeASG) {}, false, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
-		{"LifecycleHookAndUnhealthy", func(g *fakeASG) {
+		{"Steady", func(*awstest.Group) {}, false, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
+		{"LifecycleHookAndUnhealthy", func(g *awstest.Group) {
 			g.Instances[0].LifecycleState = "Pending:Wait"
 			g.Instances[1].LifecycleState = "Terminating:Wait"
 			g.Instances[2].HealthStatus = "Unhealthy"
-			g.launch("Standby")
+			g.Launch("Standby")
 		}, false, providers.Capacity{Desired: 4, Running: 4, Healthy: 1}},
-		{"TargetGroup", func(g *fakeASG) { g.TargetGroupARNs = []string{testBlueTG} }, true, providers.Capacity{Desired: 4, Running: 4, Healthy: 2}},
-		{"TargetGroupNotAsked", func(g *fakeASG) { g.TargetGroupARNs = []string{testBlueTG} }, false, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
+		{"TargetGroup", func(g *awstest.Group) { g.TargetGroupARNs = []string{awstest.BlueTG} }, true, providers.Capacity{Desired: 4, Running: 4, Healthy: 2}},
+		{"TargetGroupNotAsked", func(g *awstest.Group) { g.TargetGroupARNs = []string{awstest.BlueTG} }, false, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAutoScaling()
-			f.set(testASG, tc.setup)
+			f := awstest.NewAutoScaling()
+			f.Set(awstest.BlueASG, tc.setup)
 			var opts awsprovider.ASGOptions
 			if tc.elb {
-				e := newFakeELB()
-				f.set(testASG, func(g *fakeASG) {
-					var ms []xMember
+				e := awstest.NewELB()
+				f.Set(awstest.BlueASG, func(g *awstest.Group) {
+					var ms []awstest.Member
 					for i, in := range g.Instances {
-						var m xMember
+						var m awstest.Member
 						m.Target.Id, m.TargetHealth.State = in.InstanceId, "healthy"
 						if i%2 == 1 {
 							m.TargetHealth.State = "unhealthy"
 						}
 						ms = append(ms, m)
 					}
-					e.tgs[testBlueTG] = ms
+					e.SetMembers(awstest.BlueTG, ms)
 				})
-				opts.TargetHealth = e.client(wireServe(t, e))
+				opts.TargetHealth = e.Client(awstest.Serve(t, e))
 			}
-			c, err := newASG(t, f, wireServe(t, f), opts).Capacity(context.Background())
+			c, err := newASG(t, f, awstest.Serve(t, f), opts).Capacity(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,25 +107,25 @@ func TestASGFleetCapacity(t *testing.T) {
 
 func TestASGFleetErrors(t *testing.T) {
 	t.Run("ScaleInProtection", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		f.set(testASG, func(g *fakeASG) {
+		f := awstest.NewAutoScaling()
+		f.Set(awstest.BlueASG, func(g *awstest.Group) {
 			g.Instances[0].ProtectedFromScaleIn, g.Instances[3].ProtectedFromScaleIn = true, true
 		})
-		fl := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{})
+		fl := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{})
 		err := fl.SetDesired(context.Background(), 1)
 		if err == nil || !strings.Contains(err.Error(), "2 instances are protected from scale-in") || !strings.Contains(err.Error(), "i-00000000000000001") {
 			t.Errorf("SetDesired(1) with 2 protected: %v", err)
 		}
-		if n := f.count("UpdateAutoScalingGroup"); n != 0 || f.group(testASG).DesiredCapacity != 4 {
-			t.Errorf("refused, yet %d updates and desired %d", n, f.group(testASG).DesiredCapacity)
+		if n := f.Calls("UpdateAutoScalingGroup"); n != 0 || f.Group(awstest.BlueASG).DesiredCapacity != 4 {
+			t.Errorf("refused, yet %d updates and desired %d", n, f.Group(awstest.BlueASG).DesiredCapacity)
 		}
 		if err := fl.SetDesired(context.Background(), 2); err != nil {
 			t.Errorf("SetDesired(2) with 2 protected: %v", err)
 		}
 	})
 	t.Run("Missing", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		fl, err := awsprovider.NewASGFleet(f.client(wireServe(t, f)), "nope", awsprovider.ASGOptions{})
+		f := awstest.NewAutoScaling()
+		fl, err := awsprovider.NewASGFleet(f.Client(awstest.Serve(t, f)), "nope", awsprovider.ASGOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,67 +134,70 @@ func TestASGFleetErrors(t *testing.T) {
 		}
 	})
 	t.Run("Deleting", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		f.set(testASG, func(g *fakeASG) { g.Status = "Delete in progress" })
-		if _, err := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Delete in progress") {
+		f := awstest.NewAutoScaling()
+		f.Set(awstest.BlueASG, func(g *awstest.Group) { g.Status = "Delete in progress" })
+		if _, err := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Delete in progress") {
 			t.Errorf("Capacity of a group being deleted: %v", err)
 		}
 	})
 	t.Run("Throttled", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		f.fail("DescribeAutoScalingGroups", 2, faultThrottle)
-		f.fail("UpdateAutoScalingGroup", 3, faultThrottle)
-		if err := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), 5); err != nil {
+		f := awstest.NewAutoScaling()
+		f.FailNext("DescribeAutoScalingGroups", 2, awstest.Throttling)
+		f.FailNext("UpdateAutoScalingGroup", 3, awstest.Throttling)
+		if err := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), 5); err != nil {
 			t.Fatal(err)
 		}
-		if n, d := f.count("UpdateAutoScalingGroup"), f.group(testASG).DesiredCapacity; n != 4 || d != 5 {
+		if n, d := f.Calls("UpdateAutoScalingGroup"), f.Group(awstest.BlueASG).DesiredCapacity; n != 4 || d != 5 {
 			t.Errorf("after 3 throttles: %d calls, desired %d; want 4 calls, 5", n, d)
 		}
 	})
 	t.Run("ThrottledPastRetries", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		f.fail("UpdateAutoScalingGroup", wireMaxAttempts, faultThrottle)
-		err := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), 5)
-		if err == nil || !strings.Contains(err.Error(), "Throttling") || f.group(testASG).DesiredCapacity != 4 {
-			t.Errorf("SetDesired throttled %d times: %v", wireMaxAttempts, err)
+		f := awstest.NewAutoScaling()
+		f.FailNext("UpdateAutoScalingGroup", awstest.MaxAttempts, awstest.Throttling)
+		err := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), 5)
+		if err == nil || !strings.Contains(err.Error(), "Throttling") || f.Group(awstest.BlueASG).DesiredCapacity != 4 {
+			t.Errorf("SetDesired throttled %d times: %v", awstest.MaxAttempts, err)
 		}
 	})
 	t.Run("SuspendAtZero", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		fl := newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{SuspendAtZero: []string{"Launch", "AZRebalance"}})
+		f := awstest.NewAutoScaling()
+		fl := newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{SuspendAtZero: []string{"Launch", "AZRebalance"}})
 		ctx := context.Background()
 		if err := fl.SetDesired(ctx, 0); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.group(testASG).SuspendedProcesses; !cmp.Equal(got, []string{"Launch", "AZRebalance"}) {
+		if got := f.Group(awstest.BlueASG).SuspendedProcesses; !cmp.Equal(got, []string{"Launch", "AZRebalance"}) {
 			t.Errorf("suspended at 0: %v", got)
 		}
 		if err := fl.SetDesired(ctx, 3); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.group(testASG).SuspendedProcesses; len(got) != 0 {
+		if got := f.Group(awstest.BlueASG).SuspendedProcesses; len(got) != 0 {
 			t.Errorf("suspended after scaling up again: %v", got)
 		}
 	})
 	t.Run("BadInput", func(t *testing.T) {
-		f := newFakeAutoScaling()
-		c := f.client(wireServe(t, f))
+		f := awstest.NewAutoScaling()
+		c := f.Client(awstest.Serve(t, f))
 		for name, fn := range map[string]func() error{
-			"nil client": func() error { _, err := awsprovider.NewASGFleet(nil, testASG, awsprovider.ASGOptions{}); return err },
+			"nil client": func() error {
+				_, err := awsprovider.NewASGFleet(nil, awstest.BlueASG, awsprovider.ASGOptions{})
+				return err
+			},
 			"empty name": func() error { _, err := awsprovider.NewASGFleet(c, "", awsprovider.ASGOptions{}); return err },
 			"Terminate": func() error {
-				_, err := awsprovider.NewASGFleet(c, testASG, awsprovider.ASGOptions{SuspendAtZero: []string{"Terminate"}})
+				_, err := awsprovider.NewASGFleet(c, awstest.BlueASG, awsprovider.ASGOptions{SuspendAtZero: []string{"Terminate"}})
 				return err
 			},
 			"negative": func() error {
-				return newASG(t, f, wireServe(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), -1)
+				return newASG(t, f, awstest.Serve(t, f), awsprovider.ASGOptions{}).SetDesired(context.Background(), -1)
 			},
 		} {
 			if err := fn(); err == nil {
 				t.Errorf("%s: nil error", name)
 			}
 		}
-		if n := f.count("UpdateAutoScalingGroup"); n != 0 {
+		if n := f.Calls("UpdateAutoScalingGroup"); n != 0 {
 			t.Errorf("bad input made %d updates", n)
 		}
 	})

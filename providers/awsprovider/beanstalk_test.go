@@ -12,14 +12,15 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
-var testEnvs = [2]string{testEnvBlue, testEnvGrn}
+var testEnvs = [2]string{awstest.BlueEnv, awstest.GreenEnv}
 
-func newEB(t *testing.T, f *fakeBeanstalk, h wireHTTP, opts awsprovider.BeanstalkOptions) *awsprovider.BeanstalkSwitcher {
+func newEB(t *testing.T, f *awstest.Beanstalk, h awstest.Endpoint, opts awsprovider.BeanstalkOptions) *awsprovider.BeanstalkSwitcher {
 	t.Helper()
-	s, err := awsprovider.NewBeanstalkSwitcher(f.client(h), "shop", testEnvs, opts)
+	s, err := awsprovider.NewBeanstalkSwitcher(f.Client(h), "shop", testEnvs, opts)
 	if err != nil {
 		t.Fatalf("NewBeanstalkSwitcher: %v", err)
 	}
@@ -28,9 +29,9 @@ func newEB(t *testing.T, f *fakeBeanstalk, h wireHTTP, opts awsprovider.Beanstal
 
 func TestBeanstalkSwitcherConformance(t *testing.T) {
 	providertest.TestSwitcher(t, func(t *testing.T) (providers.Switcher, []string) {
-		f := newFakeBeanstalk()
+		f := awstest.NewBeanstalk()
 		f.UpdatingPolls = 1
-		return newEB(t, f, wireServe(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond, Timeout: 5 * time.Second}), testEnvs[:]
+		return newEB(t, f, awstest.Serve(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond, Timeout: 5 * time.Second}), testEnvs[:]
 	})
 }
 
@@ -38,68 +39,68 @@ func TestBeanstalkSwitcherConformance(t *testing.T) {
 // Ready; switching to the active environment swaps nothing.
 func TestBeanstalkSwitcherCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeBeanstalk()
-		s := newEB(t, f, wireInProcess(f), awsprovider.BeanstalkOptions{})
+		f := awstest.NewBeanstalk()
+		s := newEB(t, f, awstest.InProcess(f), awsprovider.BeanstalkOptions{})
 		ctx := context.Background()
 		start := time.Now()
-		if err := s.Switch(ctx, testEnvGrn); err != nil {
+		if err := s.Switch(ctx, awstest.GreenEnv); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(map[string]int{"DescribeEnvironments": 4, "SwapEnvironmentCNAMEs": 1}, f.snapshot()); diff != "" {
+		if diff := cmp.Diff(map[string]int{"DescribeEnvironments": 4, "SwapEnvironmentCNAMEs": 1}, f.Snapshot()); diff != "" {
 			t.Errorf("switch calls (-want +got):\n%s", diff)
 		}
 		if el := time.Since(start); el != 20*time.Second {
 			t.Errorf("switch took %s, want 20s (Updating for two 10s polls)", el)
 		}
-		if got := f.holder(); got != testEnvGrn {
-			t.Errorf("CNAME held by %s, want %s", got, testEnvGrn)
+		if got := f.Holder(); got != awstest.GreenEnv {
+			t.Errorf("CNAME held by %s, want %s", got, awstest.GreenEnv)
 		}
-		before := f.snapshot()
+		before := f.Snapshot()
 		for range 3 {
-			if err := s.Switch(ctx, testEnvGrn); err != nil {
+			if err := s.Switch(ctx, awstest.GreenEnv); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if diff := cmp.Diff(map[string]int{"DescribeEnvironments": 3}, f.since(before)); diff != "" {
+		if diff := cmp.Diff(map[string]int{"DescribeEnvironments": 3}, f.Since(before)); diff != "" {
 			t.Errorf("switching to the active environment (-want +got):\n%s", diff)
 		}
-		if a, err := s.Active(ctx); err != nil || a != testEnvGrn {
+		if a, err := s.Active(ctx); err != nil || a != awstest.GreenEnv {
 			t.Errorf("Active = %q, %v", a, err)
 		}
-		if err := s.Switch(ctx, testEnvBlue); err != nil || f.holder() != testEnvBlue {
-			t.Errorf("switch back: %v, holder %s", err, f.holder())
+		if err := s.Switch(ctx, awstest.BlueEnv); err != nil || f.Holder() != awstest.BlueEnv {
+			t.Errorf("switch back: %v, holder %s", err, f.Holder())
 		}
 	})
 }
 
 func TestBeanstalkSwitcherWaitsForReady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeBeanstalk()
-		f.set(testEnvGrn, func(e *xEnv) { e.updating = 3 }) // a deployment still running
-		s := newEB(t, f, wireInProcess(f), awsprovider.BeanstalkOptions{})
-		if err := s.Switch(context.Background(), testEnvGrn); err != nil {
+		f := awstest.NewBeanstalk()
+		f.Set(awstest.GreenEnv, func(e *awstest.Environment) { e.Updating = 3 }) // a deployment still running
+		s := newEB(t, f, awstest.InProcess(f), awsprovider.BeanstalkOptions{})
+		if err := s.Switch(context.Background(), awstest.GreenEnv); err != nil {
 			t.Fatal(err)
 		}
-		if f.holder() != testEnvGrn || f.count("SwapEnvironmentCNAMEs") != 1 {
-			t.Errorf("holder %s after %d swaps", f.holder(), f.count("SwapEnvironmentCNAMEs"))
+		if f.Holder() != awstest.GreenEnv || f.Calls("SwapEnvironmentCNAMEs") != 1 {
+			t.Errorf("holder %s after %d swaps", f.Holder(), f.Calls("SwapEnvironmentCNAMEs"))
 		}
 	})
 }
 
 func TestBeanstalkSwitcherSwapDidNotShow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeBeanstalk()
+		f := awstest.NewBeanstalk()
 		f.IgnoreSwap = true
-		s := newEB(t, f, wireInProcess(f), awsprovider.BeanstalkOptions{Timeout: time.Minute})
+		s := newEB(t, f, awstest.InProcess(f), awsprovider.BeanstalkOptions{Timeout: time.Minute})
 		start := time.Now()
-		err := s.Switch(context.Background(), testEnvGrn)
+		err := s.Switch(context.Background(), awstest.GreenEnv)
 		if !errors.Is(err, awsprovider.ErrReadBackMismatch) || !errors.Is(err, awsprovider.ErrWaitTimeout) {
 			t.Fatalf("Switch with a swap that never shows: %v, want ErrReadBackMismatch and ErrWaitTimeout", err)
 		}
 		if el := time.Since(start); el != time.Minute {
 			t.Errorf("gave up after %s, want the 1m Timeout", el)
 		}
-		if n := f.count("SwapEnvironmentCNAMEs"); n != 1 {
+		if n := f.Calls("SwapEnvironmentCNAMEs"); n != 1 {
 			t.Errorf("%d swaps, want 1 (a second would swap back)", n)
 		}
 	})
@@ -108,48 +109,52 @@ func TestBeanstalkSwitcherSwapDidNotShow(t *testing.T) {
 func TestBeanstalkSwitcherErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		edit   func(*fakeBeanstalk)
+		edit   func(*awstest.Beanstalk)
 		target string
 		want   string
 	}{
 		{"UnknownTarget", nil, "shop-red", `not one of the environments`},
 		{"EmptyTarget", nil, "", `not one of the environments`},
-		{"MissingEnvironment", func(f *fakeBeanstalk) { delete(f.envs, testEnvGrn) }, testEnvGrn, `environment "shop-green" not found`},
-		{"Terminated", func(f *fakeBeanstalk) { f.envs[testEnvGrn].Status = "Terminated" }, testEnvGrn, "environment shop-green is Terminated"},
-		{"NeitherHoldsCNAME", func(f *fakeBeanstalk) { f.envs[testEnvBlue].CNAME = "other.us-east-1.elasticbeanstalk.com" }, testEnvGrn, "neither environment holds the CNAME"},
+		{"MissingEnvironment", func(f *awstest.Beanstalk) { f.Remove(awstest.GreenEnv) }, awstest.GreenEnv, `environment "shop-green" not found`},
+		{"Terminated", func(f *awstest.Beanstalk) {
+			f.Set(awstest.GreenEnv, func(e *awstest.Environment) { e.Status = "Terminated" })
+		}, awstest.GreenEnv, "environment shop-green is Terminated"},
+		{"NeitherHoldsCNAME", func(f *awstest.Beanstalk) {
+			f.Set(awstest.BlueEnv, func(e *awstest.Environment) { e.CNAME = "other.us-east-1.elasticbeanstalk.com" })
+		}, awstest.GreenEnv, "neither environment holds the CNAME"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeBeanstalk()
+			f := awstest.NewBeanstalk()
 			if tc.edit != nil {
 				tc.edit(f)
 			}
-			s := newEB(t, f, wireServe(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond})
+			s := newEB(t, f, awstest.Serve(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond})
 			err := s.Switch(context.Background(), tc.target)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "beanstalk shop") {
 				t.Errorf("Switch(%q): %v, want an error naming the CNAME and saying %q", tc.target, err, tc.want)
 			}
-			if n := f.count("SwapEnvironmentCNAMEs"); n != 0 {
+			if n := f.Calls("SwapEnvironmentCNAMEs"); n != 0 {
 				t.Errorf("%d swaps, want none", n)
 			}
 		})
 	}
 	t.Run("SwapThrottled", func(t *testing.T) {
-		f := newFakeBeanstalk()
+		f := awstest.NewBeanstalk()
 		f.UpdatingPolls = 0
-		f.fail("SwapEnvironmentCNAMEs", 2, faultThrottle)
-		s := newEB(t, f, wireServe(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond})
-		if err := s.Switch(context.Background(), testEnvGrn); err != nil || f.holder() != testEnvGrn {
-			t.Errorf("Switch after 2 throttles: %v, holder %s", err, f.holder())
+		f.FailNext("SwapEnvironmentCNAMEs", 2, awstest.Throttling)
+		s := newEB(t, f, awstest.Serve(t, f), awsprovider.BeanstalkOptions{PollInterval: time.Millisecond})
+		if err := s.Switch(context.Background(), awstest.GreenEnv); err != nil || f.Holder() != awstest.GreenEnv {
+			t.Errorf("Switch after 2 throttles: %v, holder %s", err, f.Holder())
 		}
-		if n := f.count("SwapEnvironmentCNAMEs"); n != 3 {
+		if n := f.Calls("SwapEnvironmentCNAMEs"); n != 3 {
 			t.Errorf("SwapEnvironmentCNAMEs calls = %d, want 3", n)
 		}
 	})
 }
 
 func TestNewBeanstalkSwitcherBadInput(t *testing.T) {
-	f := newFakeBeanstalk()
-	c := f.client(wireServe(t, f))
+	f := awstest.NewBeanstalk()
+	c := f.Client(awstest.Serve(t, f))
 	for _, tc := range []struct {
 		name  string
 		cname string
@@ -158,8 +163,8 @@ func TestNewBeanstalkSwitcherBadInput(t *testing.T) {
 		want  string
 	}{
 		{"NoCNAME", "", testEnvs, awsprovider.BeanstalkOptions{}, "cname is empty"},
-		{"SameEnvTwice", "shop", [2]string{testEnvBlue, testEnvBlue}, awsprovider.BeanstalkOptions{}, "want two"},
-		{"ShortName", "shop", [2]string{"abc", testEnvGrn}, awsprovider.BeanstalkOptions{}, "4–40 characters"},
+		{"SameEnvTwice", "shop", [2]string{awstest.BlueEnv, awstest.BlueEnv}, awsprovider.BeanstalkOptions{}, "want two"},
+		{"ShortName", "shop", [2]string{"abc", awstest.GreenEnv}, awsprovider.BeanstalkOptions{}, "4–40 characters"},
 		{"NegativeTimeout", "shop", testEnvs, awsprovider.BeanstalkOptions{Timeout: -1}, "Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

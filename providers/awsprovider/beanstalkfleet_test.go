@@ -13,12 +13,13 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
-func newEBFleet(t *testing.T, f *fakeBeanstalk, h wireHTTP, opts awsprovider.BeanstalkFleetOptions) *awsprovider.BeanstalkFleet {
+func newEBFleet(t *testing.T, f *awstest.Beanstalk, h awstest.Endpoint, opts awsprovider.BeanstalkFleetOptions) *awsprovider.BeanstalkFleet {
 	t.Helper()
-	fl, err := awsprovider.NewBeanstalkFleet(f.client(h), testEnvBlue, opts)
+	fl, err := awsprovider.NewBeanstalkFleet(f.Client(h), awstest.BlueEnv, opts)
 	if err != nil {
 		t.Fatalf("NewBeanstalkFleet: %v", err)
 	}
@@ -27,9 +28,9 @@ func newEBFleet(t *testing.T, f *fakeBeanstalk, h wireHTTP, opts awsprovider.Bea
 
 func TestBeanstalkFleetConformance(t *testing.T) {
 	providertest.TestFleet(t, func(t *testing.T) providers.Fleet {
-		f := newFakeBeanstalk()
+		f := awstest.NewBeanstalk()
 		f.UpdatingPolls, f.InstanceStep = 1, 3
-		return newEBFleet(t, f, wireServe(t, f), awsprovider.BeanstalkFleetOptions{PollInterval: time.Millisecond, Timeout: 5 * time.Second})
+		return newEBFleet(t, f, awstest.Serve(t, f), awsprovider.BeanstalkFleetOptions{PollInterval: time.Millisecond, Timeout: 5 * time.Second})
 	})
 }
 
@@ -37,8 +38,8 @@ func TestBeanstalkFleetConformance(t *testing.T) {
 // the environment may scale up to its first maximum again.
 func TestBeanstalkFleetRevert(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeBeanstalk()
-		fl := newEBFleet(t, f, wireInProcess(f), awsprovider.BeanstalkFleetOptions{})
+		f := awstest.NewBeanstalk()
+		fl := newEBFleet(t, f, awstest.InProcess(f), awsprovider.BeanstalkFleetOptions{})
 		ctx := context.Background()
 		c, err := fl.Capacity(ctx)
 		if err != nil {
@@ -55,8 +56,8 @@ func TestBeanstalkFleetRevert(t *testing.T) {
 			if err := fl.SetDesired(ctx, step.n); err != nil {
 				t.Fatalf("SetDesired(%d): %v", step.n, err)
 			}
-			e := f.env(testEnvBlue)
-			if diff := cmp.Diff(step.want, bounds{e.minSize, e.maxSize}); diff != "" {
+			e := f.Environment(awstest.BlueEnv)
+			if diff := cmp.Diff(step.want, bounds{e.MinSize, e.MaxSize}); diff != "" {
 				t.Errorf("after SetDesired(%d) (-want +got):\n%s", step.n, diff)
 			}
 			// Updating for two 15s polls, then the instances follow.
@@ -68,11 +69,11 @@ func TestBeanstalkFleetRevert(t *testing.T) {
 				t.Errorf("after SetDesired(%d): %+v, want %+v", step.n, got, want)
 			}
 		}
-		before := f.snapshot()
+		before := f.Snapshot()
 		if err := fl.SetDesired(ctx, 4); err != nil {
 			t.Fatal(err)
 		}
-		if n := f.since(before)["UpdateEnvironment"]; n != 0 {
+		if n := f.Since(before)["UpdateEnvironment"]; n != 0 {
 			t.Errorf("SetDesired to the capacity in force: %d updates, want 0", n)
 		}
 	})
@@ -82,9 +83,9 @@ func TestBeanstalkFleetRevert(t *testing.T) {
 // deployment) is waited for, not refused, and is not healthy meanwhile.
 func TestBeanstalkFleetWaitsForReady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeBeanstalk()
-		f.set(testEnvBlue, func(e *xEnv) { e.updating = 3 })
-		fl := newEBFleet(t, f, wireInProcess(f), awsprovider.BeanstalkFleetOptions{})
+		f := awstest.NewBeanstalk()
+		f.Set(awstest.BlueEnv, func(e *awstest.Environment) { e.Updating = 3 })
+		fl := newEBFleet(t, f, awstest.InProcess(f), awsprovider.BeanstalkFleetOptions{})
 		ctx := context.Background()
 		if c, err := fl.Capacity(ctx); err != nil || c.Healthy != 0 {
 			t.Errorf("Capacity while Updating = %+v, %v; want Healthy 0", c, err)
@@ -96,20 +97,20 @@ func TestBeanstalkFleetWaitsForReady(t *testing.T) {
 		if el := time.Since(start); el != 30*time.Second {
 			t.Errorf("SetDesired waited %s, want 30s (two more Updating describes, 15s apart)", el)
 		}
-		if e := f.env(testEnvBlue); e.minSize != 5 || e.maxSize != 5 {
-			t.Errorf("bounds %d–%d, want 5–5", e.minSize, e.maxSize)
+		if e := f.Environment(awstest.BlueEnv); e.MinSize != 5 || e.MaxSize != 5 {
+			t.Errorf("bounds %d–%d, want 5–5", e.MinSize, e.MaxSize)
 		}
 	})
 	t.Run("Timeout", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := newFakeBeanstalk()
-			f.set(testEnvBlue, func(e *xEnv) { e.updating = 1000 })
-			fl := newEBFleet(t, f, wireInProcess(f), awsprovider.BeanstalkFleetOptions{Timeout: time.Minute})
+			f := awstest.NewBeanstalk()
+			f.Set(awstest.BlueEnv, func(e *awstest.Environment) { e.Updating = 1000 })
+			fl := newEBFleet(t, f, awstest.InProcess(f), awsprovider.BeanstalkFleetOptions{Timeout: time.Minute})
 			err := fl.SetDesired(context.Background(), 5)
 			if !errors.Is(err, awsprovider.ErrWaitTimeout) || !strings.Contains(err.Error(), "Updating") {
 				t.Errorf("SetDesired on an environment that stays Updating: %v", err)
 			}
-			if n := f.count("UpdateEnvironment"); n != 0 {
+			if n := f.Calls("UpdateEnvironment"); n != 0 {
 				t.Errorf("%d updates, want 0", n)
 			}
 		})
@@ -118,26 +119,26 @@ func TestBeanstalkFleetWaitsForReady(t *testing.T) {
 
 func TestBeanstalkFleetErrors(t *testing.T) {
 	t.Run("Throttled", func(t *testing.T) {
-		f := newFakeBeanstalk()
-		f.fail("DescribeConfigurationSettings", 2, faultThrottle)
-		f.fail("UpdateEnvironment", 3, faultThrottle)
-		if err := newEBFleet(t, f, wireServe(t, f), awsprovider.BeanstalkFleetOptions{}).SetDesired(context.Background(), 3); err != nil {
+		f := awstest.NewBeanstalk()
+		f.FailNext("DescribeConfigurationSettings", 2, awstest.Throttling)
+		f.FailNext("UpdateEnvironment", 3, awstest.Throttling)
+		if err := newEBFleet(t, f, awstest.Serve(t, f), awsprovider.BeanstalkFleetOptions{}).SetDesired(context.Background(), 3); err != nil {
 			t.Fatal(err)
 		}
-		if n, e := f.count("UpdateEnvironment"), f.env(testEnvBlue); n != 4 || e.minSize != 3 {
-			t.Errorf("after 3 throttles: %d calls, MinSize %d; want 4 calls, 3", n, e.minSize)
+		if n, e := f.Calls("UpdateEnvironment"), f.Environment(awstest.BlueEnv); n != 4 || e.MinSize != 3 {
+			t.Errorf("after 3 throttles: %d calls, MinSize %d; want 4 calls, 3", n, e.MinSize)
 		}
 	})
 	t.Run("ThrottledPastRetries", func(t *testing.T) {
-		f := newFakeBeanstalk()
-		f.fail("DescribeEnvironmentResources", wireMaxAttempts, faultThrottle)
-		if _, err := newEBFleet(t, f, wireServe(t, f), awsprovider.BeanstalkFleetOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Throttling") {
-			t.Errorf("Capacity throttled %d times: %v", wireMaxAttempts, err)
+		f := awstest.NewBeanstalk()
+		f.FailNext("DescribeEnvironmentResources", awstest.MaxAttempts, awstest.Throttling)
+		if _, err := newEBFleet(t, f, awstest.Serve(t, f), awsprovider.BeanstalkFleetOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Throttling") {
+			t.Errorf("Capacity throttled %d times: %v", awstest.MaxAttempts, err)
 		}
 	})
 	t.Run("Missing", func(t *testing.T) {
-		f := newFakeBeanstalk()
-		fl, err := awsprovider.NewBeanstalkFleet(f.client(wireServe(t, f)), "shop-gone", awsprovider.BeanstalkFleetOptions{})
+		f := awstest.NewBeanstalk()
+		fl, err := awsprovider.NewBeanstalkFleet(f.Client(awstest.Serve(t, f)), "shop-gone", awsprovider.BeanstalkFleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,18 +147,18 @@ func TestBeanstalkFleetErrors(t *testing.T) {
 		}
 	})
 	t.Run("Terminated", func(t *testing.T) {
-		f := newFakeBeanstalk()
-		f.set(testEnvBlue, func(e *xEnv) { e.Status = "Terminated" })
-		if _, err := newEBFleet(t, f, wireServe(t, f), awsprovider.BeanstalkFleetOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Terminated") {
+		f := awstest.NewBeanstalk()
+		f.Set(awstest.BlueEnv, func(e *awstest.Environment) { e.Status = "Terminated" })
+		if _, err := newEBFleet(t, f, awstest.Serve(t, f), awsprovider.BeanstalkFleetOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "Terminated") {
 			t.Errorf("Capacity of a terminated environment: %v", err)
 		}
 	})
 	t.Run("BadInput", func(t *testing.T) {
-		f := newFakeBeanstalk()
-		c := f.client(wireServe(t, f))
+		f := awstest.NewBeanstalk()
+		c := f.Client(awstest.Serve(t, f))
 		for name, fn := range map[string]func() error{
 			"nil client": func() error {
-				_, err := awsprovider.NewBeanstalkFleet(nil, testEnvBlue, awsprovider.BeanstalkFleetOptions{})
+				_, err := awsprovider.NewBeanstalkFleet(nil, awstest.BlueEnv, awsprovider.BeanstalkFleetOptions{})
 				return err
 			},
 			"short name": func() error {
@@ -165,26 +166,26 @@ func TestBeanstalkFleetErrors(t *testing.T) {
 				return err
 			},
 			"negative poll": func() error {
-				_, err := awsprovider.NewBeanstalkFleet(c, testEnvBlue, awsprovider.BeanstalkFleetOptions{PollInterval: -1})
+				_, err := awsprovider.NewBeanstalkFleet(c, awstest.BlueEnv, awsprovider.BeanstalkFleetOptions{PollInterval: -1})
 				return err
 			},
 			"negative n": func() error {
-				return newEBFleet(t, f, wireServe(t, f), awsprovider.BeanstalkFleetOptions{}).SetDesired(context.Background(), -1)
+				return newEBFleet(t, f, awstest.Serve(t, f), awsprovider.BeanstalkFleetOptions{}).SetDesired(context.Background(), -1)
 			},
 		} {
 			if err := fn(); err == nil {
 				t.Errorf("%s: nil error", name)
 			}
 		}
-		if n := f.count("UpdateEnvironment"); n != 0 {
+		if n := f.Calls("UpdateEnvironment"); n != 0 {
 			t.Errorf("bad input made %d updates", n)
 		}
 	})
 }
 
 func TestTerminateEnvironmentStage(t *testing.T) {
-	f := newFakeBeanstalk()
-	st, err := awsprovider.TerminateEnvironmentStage(f.client(wireServe(t, f)), testEnvBlue, awsprovider.BeanstalkFleetOptions{})
+	f := awstest.NewBeanstalk()
+	st, err := awsprovider.TerminateEnvironmentStage(f.Client(awstest.Serve(t, f)), awstest.BlueEnv, awsprovider.BeanstalkFleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,10 +198,10 @@ func TestTerminateEnvironmentStage(t *testing.T) {
 			t.Fatalf("Apply %d: %v", i+1, err)
 		}
 	}
-	if n, s := f.count("TerminateEnvironment"), f.env(testEnvBlue).Status; n != 1 || s != "Terminating" {
+	if n, s := f.Calls("TerminateEnvironment"), f.Environment(awstest.BlueEnv).Status; n != 1 || s != "Terminating" {
 		t.Errorf("after two applies: %d TerminateEnvironment calls, status %s; want 1, Terminating", n, s)
 	}
-	if _, err := awsprovider.TerminateEnvironmentStage(nil, testEnvBlue, awsprovider.BeanstalkFleetOptions{}); err == nil {
+	if _, err := awsprovider.TerminateEnvironmentStage(nil, awstest.BlueEnv, awsprovider.BeanstalkFleetOptions{}); err == nil {
 		t.Error("nil client: nil error")
 	}
 }

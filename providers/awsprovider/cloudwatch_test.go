@@ -14,14 +14,15 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
 const testLBSuffix = "app/front/50dc6c495c0c9188"
 
-func newAlarms(t *testing.T, f *fakeCloudWatch) *awsprovider.AlarmSource {
+func newAlarms(t *testing.T, f *awstest.CloudWatch) *awsprovider.AlarmSource {
 	t.Helper()
-	s, err := awsprovider.NewAlarmSource(f.client(wireServe(t, f)), awsprovider.AlarmSourceOptions{})
+	s, err := awsprovider.NewAlarmSource(f.Client(awstest.Serve(t, f)), awsprovider.AlarmSourceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +31,11 @@ func newAlarms(t *testing.T, f *fakeCloudWatch) *awsprovider.AlarmSource {
 
 func TestAlarmSourceConformance(t *testing.T) {
 	providertest.TestAlarmSource(t, func(t *testing.T, alarms map[string]providers.AlarmState) providers.AlarmSource {
-		f := newFakeCloudWatch()
+		f := awstest.NewCloudWatch()
 		kinds := []string{"MetricAlarm", "CompositeAlarm", "LogAlarm"}
 		i := 0
 		for name, st := range alarms {
-			f.addAlarm(fakeAlarm{Name: name, Type: kinds[i%3], State: string(st)})
+			f.AddAlarm(awstest.Alarm{Name: name, Type: kinds[i%3], State: string(st)})
 			i++
 		}
 		return newAlarms(t, f)
@@ -44,9 +45,9 @@ func TestAlarmSourceConformance(t *testing.T) {
 func TestAlarmSource(t *testing.T) {
 	updated := time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC)
 	t.Run("CompositeNeedsAlarmTypes", func(t *testing.T) {
-		f := newFakeCloudWatch()
-		f.addAlarm(fakeAlarm{Name: "checkout-slo", Type: "CompositeAlarm", State: "ALARM", Reason: "child alarm p99 in ALARM", Updated: updated})
-		f.addAlarm(fakeAlarm{Name: "green-5xx", Type: "MetricAlarm", State: "OK", Reason: "Threshold Crossed: 0 datapoints", Updated: updated})
+		f := awstest.NewCloudWatch()
+		f.AddAlarm(awstest.Alarm{Name: "checkout-slo", Type: "CompositeAlarm", State: "ALARM", Reason: "child alarm p99 in ALARM", Updated: updated})
+		f.AddAlarm(awstest.Alarm{Name: "green-5xx", Type: "MetricAlarm", State: "OK", Reason: "Threshold Crossed: 0 datapoints", Updated: updated})
 		got, err := newAlarms(t, f).Alarms(context.Background(), []string{"green-5xx", "checkout-slo", "green-5xx"})
 		if err != nil {
 			t.Fatal(err)
@@ -59,48 +60,48 @@ func TestAlarmSource(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Alarms (-want +got):\n%s", diff)
 		}
-		if n := f.count("DescribeAlarms"); n != 1 {
+		if n := f.Calls("DescribeAlarms"); n != 1 {
 			t.Errorf("DescribeAlarms calls = %d, want 1", n)
 		}
 	})
 	t.Run("ManyNamesAndPages", func(t *testing.T) {
-		f := newFakeCloudWatch()
+		f := awstest.NewCloudWatch()
 		f.AlarmPage = 40
 		var names []string
 		for i := range 150 {
 			n := fmt.Sprintf("alarm-%03d", i)
 			names = append(names, n)
-			f.addAlarm(fakeAlarm{Name: n, Type: "MetricAlarm", State: "OK"})
+			f.AddAlarm(awstest.Alarm{Name: n, Type: "MetricAlarm", State: "OK"})
 		}
 		got, err := newAlarms(t, f).Alarms(context.Background(), names)
 		if err != nil || len(got) != 150 || got[149].Name != "alarm-149" {
 			t.Fatalf("Alarms(150 names) = %d alarms, %v", len(got), err)
 		}
 		// 100 names in 3 pages of 40, then 50 in 2 pages.
-		if n := f.count("DescribeAlarms"); n != 5 {
+		if n := f.Calls("DescribeAlarms"); n != 5 {
 			t.Errorf("DescribeAlarms calls = %d, want 5", n)
 		}
 	})
 	t.Run("UnknownNamed", func(t *testing.T) {
-		f := newFakeCloudWatch()
-		f.addAlarm(fakeAlarm{Name: "known", Type: "MetricAlarm", State: "OK"})
+		f := awstest.NewCloudWatch()
+		f.AddAlarm(awstest.Alarm{Name: "known", Type: "MetricAlarm", State: "OK"})
 		_, err := newAlarms(t, f).Alarms(context.Background(), []string{"known", "typo-alarm"})
 		if err == nil || !strings.Contains(err.Error(), `no alarm named "typo-alarm"`) {
 			t.Errorf("Alarms with an unknown name: %v", err)
 		}
 	})
 	t.Run("Throttled", func(t *testing.T) {
-		f := newFakeCloudWatch()
-		f.addAlarm(fakeAlarm{Name: "a", Type: "MetricAlarm", State: "ALARM"})
-		f.fail("DescribeAlarms", 2, faultThrottle)
+		f := awstest.NewCloudWatch()
+		f.AddAlarm(awstest.Alarm{Name: "a", Type: "MetricAlarm", State: "ALARM"})
+		f.FailNext("DescribeAlarms", 2, awstest.Throttling)
 		got, err := newAlarms(t, f).Alarms(context.Background(), []string{"a"})
 		if err != nil || len(got) != 1 || got[0].State != providers.AlarmAlarm {
 			t.Fatalf("Alarms after throttling = %+v, %v", got, err)
 		}
-		if n := f.count("DescribeAlarms"); n != 3 {
+		if n := f.Calls("DescribeAlarms"); n != 3 {
 			t.Errorf("DescribeAlarms calls = %d, want 3", n)
 		}
-		f.fail("DescribeAlarms", wireMaxAttempts, faultInternal)
+		f.FailNext("DescribeAlarms", awstest.MaxAttempts, awstest.InternalError)
 		_, err = newAlarms(t, f).Alarms(context.Background(), []string{"a"})
 		var ae smithy.APIError
 		if !errors.As(err, &ae) || ae.ErrorCode() != "InternalFailure" {
@@ -108,13 +109,13 @@ func TestAlarmSource(t *testing.T) {
 		}
 	})
 	t.Run("BadNames", func(t *testing.T) {
-		f := newFakeCloudWatch()
+		f := awstest.NewCloudWatch()
 		s := newAlarms(t, f)
 		if _, err := s.Alarms(context.Background(), []string{""}); err == nil {
 			t.Error("empty name: nil error")
 		}
-		if got, err := s.Alarms(context.Background(), nil); err != nil || len(got) != 0 || f.count("DescribeAlarms") != 0 {
-			t.Errorf("no names: %v, %v after %d calls", got, err, f.count("DescribeAlarms"))
+		if got, err := s.Alarms(context.Background(), nil); err != nil || len(got) != 0 || f.Calls("DescribeAlarms") != 0 {
+			t.Errorf("no names: %v, %v after %d calls", got, err, f.Calls("DescribeAlarms"))
 		}
 	})
 }
@@ -123,35 +124,33 @@ func TestAlarmSource(t *testing.T) {
 // 100+10i requests in minute i, 5xx in the even minutes only (ALB
 // publishes no 5xx count for a minute without one), latencies, and a slow
 // count through the expression. Green has none.
-func albTraffic(f *fakeCloudWatch, start time.Time, slowExpr string) {
+func albTraffic(f *awstest.CloudWatch, start time.Time, slowExpr string) {
 	for i := range 6 {
 		m := start.Add(time.Duration(i)*time.Minute + 17*time.Second)
 		n := 100 + 10*i
-		f.add("RequestCount", testBlueTG, testLBSuffix, m, float64(n))
+		f.Add("RequestCount", awstest.BlueTG, testLBSuffix, m, float64(n))
 		if i%2 == 0 {
-			f.add("HTTPCode_Target_5XX_Count", testBlueTG, testLBSuffix, m, float64(i+1))
+			f.Add("HTTPCode_Target_5XX_Count", awstest.BlueTG, testLBSuffix, m, float64(i+1))
 		}
 		lat := make([]float64, n)
 		for j := range lat {
 			lat[j] = 0.05 + 0.001*float64(j%100)
 		}
-		f.add("TargetResponseTime", testBlueTG, testLBSuffix, m, lat...)
+		f.Add("TargetResponseTime", awstest.BlueTG, testLBSuffix, m, lat...)
 		if slowExpr != "" {
-			f.addExpr(strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/blue/73e2d6bc24d8a067"), m, float64(i))
+			f.AddExpression(strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/blue/73e2d6bc24d8a067"), m, float64(i))
 		}
 	}
 	if slowExpr != "" {
-		f.mu.Lock()
-		f.exprs[strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/green/4b8d2f4e9c1a7d35")] = nil
-		f.mu.Unlock()
+		f.DefineExpression(strings.ReplaceAll(slowExpr, "${TargetGroup}", "targetgroup/green/4b8d2f4e9c1a7d35"))
 	}
 }
 
 const testSlowExpr = `SUM(SEARCH('{MyApp,TargetGroup} MetricName="SlowRequests" TargetGroup="${TargetGroup}"', 'Sum', 60))`
 
-func newMetrics(t *testing.T, f *fakeCloudWatch, lb string, opts awsprovider.ALBMetricsOptions) *awsprovider.ALBMetricSource {
+func newMetrics(t *testing.T, f *awstest.CloudWatch, lb string, opts awsprovider.ALBMetricsOptions) *awsprovider.ALBMetricSource {
 	t.Helper()
-	s, err := awsprovider.NewALBMetricSource(f.client(wireServe(t, f)), lb, blueGreen, opts)
+	s, err := awsprovider.NewALBMetricSource(f.Client(awstest.Serve(t, f)), lb, blueGreen, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +159,11 @@ func newMetrics(t *testing.T, f *fakeCloudWatch, lb string, opts awsprovider.ALB
 
 func TestALBMetricSourceConformance(t *testing.T) {
 	providertest.TestMetricSource(t, func(t *testing.T) providertest.MetricFixture {
-		f := newFakeCloudWatch()
+		f := awstest.NewCloudWatch()
 		start := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 		albTraffic(f, start, testSlowExpr)
 		return providertest.MetricFixture{
-			Source: newMetrics(t, f, testLBARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr}),
+			Source: newMetrics(t, f, awstest.LBARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr}),
 			Target: "blue", Idle: "green", Start: start, End: start.Add(6 * time.Minute),
 		}
 	})
@@ -173,10 +172,10 @@ func TestALBMetricSourceConformance(t *testing.T) {
 func TestALBMetricSource(t *testing.T) {
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	end := start.Add(6 * time.Minute)
-	f := newFakeCloudWatch()
+	f := awstest.NewCloudWatch()
 	albTraffic(f, start, testSlowExpr)
 	// From a listener ARN: the same LoadBalancer dimension.
-	s := newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
+	s := newMetrics(t, f, awstest.ListenerARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
 	q := func(target, metric string, from, to time.Time) providers.MetricValue {
 		t.Helper()
 		v, err := s.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: metric, Start: from, End: to})
@@ -230,16 +229,12 @@ func TestALBMetricSource(t *testing.T) {
 		}
 	})
 	t.Run("P99OverTheWholeWindow", func(t *testing.T) {
-		f.mu.Lock()
-		f.periods = nil
-		f.mu.Unlock()
+		f.Periods() // forget earlier queries
 		got := q("blue", providers.MetricLatencyP99, start, start.Add(5*time.Minute+30*time.Second))
 		if got.Points != 1 || math.Abs(got.Value-0.148) > 1e-9 { // 743rd of 750 samples
 			t.Errorf("p99 = %+v, want 0.148 from one period", got)
 		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if diff := cmp.Diff([]int{360}, f.periods); diff != "" {
+		if diff := cmp.Diff([]int{360}, f.Periods()); diff != "" {
 			t.Errorf("periods asked for (-want +got):\n%s", diff)
 		}
 	})
@@ -248,8 +243,8 @@ func TestALBMetricSource(t *testing.T) {
 		// the step began, a threshold gate errors and requests of the
 		// last five minutes, the latency gate the average, the observed
 		// share the request counts.
-		fresh := newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
-		before := f.snapshot()
+		fresh := newMetrics(t, f, awstest.ListenerARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
+		before := f.Snapshot()
 		for _, target := range []string{"blue", "green"} {
 			for _, m := range []string{providers.MetricRequests, providers.MetricErrors, providers.MetricLatencyAvg, providers.MetricSlow} {
 				if _, err := fresh.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: m, Start: start, End: end}); err != nil {
@@ -265,43 +260,41 @@ func TestALBMetricSource(t *testing.T) {
 		if err != nil || counts["blue"].Value != 750 || counts["green"].Points != 0 {
 			t.Errorf("RequestCounts = %v, %v; want blue 750, green no data", counts, err)
 		}
-		if diff := cmp.Diff(map[string]int{"GetMetricData": 1}, f.since(before)); diff != "" {
+		if diff := cmp.Diff(map[string]int{"GetMetricData": 1}, f.Since(before)); diff != "" {
 			t.Errorf("calls of one poll (-want +got):\n%s", diff)
 		}
 		// p99 does not combine across minutes: its own call.
-		before = f.snapshot()
+		before = f.Snapshot()
 		q("blue", providers.MetricLatencyP99, start, end)
-		if n := f.since(before)["GetMetricData"]; n != 1 {
+		if n := f.Since(before)["GetMetricData"]; n != 1 {
 			t.Errorf("p99: %d calls, want 1", n)
 		}
 	})
 	t.Run("PagedResults", func(t *testing.T) {
-		f.mu.Lock()
-		f.PagePerQuery = true
-		f.mu.Unlock()
-		defer func() { f.mu.Lock(); f.PagePerQuery = false; f.mu.Unlock() }()
-		s = newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
-		before := f.snapshot()
+		f.SetPagePerQuery(true)
+		defer f.SetPagePerQuery(false)
+		s = newMetrics(t, f, awstest.ListenerARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
+		before := f.Snapshot()
 		if got := q("blue", providers.MetricErrors, start, end); got != (providers.MetricValue{Value: 9, Points: 6}) {
 			t.Errorf("errors over pages = %+v", got)
 		}
-		if n := f.since(before)["GetMetricData"]; n != 10 {
+		if n := f.Since(before)["GetMetricData"]; n != 10 {
 			t.Errorf("GetMetricData calls = %d, want 10 pages (a query a page)", n)
 		}
 	})
 	t.Run("Throttled", func(t *testing.T) {
-		s = newMetrics(t, f, testListener, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
-		before := f.snapshot()
-		f.fail("GetMetricData", 2, faultThrottle)
+		s = newMetrics(t, f, awstest.ListenerARN, awsprovider.ALBMetricsOptions{SlowExpression: testSlowExpr})
+		before := f.Snapshot()
+		f.FailNext("GetMetricData", 2, awstest.Throttling)
 		if got := q("blue", providers.MetricRequests, start, end); got.Value != 750 {
 			t.Errorf("requests after throttling = %+v", got)
 		}
-		if n := f.since(before)["GetMetricData"]; n != 3 {
+		if n := f.Since(before)["GetMetricData"]; n != 3 {
 			t.Errorf("GetMetricData calls = %d, want 3", n)
 		}
 	})
 	t.Run("Errors", func(t *testing.T) {
-		noSlow := newMetrics(t, f, testLBARN, awsprovider.ALBMetricsOptions{})
+		noSlow := newMetrics(t, f, awstest.LBARN, awsprovider.ALBMetricsOptions{})
 		for _, tc := range []struct {
 			name string
 			src  *awsprovider.ALBMetricSource
@@ -325,19 +318,19 @@ func TestALBMetricSource(t *testing.T) {
 }
 
 func TestNewALBMetricSourceBadInput(t *testing.T) {
-	f := newFakeCloudWatch()
-	c := f.client(wireServe(t, f))
+	f := awstest.NewCloudWatch()
+	c := f.Client(awstest.Serve(t, f))
 	for _, tc := range []struct {
 		name    string
 		lb      string
 		targets map[string]string
 		want    string
 	}{
-		{"TargetGroupAsLB", testBlueTG, blueGreen, "want the load balancer's"},
-		{"NLB", strings.Replace(testLBARN, "/app/", "/net/", 1), blueGreen, "not an Application Load Balancer"},
+		{"TargetGroupAsLB", awstest.BlueTG, blueGreen, "want the load balancer's"},
+		{"NLB", strings.Replace(awstest.LBARN, "/app/", "/net/", 1), blueGreen, "not an Application Load Balancer"},
 		{"Malformed", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/front", blueGreen, "malformed ELB ARN"},
-		{"NoTargets", testLBARN, nil, "at least one target group"},
-		{"BadTarget", testLBARN, map[string]string{"blue": "targetgroup/blue/1"}, "malformed ELB ARN"},
+		{"NoTargets", awstest.LBARN, nil, "at least one target group"},
+		{"BadTarget", awstest.LBARN, map[string]string{"blue": "targetgroup/blue/1"}, "malformed ELB ARN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if s, err := awsprovider.NewALBMetricSource(c, tc.lb, tc.targets, awsprovider.ALBMetricsOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -349,7 +342,7 @@ func TestNewALBMetricSourceBadInput(t *testing.T) {
 
 func TestTargetHealthSourceConformance(t *testing.T) {
 	providertest.TestTargetHealthSource(t, func(t *testing.T, healthy, unhealthy int) (providers.TargetHealthSource, string) {
-		f := newFakeELB()
+		f := awstest.NewELB()
 		var states []string
 		for range healthy {
 			states = append(states, "healthy")
@@ -357,8 +350,8 @@ func TestTargetHealthSourceConformance(t *testing.T) {
 		for range unhealthy {
 			states = append(states, "unhealthy")
 		}
-		f.addTG(testGreenTG, states...)
-		s, err := awsprovider.NewTargetHealthSource(f.client(wireServe(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
+		f.AddTargetGroup(awstest.GreenTG, states...)
+		s, err := awsprovider.NewTargetHealthSource(f.Client(awstest.Serve(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,10 +360,10 @@ func TestTargetHealthSourceConformance(t *testing.T) {
 }
 
 func TestTargetHealthSource(t *testing.T) {
-	f := newFakeELB()
-	f.addTG(testGreenTG, "healthy", "unhealthy", "draining")
-	f.fail("DescribeTargetHealth", 1, faultThrottle)
-	s, err := awsprovider.NewTargetHealthSource(f.client(wireServe(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
+	f := awstest.NewELB()
+	f.AddTargetGroup(awstest.GreenTG, "healthy", "unhealthy", "draining")
+	f.FailNext("DescribeTargetHealth", 1, awstest.Throttling)
+	s, err := awsprovider.NewTargetHealthSource(f.Client(awstest.Serve(t, f)), blueGreen, awsprovider.TargetHealthOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,15 +379,15 @@ func TestTargetHealthSource(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("TargetHealth (-want +got):\n%s", diff)
 	}
-	if n := f.count("DescribeTargetHealth"); n != 2 {
+	if n := f.Calls("DescribeTargetHealth"); n != 2 {
 		t.Errorf("DescribeTargetHealth calls = %d, want 2 (one throttled)", n)
 	}
-	f2 := newFakeELB()
-	delete(f2.tgs, testGreenTG)
-	s2, _ := awsprovider.NewTargetHealthSource(f2.client(wireServe(t, f2)), blueGreen, awsprovider.TargetHealthOptions{})
+	f2 := awstest.NewELB()
+	f2.RemoveTargetGroup(awstest.GreenTG)
+	s2, _ := awsprovider.NewTargetHealthSource(f2.Client(awstest.Serve(t, f2)), blueGreen, awsprovider.TargetHealthOptions{})
 	_, err = s2.TargetHealth(context.Background(), "green")
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "TargetGroupNotFound" || !strings.Contains(err.Error(), testGreenTG) {
+	if !errors.As(err, &ae) || ae.ErrorCode() != "TargetGroupNotFound" || !strings.Contains(err.Error(), awstest.GreenTG) {
 		t.Errorf("TargetHealth of a deleted target group: %v", err)
 	}
 }

@@ -13,12 +13,13 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
-func newECS(t *testing.T, f *fakeECS, h wireHTTP, service string, opts awsprovider.ECSOptions) *awsprovider.ECSFleet {
+func newECS(t *testing.T, f *awstest.ECS, h awstest.Endpoint, service string, opts awsprovider.ECSOptions) *awsprovider.ECSFleet {
 	t.Helper()
-	fl, err := awsprovider.NewECSFleet(f.client(h), "prod", service, opts)
+	fl, err := awsprovider.NewECSFleet(f.Client(h), "prod", service, opts)
 	if err != nil {
 		t.Fatalf("NewECSFleet: %v", err)
 	}
@@ -27,30 +28,30 @@ func newECS(t *testing.T, f *fakeECS, h wireHTTP, service string, opts awsprovid
 
 func TestECSFleetConformance(t *testing.T) {
 	providertest.TestFleet(t, func(t *testing.T) providers.Fleet {
-		f := newFakeECS()
+		f := awstest.NewECS()
 		f.Step = 3
-		return newECS(t, f, wireServe(t, f), "web", awsprovider.ECSOptions{})
+		return newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{})
 	})
 }
 
 func TestECSFleetCapacity(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		svc  fakeECSService
+		svc  awstest.Service
 		want providers.Capacity
 	}{
-		{"Steady", fakeECSService{Desired: 4, Running: 4, Rollout: "COMPLETED"}, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
-		{"ScalingUp", fakeECSService{Desired: 6, Running: 4, Rollout: "COMPLETED"}, providers.Capacity{Desired: 6, Running: 4, Healthy: 4}},
-		{"RollingOut", fakeECSService{Desired: 4, Running: 5, Rollout: "IN_PROGRESS"}, providers.Capacity{Desired: 4, Running: 5}},
-		{"Failed", fakeECSService{Desired: 4, Running: 1, Rollout: "FAILED"}, providers.Capacity{Desired: 4, Running: 1}},
-		{"NoRolloutStateSteady", fakeECSService{Desired: 3, Running: 3}, providers.Capacity{Desired: 3, Running: 3, Healthy: 3}},
-		{"NoRolloutStateScaling", fakeECSService{Desired: 3, Running: 2}, providers.Capacity{Desired: 3, Running: 2}},
+		{"Steady", awstest.Service{Desired: 4, Running: 4, Rollout: "COMPLETED"}, providers.Capacity{Desired: 4, Running: 4, Healthy: 4}},
+		{"ScalingUp", awstest.Service{Desired: 6, Running: 4, Rollout: "COMPLETED"}, providers.Capacity{Desired: 6, Running: 4, Healthy: 4}},
+		{"RollingOut", awstest.Service{Desired: 4, Running: 5, Rollout: "IN_PROGRESS"}, providers.Capacity{Desired: 4, Running: 5}},
+		{"Failed", awstest.Service{Desired: 4, Running: 1, Rollout: "FAILED"}, providers.Capacity{Desired: 4, Running: 1}},
+		{"NoRolloutStateSteady", awstest.Service{Desired: 3, Running: 3}, providers.Capacity{Desired: 3, Running: 3, Healthy: 3}},
+		{"NoRolloutStateScaling", awstest.Service{Desired: 3, Running: 2}, providers.Capacity{Desired: 3, Running: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeECS()
+			f := awstest.NewECS()
 			tc.svc.Status = "ACTIVE"
-			f.set("web", func(s *fakeECSService) { *s = tc.svc })
-			c, err := newECS(t, f, wireServe(t, f), "web", awsprovider.ECSOptions{}).Capacity(context.Background())
+			f.Set("web", func(s *awstest.Service) { *s = tc.svc })
+			c, err := newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{}).Capacity(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,8 +64,8 @@ func TestECSFleetCapacity(t *testing.T) {
 
 func TestECSFleetWaitSteady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeECS()
-		fl := newECS(t, f, wireInProcess(f), "web", awsprovider.ECSOptions{})
+		f := awstest.NewECS()
+		fl := newECS(t, f, awstest.InProcess(f), "web", awsprovider.ECSOptions{})
 		ctx := context.Background()
 		if err := fl.SetDesired(ctx, 5); err != nil {
 			t.Fatal(err)
@@ -81,29 +82,29 @@ func TestECSFleetWaitSteady(t *testing.T) {
 		if el := time.Since(start); el != 45*time.Second {
 			t.Errorf("WaitSteady took %s, want 45s", el)
 		}
-		if diff := cmp.Diff(map[string]int{"UpdateService": 1, "DescribeServices": 4}, f.snapshot()); diff != "" {
+		if diff := cmp.Diff(map[string]int{"UpdateService": 1, "DescribeServices": 4}, f.Snapshot()); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("Timeout", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := newFakeECS()
-			f.set("web", func(s *fakeECSService) { s.Rollout = "IN_PROGRESS" })
-			fl := newECS(t, f, wireInProcess(f), "web", awsprovider.ECSOptions{Timeout: time.Minute, PollInterval: 10 * time.Second})
+			f := awstest.NewECS()
+			f.Set("web", func(s *awstest.Service) { s.Rollout = "IN_PROGRESS" })
+			fl := newECS(t, f, awstest.InProcess(f), "web", awsprovider.ECSOptions{Timeout: time.Minute, PollInterval: 10 * time.Second})
 			_, err := fl.WaitSteady(context.Background())
 			if !errors.Is(err, awsprovider.ErrWaitTimeout) || !strings.Contains(err.Error(), "desired 2 running 2 healthy 0") {
 				t.Errorf("WaitSteady on a rollout that never ends: %v, want ErrWaitTimeout with the counts", err)
 			}
-			if n := f.count("DescribeServices"); n != 7 {
+			if n := f.Calls("DescribeServices"); n != 7 {
 				t.Errorf("DescribeServices calls = %d, want 7", n)
 			}
 		})
 	})
 	t.Run("Failed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := newFakeECS()
-			f.set("web", func(s *fakeECSService) { s.Rollout = "FAILED" })
-			fl := newECS(t, f, wireInProcess(f), "web", awsprovider.ECSOptions{})
+			f := awstest.NewECS()
+			f.Set("web", func(s *awstest.Service) { s.Rollout = "FAILED" })
+			fl := newECS(t, f, awstest.InProcess(f), "web", awsprovider.ECSOptions{})
 			_, err := fl.WaitSteady(context.Background())
 			if err == nil || !strings.Contains(err.Error(), "circuit breaker") {
 				t.Errorf("WaitSteady on a failed rollout: %v, want the rollout's reason", err)
@@ -114,8 +115,8 @@ func TestECSFleetWaitSteady(t *testing.T) {
 
 func TestECSFleetErrors(t *testing.T) {
 	t.Run("MissingService", func(t *testing.T) {
-		f := newFakeECS()
-		fl := newECS(t, f, wireServe(t, f), "api", awsprovider.ECSOptions{})
+		f := awstest.NewECS()
+		fl := newECS(t, f, awstest.Serve(t, f), "api", awsprovider.ECSOptions{})
 		if _, err := fl.Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "MISSING") || !strings.Contains(err.Error(), "ecs service api in cluster prod") {
 			t.Errorf("Capacity of a missing service: %v", err)
 		}
@@ -126,31 +127,31 @@ func TestECSFleetErrors(t *testing.T) {
 		}
 	})
 	t.Run("Draining", func(t *testing.T) {
-		f := newFakeECS()
-		f.set("web", func(s *fakeECSService) { s.Status = "DRAINING" })
-		if _, err := newECS(t, f, wireServe(t, f), "web", awsprovider.ECSOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "DRAINING") {
+		f := awstest.NewECS()
+		f.Set("web", func(s *awstest.Service) { s.Status = "DRAINING" })
+		if _, err := newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{}).Capacity(context.Background()); err == nil || !strings.Contains(err.Error(), "DRAINING") {
 			t.Errorf("Capacity of a draining service: %v", err)
 		}
 	})
 	t.Run("Throttled", func(t *testing.T) {
-		f := newFakeECS()
-		f.fail("UpdateService", 3, faultThrottle)
-		if err := newECS(t, f, wireServe(t, f), "web", awsprovider.ECSOptions{}).SetDesired(context.Background(), 7); err != nil {
+		f := awstest.NewECS()
+		f.FailNext("UpdateService", 3, awstest.Throttling)
+		if err := newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{}).SetDesired(context.Background(), 7); err != nil {
 			t.Fatal(err)
 		}
-		if n, d := f.count("UpdateService"), f.service("web").Desired; n != 4 || d != 7 {
+		if n, d := f.Calls("UpdateService"), f.Service("web").Desired; n != 4 || d != 7 {
 			t.Errorf("after 3 throttles: %d calls, desired %d; want 4 calls, 7", n, d)
 		}
 	})
 	t.Run("Negative", func(t *testing.T) {
-		f := newFakeECS()
-		if err := newECS(t, f, wireServe(t, f), "web", awsprovider.ECSOptions{}).SetDesired(context.Background(), -1); err == nil || f.count("UpdateService") != 0 {
-			t.Errorf("SetDesired(-1): %v after %d calls", err, f.count("UpdateService"))
+		f := awstest.NewECS()
+		if err := newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{}).SetDesired(context.Background(), -1); err == nil || f.Calls("UpdateService") != 0 {
+			t.Errorf("SetDesired(-1): %v after %d calls", err, f.Calls("UpdateService"))
 		}
 	})
 	t.Run("BadInput", func(t *testing.T) {
-		f := newFakeECS()
-		c := f.client(wireServe(t, f))
+		f := awstest.NewECS()
+		c := f.Client(awstest.Serve(t, f))
 		if _, err := awsprovider.NewECSFleet(c, "prod", "", awsprovider.ECSOptions{}); err == nil {
 			t.Error("empty service: nil error")
 		}

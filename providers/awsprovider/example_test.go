@@ -13,16 +13,17 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // A canary step on an ALB listener, then a rollback. In production the
 // client comes from config.LoadDefaultConfig; here it talks to this
 // package's fake ELB on 127.0.0.1.
 func ExampleNewALBRouter() {
-	fake := newFakeELB()
+	fake := awstest.NewELB()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	client := elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: wireCreds})
+	client := elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: awstest.Credentials()})
 
 	listenerARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/front/50dc6c495c0c9188/f2f7dc8efc522ab2"
 	router, err := awsprovider.NewALBRouter(client, listenerARN, map[string]string{
@@ -43,12 +44,12 @@ func ExampleNewALBRouter() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("canary:", fake.forward(listenerARN).TargetGroups)
+	fmt.Println("canary:", fake.Forward(listenerARN).TargetGroups)
 	// The rollback turns stickiness off in the same write, so that no
 	// client stays pinned to green.
 	_ = router.SetWeights(ctx, providers.Weights{"blue": 100})
-	fmt.Println("rolled back:", fake.forward(listenerARN).TargetGroups, "sticky:", fake.forward(listenerARN).TargetGroupStickinessConfig.Enabled)
-	fmt.Println("calls:", fake.snapshot())
+	fmt.Println("rolled back:", fake.Forward(listenerARN).TargetGroups, "sticky:", fake.Forward(listenerARN).TargetGroupStickinessConfig.Enabled)
+	fmt.Println("calls:", fake.Snapshot())
 
 	// Output:
 	// canary: [{arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067 90} {arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/4b8d2f4e9c1a7d35 10}]
@@ -59,10 +60,10 @@ func ExampleNewALBRouter() {
 // Errors name the resource and what was being done, and still unwrap to
 // the SDK's smithy.APIError.
 func ExampleALBRouter_Weights_error() {
-	fake := newFakeELB()
+	fake := awstest.NewELB()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	client := elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: wireCreds})
+	client := elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: awstest.Credentials()})
 	gone := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/front/50dc6c495c0c9188/0000000000000000"
 	router, _ := awsprovider.NewALBRouter(client, gone, blueGreen, awsprovider.ALBOptions{})
 
@@ -77,13 +78,13 @@ func ExampleALBRouter_Weights_error() {
 
 // Per-target-group counts for a gate or the sequential judge.
 func ExampleALBMetricSource_Metric() {
-	fake := newFakeCloudWatch()
+	fake := awstest.NewCloudWatch()
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	albTraffic(fake, start, "")
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 
-	src, _ := awsprovider.NewALBMetricSource(fake.client(wireHTTP{url: srv.URL}), testLBARN, blueGreen, awsprovider.ALBMetricsOptions{})
+	src, _ := awsprovider.NewALBMetricSource(fake.Client(awstest.Endpoint{URL: srv.URL}), awstest.LBARN, blueGreen, awsprovider.ALBMetricsOptions{})
 	for _, target := range []string{"blue", "green"} {
 		for _, m := range []string{providers.MetricRequests, providers.MetricErrors} {
 			v, err := src.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: m, Start: start, End: start.Add(6 * time.Minute)})

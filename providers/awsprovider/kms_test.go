@@ -10,14 +10,15 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 func TestKMSSignVerifyAtTheWire(t *testing.T) {
 	t.Parallel()
-	f := newFakeKMS()
-	c := f.client(wireServe(t, f))
-	ecKey := f.addKey("ec-1", "ECC_NIST_P256")
-	rsaKey := f.addKey("rsa-1", "RSA_2048")
+	f := awstest.NewKMS()
+	c := f.Client(awstest.Serve(t, f))
+	ecKey := f.AddKey("ec-1", "ECC_NIST_P256")
+	rsaKey := f.AddKey("rsa-1", "RSA_2048")
 	v, err := awsprovider.NewKMSVerifier(c, awsprovider.KMSVerifierOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -63,10 +64,10 @@ func TestKMSSignVerifyAtTheWire(t *testing.T) {
 			t.Errorf("%s: algorithm the key lacks: %v; want ErrBadSignature", tc.alg, err)
 		}
 	}
-	if n := f.count("GetPublicKey"); n != 2 {
+	if n := f.Calls("GetPublicKey"); n != 2 {
 		t.Errorf("GetPublicKey called %d times for 2 keys; want each fetched once", n)
 	}
-	unknown := cutover.Signature{Scheme: awsprovider.KMSScheme, Key: "arn:aws:kms:us-east-1:" + testAccount + ":key/nope", Algorithm: "ECDSA_SHA_256", Payload: "p", Blob: []byte{1}}
+	unknown := cutover.Signature{Scheme: awsprovider.KMSScheme, Key: "arn:aws:kms:us-east-1:" + awstest.Account + ":key/nope", Algorithm: "ECDSA_SHA_256", Payload: "p", Blob: []byte{1}}
 	if err := v.VerifySignature(t.Context(), "safecutover-approve", unknown); !errors.Is(err, cutover.ErrUnknownKey) {
 		t.Errorf("key KMS does not know: %v; want ErrUnknownKey", err)
 	}
@@ -79,9 +80,9 @@ func TestKMSSignVerifyAtTheWire(t *testing.T) {
 
 func TestKMSVerifierOutage(t *testing.T) {
 	t.Parallel()
-	f := newFakeKMS()
-	c := f.client(wireServe(t, f))
-	key := f.addKey("ec-1", "ECC_NIST_P256")
+	f := awstest.NewKMS()
+	c := f.Client(awstest.Serve(t, f))
+	key := f.AddKey("ec-1", "ECC_NIST_P256")
 	s, err := awsprovider.NewKMSSigner(c, key, awsprovider.KMSSignerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestKMSVerifierOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.fail("GetPublicKey", wireMaxAttempts, faultInternal)
+	f.FailNext("GetPublicKey", awstest.MaxAttempts, awstest.InternalError)
 	err = v.VerifySignature(t.Context(), "ns", sig)
 	if err == nil || errors.Is(err, cutover.ErrBadSignature) || errors.Is(err, cutover.ErrUnknownKey) {
 		t.Fatalf("KMS down: %v; want an error that judges nothing", err)
@@ -103,7 +104,7 @@ func TestKMSVerifierOutage(t *testing.T) {
 	if err := v.VerifySignature(t.Context(), "ns", sig); err != nil {
 		t.Fatalf("KMS back: %v (a failed fetch must not be cached)", err)
 	}
-	f.fail("GetPublicKey", wireMaxAttempts, faultInternal)
+	f.FailNext("GetPublicKey", awstest.MaxAttempts, awstest.InternalError)
 	if err := v.VerifySignature(t.Context(), "ns", sig); err != nil {
 		t.Fatalf("KMS down again, key cached: %v", err)
 	}
@@ -111,17 +112,17 @@ func TestKMSVerifierOutage(t *testing.T) {
 
 func TestKMSSignerOptions(t *testing.T) {
 	t.Parallel()
-	f := newFakeKMS()
-	c := f.client(wireServe(t, f))
+	f := awstest.NewKMS()
+	c := f.Client(awstest.Serve(t, f))
 	for _, tc := range []struct {
 		arn  string
 		alg  types.SigningAlgorithmSpec
 		want string
 	}{
 		{"alias/approvals", "", "key ARN"},
-		{"arn:aws:kms:us-east-1:" + testAccount + ":alias/approvals", "", "key ARN"},
-		{"arn:aws:kms:us-east-1:" + testAccount + ":key/", "", "key ARN"},
-		{"arn:aws:kms:us-east-1:" + testAccount + ":key/k", "SM2DSA", "Algorithm"},
+		{"arn:aws:kms:us-east-1:" + awstest.Account + ":alias/approvals", "", "key ARN"},
+		{"arn:aws:kms:us-east-1:" + awstest.Account + ":key/", "", "key ARN"},
+		{"arn:aws:kms:us-east-1:" + awstest.Account + ":key/k", "SM2DSA", "Algorithm"},
 	} {
 		if _, err := awsprovider.NewKMSSigner(c, tc.arn, awsprovider.KMSSignerOptions{Algorithm: tc.alg}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %s: %v; want an error naming %s", tc.arn, tc.alg, err, tc.want)
@@ -131,7 +132,7 @@ func TestKMSSignerOptions(t *testing.T) {
 		t.Error("nil client: no error")
 	}
 	// A key that cannot sign with the algorithm asked for.
-	key := f.addKey("ec-2", "ECC_NIST_P256")
+	key := f.AddKey("ec-2", "ECC_NIST_P256")
 	s, err := awsprovider.NewKMSSigner(c, key, awsprovider.KMSSignerOptions{Algorithm: types.SigningAlgorithmSpecRsassaPssSha256})
 	if err != nil {
 		t.Fatal(err)
@@ -147,9 +148,9 @@ func TestKMSSignerOptions(t *testing.T) {
 // refused.
 func TestKMSApprovers(t *testing.T) {
 	t.Parallel()
-	f := newFakeKMS()
-	c := f.client(wireServe(t, f))
-	aliceKey, bobKey := f.addKey("alice", "ECC_NIST_P256"), f.addKey("bob", "RSA_2048")
+	f := awstest.NewKMS()
+	c := f.Client(awstest.Serve(t, f))
+	aliceKey, bobKey := f.AddKey("alice", "ECC_NIST_P256"), f.AddKey("bob", "RSA_2048")
 	alice, err := awsprovider.NewKMSSigner(c, aliceKey, awsprovider.KMSSignerOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/safecutover/safecutover/health"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // The ALB source as a metric feed, at the wire: Settled follows the
@@ -31,19 +32,19 @@ func TestALBMetricFeedJudge(t *testing.T) {
 		{"a stalled canary is pending, named", 5, 4, cutover.Pending, "no data for green since 12:04:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeCloudWatch()
+			f := awstest.NewCloudWatch()
 			for i := range 40 {
 				m := start.Add(time.Duration(i)*time.Minute + 7*time.Second)
-				f.add("RequestCount", testBlueTG, testLBSuffix, m, 9000)
-				f.add("HTTPCode_Target_5XX_Count", testBlueTG, testLBSuffix, m, 45)
+				f.Add("RequestCount", awstest.BlueTG, testLBSuffix, m, 9000)
+				f.Add("HTTPCode_Target_5XX_Count", awstest.BlueTG, testLBSuffix, m, 45)
 				if tc.stallAt > 0 && i >= tc.stallAt {
 					continue
 				}
-				f.add("RequestCount", testGreenTG, testLBSuffix, m, 1000)
-				f.add("HTTPCode_Target_5XX_Count", testGreenTG, testLBSuffix, m, tc.greenErrors)
+				f.Add("RequestCount", awstest.GreenTG, testLBSuffix, m, 1000)
+				f.Add("HTTPCode_Target_5XX_Count", awstest.GreenTG, testLBSuffix, m, tc.greenErrors)
 			}
 			clock := cutover.NewManualClock(start)
-			src := newMetrics(t, f, testLBARN, awsprovider.ALBMetricsOptions{Clock: clock})
+			src := newMetrics(t, f, awstest.LBARN, awsprovider.ALBMetricsOptions{Clock: clock})
 			if info := src.FeedInfo(); info.Supports(providers.MetricSlow) || info.Resolution != time.Minute {
 				t.Fatalf("FeedInfo %+v: want minutes and no slow metric without an expression", info)
 			}

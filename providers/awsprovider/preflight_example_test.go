@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // Blue is an EC2 Auto Scaling group; retiring it scales it to zero with
@@ -17,10 +18,10 @@ import (
 // In production the client comes from config.LoadDefaultConfig; here it
 // talks to this package's fake Auto Scaling on 127.0.0.1.
 func ExampleNewASGFleet() {
-	fake := newFakeAutoScaling()
+	fake := awstest.NewAutoScaling()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	client := autoscaling.New(autoscaling.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: wireCreds})
+	client := autoscaling.New(autoscaling.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: awstest.Credentials()})
 
 	blue, err := awsprovider.NewASGFleet(client, "shop-blue-asg", awsprovider.ASGOptions{
 		SuspendAtZero: []string{"Launch", "AlarmNotification", "ScheduledActions"},
@@ -36,7 +37,7 @@ func ExampleNewASGFleet() {
 		fmt.Println(err)
 		return
 	}
-	g := fake.group("shop-blue-asg")
+	g := fake.Group("shop-blue-asg")
 	fmt.Printf("retired: desired %d, min %d, max %d, suspended %v\n", g.DesiredCapacity, g.MinSize, g.MaxSize, g.SuspendedProcesses)
 
 	// Output:
@@ -47,15 +48,15 @@ func ExampleNewASGFleet() {
 // A pre-flight before the cutover journals anything: every problem at
 // once, under the name of what configured the resource.
 func ExamplePreflight() {
-	fake := newFakeAutoScaling()
+	fake := awstest.NewAutoScaling()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	client := autoscaling.New(autoscaling.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: wireCreds})
+	client := autoscaling.New(autoscaling.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: awstest.Credentials()})
 	blue, _ := awsprovider.NewASGFleet(client, "shop-blue-asg", awsprovider.ASGOptions{})
 	old, _ := awsprovider.NewASGFleet(client, "shop-old-asg", awsprovider.ASGOptions{})
 
 	err := awsprovider.Preflight(context.Background(), awsprovider.PreflightOptions{},
-		awsprovider.CheckCredentials("credentials", wireCreds),
+		awsprovider.CheckCredentials("credentials", awstest.Credentials()),
 		awsprovider.CheckFleet("-blue-asg", blue),
 		awsprovider.CheckFleet("-old-asg", old),
 		awsprovider.CheckCredentials("-profile", nil))

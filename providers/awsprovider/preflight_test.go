@@ -11,6 +11,7 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // TestPreflight: every problem is reported at once, each under the field
@@ -18,27 +19,27 @@ import (
 // fine are not reported; nothing is changed.
 func TestPreflight(t *testing.T) {
 	ctx := context.Background()
-	elb, router := newALB(t, testListener, blueGreen, awsprovider.ALBOptions{})
-	_, gone := newALB(t, strings.Replace(testListener, "f2f7dc8efc522ab2", "0000000000000000", 1), blueGreen, awsprovider.ALBOptions{})
-	as := newFakeAutoScaling()
-	missingASG, err := awsprovider.NewASGFleet(as.client(wireServe(t, as)), "shop-old-asg", awsprovider.ASGOptions{})
+	elb, router := newALB(t, awstest.ListenerARN, blueGreen, awsprovider.ALBOptions{})
+	_, gone := newALB(t, strings.Replace(awstest.ListenerARN, "f2f7dc8efc522ab2", "0000000000000000", 1), blueGreen, awsprovider.ALBOptions{})
+	as := awstest.NewAutoScaling()
+	missingASG, err := awsprovider.NewASGFleet(as.Client(awstest.Serve(t, as)), "shop-old-asg", awsprovider.ASGOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ebf := newFakeBeanstalk()
-	ecsf := newFakeECS()
-	cw := newFakeCloudWatch()
-	cw.addAlarm(fakeAlarm{Name: "checkout-5xx", Type: "MetricAlarm", State: "OK"})
-	metrics := newMetrics(t, cw, testLBARN, awsprovider.ALBMetricsOptions{})
+	ebf := awstest.NewBeanstalk()
+	ecsf := awstest.NewECS()
+	cw := awstest.NewCloudWatch()
+	cw.AddAlarm(awstest.Alarm{Name: "checkout-5xx", Type: "MetricAlarm", State: "OK"})
+	metrics := newMetrics(t, cw, awstest.LBARN, awsprovider.ALBMetricsOptions{})
 	now := time.Now()
 	checks := []awsprovider.PreflightCheck{
-		awsprovider.CheckCredentials("credentials", wireCreds),
+		awsprovider.CheckCredentials("credentials", awstest.Credentials()),
 		awsprovider.CheckCredentials("-profile", nil),
 		awsprovider.CheckRouter("-listener-arn", router),
 		awsprovider.CheckRouter("-rule-arn", gone),
 		awsprovider.CheckFleet("-blue-asg", missingASG),
-		awsprovider.CheckFleet("-blue-env", newEBFleet(t, ebf, wireServe(t, ebf), awsprovider.BeanstalkFleetOptions{})),
-		awsprovider.CheckFleet("-green-service", newECS(t, ecsf, wireServe(t, ecsf), "web", awsprovider.ECSOptions{})),
+		awsprovider.CheckFleet("-blue-env", newEBFleet(t, ebf, awstest.Serve(t, ebf), awsprovider.BeanstalkFleetOptions{})),
+		awsprovider.CheckFleet("-green-service", newECS(t, ecsf, awstest.Serve(t, ecsf), "web", awsprovider.ECSOptions{})),
 		awsprovider.CheckAlarms("-alarms", newAlarms(t, cw), []string{"checkout-5xx", "checkout-latency"}),
 		awsprovider.CheckMetrics("-lb-arn", metrics,
 			providers.MetricQuery{Target: "green", Metric: providers.MetricRequests, Start: now.Add(-5 * time.Minute), End: now},
@@ -70,7 +71,7 @@ func TestPreflight(t *testing.T) {
 	if !errors.Is(err, awsprovider.ErrUnsupportedMetric) {
 		t.Errorf("errors.Is(err, ErrUnsupportedMetric) = false: %v", err)
 	}
-	for op, n := range elb.snapshot() {
+	for op, n := range elb.Snapshot() {
 		if !strings.HasPrefix(op, "Describe") {
 			t.Errorf("pre-flight called %s %d times", op, n)
 		}
@@ -83,15 +84,15 @@ func TestPreflight(t *testing.T) {
 // TestPreflightTimeout: a check that does not answer is a problem once the
 // bound has passed, and the others are still reported.
 func TestPreflightTimeout(t *testing.T) {
-	as := newFakeAutoScaling()
-	as.fail("DescribeAutoScalingGroups", 1000, faultInternal)
-	fl := newASG(t, as, wireServe(t, as), awsprovider.ASGOptions{})
+	as := awstest.NewAutoScaling()
+	as.FailNext("DescribeAutoScalingGroups", 1000, awstest.InternalError)
+	fl := newASG(t, as, awstest.Serve(t, as), awsprovider.ASGOptions{})
 	hang := awsprovider.PreflightCheck{Field: "-hang", Check: func(ctx context.Context) error {
 		<-ctx.Done()
 		return context.Cause(ctx)
 	}}
 	err := awsprovider.Preflight(context.Background(), awsprovider.PreflightOptions{Timeout: 50 * time.Millisecond},
-		hang, awsprovider.CheckFleet("-blue-asg", fl), awsprovider.CheckCredentials("credentials", wireCreds))
+		hang, awsprovider.CheckFleet("-blue-asg", fl), awsprovider.CheckCredentials("credentials", awstest.Credentials()))
 	var pe *awsprovider.PreflightError
 	if !errors.As(err, &pe) || len(pe.Problems) != 2 || !strings.Contains(err.Error(), "-hang: pre-flight: no answer within 50ms") ||
 		!strings.Contains(err.Error(), "-blue-asg: ") {

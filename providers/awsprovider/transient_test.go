@@ -7,6 +7,7 @@ import (
 
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // At the wire, the errors the real SDK returns after its own retries are
@@ -17,21 +18,21 @@ func TestIsTransientAtTheWire(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		fault wireFault
+		fault awstest.Fault
 		want  bool
 	}{
-		{"prior request not complete", wireFault{http.StatusBadRequest, "PriorRequestNotComplete", "The request was rejected because Route 53 was still processing a prior request."}, true},
-		{"throttling", faultThrottle, true},
-		{"internal failure", faultInternal, true},
-		{"access denied", wireFault{http.StatusForbidden, "AccessDenied", "User is not authorized"}, false},
-		{"invalid input", wireFault{http.StatusBadRequest, "InvalidInput", "bad weight"}, false},
+		{"prior request not complete", awstest.Fault{Status: http.StatusBadRequest, Code: "PriorRequestNotComplete", Message: "The request was rejected because Route 53 was still processing a prior request."}, true},
+		{"throttling", awstest.Throttling, true},
+		{"internal failure", awstest.InternalError, true},
+		{"access denied", awstest.Fault{Status: http.StatusForbidden, Code: "AccessDenied", Message: "User is not authorized"}, false},
+		{"invalid input", awstest.Fault{Status: http.StatusBadRequest, Code: "InvalidInput", Message: "bad weight"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			// The router's own wait for a prior change is cut short.
 			opts := awsprovider.Route53Options{SyncTimeout: time.Millisecond, PollInterval: time.Millisecond}
-			f, r := newR53(t, func(f *fakeRoute53) wireHTTP { return wireServe(t, f) }, testRecords, opts)
-			f.fail("ChangeResourceRecordSets", 10*wireMaxAttempts, tc.fault)
+			f, r := newR53(t, func(f *awstest.Route53) awstest.Endpoint { return awstest.Serve(t, f) }, testRecords, opts)
+			f.FailNext("ChangeResourceRecordSets", 10*awstest.MaxAttempts, tc.fault)
 			err := r.SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10})
 			if err == nil {
 				t.Fatal("SetWeights succeeded, want the injected error")
@@ -45,7 +46,7 @@ func TestIsTransientAtTheWire(t *testing.T) {
 		t.Parallel()
 		rec := testRecords
 		rec.HostedZoneID = "/hostedzone/ZNOSUCHZONE"
-		_, r := newR53(t, func(f *fakeRoute53) wireHTTP { return wireServe(t, f) }, rec, awsprovider.Route53Options{})
+		_, r := newR53(t, func(f *awstest.Route53) awstest.Endpoint { return awstest.Serve(t, f) }, rec, awsprovider.Route53Options{})
 		err := r.SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10})
 		if err == nil || providers.IsTransient(err) {
 			t.Errorf("SetWeights on a missing zone: %v, want a permanent error", err)
@@ -53,9 +54,9 @@ func TestIsTransientAtTheWire(t *testing.T) {
 	})
 	t.Run("connection refused", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeRoute53()
-		closed := wireHTTP{url: "http://127.0.0.1:1"}
-		r, err := awsprovider.NewRoute53Router(f.client(closed), testRecords, awsprovider.Route53Options{})
+		f := awstest.NewRoute53()
+		closed := awstest.Endpoint{URL: "http://127.0.0.1:1"}
+		r, err := awsprovider.NewRoute53Router(f.Client(closed), testRecords, awsprovider.Route53Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

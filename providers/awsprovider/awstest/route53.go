@@ -1,4 +1,4 @@
-package awsprovider_test
+package awstest
 
 // A stateful fake of Route 53 over restXml: hosted zones holding record
 // sets, transactional change batches (a DELETE must match the record
@@ -17,47 +17,53 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 )
 
+// The Route 53 resources of NewRoute53.
 const (
-	r53NS    = "https://route53.amazonaws.com/doc/2013-04-01/"
-	testZone = "Z0123456789ABCDEFGHIJ"
-	testName = "app.example.com."
+	HostedZone = "Z0123456789ABCDEFGHIJ"
+	RecordName = "app.example.com."
+
+	r53NS = "https://route53.amazonaws.com/doc/2013-04-01/"
 )
 
-type xRR struct{ Value string }
+// ResourceRecord is a value of a record set.
+type ResourceRecord struct{ Value string }
 
-type xAlias struct {
+// AliasTarget is an alias record's target.
+type AliasTarget struct {
 	HostedZoneId         string
 	DNSName              string
 	EvaluateTargetHealth bool
 }
 
-type xRRSet struct {
+// RecordSet is a resource record set as Route 53 stores it.
+type RecordSet struct {
 	Name            string
 	Type            string
-	SetIdentifier   string  `xml:",omitempty"`
-	Weight          *int64  `xml:",omitempty"`
-	TTL             *int64  `xml:",omitempty"`
-	ResourceRecords []xRR   `xml:"ResourceRecords>ResourceRecord,omitempty"`
-	AliasTarget     *xAlias `xml:",omitempty"`
-	HealthCheckId   string  `xml:",omitempty"`
+	SetIdentifier   string           `xml:",omitempty"`
+	Weight          *int64           `xml:",omitempty"`
+	TTL             *int64           `xml:",omitempty"`
+	ResourceRecords []ResourceRecord `xml:"ResourceRecords>ResourceRecord,omitempty"`
+	AliasTarget     *AliasTarget     `xml:",omitempty"`
+	HealthCheckId   string           `xml:",omitempty"`
 }
 
-func (r xRRSet) key() string { return r.Name + "|" + r.Type + "|" + r.SetIdentifier }
+func (r RecordSet) key() string { return r.Name + "|" + r.Type + "|" + r.SetIdentifier }
 
-func ptr64(v int64) *int64 { return &v }
-
-// weighted returns a weighted A record of testName.
-func weighted(id string, weight, ttl int64, ip string) xRRSet {
-	return xRRSet{Name: testName, Type: "A", SetIdentifier: id, Weight: ptr64(weight), TTL: ptr64(ttl), ResourceRecords: []xRR{{ip}}}
+// WeightedRecord returns a weighted A record set of RecordName.
+func WeightedRecord(id string, weight, ttl int64, ip string) RecordSet {
+	return RecordSet{Name: RecordName, Type: "A", SetIdentifier: id, Weight: aws.Int64(weight), TTL: aws.Int64(ttl), ResourceRecords: []ResourceRecord{{ip}}}
 }
 
-type fakeRoute53 struct {
-	wireCalls
+// Route53 is a fake Route 53 service. Set PendingPolls and PageSize
+// before serving. Safe for concurrent use.
+type Route53 struct {
+	*Faults
 	mu      sync.Mutex
-	zones   map[string][]xRRSet
+	zones   map[string][]RecordSet
 	pending map[string]int // change ID → GetChange polls left before INSYNC
 	nextID  int
 	// PendingPolls is how many GetChange calls see a new change PENDING.
@@ -66,14 +72,15 @@ type fakeRoute53 struct {
 	PageSize int
 }
 
-// newFakeRoute53 returns a zone with blue (weight 100) and green (0)
-// weighted A records of testName, TTL 60, and an unrelated record.
-func newFakeRoute53() *fakeRoute53 {
-	return &fakeRoute53{
-		zones: map[string][]xRRSet{testZone: {
-			weighted("blue", 100, 60, "192.0.2.10"),
-			weighted("green", 0, 60, "192.0.2.20"),
-			{Name: "db.example.com.", Type: "CNAME", TTL: ptr64(300), ResourceRecords: []xRR{{"db.internal."}}},
+// NewRoute53 returns a zone with blue (weight 100) and green (0)
+// weighted A records of RecordName, TTL 60, and an unrelated record.
+func NewRoute53() *Route53 {
+	return &Route53{
+		Faults: &Faults{},
+		zones: map[string][]RecordSet{HostedZone: {
+			WeightedRecord("blue", 100, 60, "192.0.2.10"),
+			WeightedRecord("green", 0, 60, "192.0.2.20"),
+			{Name: "db.example.com.", Type: "CNAME", TTL: aws.Int64(300), ResourceRecords: []ResourceRecord{{"db.internal."}}},
 		}},
 		pending:      map[string]int{},
 		PendingPolls: 2,
@@ -81,31 +88,27 @@ func newFakeRoute53() *fakeRoute53 {
 	}
 }
 
-func (f *fakeRoute53) client(h wireHTTP) *route53.Client {
-	o := route53.Options{BaseEndpoint: &h.url, Region: "us-east-1", Credentials: wireCreds, Retryer: wireRetryer()}
-	if h.client != nil {
-		o.HTTPClient = h.client
-	}
-	return route53.New(o)
-}
+// Client returns an SDK client of f at e.
+func (f *Route53) Client(e Endpoint) *route53.Client { return route53.NewFromConfig(e.Config()) }
 
-// records returns the zone's records of testName by SetIdentifier.
-func (f *fakeRoute53) records() map[string]xRRSet {
+// Records returns HostedZone's record sets of RecordName by
+// SetIdentifier.
+func (f *Route53) Records() map[string]RecordSet {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[string]xRRSet{}
-	for _, r := range f.zones[testZone] {
-		if r.Name == testName {
+	out := map[string]RecordSet{}
+	for _, r := range f.zones[HostedZone] {
+		if r.Name == RecordName {
 			out[r.SetIdentifier] = r
 		}
 	}
 	return out
 }
 
-// weights returns the weights of testName's records.
-func (f *fakeRoute53) weights() map[string]int64 {
+// Weights returns the weights of RecordName's record sets.
+func (f *Route53) Weights() map[string]int64 {
 	out := map[string]int64{}
-	for id, r := range f.records() {
+	for id, r := range f.Records() {
 		if r.Weight != nil {
 			out[id] = *r.Weight
 		}
@@ -113,18 +116,26 @@ func (f *fakeRoute53) weights() map[string]int64 {
 	return out
 }
 
-// edit changes the record id of testName in place (another writer).
-func (f *fakeRoute53) edit(id string, fn func(*xRRSet)) {
+// Edit changes the record set id of RecordName in place (another writer).
+func (f *Route53) Edit(id string, fn func(*RecordSet)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i, r := range f.zones[testZone] {
-		if r.Name == testName && r.SetIdentifier == id {
-			fn(&f.zones[testZone][i])
+	for i, r := range f.zones[HostedZone] {
+		if r.Name == RecordName && r.SetIdentifier == id {
+			fn(&f.zones[HostedZone][i])
 		}
 	}
 }
 
-func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Add adds a record set to HostedZone, as another writer would.
+func (f *Route53) Add(rs RecordSet) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.zones[HostedZone] = append(f.zones[HostedZone], rs)
+}
+
+// ServeHTTP serves one restXml call.
+func (f *Route53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	var op, zone, change string
 	switch {
@@ -135,18 +146,22 @@ func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op, change = "GetChange", strings.TrimPrefix(path, "/2013-04-01/change/")
 	}
 	if op == "" {
-		writeQueryError(w, wireFault{http.StatusNotFound, "UnknownOperation", r.Method + " " + path})
+		WriteQueryError(w, Fault{http.StatusNotFound, "UnknownOperation", r.Method + " " + path})
 		return
 	}
-	if fault, ok := f.hit(op); ok {
-		writeQueryError(w, fault)
+	fault, answer := f.Intercept(op, r)
+	if !answer {
+		return
+	}
+	if fault != nil {
+		WriteQueryError(w, *fault)
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if op != "GetChange" {
 		if _, ok := f.zones[zone]; !ok {
-			writeQueryError(w, wireFault{http.StatusNotFound, "NoSuchHostedZone", "No hosted zone found with ID: " + zone})
+			WriteQueryError(w, Fault{http.StatusNotFound, "NoSuchHostedZone", "No hosted zone found with ID: " + zone})
 			return
 		}
 	}
@@ -159,7 +174,7 @@ func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GetChange":
 		left, ok := f.pending["/change/"+change]
 		if !ok {
-			writeQueryError(w, wireFault{http.StatusNotFound, "NoSuchChange", "no change " + change})
+			WriteQueryError(w, Fault{http.StatusNotFound, "NoSuchChange", "no change " + change})
 			return
 		}
 		status := "INSYNC"
@@ -171,18 +186,18 @@ func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeRoute53) list(w http.ResponseWriter, zone string, q map[string][]string) {
-	recs := append([]xRRSet(nil), f.zones[zone]...)
+func (f *Route53) list(w http.ResponseWriter, zone string, q map[string][]string) {
+	recs := append([]RecordSet(nil), f.zones[zone]...)
 	sort.Slice(recs, func(i, j int) bool { return recs[i].key() < recs[j].key() })
-	start := formGet(q, "name") + "|" + formGet(q, "type") + "|" + formGet(q, "identifier")
+	start := FormGet(q, "name") + "|" + FormGet(q, "type") + "|" + FormGet(q, "identifier")
 	max := f.PageSize
-	if s := formGet(q, "maxitems"); s != "" {
+	if s := FormGet(q, "maxitems"); s != "" {
 		if n, _ := strconv.Atoi(s); n > 0 && n < max {
 			max = n
 		}
 	}
-	var page []xRRSet
-	var next *xRRSet
+	var page []RecordSet
+	var next *RecordSet
 	for _, r := range recs {
 		if r.key() < start {
 			continue
@@ -194,9 +209,9 @@ func (f *fakeRoute53) list(w http.ResponseWriter, zone string, q map[string][]st
 		page = append(page, r)
 	}
 	out := struct {
-		XMLName              xml.Name `xml:"ListResourceRecordSetsResponse"`
-		NS                   string   `xml:"xmlns,attr"`
-		ResourceRecordSets   []xRRSet `xml:"ResourceRecordSets>ResourceRecordSet"`
+		XMLName              xml.Name    `xml:"ListResourceRecordSetsResponse"`
+		NS                   string      `xml:"xmlns,attr"`
+		ResourceRecordSets   []RecordSet `xml:"ResourceRecordSets>ResourceRecordSet"`
 		IsTruncated          bool
 		NextRecordName       string `xml:",omitempty"`
 		NextRecordType       string `xml:",omitempty"`
@@ -210,18 +225,18 @@ func (f *fakeRoute53) list(w http.ResponseWriter, zone string, q map[string][]st
 	w.Write(b)
 }
 
-func (f *fakeRoute53) change(w http.ResponseWriter, zone string, body io.Reader) {
+func (f *Route53) change(w http.ResponseWriter, zone string, body io.Reader) {
 	var req struct {
 		Changes []struct {
 			Action            string
-			ResourceRecordSet xRRSet
+			ResourceRecordSet RecordSet
 		} `xml:"ChangeBatch>Changes>Change"`
 	}
 	if err := xml.NewDecoder(body).Decode(&req); err != nil {
-		writeQueryError(w, wireFault{http.StatusBadRequest, "InvalidInput", err.Error()})
+		WriteQueryError(w, Fault{http.StatusBadRequest, "InvalidInput", err.Error()})
 		return
 	}
-	recs := append([]xRRSet(nil), f.zones[zone]...)
+	recs := append([]RecordSet(nil), f.zones[zone]...)
 	find := func(k string) int {
 		for i, r := range recs {
 			if r.key() == k {

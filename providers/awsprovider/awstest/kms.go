@@ -1,4 +1,4 @@
-package awsprovider_test
+package awstest
 
 // A stateful fake of KMS over awsJson1_1 (POST /, X-Amz-Target
 // TrentService.*, JSON bodies with base64 blobs): asymmetric signing keys
@@ -21,31 +21,29 @@ import (
 
 const kmsTarget = "TrentService."
 
-type fakeKMSKey struct {
+type kmsKey struct {
 	priv crypto.Signer
 	spec string
 	algs []string
 }
 
-type fakeKMS struct {
-	wireCalls
+// KMS is a fake KMS service: asymmetric signing keys. Safe for concurrent
+// use.
+type KMS struct {
+	*Faults
 	mu   sync.Mutex
-	keys map[string]*fakeKMSKey
+	keys map[string]*kmsKey
 }
 
-func newFakeKMS() *fakeKMS { return &fakeKMS{keys: map[string]*fakeKMSKey{}} }
+// NewKMS returns a KMS with no keys.
+func NewKMS() *KMS { return &KMS{Faults: &Faults{}, keys: map[string]*kmsKey{}} }
 
-func (f *fakeKMS) client(h wireHTTP) *kms.Client {
-	o := kms.Options{BaseEndpoint: &h.url, Region: "us-east-1", Credentials: wireCreds, Retryer: wireRetryer()}
-	if h.client != nil {
-		o.HTTPClient = h.client
-	}
-	return kms.New(o)
-}
+// Client returns an SDK client of f at e.
+func (f *KMS) Client(e Endpoint) *kms.Client { return kms.NewFromConfig(e.Config()) }
 
-// addKey creates a key of spec ECC_NIST_P256 or RSA_2048 and returns its ARN.
-func (f *fakeKMS) addKey(id, spec string) string {
-	k := &fakeKMSKey{spec: spec}
+// AddKey creates a key of spec ECC_NIST_P256 or RSA_2048 and returns its ARN.
+func (f *KMS) AddKey(id, spec string) string {
+	k := &kmsKey{spec: spec}
 	var err error
 	switch spec {
 	case "ECC_NIST_P256":
@@ -60,15 +58,16 @@ func (f *fakeKMS) addKey(id, spec string) string {
 	if err != nil {
 		panic(err)
 	}
-	arn := fmt.Sprintf("arn:aws:kms:us-east-1:%s:key/%s", testAccount, id)
+	arn := fmt.Sprintf("arn:aws:kms:us-east-1:%s:key/%s", Account, id)
 	f.mu.Lock()
 	f.keys[arn] = k
 	f.mu.Unlock()
 	return arn
 }
 
-func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op, ok := jsonOp(w, r, kmsTarget, &f.wireCalls)
+// ServeHTTP serves one awsJson1_1 call.
+func (f *KMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op, ok := JSONCall(w, r, kmsTarget, f.Faults)
 	if !ok {
 		return
 	}
@@ -79,28 +78,27 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		SigningAlgorithm string
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		writeJSONError(w, wireFault{http.StatusBadRequest, "SerializationException", err.Error()})
+		WriteJSONError(w, Fault{http.StatusBadRequest, "SerializationException", err.Error()})
 		return
 	}
 	f.mu.Lock()
 	k, ok := f.keys[in.KeyId]
 	f.mu.Unlock()
 	if !ok {
-		writeJSONError(w, wireFault{http.StatusBadRequest, "NotFoundException", "Key '" + in.KeyId + "' does not exist"})
+		WriteJSONError(w, Fault{http.StatusBadRequest, "NotFoundException", "Key '" + in.KeyId + "' does not exist"})
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	switch op {
 	case "GetPublicKey":
 		der, err := x509.MarshalPKIXPublicKey(k.priv.Public())
 		if err != nil {
-			writeJSONError(w, faultInternal)
+			WriteJSONError(w, InternalError)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"KeyId": in.KeyId, "PublicKey": der, "KeySpec": k.spec, "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": k.algs})
+		WriteJSON(w, map[string]any{"KeyId": in.KeyId, "PublicKey": der, "KeySpec": k.spec, "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": k.algs})
 	case "Sign":
 		if in.MessageType != "DIGEST" || len(in.Message) != 32 {
-			writeJSONError(w, wireFault{http.StatusBadRequest, "ValidationException", "want a 32-byte DIGEST"})
+			WriteJSONError(w, Fault{http.StatusBadRequest, "ValidationException", "want a 32-byte DIGEST"})
 			return
 		}
 		var sig []byte
@@ -128,11 +126,11 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("algorithm")
 		}
 		if err != nil {
-			writeJSONError(w, wireFault{http.StatusBadRequest, "InvalidKeyUsageException", "algorithm " + in.SigningAlgorithm + " not valid for this key"})
+			WriteJSONError(w, Fault{http.StatusBadRequest, "InvalidKeyUsageException", "algorithm " + in.SigningAlgorithm + " not valid for this key"})
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"KeyId": in.KeyId, "Signature": sig, "SigningAlgorithm": in.SigningAlgorithm})
+		WriteJSON(w, map[string]any{"KeyId": in.KeyId, "Signature": sig, "SigningAlgorithm": in.SigningAlgorithm})
 	default:
-		writeJSONError(w, wireFault{http.StatusBadRequest, "UnknownOperationException", op})
+		WriteJSONError(w, Fault{http.StatusBadRequest, "UnknownOperationException", op})
 	}
 }

@@ -1,4 +1,4 @@
-package awsprovider_test
+package awstest
 
 // A stateful fake of EC2 Auto Scaling over awsQuery: groups with bounds, a
 // desired capacity, instances with lifecycle states, scale-in protection
@@ -21,12 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 )
 
-const (
-	asNS    = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
-	testASG = "shop-blue-asg"
-)
+// BlueASG is the Auto Scaling group of NewAutoScaling.
+const BlueASG = "shop-blue-asg"
 
-type xASGInstance struct {
+const asNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+
+// Instance is an instance of a group, as DescribeAutoScalingGroups
+// returns it.
+type Instance struct {
 	InstanceId           string
 	LifecycleState       string
 	HealthStatus         string
@@ -34,25 +36,28 @@ type xASGInstance struct {
 	left                 int // describes left in this state
 }
 
-type xSuspended struct {
+type suspended struct {
 	ProcessName string
 }
 
-type fakeASG struct {
+// Group is an Auto Scaling group's state.
+type Group struct {
 	Name               string
 	MinSize, MaxSize   int
 	DesiredCapacity    int
 	Status             string
-	Instances          []*xASGInstance
+	Instances          []*Instance
 	TargetGroupARNs    []string
 	SuspendedProcesses []string
 	nextID             int
 }
 
-type fakeAutoScaling struct {
-	wireCalls
+// AutoScaling is a fake EC2 Auto Scaling service. Set Step and HookPolls
+// before serving. Safe for concurrent use.
+type AutoScaling struct {
+	*Faults
 	mu     sync.Mutex
-	groups map[string]*fakeASG
+	groups map[string]*Group
 	// Step is how many instances launch or terminate between two
 	// describes.
 	Step int
@@ -61,35 +66,33 @@ type fakeAutoScaling struct {
 	HookPolls int
 }
 
-// newFakeAutoScaling returns testASG with bounds 2–6 and 4 instances in
+// NewAutoScaling returns BlueASG with bounds 2–6 and 4 instances in
 // service.
-func newFakeAutoScaling() *fakeAutoScaling {
-	f := &fakeAutoScaling{groups: map[string]*fakeASG{}, Step: 2}
-	g := &fakeASG{Name: testASG, MinSize: 2, MaxSize: 6, DesiredCapacity: 4}
+func NewAutoScaling() *AutoScaling {
+	f := &AutoScaling{Faults: &Faults{}, groups: map[string]*Group{}, Step: 2}
+	g := &Group{Name: BlueASG, MinSize: 2, MaxSize: 6, DesiredCapacity: 4}
 	for range 4 {
-		g.launch("InService")
+		g.Launch("InService")
 	}
-	f.groups[testASG] = g
+	f.groups[BlueASG] = g
 	return f
 }
 
-func (g *fakeASG) launch(state string) *xASGInstance {
+// Launch adds an instance in the given lifecycle state, healthy.
+func (g *Group) Launch(state string) *Instance {
 	g.nextID++
-	in := &xASGInstance{InstanceId: fmt.Sprintf("i-%017x", g.nextID), LifecycleState: state, HealthStatus: "Healthy", left: 1}
+	in := &Instance{InstanceId: fmt.Sprintf("i-%017x", g.nextID), LifecycleState: state, HealthStatus: "Healthy", left: 1}
 	g.Instances = append(g.Instances, in)
 	return in
 }
 
-func (f *fakeAutoScaling) client(h wireHTTP) *autoscaling.Client {
-	o := autoscaling.Options{BaseEndpoint: &h.url, Region: "us-east-1", Credentials: wireCreds, Retryer: wireRetryer()}
-	if h.client != nil {
-		o.HTTPClient = h.client
-	}
-	return autoscaling.New(o)
+// Client returns an SDK client of f at e.
+func (f *AutoScaling) Client(e Endpoint) *autoscaling.Client {
+	return autoscaling.NewFromConfig(e.Config())
 }
 
-// group returns a copy of a group, without its instances.
-func (f *fakeAutoScaling) group(name string) fakeASG {
+// Group returns a copy of a group, without its instances.
+func (f *AutoScaling) Group(name string) Group {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g := *f.groups[name]
@@ -97,8 +100,8 @@ func (f *fakeAutoScaling) group(name string) fakeASG {
 	return g
 }
 
-// set changes a group in place.
-func (f *fakeAutoScaling) set(name string, fn func(*fakeASG)) {
+// Set changes a group in place.
+func (f *AutoScaling) Set(name string, fn func(*Group)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fn(f.groups[name])
@@ -106,9 +109,9 @@ func (f *fakeAutoScaling) set(name string, fn func(*fakeASG)) {
 
 // step moves g toward its desired capacity by f.Step instances, and ages
 // instances in transitional states.
-func (f *fakeAutoScaling) step(g *fakeASG) {
+func (f *AutoScaling) step(g *Group) {
 	live := 0
-	var kept []*xASGInstance
+	var kept []*Instance
 	for _, in := range g.Instances {
 		switch in.LifecycleState {
 		case "Pending":
@@ -131,7 +134,7 @@ func (f *fakeAutoScaling) step(g *fakeASG) {
 	}
 	g.Instances = kept
 	for i := 0; i < f.Step && live < g.DesiredCapacity && !slices.Contains(g.SuspendedProcesses, "Launch"); i++ {
-		g.launch("Pending")
+		g.Launch("Pending")
 		live++
 	}
 	for i := len(g.Instances) - 1; i >= 0 && live > g.DesiredCapacity; i-- {
@@ -147,8 +150,9 @@ func (f *fakeAutoScaling) step(g *fakeASG) {
 	}
 }
 
-func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	form, op, ok := queryCall(w, r, "2011-01-01", &f.wireCalls)
+// ServeHTTP serves one awsQuery call.
+func (f *AutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	form, op, ok := QueryCall(w, r, "2011-01-01", f.Faults)
 	if !ok {
 		return
 	}
@@ -156,10 +160,10 @@ func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	name := xml.Name{Local: op + "Result"}
 	empty := struct{ XMLName xml.Name }{name}
-	validation := func(msg string) { writeQueryError(w, wireFault{http.StatusBadRequest, "ValidationError", msg}) }
+	validation := func(msg string) { WriteQueryError(w, Fault{http.StatusBadRequest, "ValidationError", msg}) }
 	if op != "DescribeAutoScalingGroups" {
-		if _, ok := f.groups[formGet(form, "AutoScalingGroupName")]; !ok {
-			validation("AutoScalingGroup name not found - " + formGet(form, "AutoScalingGroupName"))
+		if _, ok := f.groups[FormGet(form, "AutoScalingGroupName")]; !ok {
+			validation("AutoScalingGroup name not found - " + FormGet(form, "AutoScalingGroupName"))
 			return
 		}
 	}
@@ -169,16 +173,16 @@ func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			AutoScalingGroupName string
 			MinSize, MaxSize     int
 			DesiredCapacity      int
-			Status               string         `xml:",omitempty"`
-			Instances            []xASGInstance `xml:"Instances>member"`
-			TargetGroupARNs      []string       `xml:"TargetGroupARNs>member"`
-			SuspendedProcesses   []xSuspended   `xml:"SuspendedProcesses>member"`
+			Status               string      `xml:",omitempty"`
+			Instances            []Instance  `xml:"Instances>member"`
+			TargetGroupARNs      []string    `xml:"TargetGroupARNs>member"`
+			SuspendedProcesses   []suspended `xml:"SuspendedProcesses>member"`
 		}
 		res := struct {
 			XMLName xml.Name
 			Groups  []xGroup `xml:"AutoScalingGroups>member"`
 		}{XMLName: name}
-		for _, n := range formList(form, "AutoScalingGroupNames") {
+		for _, n := range FormList(form, "AutoScalingGroupNames") {
 			g, ok := f.groups[n]
 			if !ok {
 				continue // unknown names are left out
@@ -189,20 +193,20 @@ func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				x.Instances = append(x.Instances, *in)
 			}
 			for _, p := range g.SuspendedProcesses {
-				x.SuspendedProcesses = append(x.SuspendedProcesses, xSuspended{p})
+				x.SuspendedProcesses = append(x.SuspendedProcesses, suspended{p})
 			}
 			res.Groups = append(res.Groups, x)
 			f.step(g)
 		}
-		writeQueryResult(w, op, asNS, res)
+		WriteQueryResult(w, op, asNS, res)
 	case "UpdateAutoScalingGroup":
-		g := f.groups[formGet(form, "AutoScalingGroupName")]
+		g := f.groups[FormGet(form, "AutoScalingGroupName")]
 		lo, hi, want := g.MinSize, g.MaxSize, g.DesiredCapacity
 		for _, p := range []struct {
 			key string
 			v   *int
 		}{{"MinSize", &lo}, {"MaxSize", &hi}, {"DesiredCapacity", &want}} {
-			if s := formGet(form, p.key); s != "" {
+			if s := FormGet(form, p.key); s != "" {
 				n, err := strconv.Atoi(s)
 				if err != nil || n < 0 {
 					validation(fmt.Sprintf("%s %q", p.key, s))
@@ -216,10 +220,10 @@ func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.MinSize, g.MaxSize, g.DesiredCapacity = lo, hi, want
-		writeQueryResult(w, op, asNS, empty)
+		WriteQueryResult(w, op, asNS, empty)
 	case "SuspendProcesses", "ResumeProcesses":
-		g := f.groups[formGet(form, "AutoScalingGroupName")]
-		for _, p := range formList(form, "ScalingProcesses") {
+		g := f.groups[FormGet(form, "AutoScalingGroupName")]
+		for _, p := range FormList(form, "ScalingProcesses") {
 			i := slices.Index(g.SuspendedProcesses, p)
 			switch {
 			case op == "SuspendProcesses" && i < 0:
@@ -228,8 +232,8 @@ func (f *fakeAutoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				g.SuspendedProcesses = slices.Delete(g.SuspendedProcesses, i, i+1)
 			}
 		}
-		writeQueryResult(w, op, asNS, empty)
+		WriteQueryResult(w, op, asNS, empty)
 	default:
-		writeQueryError(w, wireFault{http.StatusBadRequest, "InvalidAction", "unknown action " + op})
+		WriteQueryError(w, Fault{http.StatusBadRequest, "InvalidAction", "unknown action " + op})
 	}
 }
