@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demotest"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 func TestAWSFlagErrors(t *testing.T) {
@@ -28,7 +28,7 @@ func TestAWSPlan(t *testing.T) {
 			Gates: []string{}},
 		{Name: "ECS fleets", Args: demotest.Flags("beanstalk", "ecs", "-alarms", "a"), Stages: append(warm, "retire blue"), PNR: "retire blue"},
 		{Name: "green sized by -desired, with ALB metrics",
-			Args:   demotest.Flags("beanstalk", "-green-service", "g", "-desired", "3", "-lb-arn", awsfake.LBARN, "-target-groups", "blue="+awsfake.BlueTG+",green="+awsfake.GreenTG),
+			Args:   demotest.Flags("beanstalk", "-green-service", "g", "-desired", "3", "-lb-arn", awstest.LBARN, "-target-groups", "blue="+awstest.BlueTG+",green="+awstest.GreenTG),
 			Stages: warm, Gates: []string{"green targets healthy"}},
 	})
 }

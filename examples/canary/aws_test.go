@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/examples/internal/demotest"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // TestAWSMode runs the -aws mode end to end: the example's real SDK
@@ -46,12 +46,12 @@ func TestAWSMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cloud := awsfake.New(awsfake.Options{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
+			cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
 			cloud.Setenv(t)
 			args := []string{
 				"-aws", "-plain", "-journal", t.TempDir(),
-				"-listener-arn", awsfake.ListenerARN,
-				"-target-groups", "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG,
+				"-listener-arn", awstest.ListenerARN,
+				"-target-groups", "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG,
 				"-alarms", "web-5xx",
 			}
 			synctest.Test(t, func(t *testing.T) {
@@ -107,13 +107,13 @@ func TestDynamoDBAWSMode(t *testing.T) {
 	if u, err := url.Parse(ep); err != nil || u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" {
 		t.Fatalf("SAFECUTOVER_DYNAMODB_ENDPOINT=%q: want http://127.0.0.1:PORT", ep)
 	}
-	cloud := awsfake.New(awsfake.Options{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
 	cloud.Setenv(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	table := "safecutover-example-" + hex.EncodeToString(b[:])
 	args := []string{"-aws", "-plain", "-dynamodb-table", table, "-create-table", "-id", "release-1",
-		"-listener-arn", awsfake.ListenerARN, "-target-groups", "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG}
+		"-listener-arn", awstest.ListenerARN, "-target-groups", "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG}
 	synctest.Test(t, func(t *testing.T) {
 		code, out := demotest.RunAWS(t, scenario, cloud, args)
 		if code != demo.ExitCompleted {

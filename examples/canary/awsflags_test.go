@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demotest"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // Flags of the -aws mode are checked before anything is called; each
@@ -14,11 +14,11 @@ func TestAWSFlagErrors(t *testing.T) {
 	demotest.RunFlagErrors(t, scenario, []demotest.FlagCase{
 		{Name: "no router", Args: []string{"-aws", "-alarms", "a"}, Err: "-aws needs -listener-arn or -rule-arn"},
 		{Name: "without -aws", Args: f("alb"), Err: "-listener-arn needs -aws"},
-		{Name: "no target groups", Args: []string{"-aws", "-listener-arn", awsfake.ListenerARN}, Err: "-listener-arn needs -target-groups blue=ARN,green=ARN"},
-		{Name: "listener and rule", Args: f("-aws", "alb", "-rule-arn", awsfake.ListenerARN+"/rule"), Err: "-listener-arn and -rule-arn: set one, not both"},
+		{Name: "no target groups", Args: []string{"-aws", "-listener-arn", awstest.ListenerARN}, Err: "-listener-arn needs -target-groups blue=ARN,green=ARN"},
+		{Name: "listener and rule", Args: f("-aws", "alb", "-rule-arn", awstest.ListenerARN+"/rule"), Err: "-listener-arn and -rule-arn: set one, not both"},
 		{Name: "ALB and Route 53", Args: f("-aws", "alb", "route53"), Err: "set one router, not both"},
-		{Name: "target groups not blue and green", Args: f("-aws", "-listener-arn", awsfake.ListenerARN, "-target-groups", "blue=x,canary=y"), Err: `-target-groups "blue=x,canary=y": want exactly blue=…,green=…; got the names blue, canary`},
-		{Name: "target group entry", Args: f("-aws", "-listener-arn", awsfake.ListenerARN, "-target-groups", "blue"), Err: `-target-groups: targets "blue": entry "blue" is not name=value`},
+		{Name: "target groups not blue and green", Args: f("-aws", "-listener-arn", awstest.ListenerARN, "-target-groups", "blue=x,canary=y"), Err: `-target-groups "blue=x,canary=y": want exactly blue=…,green=…; got the names blue, canary`},
+		{Name: "target group entry", Args: f("-aws", "-listener-arn", awstest.ListenerARN, "-target-groups", "blue"), Err: `-target-groups: targets "blue": entry "blue" is not name=value`},
 		{Name: "malformed listener", Args: f("-aws", "-listener-arn", "listener/1", "-target-groups", "blue=a,green=b"), Err: `-listener-arn: `},
 		{Name: "Route 53 half", Args: f("-aws", "-hosted-zone", "Z1"), Err: "the Route 53 router needs -record-name"},
 		{Name: "fake-only flag", Args: f("-aws", "alb", "-bad-green"), Err: "-bad-green is for the fake cloud"},
@@ -39,7 +39,7 @@ func TestAWSFlagErrors(t *testing.T) {
 		{Name: "bake", Args: f("-aws", "alb", "-bake", "5"), Err: `-bake "5": want a duration in [1s, 24h]`},
 		{Name: "bake too long", Args: f("-aws", "alb", "-bake", "48h"), Err: `-bake "48h": want a duration in [1s, 24h]`},
 		{Name: "steps without -aws", Args: []string{"-steps", "1,100"}, Err: "-steps needs -aws"},
-		{Name: "lb without target groups", Args: f("-aws", "route53", "-lb-arn", awsfake.LBARN), Err: "-lb-arn needs -target-groups"},
+		{Name: "lb without target groups", Args: f("-aws", "route53", "-lb-arn", awstest.LBARN), Err: "-lb-arn needs -target-groups"},
 	})
 }
 
@@ -47,13 +47,13 @@ func TestAWSFlagErrors(t *testing.T) {
 // with the gates the flags give evidence for.
 func TestAWSPlan(t *testing.T) {
 	steps := []string{"canary 5%", "canary 25%", "canary 100%"}
-	tgs := "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG
+	tgs := "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG
 	demotest.RunPlans(t, scenario, []demotest.PlanCase{
 		{Name: "ALB", Args: demotest.Flags("alb"), Stages: steps,
 			Gates: []string{"judge green vs blue", "green error rate ≤ 2%"}},
 		{Name: "ALB with alarms and a slow expression", Args: demotest.Flags("alb", "-alarms", "a,b", "-slow-expression", "SUM(SEARCH('x', 'Sum', 60))"), Stages: steps,
 			Gates: []string{"judge green vs blue", "green error rate ≤ 2%", "alarms a,b"}},
-		{Name: "Route 53 with ALB metrics", Args: demotest.Flags("route53", "-lb-arn", awsfake.LBARN, "-target-groups", tgs), Stages: steps,
+		{Name: "Route 53 with ALB metrics", Args: demotest.Flags("route53", "-lb-arn", awstest.LBARN, "-target-groups", tgs), Stages: steps,
 			Gates: []string{"judge green vs blue", "green error rate ≤ 2%"}},
 		{Name: "Route 53 with alarms", Args: demotest.Flags("route53", "-alarms", "a"), Stages: steps, Gates: []string{"alarms a"}},
 		{Name: "ALB with steps and bake", Args: demotest.Flags("alb", "-steps", "1,5,25,50,100", "-bake", "5m"),

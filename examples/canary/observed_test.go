@@ -14,16 +14,16 @@ import (
 
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // behindTheBack is another writer that puts the listener back on blue
 // right after each of the cutover's writes.
 type behindTheBack struct {
 	providers.TrafficRouter
-	cloud *awsfake.Cloud
+	cloud *awstest.Cloud
 }
 
 // VerifiesWrites is the ALB router's: the write's answer showed the
@@ -48,7 +48,7 @@ func TestAWSObservedShare(t *testing.T) {
 		back bool
 	}{{"follows", false}, {"changed behind the back", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := awsfake.New(awsfake.Options{})
+			cloud := awstest.NewCloud(awstest.CloudOptions{})
 			cloud.Setenv(t)
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
@@ -56,12 +56,12 @@ func TestAWSObservedShare(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tgs := map[string]string{"blue": awsfake.BlueTG, "green": awsfake.GreenTG}
-				alb, err := awsprovider.NewALBRouter(elbv2.NewFromConfig(cfg), awsfake.ListenerARN, tgs, awsprovider.ALBOptions{})
+				tgs := map[string]string{"blue": awstest.BlueTG, "green": awstest.GreenTG}
+				alb, err := awsprovider.NewALBRouter(elbv2.NewFromConfig(cfg), awstest.ListenerARN, tgs, awsprovider.ALBOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				src, err := awsprovider.NewALBMetricSource(cloudwatch.NewFromConfig(cfg), awsfake.LBARN, tgs, awsprovider.ALBMetricsOptions{})
+				src, err := awsprovider.NewALBMetricSource(cloudwatch.NewFromConfig(cfg), awstest.LBARN, tgs, awsprovider.ALBMetricsOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,14 +7,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/examples/internal/demotest"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 func TestAWSFlagErrors(t *testing.T) {
 	f := demotest.Flags
-	green := []string{"-ecs-cluster", awsfake.ECSCluster, "-green-service", awsfake.GreenService}
+	green := []string{"-ecs-cluster", awstest.ECSCluster, "-green-service", awstest.GreenService}
 	demotest.RunFlagErrors(t, scenario, []demotest.FlagCase{
 		{Name: "no router", Args: f("-aws", "-green-service", "g"), Err: "-aws needs -listener-arn or -rule-arn"},
 		{Name: "no green", Args: f("-aws", "alb"), Err: "-aws needs -green-service"},
@@ -59,17 +59,17 @@ func TestAWSMigration(t *testing.T) {
 		blue      string
 		throttle  map[string]int
 	}{
-		{"AutoScalingGroup", []string{"-blue-asg", awsfake.BlueASG}, awsfake.BlueASG,
+		{"AutoScalingGroup", []string{"-blue-asg", awstest.BlueASG}, awstest.BlueASG,
 			map[string]int{"UpdateAutoScalingGroup": 2, "DescribeAutoScalingGroups": 2, "ModifyListener": 1, "UpdateService": 2}},
-		{"BeanstalkEnvironment", []string{"-blue-env", awsfake.BlueEnv}, awsfake.BlueEnv,
+		{"BeanstalkEnvironment", []string{"-blue-env", awstest.BlueEnv}, awstest.BlueEnv,
 			map[string]int{"UpdateEnvironment": 2, "DescribeEnvironments": 1, "ModifyListener": 1, "UpdateService": 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := awsfake.New(awsfake.Options{BlueErrorRate: 0.005, GreenErrorRate: 0.005, Throttle: tc.throttle})
+			cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, Throttle: tc.throttle})
 			cloud.Setenv(t)
 			args := append([]string{"-aws", "-plain", "-journal", t.TempDir(),
-				"-listener-arn", awsfake.ListenerARN, "-target-groups", "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG,
-				"-ecs-cluster", awsfake.ECSCluster, "-green-service", awsfake.GreenService}, tc.blueFlags...)
+				"-listener-arn", awstest.ListenerARN, "-target-groups", "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG,
+				"-ecs-cluster", awstest.ECSCluster, "-green-service", awstest.GreenService}, tc.blueFlags...)
 			synctest.Test(t, func(t *testing.T) {
 				d0, r0 := cloud.Fleet(tc.blue)
 				code, out := demotest.RunAWS(t, scenario, cloud, args)
@@ -94,7 +94,7 @@ func TestAWSMigration(t *testing.T) {
 				if d, _ := cloud.Fleet(tc.blue); d != 0 {
 					t.Errorf("blue retired to desired %d, want 0", d)
 				}
-				if d, r := cloud.Fleet(awsfake.GreenService); d != 4 || r != 4 {
+				if d, r := cloud.Fleet(awstest.GreenService); d != 4 || r != 4 {
 					t.Errorf("green: desired %d running %d, want 4 and 4 (blue's capacity)", d, r)
 				}
 				for op, n := range tc.throttle {

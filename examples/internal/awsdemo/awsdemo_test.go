@@ -11,14 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/providers/providertest"
 )
 
-var tgs = "blue=" + awsfake.BlueTG + ",green=" + awsfake.GreenTG
+var tgs = "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG
 
 // parse parses args as a command line with the flags of the -aws mode.
 func parse(t *testing.T, args ...string) (Flags, func(string) bool) {
@@ -43,7 +43,7 @@ func TestCheck(t *testing.T) {
 		wantErr string // "" means valid
 	}{
 		{"fake cloud", nil, ""},
-		{"ALB listener", []string{"-aws", "-listener-arn", awsfake.ListenerARN, "-target-groups", tgs}, ""},
+		{"ALB listener", []string{"-aws", "-listener-arn", awstest.ListenerARN, "-target-groups", tgs}, ""},
 		{"ALB rule", []string{"-aws", "-rule-arn", "r", "-target-groups", tgs}, ""},
 		{"Route 53", []string{"-aws", "-hosted-zone", "Z1", "-record-name", "a.example.com", "-set-identifiers", "blue=b,green=g"}, ""},
 		{"everything else", []string{"-aws", "-blue-env", "b", "-green-env", "g", "-cname", "c", "-ecs-cluster", "p", "-blue-service", "b", "-green-service", "g",
@@ -111,10 +111,10 @@ func TestRenamedSwitcherConformance(t *testing.T) {
 	})
 }
 
-// newCloud makes a Cloud for args with the SDK pointed at awsfake.
+// newCloud makes a Cloud for args with the SDK pointed at awstest.
 func newCloud(t *testing.T, args ...string) (*Cloud, error) {
 	t.Helper()
-	fc := awsfake.New(awsfake.Options{})
+	fc := awstest.NewCloud(awstest.CloudOptions{})
 	fc.Setenv(t)
 	f, given := parse(t, append([]string{"-aws"}, args...)...)
 	if err := f.Check(given); err != nil {
@@ -126,12 +126,12 @@ func newCloud(t *testing.T, args ...string) (*Cloud, error) {
 // Each resource is made from its flags, is of the expected kind, and uses
 // up the flags that name it; one not named is ErrNotConfigured.
 func TestCloudResources(t *testing.T) {
-	c, err := newCloud(t, "-listener-arn", awsfake.ListenerARN, "-target-groups", tgs, "-blue-env", "shop-blue", "-green-env", "shop-green", "-cname", "shop",
+	c, err := newCloud(t, "-listener-arn", awstest.ListenerARN, "-target-groups", tgs, "-blue-env", "shop-blue", "-green-env", "shop-green", "-cname", "shop",
 		"-ecs-cluster", "prod", "-green-service", "web", "-alarms", "a,b", "-desired", "2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Region(), awsfake.Region; got != want {
+	if got, want := c.Region(), awstest.Region; got != want {
 		t.Errorf("Region() = %q, want %q", got, want)
 	}
 	if diff := cmp.Diff([]string{"-listener-arn", "-target-groups", "-blue-env", "-green-env", "-cname", "-ecs-cluster", "-green-service", "-desired", "-alarms"}, c.Unused()); diff != "" {
@@ -193,17 +193,17 @@ func TestCloudRouterRoute53(t *testing.T) {
 
 func TestCloudRegion(t *testing.T) {
 	t.Run("from the listener's ARN", func(t *testing.T) {
-		fc := awsfake.New(awsfake.Options{})
+		fc := awstest.NewCloud(awstest.CloudOptions{})
 		fc.Setenv(t)
 		t.Setenv("AWS_REGION", "")
-		f, _ := parse(t, "-aws", "-listener-arn", strings.Replace(awsfake.ListenerARN, "us-east-1", "eu-west-1", 1), "-target-groups", tgs)
+		f, _ := parse(t, "-aws", "-listener-arn", strings.Replace(awstest.ListenerARN, "us-east-1", "eu-west-1", 1), "-target-groups", tgs)
 		c, err := New(t.Context(), f, Options{})
 		if err != nil || c.Region() != "eu-west-1" {
 			t.Errorf("New: region %v, %v; want eu-west-1", c, err)
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		fc := awsfake.New(awsfake.Options{})
+		fc := awstest.NewCloud(awstest.CloudOptions{})
 		fc.Setenv(t)
 		t.Setenv("AWS_REGION", "")
 		f, _ := parse(t, "-aws", "-alarms", "a")

@@ -16,8 +16,8 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
-	"github.com/safecutover/safecutover/examples/internal/awsfake"
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // Fast are flags that run a scenario ten times faster than by default,
@@ -69,7 +69,7 @@ func RunOnce(t *testing.T, s demo.Scenario, args []string, stdin string, termina
 // test must not be parallel (it sets environment variables).
 func AWSEnv(t *testing.T) demo.IO {
 	t.Helper()
-	fake := awsfake.New(awsfake.Options{})
+	fake := awstest.NewCloud(awstest.CloudOptions{})
 	fake.Setenv(t)
 	return demo.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard,
 		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(fake.HTTPClient())}}
@@ -186,7 +186,7 @@ func RunPlans(t *testing.T, s demo.Scenario, cases []PlanCase) {
 }
 
 // Flags returns well-formed flags of the -aws mode for each kind of
-// resource named, in order: "alb" (awsfake's listener and target groups),
+// resource named, in order: "alb" (awstest's listener and target groups),
 // "route53", "beanstalk", "ecs" (both services); anything else is taken
 // as flags as they are.
 func Flags(kinds ...string) []string {
@@ -194,7 +194,7 @@ func Flags(kinds ...string) []string {
 	for _, k := range kinds {
 		switch k {
 		case "alb":
-			out = append(out, "-listener-arn", awsfake.ListenerARN, "-target-groups", "blue="+awsfake.BlueTG+",green="+awsfake.GreenTG)
+			out = append(out, "-listener-arn", awstest.ListenerARN, "-target-groups", "blue="+awstest.BlueTG+",green="+awstest.GreenTG)
 		case "route53":
 			out = append(out, "-hosted-zone", "Z0123456789ABC", "-record-name", "app.example.com", "-set-identifiers", "blue=app-blue,green=app-green")
 		case "beanstalk":
@@ -211,7 +211,7 @@ func Flags(kinds ...string) []string {
 // RunAWS runs s with args in the -aws mode, its SDK clients served by
 // cloud in-process (after cloud.Setenv), and returns its exit status and
 // output; with go test -v the output is logged.
-func RunAWS(t *testing.T, s demo.Scenario, cloud *awsfake.Cloud, args []string) (int, string) {
+func RunAWS(t *testing.T, s demo.Scenario, cloud *awstest.Cloud, args []string) (int, string) {
 	t.Helper()
 	var out demo.LockedBuffer
 	code := demo.Run(t.Context(), s, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
