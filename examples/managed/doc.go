@@ -6,7 +6,7 @@
 // an approval.
 //
 // By default it runs against the fake cloud: a simulated CodeDeploy and ECS
-// (fake.Managed) that the real AWS SDK clients talk to in-process, moving
+// (awstest.Managed) that the real AWS SDK clients talk to in-process, moving
 // the fake cloud's traffic as the deployment shifts it, on a clock running
 // 300 times faster than the wall clock (-speed):
 //

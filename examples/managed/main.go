@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -19,8 +17,8 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 func main() {
@@ -126,19 +124,6 @@ func scenario(k kind) demo.Scenario {
 	}
 }
 
-// inProcess is an HTTP client that serves each request with a handler, so
-// the SDK clients reach the simulated services without a listener.
-type inProcess struct{ h http.Handler }
-
-func (c inProcess) Do(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	c.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
 // simEndpoint is a placeholder: requests never leave the process.
 const simEndpoint = "http://127.0.0.1:1"
 
@@ -153,8 +138,11 @@ func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
 	if err != nil {
 		return cutover.Plan{}, err
 	}
-	sim := fake.NewManaged(fake.ManagedOptions{Clock: env.Clock})
-	if err := sim.AddDeploymentGroup(fake.ManagedGroup{
+	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: env.Clock})
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	if err := sim.AddDeploymentGroup(awstest.ManagedGroup{
 		Application: "shop", Name: "shop-prod", Service: "shop",
 		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent15Minutes", TerminationWait: time.Hour,
 		Router: alb,
@@ -163,7 +151,7 @@ func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
 	}
 	client := codedeploy.New(codedeploy.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(simEndpoint), Credentials: aws.AnonymousCredentials{},
-		HTTPClient: inProcess{sim},
+		HTTPClient: awstest.InProcessClient(sim),
 	})
 	cd, err := managed.NewCodeDeploy(context.Background(), client, managed.CodeDeploySpec{
 		Application: "shop", DeploymentGroup: "shop-prod",
@@ -186,13 +174,16 @@ func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
 	if err != nil {
 		return cutover.Plan{}, err
 	}
-	sim := fake.NewManaged(fake.ManagedOptions{Clock: env.Clock})
-	if err := sim.AddService(fake.ManagedService{Cluster: "prod", Name: "web", Router: alb}); err != nil {
+	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: env.Clock})
+	if err != nil {
+		return cutover.Plan{}, err
+	}
+	if err := sim.AddService(awstest.ManagedService{Cluster: "prod", Name: "web", Router: alb}); err != nil {
 		return cutover.Plan{}, err
 	}
 	client := ecs.New(ecs.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(simEndpoint), Credentials: aws.AnonymousCredentials{},
-		HTTPClient: inProcess{sim},
+		HTTPClient: awstest.InProcessClient(sim),
 	})
 	st, _ := ecsStrategy(strategy)
 	e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{

@@ -3,6 +3,7 @@ package managed_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -11,14 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 const newTaskDef = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2"
 
-func shopGroup(e *env, config string) fake.ManagedGroup {
-	return fake.ManagedGroup{
+func shopGroup(e *env, config string) awstest.ManagedGroup {
+	return awstest.ManagedGroup{
 		Application: "shop", Name: "shop-prod", DeploymentConfig: config,
 		TerminationWait: time.Hour, Router: e.router,
 	}
@@ -47,8 +48,8 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 	e := newEnv(t)
 	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
 	// Transient API errors are retried by the SDK and change nothing.
-	e.sim.FailNext("CreateDeployment", "ThrottlingException", 2)
-	e.sim.FailNext("GetDeployment", "InternalFailure", 1)
+	e.sim.FailNext("CreateDeployment", 2, awstest.Throttling)
+	e.sim.FailNext("GetDeployment", 1, awstest.InternalError)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, ec := e.clients()
@@ -392,7 +393,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 // ECS blue/green: each error names what is wrong.
 func TestNewCodeDeployRejects(t *testing.T) {
 	e := newEnv(t)
-	for _, g := range []fake.ManagedGroup{
+	for _, g := range []awstest.ManagedGroup{
 		{Application: "shop", Name: "ok"},
 		{Application: "shop", Name: "server", ComputePlatform: "Server"},
 		{Application: "shop", Name: "in-place", InPlace: true},
@@ -486,7 +487,7 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 		must(t, err)
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
-		e.sim.FailNext("ContinueDeployment", "DeploymentIsNotInReadyStateException", 1)
+		e.sim.FailNext("ContinueDeployment", 1, awstest.Fault{Status: http.StatusBadRequest, Code: "DeploymentIsNotInReadyStateException", Message: "not ready"})
 		j := cutover.NewMemJournal()
 		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "to reroute traffic: still Ready") {

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 const (
@@ -21,8 +21,8 @@ const (
 	newWebTaskDef = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
 )
 
-func webService(e *env) fake.ManagedService {
-	return fake.ManagedService{Cluster: "prod", Name: "web", TaskDefinition: oldWebTaskDef, Router: e.router}
+func webService(e *env) awstest.ManagedService {
+	return awstest.ManagedService{Cluster: "prod", Name: "web", TaskDefinition: oldWebTaskDef, Router: e.router}
 }
 
 func webSpec(strategy ecstypes.DeploymentStrategy, gates ...cutover.Gate) managed.ECSSpec {
@@ -233,7 +233,7 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 // deployments: each error names what is wrong.
 func TestNewECSRejects(t *testing.T) {
 	e := newEnv(t)
-	for _, s := range []fake.ManagedService{
+	for _, s := range []awstest.ManagedService{
 		{Cluster: "prod", Name: "web"},
 		{Cluster: "prod", Name: "codedeploy", Controller: "CODE_DEPLOY"},
 		{Cluster: "prod", Name: "no-lb", NoLoadBalancer: true},

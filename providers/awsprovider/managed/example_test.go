@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,30 +11,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
-
-// inProcess is an HTTP client that serves each request with a handler:
-// the examples' SDK clients reach the simulated services without a network.
-type inProcess struct{ h http.Handler }
-
-func (c inProcess) Do(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	c.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
 
 // A CodeDeploy ECS blue/green deployment as a plan: traffic shifts by the
 // deployment config while the gates judge, then the termination wait of
 // the original task set is the point of no return. With real AWS, the
 // client is codedeploy.NewFromConfig(cfg).
 func ExampleNewCodeDeploy() {
-	sim := fake.NewManaged(fake.ManagedOptions{})
-	_ = sim.AddDeploymentGroup(fake.ManagedGroup{Application: "shop", Name: "shop-prod", TerminationWait: time.Hour})
+	sim, _ := awstest.NewManaged(awstest.ManagedOptions{})
+	_ = sim.AddDeploymentGroup(awstest.ManagedGroup{Application: "shop", Name: "shop-prod", TerminationWait: time.Hour})
 	client := codedeploy.New(codedeploy.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), Credentials: aws.AnonymousCredentials{},
-		HTTPClient: inProcess{sim},
+		HTTPClient: awstest.InProcessClient(sim),
 	})
 
 	cd, err := managed.NewCodeDeploy(context.Background(), client, managed.CodeDeploySpec{
@@ -69,11 +57,11 @@ func ExampleNewCodeDeploy() {
 // continued from a PAUSE hook once the gates passed, then ECS's bake time,
 // approved before it starts, as the point of no return.
 func ExampleNewECS() {
-	sim := fake.NewManaged(fake.ManagedOptions{})
-	_ = sim.AddService(fake.ManagedService{Cluster: "prod", Name: "web"})
+	sim, _ := awstest.NewManaged(awstest.ManagedOptions{})
+	_ = sim.AddService(awstest.ManagedService{Cluster: "prod", Name: "web"})
 	client := ecs.New(ecs.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), Credentials: aws.AnonymousCredentials{},
-		HTTPClient: inProcess{sim},
+		HTTPClient: awstest.InProcessClient(sim),
 	})
 
 	e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
@@ -105,11 +93,11 @@ func ExampleNewECS() {
 // A service that is not set up for the strategy is refused up front, with
 // an error naming the resource and the field.
 func ExampleSetupError() {
-	sim := fake.NewManaged(fake.ManagedOptions{})
-	_ = sim.AddService(fake.ManagedService{Cluster: "prod", Name: "legacy", Controller: "CODE_DEPLOY"})
+	sim, _ := awstest.NewManaged(awstest.ManagedOptions{})
+	_ = sim.AddService(awstest.ManagedService{Cluster: "prod", Name: "legacy", Controller: "CODE_DEPLOY"})
 	client := ecs.New(ecs.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), Credentials: aws.AnonymousCredentials{},
-		HTTPClient: inProcess{sim},
+		HTTPClient: awstest.InProcessClient(sim),
 	})
 
 	_, err := managed.NewECS(context.Background(), client, managed.ECSSpec{

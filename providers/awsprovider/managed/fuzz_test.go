@@ -12,8 +12,8 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // FuzzNewECS checks that any spec either is refused with an error naming
@@ -22,12 +22,15 @@ func FuzzNewECS(f *testing.F) {
 	f.Add("CANARY", 10.0, 25.0, int64(0), int64(time.Hour), int64(10*time.Minute), int64(0))
 	f.Add("LINEAR", 0.0, 3.3, int64(time.Minute), int64(30*time.Minute), int64(0), int64(time.Hour))
 	f.Add("BLUE_GREEN", 0.0, 0.0, int64(0), int64(6*time.Minute), int64(time.Minute), int64(0))
-	sim := fake.NewManaged(fake.ManagedOptions{})
-	if err := sim.AddService(fake.ManagedService{Cluster: "prod", Name: "web"}); err != nil {
+	sim, err := awstest.NewManaged(awstest.ManagedOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := sim.AddService(awstest.ManagedService{Cluster: "prod", Name: "web"}); err != nil {
 		f.Fatal(err)
 	}
 	client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
-		Credentials: aws.AnonymousCredentials{}, HTTPClient: inProcess{sim}})
+		Credentials: aws.AnonymousCredentials{}, HTTPClient: awstest.InProcessClient(sim)})
 	f.Fuzz(func(t *testing.T, strategy string, canary, step float64, stepBake, bakeTime, bake, hookTimeout int64) {
 		e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
 			Cluster: "prod", Service: "web", TaskDefinition: "web:2",
@@ -63,12 +66,15 @@ func FuzzTraffic(f *testing.F) {
 	f.Add(true, 10, int64(time.Minute))
 	f.Add(false, 99, int64(2880*time.Minute))
 	f.Add(true, 0, int64(90*time.Second))
-	sim := fake.NewManaged(fake.ManagedOptions{})
-	if err := sim.AddDeploymentGroup(fake.ManagedGroup{Application: "shop", Name: "shop-prod"}); err != nil {
+	sim, err := awstest.NewManaged(awstest.ManagedOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := sim.AddDeploymentGroup(awstest.ManagedGroup{Application: "shop", Name: "shop-prod"}); err != nil {
 		f.Fatal(err)
 	}
 	client := codedeploy.New(codedeploy.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
-		Credentials: aws.AnonymousCredentials{}, HTTPClient: inProcess{sim}})
+		Credentials: aws.AnonymousCredentials{}, HTTPClient: awstest.InProcessClient(sim)})
 	f.Fuzz(func(t *testing.T, linear bool, percent int, interval int64) {
 		tr := managed.Traffic{Linear: linear, Percent: percent, Interval: time.Duration(interval)}
 		spec := shopSpec()

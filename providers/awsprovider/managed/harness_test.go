@@ -1,7 +1,7 @@
 package managed_test
 
 // The tests drive the real SDK clients against the simulated managed
-// deployment services of the fake cloud (fake.Managed), served over HTTP on
+// deployment services of awstest (awstest.Managed), served over HTTP on
 // 127.0.0.1 by httptest in the awsJson1_1 wire protocol.
 //
 // Most tests run in a testing/synctest bubble. The server runs outside it
@@ -28,6 +28,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -36,7 +37,7 @@ const simTimeHeader = "X-Sim-Time"
 
 // env is one simulated AWS region for a test.
 type env struct {
-	sim    *fake.Managed
+	sim    *awstest.Managed
 	clock  *fake.ManualClock
 	url    string
 	router *router
@@ -48,7 +49,11 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	clock := fake.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := &env{clock: clock, router: newRouter()}
-	e.sim = fake.NewManaged(fake.ManagedOptions{Clock: clock})
+	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim = sim
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v := r.Header.Get(simTimeHeader); v != "" {
 			if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
@@ -98,10 +103,10 @@ func (e *env) clients() (*codedeploy.Client, *ecs.Client) {
 
 // latest returns the newest simulated deployment that is not a CodeDeploy
 // rollback deployment, brought up to the caller's time.
-func (e *env) latest(t *testing.T) fake.ManagedDeployment {
+func (e *env) latest(t *testing.T) awstest.ManagedDeployment {
 	t.Helper()
 	e.clock.Set(time.Now())
-	var last fake.ManagedDeployment
+	var last awstest.ManagedDeployment
 	for _, d := range e.sim.Deployments() {
 		if d.RollbackOf == "" {
 			last = d

@@ -1,8 +1,9 @@
-package fake
+package awstest
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -25,17 +26,24 @@ const (
 // ManagedOptions configure a Managed service. The zero value is valid.
 type ManagedOptions struct {
 	// Clock drives the simulated deployments. Nil means cutover.RealClock;
-	// share the Cloud's clock so that traffic and deployments agree.
+	// share the clock of the rest of the test (a fake cloud's, say) so
+	// that traffic and deployments agree.
 	Clock cutover.Clock
 	// Provision is how long the replacement (green) task set takes to
-	// start. Default DefaultManagedProvision.
+	// start; 0 means DefaultManagedProvision.
 	Provision time.Duration
-	// Rollback is how long a rollback takes. Default DefaultManagedRollback.
+	// Rollback is how long a rollback takes; 0 means
+	// DefaultManagedRollback.
 	Rollback time.Duration
 	// CleanUp is how long ECS takes to scale the old revision down after
-	// its bake time. Default DefaultManagedCleanUp.
+	// its bake time; 0 means DefaultManagedCleanUp.
 	CleanUp time.Duration
 }
+
+// ErrManaged is what the errors of Managed's own methods (AddService,
+// AddDeploymentGroup, FailDeployment, ...) wrap: bad input or a resource
+// it does not know.
+var ErrManaged = errors.New("awstest managed")
 
 // Managed simulates the managed deployment services of a cloud — CodeDeploy
 // ECS blue/green deployments and ECS native BLUE_GREEN, CANARY and LINEAR
@@ -61,31 +69,29 @@ type Managed struct {
 	services map[string]*ecsService // by cluster/service
 	ecsDeps  map[string]*ecsDeployment
 	ecsOrder []string
-	calls    map[string]int
-	faults   []managedFault
+	*Faults
 }
 
 var _ http.Handler = (*Managed)(nil)
 
-type managedFault struct {
-	op, code string
-	left     int
-}
-
 // NewManaged returns a simulated managed deployment service with CodeDeploy's
-// predefined deployment configs and no deployment groups or services.
-func NewManaged(opts ManagedOptions) *Managed {
+// predefined deployment configs and no deployment groups or services. A
+// negative duration in opts is an error.
+func NewManaged(opts ManagedOptions) (*Managed, error) {
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{{"Provision", &opts.Provision, DefaultManagedProvision}, {"Rollback", &opts.Rollback, DefaultManagedRollback}, {"CleanUp", &opts.CleanUp, DefaultManagedCleanUp}} {
+		if *d.v < 0 {
+			return nil, fmt.Errorf("%w: ManagedOptions.%s: %s: want ≥ 0 (0 means %s)", ErrManaged, d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
 	if opts.Clock == nil {
 		opts.Clock = cutover.RealClock{}
-	}
-	if opts.Provision <= 0 {
-		opts.Provision = DefaultManagedProvision
-	}
-	if opts.Rollback <= 0 {
-		opts.Rollback = DefaultManagedRollback
-	}
-	if opts.CleanUp <= 0 {
-		opts.CleanUp = DefaultManagedCleanUp
 	}
 	m := &Managed{
 		opts:     opts,
@@ -94,30 +100,12 @@ func NewManaged(opts ManagedOptions) *Managed {
 		cdDeps:   map[string]*cdDeployment{},
 		services: map[string]*ecsService{},
 		ecsDeps:  map[string]*ecsDeployment{},
-		calls:    map[string]int{},
+		Faults:   &Faults{},
 	}
 	for _, c := range predefinedConfigs() {
 		m.configs[c.Name] = c
 	}
-	return m
-}
-
-// FailNext makes the next n calls of the API operation op (e.g.
-// "GetDeployment", "UpdateService") fail with the error code given:
-// "ThrottlingException" and other client errors answer 400, "InternalFailure",
-// "ServiceUnavailable" and "ServerException" answer 500.
-func (m *Managed) FailNext(op, code string, n int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.faults = append(m.faults, managedFault{op: op, code: code, left: n})
-}
-
-// Calls returns how often the API operation op was called, failures
-// included.
-func (m *Managed) Calls(op string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.calls[op]
+	return m, nil
 }
 
 // Advance brings every deployment up to the clock's time, moving the
@@ -153,109 +141,66 @@ func follow(r providers.TrafficRouter, blue, green string, g float64) {
 	_ = r.SetWeights(context.Background(), providers.Weights{blue: 100 - gi, green: gi})
 }
 
-// apiError is an error answer of the simulated API.
-type apiError struct {
-	status  int
-	code    string
-	message string
+// clientErr is a 400 answer of the simulated API.
+func clientErr(code, format string, a ...any) *Fault {
+	return &Fault{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
-func (e *apiError) Error() string { return e.code + ": " + e.message }
-
-func clientErr(code, format string, a ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, a...)}
+// simInvalid is an error of a Managed method for bad input.
+func simInvalid(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrManaged}, a...)...)
 }
 
-func faultErr(code string) *apiError {
-	st := http.StatusBadRequest
-	switch code {
-	case "InternalFailure", "ServiceUnavailable", "ServerException", "InternalServerException":
-		st = http.StatusInternalServerError
-	}
-	return &apiError{status: st, code: code, message: "injected fault"}
+// simNotFound is an error of a Managed method naming what it does not know.
+func simNotFound(kind, name string) error {
+	return fmt.Errorf("%w: %s %q not found", ErrManaged, kind, name)
 }
 
-// The X-Amz-Target prefixes of the two services.
-const (
-	codeDeployTarget = "CodeDeploy_20141006."
-	ecsTarget        = "AmazonEC2ContainerServiceV20141113."
-)
+// codeDeployTarget is CodeDeploy's X-Amz-Target prefix (ECS's is ecsTarget).
+const codeDeployTarget = "CodeDeploy_20141006."
 
-// ServeHTTP answers one awsJson1_1 request: POST, the operation in the
-// X-Amz-Target header, a JSON body.
+// ServeHTTP answers one awsJson1_1 request of CodeDeploy or ECS: POST,
+// the operation in the X-Amz-Target header, a JSON body.
 func (m *Managed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
-	if r.Method != http.MethodPost || target == "" {
-		writeAPIError(w, clientErr("UnknownOperationException", "want POST with an X-Amz-Target header"))
+	prefix := codeDeployTarget
+	if strings.HasPrefix(target, ecsTarget) {
+		prefix = ecsTarget
+	}
+	op, ok := JSONCall(w, r, prefix, m.Faults)
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		writeAPIError(w, clientErr("SerializationException", "read body: %v", err))
+		WriteJSONError(w, *clientErr("SerializationException", "read body: %s", err.Error()))
 		return
 	}
 	var (
 		out  any
-		aerr *apiError
+		ferr *Fault
 	)
 	m.mu.Lock()
-	switch {
-	case strings.HasPrefix(target, codeDeployTarget):
-		op := strings.TrimPrefix(target, codeDeployTarget)
-		if aerr = m.fault(op); aerr == nil {
-			m.advanceLocked()
-			out, aerr = m.codeDeploy(op, body)
-		}
-	case strings.HasPrefix(target, ecsTarget):
-		op := strings.TrimPrefix(target, ecsTarget)
-		if aerr = m.fault(op); aerr == nil {
-			m.advanceLocked()
-			out, aerr = m.ecs(op, body)
-		}
-	default:
-		aerr = clientErr("UnknownOperationException", "unknown target %q", target)
+	m.advanceLocked()
+	if prefix == codeDeployTarget {
+		out, ferr = m.codeDeploy(op, body)
+	} else {
+		out, ferr = m.ecs(op, body)
 	}
 	m.mu.Unlock()
-	if aerr != nil {
-		writeAPIError(w, aerr)
+	if ferr != nil {
+		WriteJSONError(w, *ferr)
 		return
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		writeAPIError(w, &apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: err.Error()})
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_, _ = w.Write(b)
+	WriteJSON(w, out)
 }
 
-// fault counts a call of op and returns an injected fault, if one is due.
-func (m *Managed) fault(op string) *apiError {
-	m.calls[op]++
-	for i := range m.faults {
-		f := &m.faults[i]
-		if f.op == op && f.left > 0 {
-			f.left--
-			return faultErr(f.code)
-		}
-	}
-	return nil
-}
-
-func writeAPIError(w http.ResponseWriter, e *apiError) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", e.code)
-	w.WriteHeader(e.status)
-	b, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.message})
-	_, _ = w.Write(b)
-}
-
-func decode(body []byte, v any) *apiError {
+func decode(body []byte, v any) *Fault {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return clientErr("SerializationException", "decode request: %v", err)
+		return clientErr("SerializationException", "decode request: %s", err.Error())
 	}
 	return nil
 }

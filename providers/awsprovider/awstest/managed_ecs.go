@@ -1,4 +1,4 @@
-package fake
+package awstest
 
 import (
 	"encoding/json"
@@ -51,7 +51,7 @@ func (m *Managed) AddService(s ManagedService) error {
 
 func (m *Managed) addServiceLocked(s ManagedService) error {
 	if s.Name == "" {
-		return invalid("managed service: Name is required")
+		return simInvalid("managed service: Name is required")
 	}
 	if s.Cluster == "" {
 		s.Cluster = "default"
@@ -70,7 +70,7 @@ func (m *Managed) addServiceLocked(s ManagedService) error {
 	}
 	key := s.Cluster + "/" + s.Name
 	if _, ok := m.services[key]; ok {
-		return invalid("managed service %q in cluster %q exists", s.Name, s.Cluster)
+		return simInvalid("managed service %q in cluster %q exists", s.Name, s.Cluster)
 	}
 	m.services[key] = &ecsService{
 		ManagedService: s,
@@ -94,7 +94,7 @@ func (m *Managed) ServiceTaskDefinition(cluster, service string) (string, error)
 	}
 	s := m.services[cluster+"/"+service]
 	if s == nil {
-		return "", notFound("managed service", cluster+"/"+service)
+		return "", simNotFound("managed service", cluster+"/"+service)
 	}
 	return s.taskDef, nil
 }
@@ -298,7 +298,7 @@ func intOr(p *int, def int) int {
 
 // newECSDeployment builds the lifecycle of a deployment of s to taskDef
 // under cfg, or explains why ECS would refuse it.
-func (m *Managed) newECSDeployment(s *ecsService, taskDef string, raw json.RawMessage, now time.Time) (*ecsDeployment, *apiError) {
+func (m *Managed) newECSDeployment(s *ecsService, taskDef string, raw json.RawMessage, now time.Time) (*ecsDeployment, *Fault) {
 	var cfg ecsConfig
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return nil, clientErr("InvalidParameterException", "deploymentConfiguration: %v", err)
@@ -386,7 +386,7 @@ func (m *Managed) newECSDeployment(s *ecsService, taskDef string, raw json.RawMe
 }
 
 // ecs answers one ECS operation. m.mu is held.
-func (m *Managed) ecs(op string, body []byte) (any, *apiError) {
+func (m *Managed) ecs(op string, body []byte) (any, *Fault) {
 	var in struct {
 		Cluster                 string          `json:"cluster"`
 		Service                 string          `json:"service"`
@@ -407,7 +407,7 @@ func (m *Managed) ecs(op string, body []byte) (any, *apiError) {
 	if cluster == "" {
 		cluster = "default"
 	}
-	deployment := func() (*ecsDeployment, *apiError) {
+	deployment := func() (*ecsDeployment, *Fault) {
 		d := m.ecsDeps[in.ServiceDeploymentArn]
 		if d == nil {
 			return nil, clientErr("ServiceDeploymentNotFoundException", "service deployment %s not found", in.ServiceDeploymentArn)

@@ -1,8 +1,9 @@
-package fake_test
+package awstest_test
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,17 +12,19 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // call sends one awsJson1_1 request to m and returns the status and the
 // decoded answer.
-func call(t *testing.T, m *fake.Managed, method, target, body string) (int, map[string]any) {
+func call(t *testing.T, m *awstest.Managed, method, target, body string) (int, map[string]any) {
 	t.Helper()
 	r := httptest.NewRequest(method, "/", strings.NewReader(body))
 	if target != "" {
 		r.Header.Set("X-Amz-Target", target)
 	}
+	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	w := httptest.NewRecorder()
 	m.ServeHTTP(w, r)
 	var out map[string]any
@@ -32,9 +35,9 @@ func call(t *testing.T, m *fake.Managed, method, target, body string) (int, map[
 }
 
 func TestManagedProtocolErrors(t *testing.T) {
-	m := fake.NewManaged(fake.ManagedOptions{})
-	m.FailNext("GetDeployment", "ThrottlingException", 1)
-	m.FailNext("DescribeServices", "ServiceUnavailable", 1)
+	m := newManaged(t, awstest.ManagedOptions{})
+	m.FailNext("GetDeployment", 1, awstest.Throttling)
+	m.FailNext("DescribeServices", 1, awstest.Fault{Status: http.StatusInternalServerError, Code: "ServiceUnavailable", Message: "unavailable"})
 	for _, tc := range []struct {
 		name, method, target, body string
 		status                     int
@@ -58,7 +61,7 @@ func TestManagedProtocolErrors(t *testing.T) {
 		})
 	}
 	if n := m.Calls("GetDeployment"); n != 3 {
-		t.Errorf("GetDeployment counted %d times, want 3 (GET and bad JSON included)", n)
+		t.Errorf("GetDeployment counted %d times, want 3 (throttled and bad JSON included, GET not: it is no call)", n)
 	}
 }
 
@@ -67,9 +70,9 @@ func TestManagedProtocolErrors(t *testing.T) {
 // the wait running out terminates the original.
 func TestManagedCodeDeployLifecycle(t *testing.T) {
 	clock := fake.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	m := fake.NewManaged(fake.ManagedOptions{Clock: clock})
+	m := newManaged(t, awstest.ManagedOptions{Clock: clock})
 	r := &weights{}
-	if err := m.AddDeploymentGroup(fake.ManagedGroup{Application: "a", Name: "g", TerminationWait: 30 * time.Minute, Router: r,
+	if err := m.AddDeploymentGroup(awstest.ManagedGroup{Application: "a", Name: "g", TerminationWait: 30 * time.Minute, Router: r,
 		DeploymentConfig: "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +103,24 @@ func TestManagedCodeDeployLifecycle(t *testing.T) {
 	}
 	if td, _ := m.ServiceTaskDefinition("", "g"); td != "td:2" {
 		t.Errorf("service runs %q after success, want td:2", td)
+	}
+}
+
+func newManaged(t *testing.T, opts awstest.ManagedOptions) *awstest.Managed {
+	t.Helper()
+	m, err := awstest.NewManaged(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestManagedOptionsRefused: a negative duration is refused, naming the
+// field and what 0 means.
+func TestManagedOptionsRefused(t *testing.T) {
+	_, err := awstest.NewManaged(awstest.ManagedOptions{Rollback: -time.Second})
+	if !errors.Is(err, awstest.ErrManaged) || !strings.Contains(err.Error(), "ManagedOptions.Rollback: -1s: want ≥ 0 (0 means 1m0s)") {
+		t.Errorf("NewManaged with a negative rollback: %v", err)
 	}
 }
 
