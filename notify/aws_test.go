@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,66 +16,13 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/notify"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
-// The wire fakes below speak each service's protocol on 127.0.0.1 to the
-// real SDK clients: SNS the query protocol (form in, XML out), EventBridge
-// JSON 1.1. Each fails its first call, to show the notifier retries.
+// The real SDK clients talk to awstest's wire fakes on 127.0.0.1. Each
+// fails its first call, to show the notifier retries.
 
 var testCreds = credentials.NewStaticCredentialsProvider("AKIDNOTIFYTEST", "secret", "")
-
-type snsFake struct {
-	mu    sync.Mutex
-	calls int
-	got   []url.Values
-}
-
-func (f *snsFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, err := url.ParseQuery(string(body))
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	w.Header().Set("Content-Type", "text/xml")
-	if err != nil || form.Get("Action") != "Publish" || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>bad request</Message></Error><RequestId>r0</RequestId></ErrorResponse>`)
-		return
-	}
-	if f.calls == 1 {
-		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprint(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>try again</Message></Error><RequestId>r1</RequestId></ErrorResponse>`)
-		return
-	}
-	f.got = append(f.got, form)
-	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m%d</MessageId></PublishResult><ResponseMetadata><RequestId>r%d</RequestId></ResponseMetadata></PublishResponse>`, f.calls, f.calls)
-}
-
-type eventBridgeFake struct {
-	mu    sync.Mutex
-	calls int
-	got   []map[string]any
-}
-
-func (f *eventBridgeFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Entries []map[string]any }
-	err := json.NewDecoder(r.Body).Decode(&in)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if err != nil || r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" || len(in.Entries) != 1 {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"__type":"ValidationException","message":"bad request"}`)
-		return
-	}
-	if f.calls == 1 { // accepted the call, refused the entry
-		fmt.Fprint(w, `{"FailedEntryCount":1,"Entries":[{"ErrorCode":"InternalFailure","ErrorMessage":"try again"}]}`)
-		return
-	}
-	f.got = append(f.got, in.Entries[0])
-	fmt.Fprintf(w, `{"FailedEntryCount":0,"Entries":[{"EventId":"e%d"}]}`, f.calls)
-}
 
 func closeNotifier(t *testing.T, n *notify.Notifier) {
 	t.Helper()
@@ -92,7 +35,8 @@ func closeNotifier(t *testing.T, n *notify.Notifier) {
 
 func TestSNSPublishesTheMessage(t *testing.T) {
 	t.Parallel()
-	fake := &snsFake{}
+	fake := awstest.NewSNS()
+	fake.FailNext("Publish", 1, awstest.InternalError)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	client := sns.New(sns.Options{BaseEndpoint: aws.String(srv.URL), Region: "eu-west-1", Credentials: testCreds, RetryMaxAttempts: 1})
@@ -112,12 +56,11 @@ func TestSNSPublishesTheMessage(t *testing.T) {
 	e.Err = fmt.Errorf("gate error-rate failed")
 	n.Observe(e)
 	closeNotifier(t, n)
-	fake.mu.Lock()
-	defer fake.mu.Unlock()
-	if fake.calls != 2 || len(fake.got) != 1 || n.Sent() != 1 {
-		t.Fatalf("%d calls, %d published, Sent %d; want 2 calls (one retried) and 1 published", fake.calls, len(fake.got), n.Sent())
+	got := fake.Published()
+	if fake.Calls("Publish") != 2 || len(got) != 1 || n.Sent() != 1 {
+		t.Fatalf("%d calls, %d published, Sent %d; want 2 calls (one retried) and 1 published", fake.Calls("Publish"), len(got), n.Sent())
 	}
-	f := fake.got[0]
+	f := got[0]
 	var m notify.Message
 	if err := json.Unmarshal([]byte(f.Get("Message")), &m); err != nil {
 		t.Fatalf("Message %q: %v", f.Get("Message"), err)
@@ -132,7 +75,8 @@ func TestSNSPublishesTheMessage(t *testing.T) {
 
 func TestEventBridgePutsTheMessage(t *testing.T) {
 	t.Parallel()
-	fake := &eventBridgeFake{}
+	fake := awstest.NewEventBridge()
+	fake.RefuseNext(1) // accepts the call, refuses the entry
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	client := eventbridge.New(eventbridge.Options{BaseEndpoint: aws.String(srv.URL), Region: "eu-west-1", Credentials: testCreds, RetryMaxAttempts: 1})
@@ -147,13 +91,12 @@ func TestEventBridgePutsTheMessage(t *testing.T) {
 	n.Observe(event(cutover.EvWaitingApproval, "web-42", 2))
 	n.Observe(event(cutover.EvCompleted, "web-42", 3))
 	closeNotifier(t, n)
-	fake.mu.Lock()
-	defer fake.mu.Unlock()
-	if fake.calls != 3 || len(fake.got) != 2 || n.Sent() != 2 {
-		t.Fatalf("%d calls, %d put, Sent %d; want 3 calls (one refused entry retried) and 2 put", fake.calls, len(fake.got), n.Sent())
+	got := fake.Entries()
+	if fake.Calls("PutEvents") != 3 || len(got) != 2 || n.Sent() != 2 {
+		t.Fatalf("%d calls, %d put, Sent %d; want 3 calls (one refused entry retried) and 2 put", fake.Calls("PutEvents"), len(got), n.Sent())
 	}
 	for i, want := range []cutover.EventType{cutover.EvWaitingApproval, cutover.EvCompleted} {
-		e := fake.got[i]
+		e := got[i]
 		var m notify.Message
 		if err := json.Unmarshal([]byte(e["Detail"].(string)), &m); err != nil {
 			t.Fatal(err)

@@ -18,27 +18,12 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/notify"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 func event(t cutover.EventType, id string, i int) cutover.Event {
 	return cutover.Event{Type: t, Time: time.Date(2026, 1, 1, 12, 0, i, 0, time.UTC), Cutover: id, Stage: fmt.Sprintf("s%d", i), Index: i,
 		Message: fmt.Sprintf("event %d", i), PNR: cutover.PNRStatus{CanRollBack: true, Index: -1}}
-}
-
-// inProcess calls a handler as an HTTP client's transport: no network, so
-// it runs inside a synctest bubble.
-type inProcess struct{ h http.Handler }
-
-func (d inProcess) Do(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	d.h.ServeHTTP(rec, r)
-	if err := r.Context().Err(); err != nil {
-		return nil, err // the client gave up before the answer
-	}
-	return rec.Result(), nil
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -124,12 +109,12 @@ func TestReceiverDownRetriesThenDrops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var attempts []time.Time
 		var mu sync.Mutex
-		hook, err := notify.Webhook("http://127.0.0.1:9/hook", notify.WebhookOptions{Client: inProcess{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hook, err := notify.Webhook("http://127.0.0.1:9/hook", notify.WebhookOptions{Client: awstest.InProcessClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			attempts = append(attempts, time.Now())
 			mu.Unlock()
 			http.Error(w, "down", http.StatusServiceUnavailable)
-		})}})
+		}))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +210,7 @@ func TestRunnerDoesNotWaitOnAStalledReceiver(t *testing.T) {
 		release := make(chan struct{})
 		var reached int
 		var mu sync.Mutex
-		hook, err := notify.Webhook("http://127.0.0.1:9/hook", notify.WebhookOptions{Client: inProcess{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hook, err := notify.Webhook("http://127.0.0.1:9/hook", notify.WebhookOptions{Client: awstest.InProcessClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			reached++
 			mu.Unlock()
@@ -234,7 +219,7 @@ func TestRunnerDoesNotWaitOnAStalledReceiver(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		})}})
+		}))})
 		if err != nil {
 			t.Fatal(err)
 		}

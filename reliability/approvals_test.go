@@ -10,15 +10,12 @@ package reliability_test
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +32,7 @@ import (
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/reliability"
 )
@@ -233,95 +231,18 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// elbServer is a minimal Elastic Load Balancing v2 endpoint over awsQuery
-// for one listener: DescribeListeners and ModifyListener of its forward
-// action's target group weights. It throttles the first ModifyListener and
-// records the Authorization headers it sees.
-type elbServer struct {
-	mu        sync.Mutex
-	weights   map[string]int // target group ARN → weight
-	throttled bool
-	auth      []string
+// authSeen records the credentials of every request to an AWS fake.
+type authSeen struct {
+	mu   sync.Mutex
+	auth []string
+	next http.Handler
 }
 
-type elbTuple struct {
-	TargetGroupArn string
-	Weight         int
-}
-
-type elbListenerXML struct {
-	ListenerArn    string
-	DefaultActions []struct {
-		Type          string
-		ForwardConfig struct {
-			TargetGroups []elbTuple `xml:"TargetGroups>member"`
-		}
-	} `xml:"DefaultActions>member"`
-}
-
-func (s *elbServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+func (s *authSeen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.auth = append(s.auth, r.Header.Get("Authorization")+" "+r.Header.Get("X-Amz-Security-Token"))
-	op := r.PostForm.Get("Action")
-	if op == "ModifyListener" && !s.throttled {
-		s.throttled = true
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`)
-		return
-	}
-	switch op {
-	case "DescribeListeners":
-	case "ModifyListener":
-		for i := 1; ; i++ {
-			p := fmt.Sprintf("DefaultActions.member.1.ForwardConfig.TargetGroups.member.%d.", i)
-			arn := r.PostForm.Get(p + "TargetGroupArn")
-			if arn == "" {
-				break
-			}
-			n, err := strconv.Atoi(r.PostForm.Get(p + "Weight"))
-			if err != nil {
-				http.Error(w, "bad weight", http.StatusBadRequest)
-				return
-			}
-			s.weights[arn] = n
-		}
-	default:
-		http.Error(w, "unknown action "+op, http.StatusBadRequest)
-		return
-	}
-	var l elbListenerXML
-	l.ListenerArn = listenerARN
-	l.DefaultActions = make([]struct {
-		Type          string
-		ForwardConfig struct {
-			TargetGroups []elbTuple `xml:"TargetGroups>member"`
-		}
-	}, 1)
-	l.DefaultActions[0].Type = "forward"
-	arns := make([]string, 0, len(s.weights))
-	for a := range s.weights {
-		arns = append(arns, a)
-	}
-	sort.Strings(arns)
-	for _, a := range arns {
-		l.DefaultActions[0].ForwardConfig.TargetGroups = append(l.DefaultActions[0].ForwardConfig.TargetGroups, elbTuple{a, s.weights[a]})
-	}
-	body, err := xml.Marshal(struct {
-		XMLName   xml.Name
-		Listeners []elbListenerXML `xml:"Listeners>member"`
-	}{xml.Name{Local: op + "Result"}, []elbListenerXML{l}})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `<%sResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">%s<ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></%sResponse>`, op, body, op)
+	s.mu.Unlock()
+	s.next.ServeHTTP(w, r)
 }
 
 // TestLogsHoldNoCredentials runs cutovers with every logger at debug level
@@ -374,11 +295,13 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	}
 
 	// A canary through the real SDK against a local ELB endpoint.
-	srv := &elbServer{weights: map[string]int{blueTG: 100, greenTG: 0}}
+	fakeELB := awstest.NewELB()
+	fakeELB.FailNext("ModifyListener", 1, awstest.Throttling)
+	srv := &authSeen{next: fakeELB}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	elb := elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	router, err := awsprovider.NewALBRouter(elb, listenerARN, map[string]string{"blue": blueTG, "green": greenTG}, awsprovider.ALBOptions{Logger: log})
+	elb := elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { o.BaseEndpoint = aws.String(hs.URL); o.Region = awstest.Region })
+	router, err := awsprovider.NewALBRouter(elb, awstest.ListenerARN, map[string]string{"blue": awstest.BlueTG, "green": awstest.GreenTG}, awsprovider.ALBOptions{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +333,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	if st, err := cutover.NewRunner(j, copts).Run(ctx, "aws-canary", cp); err != nil || st.Phase != cutover.PhaseCompleted {
 		t.Fatalf("canary on the ALB: %s: %v", st.Phase, err)
 	}
-	if got := srv.weights[greenTG]; got != 100 {
+	if got := fakeELB.WeightAt(awstest.ListenerARN, awstest.GreenTG, time.Now()); got != 100 {
 		t.Errorf("green's ALB weight %d, want 100", got)
 	}
 
@@ -422,7 +345,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 		t.Fatalf("the ELB endpoint never saw the credentials; the test proves nothing")
 	}
 	out := logs.String()
-	if !srv.throttled || !strings.Contains(out, `"level":"debug"`) || !strings.Contains(out, "weights set") {
+	if fakeELB.Calls("ModifyListener") < 2 || !strings.Contains(out, `"level":"debug"`) || !strings.Contains(out, "weights set") {
 		t.Fatalf("the logs lack the debug lines and the ALB router's lines the test relies on (%d bytes)", len(out))
 	}
 	var leaked []string
