@@ -17,8 +17,8 @@ func TestKMSSignVerifyAtTheWire(t *testing.T) {
 	t.Parallel()
 	f := awstest.NewKMS()
 	c := f.Client(awstest.Serve(t, f))
-	ecKey := f.AddKey("ec-1", "ECC_NIST_P256")
-	rsaKey := f.AddKey("rsa-1", "RSA_2048")
+	ecKey := addKey(t, f, "ec-1", "ECC_NIST_P256")
+	rsaKey := addKey(t, f, "rsa-1", "RSA_2048")
 	v, err := awsprovider.NewKMSVerifier(c, awsprovider.KMSVerifierOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestKMSVerifierOutage(t *testing.T) {
 	t.Parallel()
 	f := awstest.NewKMS()
 	c := f.Client(awstest.Serve(t, f))
-	key := f.AddKey("ec-1", "ECC_NIST_P256")
+	key := addKey(t, f, "ec-1", "ECC_NIST_P256")
 	s, err := awsprovider.NewKMSSigner(c, key, awsprovider.KMSSignerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestKMSSignerOptions(t *testing.T) {
 		t.Error("nil client: no error")
 	}
 	// A key that cannot sign with the algorithm asked for.
-	key := f.AddKey("ec-2", "ECC_NIST_P256")
+	key := addKey(t, f, "ec-2", "ECC_NIST_P256")
 	s, err := awsprovider.NewKMSSigner(c, key, awsprovider.KMSSignerOptions{Algorithm: types.SigningAlgorithmSpecRsassaPssSha256})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestKMSApprovers(t *testing.T) {
 	t.Parallel()
 	f := awstest.NewKMS()
 	c := f.Client(awstest.Serve(t, f))
-	aliceKey, bobKey := f.AddKey("alice", "ECC_NIST_P256"), f.AddKey("bob", "RSA_2048")
+	aliceKey, bobKey := addKey(t, f, "alice", "ECC_NIST_P256"), addKey(t, f, "bob", "RSA_2048")
 	alice, err := awsprovider.NewKMSSigner(c, aliceKey, awsprovider.KMSSignerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -199,4 +199,14 @@ func TestKMSApprovers(t *testing.T) {
 	if vs[2].Err != nil || vs[2].Identity.Key != bobKey {
 		t.Errorf("bob's approval: %+v; want accepted as %s", vs[2], bobKey)
 	}
+}
+
+// addKey adds a signing key to f and returns its ARN.
+func addKey(t *testing.T, f *awstest.KMS, id, spec string) string {
+	t.Helper()
+	arn, err := f.AddKey(id, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return arn
 }

@@ -41,8 +41,9 @@ func NewKMS() *KMS { return &KMS{Faults: &Faults{}, keys: map[string]*kmsKey{}} 
 // Client returns an SDK client of f at e.
 func (f *KMS) Client(e Endpoint) *kms.Client { return kms.NewFromConfig(e.Config()) }
 
-// AddKey creates a key of spec ECC_NIST_P256 or RSA_2048 and returns its ARN.
-func (f *KMS) AddKey(id, spec string) string {
+// AddKey creates a signing key of spec ECC_NIST_P256 or RSA_2048 with key
+// ID id and returns its ARN.
+func (f *KMS) AddKey(id, spec string) (string, error) {
 	k := &kmsKey{spec: spec}
 	var err error
 	switch spec {
@@ -53,16 +54,16 @@ func (f *KMS) AddKey(id, spec string) string {
 		k.priv, err = rsa.GenerateKey(rand.Reader, 2048)
 		k.algs = []string{"RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"}
 	default:
-		panic("fake kms: key spec " + spec)
+		return "", fmt.Errorf("awstest KMS key spec: %q: want ECC_NIST_P256 or RSA_2048", spec)
 	}
 	if err != nil {
-		panic(err)
+		return "", fmt.Errorf("awstest KMS key %s: %w", id, err)
 	}
 	arn := fmt.Sprintf("arn:aws:kms:us-east-1:%s:key/%s", Account, id)
 	f.mu.Lock()
 	f.keys[arn] = k
 	f.mu.Unlock()
-	return arn
+	return arn, nil
 }
 
 // ServeHTTP serves one awsJson1_1 call.
