@@ -3,11 +3,13 @@ package awsprovider_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -162,4 +164,33 @@ func TestECSFleetErrors(t *testing.T) {
 			t.Error("negative poll interval: nil error")
 		}
 	})
+}
+
+// noECS fails the test on any call: the inputs under test must be refused
+// before the API is reached.
+type noECS struct{ t *testing.T }
+
+func (c noECS) UpdateService(context.Context, *ecs.UpdateServiceInput, ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
+	c.t.Error("UpdateService called")
+	return nil, fmt.Errorf("unexpected call")
+}
+
+func (c noECS) DescribeServices(context.Context, *ecs.DescribeServicesInput, ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	c.t.Error("DescribeServices called")
+	return nil, fmt.Errorf("unexpected call")
+}
+
+// TestECSSetDesiredRange: a desired count out of range is refused
+// with an error that gives the allowed range, on both sides.
+func TestECSSetDesiredRange(t *testing.T) {
+	fl, err := awsprovider.NewECSFleet(noECS{t}, "prod", "web", awsprovider.ECSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{-1, 1 << 31} {
+		err := fl.SetDesired(t.Context(), n)
+		if err == nil || !strings.Contains(err.Error(), "0–2147483647") {
+			t.Errorf("SetDesired(%d) = %v, want an error giving the range 0–2147483647", n, err)
+		}
+	}
 }

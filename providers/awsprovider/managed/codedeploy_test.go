@@ -3,15 +3,21 @@ package managed_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
 )
@@ -503,6 +509,84 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 		}
 		if !noted {
 			t.Error("the refusal is not journaled")
+		}
+	})
+}
+
+// endlessList pages ListDeployments forever, as a group with more
+// deployments than the library will page through would.
+type endlessList struct{ managed.CodeDeployAPI }
+
+func (endlessList) ListDeployments(context.Context, *codedeploy.ListDeploymentsInput, ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	return &codedeploy.ListDeploymentsOutput{NextToken: aws.String("more")}, nil
+}
+
+// TestCodeDeployListNotTruncated: when the group's deployments
+// cannot all be listed, the check for one already in progress must not
+// pass as if there were none: no deployment is created.
+func TestCodeDeployListNotTruncated(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	synctest.Test(t, func(t *testing.T) {
+		cd, _ := e.clients()
+		plan := cdPlan(t, endlessList{cd}, shopSpec(weightGate{r: e.router}))
+		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
+		if err == nil || !strings.Contains(err.Error(), "pages") {
+			t.Errorf("run: %v, want an error saying the deployments could not all be listed", err)
+		}
+		if n := e.sim.Calls("CreateDeployment"); n != 0 {
+			t.Errorf("CreateDeployment called %d times, want 0", n)
+		}
+	})
+}
+
+// lostCreate creates the first deployment and loses the answer (a
+// connection cut after the service acted), and records the time ranges
+// ListDeployments is asked for.
+type lostCreate struct {
+	managed.CodeDeployAPI
+	lost   bool
+	ranges []time.Duration // End - Start of each ListDeployments with a range
+}
+
+func (c *lostCreate) CreateDeployment(ctx context.Context, in *codedeploy.CreateDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error) {
+	out, err := c.CodeDeployAPI.CreateDeployment(ctx, in, optFns...)
+	if err == nil && !c.lost {
+		c.lost = true
+		return nil, fmt.Errorf("after the request was sent: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})
+	}
+	return out, err
+}
+
+func (c *lostCreate) ListDeployments(ctx context.Context, in *codedeploy.ListDeploymentsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	if r := in.CreateTimeRange; r != nil && r.End != nil {
+		c.ranges = append(c.ranges, aws.ToTime(r.End).Sub(aws.ToTime(r.Start)))
+	}
+	return c.CodeDeployAPI.ListDeployments(ctx, in, optFns...)
+}
+
+// TestCodeDeployFoundByToken: a deployment whose creation answer was
+// lost is found again by the cutover's journaled token, with one listing
+// of the few minutes around it — no second deployment, no history read.
+func TestCodeDeployFoundByToken(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	synctest.Test(t, func(t *testing.T) {
+		cd, _ := e.clients()
+		lc := &lostCreate{CodeDeployAPI: cd}
+		plan := cdPlan(t, lc, shopSpec(weightGate{r: e.router}))
+		j := cutover.NewMemJournal()
+		opts := approvingOpts(t, j, "shop-2")
+		opts.ApplyAttempts = 2
+		opts.Transient = providers.IsTransient
+		if _, err := cutover.NewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
+			t.Fatalf("run: %v, want it to complete with the one deployment", err)
+		}
+		if n := len(e.sim.Deployments()); n != 1 || e.sim.Calls("CreateDeployment") != 1 {
+			t.Errorf("%d deployments, %d CreateDeployment calls; want 1 and 1", n, e.sim.Calls("CreateDeployment"))
+		}
+		if len(lc.ranges) != 1 || lc.ranges[0] > 10*time.Minute {
+			t.Errorf("token lookups listed ranges %v, want one of a few minutes", lc.ranges)
 		}
 	})
 }

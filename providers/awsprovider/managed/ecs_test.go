@@ -8,6 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
 
@@ -327,4 +329,54 @@ func TestComparativeGates(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stages judging the comparative gate (-want +got):\n%s", diff)
 	}
+}
+
+// fullARNs answers DescribeServices as ECS does: the service's task
+// definition is always its full ARN, whatever form UpdateService was given.
+type fullARNs struct{ managed.ECSAPI }
+
+func (c fullARNs) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	out, err := c.ECSAPI.DescribeServices(ctx, in, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range out.Services {
+		if td := aws.ToString(s.TaskDefinition); td != "" && !strings.HasPrefix(td, "arn:") {
+			out.Services[i].TaskDefinition = aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/" + td)
+		}
+	}
+	return out, nil
+}
+
+// TestECSFamilyRevisionResumed deploys a task definition given as
+// family:revision (as ECSSpec.TaskDefinition allows), and resumes the
+// cutover in a new process for the approved bake: the new process must
+// find the service deployment although ECS reports the task definition by
+// its ARN, and complete.
+func TestECSFamilyRevisionResumed(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		_, ec := e.clients()
+		spec := webSpec(managed.Canary, weightGate{r: e.router})
+		spec.TaskDefinition = "web:2"
+		j := cutover.NewMemJournal()
+		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
+		if !errors.Is(err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
+		}
+		approve(t, j, "web-2")
+		// A new process: a new strategy and runner over the same journal.
+		st, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("resumed run: phase %s, %v; want completed", st.Phase, err)
+		}
+		if d := e.latest(t); d.Status != "SUCCESSFUL" {
+			t.Errorf("deployment %+v, want SUCCESSFUL", d)
+		}
+		if got := e.sim.Calls("UpdateService"); got != 1 {
+			t.Errorf("UpdateService called %d times, want 1", got)
+		}
+	})
 }
