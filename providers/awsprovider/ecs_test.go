@@ -31,7 +31,7 @@ func newECS(t *testing.T, f *awstest.ECS, h awstest.Endpoint, service string, op
 func TestECSFleetConformance(t *testing.T) {
 	providertest.TestFleet(t, func(t *testing.T) providers.Fleet {
 		f := awstest.NewECS()
-		f.Step = 3
+		f.SetStep(3)
 		return newECS(t, f, awstest.Serve(t, f), "web", awsprovider.ECSOptions{})
 	})
 }

@@ -113,8 +113,10 @@ func NewCloud(opts CloudOptions) *Cloud {
 		in.LifecycleState = "InService"
 	}
 	c.Beanstalk.InstanceStep = FleetStep
-	c.ECS.Step = FleetStep
-	c.ECS.services = map[string]*Service{GreenService: {Rollout: "COMPLETED", Status: "ACTIVE"}}
+	c.ECS.ecsStep = FleetStep
+	delete(c.ECS.services, ECSCluster+"/"+ECSService)
+	_ = c.ECS.AddService(ManagedService{Cluster: ECSCluster, Name: GreenService})
+	c.ECS.Set(GreenService, func(s *Service) { *s = Service{Rollout: "COMPLETED", Status: "ACTIVE"} })
 
 	c.hosts = map[string]http.Handler{elbHost: c.ELB, cwHost: c.CloudWatch, asHost: c.AutoScaling, ebHost: c.Beanstalk, ecsHost: c.ECS}
 	return c

@@ -28,7 +28,8 @@
 //     period computed from raw samples.
 //   - AutoScaling, Beanstalk, ECS: fleets (awsQuery, awsQuery,
 //     awsJson1_1) that move toward what they were asked for a step per
-//     describe.
+//     describe. ECS is the ECS side of Managed: one home for ECS services,
+//     their capacity and their deployments.
 //   - KMS: asymmetric signing keys (awsJson1_1).
 //   - Managed: CodeDeploy ECS blue/green deployments and ECS native
 //     deployments (awsJson1_1), advancing with an injected clock.

@@ -67,6 +67,7 @@ type Managed struct {
 	cdDeps   map[string]*cdDeployment
 	cdOrder  []string
 	services map[string]*ecsService // by cluster/service
+	ecsStep  int                    // tasks started or stopped between two DescribeServices
 	ecsDeps  map[string]*ecsDeployment
 	ecsOrder []string
 	*Faults
@@ -99,6 +100,7 @@ func NewManaged(opts ManagedOptions) (*Managed, error) {
 		configs:  map[string]cdConfig{},
 		cdDeps:   map[string]*cdDeployment{},
 		services: map[string]*ecsService{},
+		ecsStep:  1,
 		ecsDeps:  map[string]*ecsDeployment{},
 		Faults:   &Faults{},
 	}

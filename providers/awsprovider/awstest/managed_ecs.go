@@ -33,8 +33,11 @@ type ManagedService struct {
 	Blue, Green string
 }
 
+// ecsService is one ECS service: its setup (ManagedService), its capacity
+// (Service) and what its deployments changed.
 type ecsService struct {
 	ManagedService
+	Service
 	arn, clusterArn string
 	taskDef         string
 	controller      string
@@ -78,6 +81,7 @@ func (m *Managed) addServiceLocked(s ManagedService) error {
 		clusterArn:     "arn:aws:ecs:us-east-1:123456789012:cluster/" + s.Cluster,
 		taskDef:        s.TaskDefinition,
 		controller:     s.Controller,
+		Service:        Service{Desired: 2, Running: 2, Status: "ACTIVE"},
 		config:         json.RawMessage(`{"maximumPercent":200,"minimumHealthyPercent":100,"strategy":"ROLLING"}`),
 	}
 	return nil
@@ -101,8 +105,10 @@ func (m *Managed) ServiceTaskDefinition(cluster, service string) (string, error)
 
 func (s *ecsService) json() obj {
 	o := obj{
-		"serviceArn": s.arn, "serviceName": s.Name, "clusterArn": s.clusterArn, "status": "ACTIVE",
-		"taskDefinition": s.taskDef, "desiredCount": 2, "runningCount": 2, "launchType": "FARGATE",
+		"serviceArn": s.arn, "serviceName": s.Name, "clusterArn": s.clusterArn, "status": s.Status,
+		"taskDefinition": s.taskDef, "launchType": "FARGATE",
+		"desiredCount": s.Desired, "runningCount": s.Running, "pendingCount": max(0, s.Desired-s.Running),
+		"deployments":              []obj{s.primary()},
 		"deploymentController":     obj{"type": s.controller},
 		"deploymentConfiguration":  s.config,
 		"currentServiceDeployment": s.current,
@@ -120,6 +126,27 @@ func (s *ecsService) json() obj {
 		o["loadBalancers"] = []obj{lb}
 	}
 	return o
+}
+
+// primary is the service's PRIMARY deployment as DescribeServices shows
+// it (its rolloutState only if Rollout is set).
+func (s *ecsService) primary() obj {
+	dep := obj{"id": "ecs-svc/1", "status": "PRIMARY", "desiredCount": s.Desired, "runningCount": s.Running, "rolloutState": s.Rollout}
+	if s.Rollout == "FAILED" {
+		dep["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+	}
+	return dep
+}
+
+// step moves the running count ecsStep tasks toward the desired count, as
+// tasks start and stop between two describes.
+func (s *ecsService) step(n int) {
+	switch {
+	case s.Running < s.Desired:
+		s.Running = min(s.Desired, s.Running+n)
+	case s.Running > s.Desired:
+		s.Running = max(s.Desired, s.Running-n)
+	}
 }
 
 // ecsConfig is the part of a deploymentConfiguration the simulation reads.
@@ -392,6 +419,7 @@ func (m *Managed) ecs(op string, body []byte) (any, *Fault) {
 		Service                 string          `json:"service"`
 		Services                []string        `json:"services"`
 		TaskDefinition          string          `json:"taskDefinition"`
+		DesiredCount            *int            `json:"desiredCount"`
 		DeploymentConfiguration json.RawMessage `json:"deploymentConfiguration"`
 		ServiceDeploymentArns   []string        `json:"serviceDeploymentArns"`
 		ServiceDeploymentArn    string          `json:"serviceDeploymentArn"`
@@ -407,6 +435,15 @@ func (m *Managed) ecs(op string, body []byte) (any, *Fault) {
 	if cluster == "" {
 		cluster = "default"
 	}
+	if op == "DescribeServices" || op == "UpdateService" {
+		known := false
+		for _, s := range m.services {
+			known = known || s.Cluster == cluster
+		}
+		if !known {
+			return nil, clientErr("ClusterNotFoundException", "Cluster not found.")
+		}
+	}
 	deployment := func() (*ecsDeployment, *Fault) {
 		d := m.ecsDeps[in.ServiceDeploymentArn]
 		if d == nil {
@@ -421,6 +458,7 @@ func (m *Managed) ecs(op string, body []byte) (any, *Fault) {
 		for _, name := range in.Services {
 			if s := m.services[cluster+"/"+name]; s != nil {
 				svcs = append(svcs, s.json())
+				s.step(m.ecsStep)
 			} else {
 				fails = append(fails, obj{"arn": fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:service/%s/%s", cluster, name), "reason": "MISSING"})
 			}
@@ -437,6 +475,12 @@ func (m *Managed) ecs(op string, body []byte) (any, *Fault) {
 		s := m.services[cluster+"/"+in.Service]
 		if s == nil {
 			return nil, clientErr("ServiceNotFoundException", "service %s not found in cluster %s", in.Service, cluster)
+		}
+		if in.DesiredCount != nil {
+			if *in.DesiredCount < 0 {
+				return nil, clientErr("InvalidParameterException", "desiredCount %d: want ≥ 0", *in.DesiredCount)
+			}
+			s.Desired = *in.DesiredCount
 		}
 		if s.controller != "ECS" && in.TaskDefinition != "" {
 			return nil, clientErr("InvalidParameterException",

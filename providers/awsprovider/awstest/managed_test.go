@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,4 +148,34 @@ func (r *weights) green() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.w["green"]
+}
+
+// TestManagedServiceCapacity: a service of the simulation reports its
+// capacity as the ECS fake does — UpdateService sets the desired count,
+// each DescribeServices moves the running count a task toward it — and an
+// unknown cluster is ClusterNotFoundException.
+func TestManagedServiceCapacity(t *testing.T) {
+	m := newManaged(t, awstest.ManagedOptions{})
+	if err := m.AddService(awstest.ManagedService{Cluster: "prod", Name: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	const ecs = "AmazonEC2ContainerServiceV20141113."
+	if status, out := call(t, m, http.MethodPost, ecs+"UpdateService", `{"cluster":"prod","service":"web","desiredCount":4}`); status != 200 {
+		t.Fatalf("UpdateService: %d %v", status, out)
+	}
+	var running []any
+	for range 3 {
+		_, out := call(t, m, http.MethodPost, ecs+"DescribeServices", `{"cluster":"prod","services":["web"]}`)
+		svc := out["services"].([]any)[0].(map[string]any)
+		if svc["desiredCount"] != 4.0 {
+			t.Errorf("desiredCount %v, want 4", svc["desiredCount"])
+		}
+		running = append(running, svc["runningCount"])
+	}
+	if fmt.Sprint(running) != "[2 3 4]" {
+		t.Errorf("running counts %v, want [2 3 4]", running)
+	}
+	if status, out := call(t, m, http.MethodPost, ecs+"DescribeServices", `{"cluster":"staging","services":["web"]}`); status != 400 || out["__type"] != "ClusterNotFoundException" {
+		t.Errorf("unknown cluster: %d %v, want ClusterNotFoundException", status, out)
+	}
 }
