@@ -31,6 +31,8 @@
 //     describe. ECS is the ECS side of Managed: one home for ECS services,
 //     their capacity and their deployments.
 //   - KMS: asymmetric signing keys (awsJson1_1).
+//   - SNS (awsQuery) and EventBridge (awsJson1_1): what was published or
+//     put, for tests of notifications.
 //   - Managed: CodeDeploy ECS blue/green deployments and ECS native
 //     deployments (awsJson1_1), advancing with an injected clock.
 //   - Cloud: the services above wired into one small region for whole
