@@ -196,7 +196,7 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 		opts := runnerOptions(bubbleTiming, nil)
 		var lease *cutover.MemLease
 		if p.soft {
-			lease = cutover.NewMemLease(nil)
+			lease = cutover.NewMemLease(cutover.MemLeaseOptions{})
 			opts.Lease, opts.LeaseTTL, opts.Owner = lease, time.Minute, "first"
 		}
 		done := make(chan struct{})

@@ -9,14 +9,15 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // benchCloud returns a cloud with a canary router whose weights changed
 // every minute for the past two hours.
-func benchCloud(b *testing.B) (*fake.Cloud, *fake.ManualClock) {
-	clk := fake.NewManualClock(epoch)
+func benchCloud(b *testing.B) (*fake.Cloud, *cutover.ManualClock) {
+	clk := cutover.NewManualClock(epoch)
 	c := fake.New(fake.Options{Clock: clk})
 	r := c.Router("alb", "blue", "green")
 	for i := range 120 {
@@ -81,7 +82,7 @@ func BenchmarkSetWeights(b *testing.B) {
 // BenchmarkParallelCutovers runs gates of many cutovers at once, each on
 // its own router, sharing one cloud.
 func BenchmarkParallelCutovers(b *testing.B) {
-	clk := fake.NewManualClock(epoch)
+	clk := cutover.NewManualClock(epoch)
 	c := fake.New(fake.Options{Clock: clk, MaxCalls: -1})
 	var mu sync.Mutex
 	n := 0
@@ -169,7 +170,7 @@ func BenchmarkTenThousandCanaries(b *testing.B) {
 	const n = 10000
 	ctx := context.Background()
 	for b.Loop() {
-		clk := fake.NewManualClock(epoch)
+		clk := cutover.NewManualClock(epoch)
 		c := fake.New(fake.Options{Clock: clk})
 		routers := make([]*fake.Router, n)
 		for i := range n {

@@ -6,8 +6,9 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 )
 
-// ManualClock is cutover.ManualClock: a clock that moves only when told to.
-type ManualClock = cutover.ManualClock
-
-// NewManualClock returns a clock stopped at start.
-func NewManualClock(start time.Time) *ManualClock { return cutover.NewManualClock(start) }
+// NewManualClock returns cutover.NewManualClock(start).
+//
+// Deprecated: use cutover.NewManualClock, the one manual clock. This
+// forwarder stays only while the CodeDeploy simulation still lives in this
+// package and its tests call it.
+func NewManualClock(start time.Time) *cutover.ManualClock { return cutover.NewManualClock(start) }

@@ -5,7 +5,7 @@
 // driven by an injected clock, so it runs inside testing/synctest or an
 // hour-long canary runs in seconds on a cutover.ScaledClock.
 //
-//	clock := fake.NewManualClock(start)
+//	clock := cutover.NewManualClock(start)
 //	cloud := fake.New(fake.Options{Seed: 7, Clock: clock})
 //	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 //	cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond})
@@ -15,7 +15,7 @@
 //		Start: start, End: clock.Now()}) // about 300 errors among 6000 requests
 //
 // Inside testing/synctest the zero Options (the real clock) will do;
-// ManualClock is for examples and benchmarks that need exact time
+// cutover.ManualClock is for examples and benchmarks that need exact time
 // without a bubble.
 //
 // # Traffic

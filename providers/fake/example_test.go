@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -14,7 +15,7 @@ import (
 // traffic, and its metrics say so.
 func Example() {
 	ctx := context.Background()
-	clock := fake.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	clock := cutover.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	cloud := fake.New(fake.Options{Seed: 1, Clock: clock})
 	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 	_ = cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond, LatencySigma: 0.5})

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/providers/providertest"
@@ -43,7 +44,7 @@ func TestConformanceAlarmSource(t *testing.T) {
 
 func TestConformanceMetricSource(t *testing.T) {
 	providertest.TestMetricSource(t, func(t *testing.T) providertest.MetricFixture {
-		clk := fake.NewManualClock(epoch)
+		clk := cutover.NewManualClock(epoch)
 		c := fake.New(fake.Options{Clock: clk, Seed: 3})
 		c.Router("alb", "blue", "idle")
 		if err := c.SetProfile("blue", fake.Profile{ErrorRate: 0.01, LatencyMedian: 100 * time.Millisecond, LatencySigma: 1}); err != nil {

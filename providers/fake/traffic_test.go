@@ -375,7 +375,7 @@ func TestDerivedAlarms(t *testing.T) {
 }
 
 func TestLongWindows(t *testing.T) {
-	clk := fake.NewManualClock(epoch)
+	clk := cutover.NewManualClock(epoch)
 	c := fake.New(fake.Options{Clock: clk})
 	c.Router("alb", "blue", "green")
 	clk.Advance(8 * 24 * time.Hour)

@@ -37,7 +37,7 @@ const simTimeHeader = "X-Sim-Time"
 // env is one simulated AWS region for a test.
 type env struct {
 	sim    *fake.Managed
-	clock  *fake.ManualClock
+	clock  *cutover.ManualClock
 	url    string
 	router *router
 }
@@ -46,7 +46,7 @@ type env struct {
 // synctest bubble.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := fake.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := cutover.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := &env{clock: clock, router: newRouter()}
 	e.sim = fake.NewManaged(fake.ManagedOptions{Clock: clock})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
