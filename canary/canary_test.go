@@ -29,7 +29,7 @@ type laggingRouter struct {
 }
 
 func newRouter() *fake.Router {
-	return fake.New(fake.Options{}).Router("alb", "blue", "green")
+	return fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 }
 
 func (r *laggingRouter) SetWeights(_ context.Context, w providers.Weights) error {
@@ -221,7 +221,7 @@ func TestScheduleProperty(t *testing.T) {
 func TestStagesApplyVerifyRevert(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	r := cloud.Router("alb", "blue", "green")
 	gate := cutover.Named("errors", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 		return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -361,7 +361,7 @@ func TestVerifyHonoursContext(t *testing.T) {
 
 func TestApplyAndRevertErrors(t *testing.T) {
 	t.Parallel()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	r := cloud.Router("alb", "blue", "green")
 	c, err := canary.New(r, canary.Options{Steps: canary.Weights(10)})
 	if err != nil {

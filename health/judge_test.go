@@ -122,7 +122,7 @@ func TestJudgeSharedIncident(t *testing.T) {
 
 func TestJudgeNoDataAndSourceErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		c.Router("alb", "blue", "green") // all traffic to blue: no green data
 		g, err := health.NewJudge(c, "blue", "green", errorsOnly)
 		if err != nil {
@@ -171,7 +171,7 @@ func TestJudgeWarmUp(t *testing.T) {
 }
 
 func TestJudgeBadInput(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	for _, tc := range []struct {
 		name             string
 		baseline, canary string

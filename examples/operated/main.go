@@ -316,12 +316,13 @@ func writeReport(ctx context.Context, j cutover.Journal, id, dir string) error {
 //	prepare green → canary 10% → 50% → 100% → keep blue warm → retire blue
 func build(f flags, clock cutover.Clock, cloudFile string) (*fake.Cloud, cutover.Plan, error) {
 	fopts := fake.Options{Seed: f.seed, Clock: clock, Rate: demo.Rate, WarmUp: 90 * time.Second, Profile: demo.BlueProfile}
-	cloud := fake.New(fopts)
+	newCloud := fake.New
 	if cloudFile != "" {
-		var err error
-		if cloud, err = fake.Open(cloudFile, fopts); err != nil {
-			return nil, cutover.Plan{}, fmt.Errorf("fake cloud: %w", err)
-		}
+		newCloud = func(o fake.Options) (*fake.Cloud, error) { return fake.Open(cloudFile, o) }
+	}
+	cloud, err := newCloud(fopts)
+	if err != nil {
+		return nil, cutover.Plan{}, fmt.Errorf("fake cloud: %w", err)
 	}
 	green := demo.BlueProfile
 	if f.badGreen {

@@ -6,7 +6,7 @@
 // hour-long canary runs in seconds on a cutover.ScaledClock.
 //
 //	clock := cutover.NewManualClock(start)
-//	cloud := fake.New(fake.Options{Seed: 7, Clock: clock})
+//	cloud, err := fake.New(fake.Options{Seed: 7, Clock: clock}) // err names a field out of range
 //	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 //	cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond})
 //	alb.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})

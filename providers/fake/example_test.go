@@ -16,7 +16,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	clock := cutover.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	cloud := fake.New(fake.Options{Seed: 1, Clock: clock})
+	cloud := fake.MustNew(fake.Options{Seed: 1, Clock: clock})
 	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 	_ = cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond, LatencySigma: 0.5})
 
@@ -44,7 +44,7 @@ func Example() {
 // shows it.
 func ExampleCloud_InjectFault() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	alb := cloud.Router("alb", "blue", "green")
 	_ = cloud.InjectFault(fake.Fault{Op: fake.OpSetWeights, Nth: 2, Err: fake.ErrThrottled})
 

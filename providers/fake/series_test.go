@@ -19,7 +19,7 @@ import (
 func TestCacheMatchesFreshCloud(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	clk := cutover.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
+	c := fake.MustNew(fake.Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
 	r := c.Router("alb", "blue", "green")
 	ctx := context.Background()
 	for clk.Now().Before(epoch.Add(20 * time.Minute)) {

@@ -79,7 +79,7 @@ func build(t *testing.T, c *fake.Cloud, clk *cutover.ManualClock) {
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	clk := cutover.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk, Seed: 77, LatencyObjective: 100 * time.Millisecond})
+	c := fake.MustNew(fake.Options{Clock: clk, Seed: 77, LatencyObjective: 100 * time.Millisecond})
 	build(t, c, clk)
 	path := filepath.Join(t.TempDir(), "cloud.json")
 	if err := c.Save(path); err != nil {
@@ -224,7 +224,7 @@ func TestCrashAcrossProcesses(t *testing.T) {
 // a loaded cloud answers queries.
 func FuzzLoad(f *testing.F) {
 	clk := cutover.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk})
+	c := fake.MustNew(fake.Options{Clock: clk})
 	build(&testing.T{}, c, clk)
 	path := filepath.Join(f.TempDir(), "seed.json")
 	if err := c.Save(path); err != nil {

@@ -99,14 +99,14 @@ func TestCheckWithoutAWS(t *testing.T) {
 
 func TestRenamedRouterConformance(t *testing.T) {
 	providertest.TestTrafficRouter(t, func(t *testing.T) (providers.TrafficRouter, []string) {
-		r := fake.New(fake.Options{}).Router("dns", "app-blue", "app-green")
+		r := fake.MustNew(fake.Options{}).Router("dns", "app-blue", "app-green")
 		return renamedRouter{r: r, names: map[string]string{"blue": "app-blue", "green": "app-green"}}, []string{"blue", "green"}
 	})
 }
 
 func TestRenamedSwitcherConformance(t *testing.T) {
 	providertest.TestSwitcher(t, func(t *testing.T) (providers.Switcher, []string) {
-		s := fake.New(fake.Options{}).Switcher("cname", "shop-blue", "shop-green")
+		s := fake.MustNew(fake.Options{}).Switcher("cname", "shop-blue", "shop-green")
 		return renamedSwitcher{s: s, names: map[string]string{"blue": "shop-blue", "green": "shop-green"}}, []string{"blue", "green"}
 	})
 }

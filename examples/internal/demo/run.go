@@ -475,7 +475,10 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 			return su, fmt.Errorf("-journal: %w", err)
 		}
 	} else {
-		cloud = fake.New(fopts)
+		var err error
+		if cloud, err = fake.New(fopts); err != nil {
+			return su, fmt.Errorf("fake cloud: %w", err)
+		}
 	}
 	su.env = &Env{Cloud: cloud, Clock: su.clock, Flags: f}
 	green := BlueProfile
