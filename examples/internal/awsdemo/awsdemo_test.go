@@ -47,7 +47,7 @@ func TestCheck(t *testing.T) {
 		{"ALB rule", []string{"-aws", "-rule-arn", "r", "-target-groups", tgs}, ""},
 		{"Route 53", []string{"-aws", "-hosted-zone", "Z1", "-record-name", "a.example.com", "-set-identifiers", "blue=b,green=g"}, ""},
 		{"everything else", []string{"-aws", "-blue-env", "b", "-green-env", "g", "-cname", "c", "-ecs-cluster", "p", "-blue-service", "b", "-green-service", "g",
-			"-desired", "3", "-alarms", "a, b", "-dynamodb-table", "t", "-create-table", "-region", "eu-west-1", "-id", "release-42"}, ""},
+			"-desired", "3", "-alarms", "a, b", "-create-table", "-region", "eu-west-1", "-id", "release-42"}, ""},
 		{"blue fleets", []string{"-aws", "-blue-asg", "g", "-green-service", "s"}, ""},
 		{"blue environment alone", []string{"-aws", "-blue-env", "shop-blue", "-green-service", "s"}, ""},
 		{"two blue fleets", []string{"-aws", "-blue-asg", "g", "-blue-service", "s"}, "each name blue's fleet: give one"},
@@ -165,8 +165,8 @@ func TestCloudResources(t *testing.T) {
 	if got := c.Desired(); got != 2 {
 		t.Errorf("Desired() = %d, want 2", got)
 	}
-	if _, _, err := c.Storage(t.Context()); !errors.Is(err, ErrNotConfigured) {
-		t.Errorf("Storage() error = %v, want ErrNotConfigured", err)
+	if cfg := c.Config(); cfg == nil || cfg.Region != c.Region() {
+		t.Errorf("Config() = %v, want the providers' configuration in %s", cfg, c.Region())
 	}
 	if u := c.Unused(); len(u) != 0 {
 		t.Errorf("Unused() after use = %q, want none", u)
