@@ -26,9 +26,10 @@
 // Profile — an error rate and a lognormal latency — that can change at any
 // moment (SetProfile) or from a given time (SetProfileAt). For each target
 // and second the cloud draws errors and slow requests (slower than
-// Options.LatencyObjective) binomially and a latency sum from a generator
-// seeded by (seed, target, second): the same seed gives the same figures
-// whatever order they are asked in. Metric sums whole past seconds of
+// Options.LatencyObjective) from gonum's binomial distribution and a
+// latency sum from its normal one, over a generator seeded by (seed,
+// target, second): the same seed gives the same figures whatever order
+// they are asked in. Metric sums whole past seconds of
 // [Start, End); a window without traffic has Points 0 (no data, not zero).
 // Running totals are cached (a checkpoint every 16 seconds plus the latest
 // seconds), so a query over a 30-minute window costs about a microsecond

@@ -29,8 +29,7 @@ var binomialCases = []struct {
 func draws(k int, n int64, p float64) []int64 {
 	out := make([]int64, k)
 	for i := range out {
-		g := newRNG(7, 42, uint64(i))
-		out[i] = binomial(&g, n, p)
+		out[i] = binomial(source(7, 42, uint64(i)), n, p)
 	}
 	return out
 }
@@ -65,8 +64,8 @@ func chiSquare(xs []int64, ref distuv.Binomial) (stat float64, df int) {
 	return stat, bins - 1
 }
 
-// TestBinomialMatchesReference draws 20000 times from the hand-written
-// sampler and compares the draws with gonum's Binomial distribution by a
+// TestBinomialMatchesReference draws 20000 times, one generator per draw
+// as the simulation seeds them, and compares the draws with gonum's Binomial distribution by a
 // chi-square test at the 0.1 % level, and its mean and variance. The same
 // test against a distribution 10 % off must fail, so it can tell.
 func TestBinomialMatchesReference(t *testing.T) {
@@ -110,8 +109,8 @@ func TestBinomialMatchesReference(t *testing.T) {
 	}
 }
 
-// TestNormalMatchesReference compares 20000 draws of the Box–Muller
-// sampler with gonum's standard normal by a Kolmogorov–Smirnov test at the
+// TestNormalMatchesReference compares 20000 draws of the normal sampler,
+// one generator per draw, with gonum's standard normal by a Kolmogorov–Smirnov test at the
 // 0.1 % level; a normal shifted by a tenth of a standard deviation must
 // fail it.
 func TestNormalMatchesReference(t *testing.T) {
@@ -119,8 +118,7 @@ func TestNormalMatchesReference(t *testing.T) {
 	const k = 20000
 	xs := make([]float64, k)
 	for i := range xs {
-		g := newRNG(7, 43, uint64(i))
-		xs[i] = g.normal()
+		xs[i] = normal(source(7, 43, uint64(i)))
 	}
 	sort.Float64s(xs)
 	ks := func(cdf func(float64) float64) float64 {
@@ -141,60 +139,20 @@ func TestNormalMatchesReference(t *testing.T) {
 	}
 }
 
-// gonumSource adapts the hand-written generator to gonum's Source, for the
-// benchmarks that compare gonum's samplers with the hand-written ones.
-type gonumSource struct{ r *rng }
-
-func (s gonumSource) Uint64() uint64 { return s.r.next() }
-
-// BenchmarkBinomial compares the hand-written sampler with gonum's
-// Binomial.Rand on the same generator, per draw; the simulation makes two
-// binomial draws and one normal draw per target and second.
-func BenchmarkBinomial(b *testing.B) {
+// BenchmarkDraws measures one second of one target's traffic: two
+// binomial draws (errors, slow requests) and a normal one (latency) from
+// a fresh generator, as Cloud.walk makes them.
+func BenchmarkDraws(b *testing.B) {
 	for _, c := range binomialCases {
-		b.Run(fmt.Sprintf("handwritten/n=%d,p=%g", c.n, c.p), func(b *testing.B) {
-			var sink int64
-			i := uint64(0)
-			for b.Loop() {
-				g := newRNG(1, 2, i)
-				sink += binomial(&g, c.n, c.p)
-				i++
-			}
-			_ = sink
-		})
-		b.Run(fmt.Sprintf("gonum/n=%d,p=%g", c.n, c.p), func(b *testing.B) {
+		b.Run(fmt.Sprintf("n=%d,p=%g", c.n, c.p), func(b *testing.B) {
 			var sink float64
 			i := uint64(0)
 			for b.Loop() {
-				g := newRNG(1, 2, i)
-				sink += distuv.Binomial{N: float64(c.n), P: c.p, Src: gonumSource{&g}}.Rand()
+				g := source(1, 2, i)
+				sink += float64(binomial(g, c.n, c.p)+binomial(g, c.n, c.p/10)) + normal(g)
 				i++
 			}
 			_ = sink
 		})
 	}
-}
-
-// BenchmarkNormal compares Box–Muller with gonum's Normal.Rand.
-func BenchmarkNormal(b *testing.B) {
-	b.Run("handwritten", func(b *testing.B) {
-		var sink float64
-		i := uint64(0)
-		for b.Loop() {
-			g := newRNG(1, 2, i)
-			sink += g.normal()
-			i++
-		}
-		_ = sink
-	})
-	b.Run("gonum", func(b *testing.B) {
-		var sink float64
-		i := uint64(0)
-		for b.Loop() {
-			g := newRNG(1, 2, i)
-			sink += distuv.Normal{Mu: 0, Sigma: 1, Src: gonumSource{&g}}.Rand()
-			i++
-		}
-		_ = sink
-	})
 }
