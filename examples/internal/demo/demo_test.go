@@ -1,9 +1,12 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +100,23 @@ func TestBarAndOffset(t *testing.T) {
 	}
 	if got, want := figures(map[string]float64{"requests": 1200, "value": 0.0125, "log_e_fail": 3, "points": 4}), "requests=1200 value=1.25%"; got != want {
 		t.Errorf("figures = %q, want %q", got, want)
+	}
+}
+
+// TestBadJournalNamesTheFlag: a -journal that cannot hold a journal (here a
+// file, not a directory) is an error that names the flag.
+func TestBadJournalNamesTheFlag(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := Scenario{ID: "review", Build: func(*Env) (cutover.Plan, error) {
+		t.Error("Build called despite a bad -journal")
+		return cutover.Plan{}, nil
+	}}
+	code, out := RunCaptured(context.Background(), s, []string{"-journal", file}, "", false)
+	if code != ExitError || !strings.Contains(out, "-journal") {
+		t.Errorf("exit %d, output %q: want exit %d and an error naming -journal", code, out, ExitError)
 	}
 }
