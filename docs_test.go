@@ -52,6 +52,7 @@ var snippetImports = map[string]string{
 	"ecs": "github.com/aws/aws-sdk-go-v2/service/ecs", "cloudwatch": "github.com/aws/aws-sdk-go-v2/service/cloudwatch",
 	"zap": "go.uber.org/zap", "sshsign": "github.com/safecutover/safecutover/sshsign",
 	"prometheus": "github.com/safecutover/safecutover/providers/prometheus", "notify": "github.com/safecutover/safecutover/notify",
+	"journalflag": "github.com/safecutover/safecutover/journalflag",
 }
 
 // docSnippet is one ```go block.

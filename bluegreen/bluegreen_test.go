@@ -23,7 +23,7 @@ var pass = cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 
 func TestNewRejectsBadOptions(t *testing.T) {
 	t.Parallel()
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	tests := []struct {
 		name string
 		opts bluegreen.Options
@@ -89,7 +89,7 @@ func summarize(stages []cutover.Stage) []stageSummary {
 
 func TestStagesAndAnalysis(t *testing.T) {
 	t.Parallel()
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	bg, err := bluegreen.New(bluegreen.Options{
 		BlueFleet:      c.Fleet("blue", 4),
 		GreenFleet:     c.Fleet("green", 0),
@@ -123,7 +123,7 @@ func TestStagesAndAnalysis(t *testing.T) {
 
 func TestComposedWithCanary(t *testing.T) {
 	t.Parallel()
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	alb := c.Router("alb", "blue", "green")
 	bg, err := bluegreen.New(bluegreen.Options{BlueFleet: c.Fleet("blue", 4), GreenFleet: c.Fleet("green", 0), Router: alb, Gates: []cutover.Gate{pass}})
 	if err != nil {
@@ -161,7 +161,7 @@ func TestApplyRevertOnFakeCloud(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
-				c := fake.New(fake.Options{WarmUp: 45 * time.Second})
+				c := fake.MustNew(fake.Options{WarmUp: 45 * time.Second})
 				blue, green := c.Fleet("blue", 3), c.Fleet("green", 0)
 				opts := bluegreen.Options{BlueFleet: blue, GreenFleet: green, PollInterval: 10 * time.Second}
 				var active func() string
@@ -253,7 +253,7 @@ func TestApplyRevertOnFakeCloud(t *testing.T) {
 func TestPrepareWaitIsBounded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{WarmUp: time.Hour})
+		c := fake.MustNew(fake.Options{WarmUp: time.Hour})
 		bg, err := bluegreen.New(bluegreen.Options{BlueFleet: c.Fleet("blue", 2), GreenFleet: c.Fleet("green", 0), ReadyTimeout: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
@@ -272,7 +272,7 @@ func TestPrepareWaitIsBounded(t *testing.T) {
 
 func TestCustomRetireAndErrors(t *testing.T) {
 	t.Parallel()
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	sw := c.Switcher("cname", "blue", "green")
 	var retired bool
 	bg, err := bluegreen.New(bluegreen.Options{Switcher: sw, Retire: func(context.Context) error { retired = true; return nil }})

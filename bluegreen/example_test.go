@@ -16,7 +16,7 @@ import (
 // runner stops before retiring blue until someone approves it.
 func Example() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	blue, green := cloud.Fleet("blue", 4), cloud.Fleet("green", 0)
 	cname := cloud.Switcher("cname", "blue", "green")
 	healthy := cutover.Named("green healthy", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
@@ -77,7 +77,7 @@ func Example() {
 // Prepare, a canary shift and Finish compose into one migration plan with a
 // single point of no return.
 func ExampleBlueGreen_Prepare() {
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	alb := cloud.Router("alb", "blue", "green")
 	errorRate := cutover.Named("green error rate", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 		return cutover.Verdict{Decision: cutover.Pass}, nil

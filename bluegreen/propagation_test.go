@@ -15,7 +15,7 @@ import (
 // them.
 func TestPropagationBoundsWindows(t *testing.T) {
 	t.Parallel()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	pass := cutover.GateFunc(nil)
 	for _, tc := range []struct {
 		name string

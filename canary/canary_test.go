@@ -29,7 +29,7 @@ type laggingRouter struct {
 }
 
 func newRouter() *fake.Router {
-	return fake.New(fake.Options{}).Router("alb", "blue", "green")
+	return fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 }
 
 func (r *laggingRouter) SetWeights(_ context.Context, w providers.Weights) error {
@@ -221,7 +221,7 @@ func TestScheduleProperty(t *testing.T) {
 func TestStagesApplyVerifyRevert(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	r := cloud.Router("alb", "blue", "green")
 	gate := cutover.Named("errors", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 		return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -361,7 +361,7 @@ func TestVerifyHonoursContext(t *testing.T) {
 
 func TestApplyAndRevertErrors(t *testing.T) {
 	t.Parallel()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	r := cloud.Router("alb", "blue", "green")
 	c, err := canary.New(r, canary.Options{Steps: canary.Weights(10)})
 	if err != nil {
@@ -465,5 +465,19 @@ func TestComparativeGatesSkipFullTraffic(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{1, 1, 0}, got); diff != "" {
 		t.Errorf("gates per step (-want +got):\n%s", diff)
+	}
+}
+
+// TestCapBelowDerivedStartNamesLinear: a linear ramp without Start starts
+// at Linear, so a Cap below it is a conflict of Cap and Linear; the error
+// must not blame Options.Start, which the caller never set.
+func TestCapBelowDerivedStartNamesLinear(t *testing.T) {
+	t.Parallel()
+	_, err := canary.New(newRouter(), canary.Options{Linear: 50, Cap: 30})
+	if err == nil {
+		t.Fatal("New accepted Linear 50 with Cap 30")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "Options.Linear") || strings.Contains(msg, "Options.Start") {
+		t.Errorf("error %q: want it to name Options.Linear and not Options.Start", msg)
 	}
 }

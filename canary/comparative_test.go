@@ -16,7 +16,7 @@ import (
 // refused when the plan is built, with an error saying where it belongs;
 // in Comparative it is judged below 100 % and Analyze estimates it.
 func TestComparativePlacement(t *testing.T) {
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	router := cloud.Router("alb", "blue", "green")
 	judge, err := health.NewJudge(cloud, "blue", "green", health.JudgeOptions{Expect: health.Expectation{RequestRate: 20}})
 	if err != nil {

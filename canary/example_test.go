@@ -14,7 +14,7 @@ import (
 // A canary over a router of the fake cloud, run to the end.
 func Example() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	alb := cloud.Router("alb", "blue", "green")
 
 	c, err := canary.New(alb, canary.Options{Steps: canary.Weights(5, 25, 50, 100)})
@@ -50,7 +50,7 @@ func Example() {
 // the stable target in one change.
 func Example_rollback() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	alb := cloud.Router("alb", "blue", "green")
 
 	errorRate := cutover.Named("green errors", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
@@ -89,7 +89,7 @@ func Example_rollback() {
 // Schedules can be written out, or generated linearly or exponentially up
 // to a cap.
 func ExampleNew_schedules() {
-	alb := fake.New(fake.Options{}).Router("alb", "blue", "green")
+	alb := fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 	for _, opts := range []canary.Options{
 		{},
 		{Steps: canary.Weights(1, 10, 50)},

@@ -56,7 +56,7 @@ func TestObservedShare(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cloud := fake.New(fake.Options{Rate: 50})
+				cloud := fake.MustNew(fake.Options{Rate: 50})
 				router := tc.router(cloud)
 				c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 50, 100), Bake: time.Minute,
 					Observe: cloud, ObserveDeadline: 5 * time.Minute, ObserveInterval: 10 * time.Second})
@@ -91,7 +91,7 @@ func TestObservedShare(t *testing.T) {
 func TestObservedShareNeedsHealthyCanary(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		cloud := fake.New(fake.Options{})
+		cloud := fake.MustNew(fake.Options{})
 		router := cloud.Router("alb", "blue", "green")
 		cloud.Fleet("green", 0)
 		c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 100), TargetHealth: cloud})

@@ -20,7 +20,7 @@ func TestPropagationHoldsGates(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const ttl = 60 * time.Second
-		cloud := fake.New(fake.Options{})
+		cloud := fake.MustNew(fake.Options{})
 		r53 := cloud.Router("dns", "blue", "green")
 		var mu sync.Mutex
 		first := map[int]time.Time{} // step weight → first evaluation
@@ -75,7 +75,7 @@ func TestPropagationHoldsGates(t *testing.T) {
 
 func TestPropagationLongerThanBakeIsRefused(t *testing.T) {
 	t.Parallel()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	_, err := canary.New(cloud.Router("dns", "blue", "green"), canary.Options{Bake: 30 * time.Second, Propagation: time.Minute})
 	if err == nil || !strings.Contains(err.Error(), "Options.Propagation") || !strings.Contains(err.Error(), "Options.Bake") {
 		t.Fatalf("err %v, want one naming Options.Bake and Options.Propagation", err)

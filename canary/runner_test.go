@@ -21,7 +21,7 @@ func TestPauseStepWaitsForResume(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.New(fake.Options{})
+		cloud := fake.MustNew(fake.Options{})
 		alb := cloud.Router("alb", "blue", "green")
 		c, err := canary.New(alb, canary.Options{Steps: canary.Weights(5, 25, 100), Bake: time.Minute, PauseAt: []int{25}})
 		if err != nil {
@@ -74,7 +74,7 @@ func TestRollbackIsOneChange(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.New(fake.Options{})
+		cloud := fake.MustNew(fake.Options{})
 		alb := cloud.Router("alb", "blue", "green")
 		bad := cutover.Named("bad at 50", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
 			if w, _ := alb.Weights(ctx); w["green"] >= 50 {

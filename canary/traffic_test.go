@@ -20,7 +20,7 @@ func TestTrafficIsJournaled(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.New(fake.Options{})
+		cloud := fake.MustNew(fake.Options{})
 		alb := cloud.Router("alb", "blue", "green")
 		bad := cutover.Named("bad at 50", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
 			if w, _ := alb.Weights(ctx); w["green"] >= 50 {

@@ -244,3 +244,35 @@ func TestRememberRecall(t *testing.T) {
 		}
 	})
 }
+
+// behindClock is the wall clock a year behind: an injected clock whose
+// times are not wall times (a replay, a test clock with a fixed start).
+type behindClock struct{}
+
+func (behindClock) Now() time.Time { return time.Now().AddDate(-1, 0, 0) }
+
+func (behindClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Gates are judged with a context bounded by the stage's deadline. The
+// deadline is on the injected clock, so the bound must not read it as a
+// wall-clock instant: with a clock behind the wall, every gate got a context
+// that had already expired and the stage failed closed.
+func TestGateContextOnInjectedClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := cutover.Named("ctx-aware", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
+			if err := ctx.Err(); err != nil {
+				return cutover.Verdict{}, err
+			}
+			return cutover.Verdict{Decision: cutover.Pass, Reason: "fine"}, nil
+		}))
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, g)}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		opts := cutover.Options{Clock: behindClock{}, PollInterval: 10 * time.Second}
+		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "c", p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("Run: %v (phase %s); want completed", err, st.Phase)
+		}
+	})
+}

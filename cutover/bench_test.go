@@ -95,7 +95,7 @@ func TestManyConcurrentCutovers(t *testing.T) {
 	start := time.Now()
 	var completed atomic.Int64
 	synctest.Test(t, func(t *testing.T) {
-		cloud := fake.New(fake.Options{MaxCalls: -1})
+		cloud := fake.MustNew(fake.Options{MaxCalls: -1})
 		j := cutover.NewMemJournal()
 		r := cutover.NewRunner(j, cutover.Options{PollInterval: 10 * time.Second})
 		gate := cutover.Named("5xx", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {

@@ -3,6 +3,7 @@ package cutover_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -299,6 +300,89 @@ func TestPromoteSkipsStagePause(t *testing.T) {
 		}
 		if rec.Count(cutover.EvPaused) != 0 {
 			t.Errorf("events %v", rec.Types())
+		}
+	})
+}
+
+// A promote that ended a bake also skips the stage's Pause. A runner that
+// resumes the cutover after a crash later on must not pause at that stage
+// again: the journal shows it was promoted.
+func TestResumeDoesNotRepausePromotedStage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
+			c.stage("s0", time.Hour, pass("ok")),
+			c.stage("s1", time.Hour, pass("ok")),
+		}}
+		p.Stages[0].Pause = true
+		c.do("apply", "s0", true)
+		c.do("apply", "s1", true)
+		j := cutover.NewMemJournal()
+		// The first runner applied s0, was promoted during its bake
+		// (skipping its pause), applied s1 and crashed.
+		appendRecords(t, j, "c",
+			cutover.Record{Type: cutover.RecStart, Plan: "p", Stages: []string{"s0", "s1"}},
+			cutover.Record{Type: cutover.RecIntent, Stage: "s0", Index: 0, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdPromote, Actor: "bob"},
+			cutover.Record{Type: cutover.RecBaked, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecIntent, Stage: "s1", Index: 1, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: "s1", Index: 1},
+		)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
+		defer cancel()
+		st, err := cutover.NewRunner(j, cutover.Options{PollInterval: time.Second}).Run(ctx, "c", p)
+		if err != nil {
+			t.Fatalf("resumed run: %v (phase %s); want it to complete without pausing at s0 again", err, st.Phase)
+		}
+		if st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("phase %s, want completed", st.Phase)
+		}
+	})
+}
+
+// A pause holds the cutover where it is. A pause sent while the runner waits
+// for an approval still holds after the approval arrives: the approved
+// stage is applied only after a resume.
+func TestPauseHoldsAcrossApproval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		retire := cutover.Stage{
+			Name:          "retire",
+			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
+			Reversibility: cutover.Irreversible(),
+		}
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
+		j := cutover.NewMemJournal()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			opts := cutover.Options{Actor: "alice", PollInterval: 10 * time.Second, WaitForApproval: true}
+			_, err := cutover.NewRunner(j, opts).Run(ctx, "c", p)
+			done <- err
+		}()
+		send := func(cmd cutover.Command, actor string) {
+			t.Helper()
+			if err := cutover.Send(ctx, j, "c", cmd, actor, "review", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Minute) // s0 baked; waiting for the approval
+		send(cutover.CmdPause, "carol")
+		time.Sleep(time.Minute)
+		send(cutover.CmdApprove, "bob")
+		time.Sleep(4 * time.Minute)
+		synctest.Wait()
+		if slices.Contains(c.Applied(), "retire") {
+			t.Fatalf("retire applied while a pause was in force (cloud %v)", c.Applied())
+		}
+		send(cutover.CmdResume, "carol")
+		if err := <-done; err != nil {
+			t.Fatalf("Run after resume: %v", err)
+		}
+		if !slices.Contains(c.Applied(), "retire") {
+			t.Fatalf("cloud %v, want retire applied after the resume", c.Applied())
 		}
 	})
 }

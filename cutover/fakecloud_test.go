@@ -69,7 +69,7 @@ func TestFakeCloudFailAtStageK(t *testing.T) {
 	for k := range steps {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cloud := fake.New(fake.Options{})
+				cloud := fake.MustNew(fake.Options{})
 				r := cloud.Router("alb", "blue", "green")
 				gate := func(i int) cutover.Gate {
 					if i == k {
@@ -121,14 +121,14 @@ func TestFakeCloudCrashAtEveryAppend(t *testing.T) {
 			var total int64
 			synctest.Test(t, func(t *testing.T) {
 				cj := &crashJournal{Journal: cutover.NewMemJournal(), n: 1 << 40}
-				r := fake.New(fake.Options{}).Router("alb", "blue", "green")
+				r := fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 				cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", canary(r, time.Minute, gate, steps...))
 				total = cj.appends.Load()
 			})
 			converged := 0
 			for n := int64(1); n <= total; n++ {
 				synctest.Test(t, func(t *testing.T) {
-					r := fake.New(fake.Options{}).Router("alb", "blue", "green")
+					r := fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 					p := canary(r, time.Minute, gate, steps...)
 					mem := cutover.NewMemJournal()
 					cutover.NewRunner(&crashJournal{Journal: mem, n: n}, cutover.Options{}).Run(t.Context(), "c", p)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/safecutover/safecutover/cutover"
 )
 
@@ -292,7 +293,7 @@ func (l *unreachableLease) Renew(ctx context.Context, id, owner string, ttl time
 func TestLeaseUnrenewableStopsBeforeExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const ttl = 30 * time.Second
-		lease := &unreachableLease{Lease: cutover.NewMemLease(nil)}
+		lease := &unreachableLease{Lease: cutover.NewMemLease(cutover.MemLeaseOptions{})}
 		j := cutover.NewMemJournal()
 		c := newCloud()
 		done := startRun(t.Context(), j, cutover.Options{Lease: lease, LeaseTTL: ttl}, c.plan(2, time.Hour))
@@ -327,35 +328,6 @@ func TestSendKeepsJournalTimesInOrder(t *testing.T) {
 	recs := readAll(t, j, "c")
 	if got := recs[len(recs)-1].Time; got.Before(ahead) {
 		t.Errorf("command stamped %v, before the record ahead of it at %v", got, ahead)
-	}
-}
-
-func TestManualClock(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := cutover.NewManualClock(start)
-	soon, later := c.After(time.Minute), c.After(time.Hour)
-	if got := c.Advance(2 * time.Minute); !got.Equal(start.Add(2 * time.Minute)) {
-		t.Fatalf("Advance returned %v", got)
-	}
-	select {
-	case <-soon:
-	default:
-		t.Fatal("a one-minute After did not fire after two minutes")
-	}
-	select {
-	case <-later:
-		t.Fatal("a one-hour After fired after two minutes")
-	default:
-	}
-	c.Set(start) // backwards: ignored
-	if !c.Now().Equal(start.Add(2 * time.Minute)) {
-		t.Errorf("Set moved the clock back to %v", c.Now())
-	}
-	c.Set(start.Add(time.Hour))
-	select {
-	case <-later:
-	default:
-		t.Fatal("a one-hour After did not fire when the clock was set an hour on")
 	}
 }
 

@@ -248,3 +248,17 @@ func recTypes(recs []cutover.Record) []string {
 	}
 	return out
 }
+
+// appendRecords appends recs to j as cutover id, numbering them from 1.
+func appendRecords(t *testing.T, j cutover.Journal, id string, recs ...cutover.Record) {
+	t.Helper()
+	for i, r := range recs {
+		r.Seq = uint64(i + 1)
+		if r.Time.IsZero() {
+			r.Time = time.Now()
+		}
+		if err := j.Append(context.Background(), id, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (e *LeaseHeldError) Unwrap() error { return ErrLeaseHeld }
 // MemLease is a Lease held in memory: one owner per cutover among the
 // goroutines of one process. It is safe for concurrent use.
 //
-// Expiry is judged by the clock given to NewMemLease. Renew by the recorded
+// Expiry is judged by MemLeaseOptions.Clock. Renew by the recorded
 // holder succeeds even after expiry as long as nobody else acquired the
 // lease in between; that is safe because nobody else can have driven the
 // cutover meanwhile.
@@ -50,9 +50,16 @@ type leaseEntry struct {
 
 var _ Lease = (*MemLease)(nil)
 
-// NewMemLease returns a memory lease that judges expiry by clock (RealClock
-// if nil).
-func NewMemLease(clock Clock) *MemLease {
+// MemLeaseOptions configure a MemLease. The zero value is valid.
+type MemLeaseOptions struct {
+	// Clock judges expiry. Nil means RealClock.
+	Clock Clock
+}
+
+// NewMemLease returns a memory lease with no holders. It takes no error
+// return: no Options value is invalid.
+func NewMemLease(opts MemLeaseOptions) *MemLease {
+	clock := opts.Clock
 	if clock == nil {
 		clock = RealClock{}
 	}

@@ -65,7 +65,7 @@ func (a *alternatingLease) Release(ctx context.Context, id, owner string) error 
 
 func TestLeaseRejects(t *testing.T) {
 	leases := map[string]cutover.Lease{
-		"mem":  cutover.NewMemLease(nil),
+		"mem":  cutover.NewMemLease(cutover.MemLeaseOptions{}),
 		"file": newFileLease(t, t.TempDir(), nil),
 	}
 	tests := []struct {
@@ -132,7 +132,7 @@ func TestFileLeaseCorruptFile(t *testing.T) {
 // opens the directory later sees the same holder.
 func TestFileLeaseSurvivesHandle(t *testing.T) {
 	dir := t.TempDir()
-	clock := journaltest.NewManualClock(time.Time{})
+	clock := cutover.NewManualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := newFileLease(t, dir, clock)
 	if err := a.Acquire(t.Context(), "c", "alice", time.Minute); err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func ExampleFileLease() {
 	dir, _ := os.MkdirTemp("", "lease")
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
-	clock := journaltest.NewManualClock(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC))
+	clock := cutover.NewManualClock(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC))
 	l, _ := cutover.NewFileLease(dir, cutover.FileLeaseOptions{Clock: clock})
 	fmt.Println(l.Acquire(ctx, "checkout", "runner-a", 30*time.Second))
 	fmt.Println(l.Acquire(ctx, "checkout", "runner-b", 30*time.Second))

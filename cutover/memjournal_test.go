@@ -21,7 +21,9 @@ func TestMemJournalConformance(t *testing.T) {
 }
 
 func TestMemLeaseConformance(t *testing.T) {
-	journaltest.TestLease(t, func(t *testing.T, clock cutover.Clock) cutover.Lease { return cutover.NewMemLease(clock) })
+	journaltest.TestLease(t, func(t *testing.T, clock cutover.Clock) cutover.Lease {
+		return cutover.NewMemLease(cutover.MemLeaseOptions{Clock: clock})
+	})
 }
 
 func TestMemJournalRejects(t *testing.T) {

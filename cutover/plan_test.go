@@ -167,3 +167,31 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// A gate that is a nil func or wraps a nil gate would panic in the runner:
+// Validate rejects it, naming the stage and the field.
+func TestValidateTypedNilGate(t *testing.T) {
+	tests := []struct {
+		name string
+		gate cutover.Gate
+	}{
+		{"nil GateFunc", cutover.GateFunc(nil)},
+		{"Named nil", cutover.Named("g", nil)},
+		{"Named nil GateFunc", cutover.Named("g", cutover.GateFunc(nil))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cutover.Plan{Name: "p", Stages: []cutover.Stage{{
+				Name:   "s0",
+				Apply:  func(context.Context) error { return nil },
+				Revert: func(context.Context) error { return nil },
+				Gates:  []cutover.Gate{pass("ok"), tt.gate},
+			}}}
+			err := p.Validate()
+			var ve *cutover.ValidationError
+			if !errors.As(err, &ve) || ve.Field != "Gates[1]" || ve.Stage != "s0" {
+				t.Fatalf("Validate: %v; want a *ValidationError for stage s0, field Gates[1]", err)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -418,4 +419,47 @@ func TestCrashAtEveryAppendConverges(t *testing.T) {
 			t.Logf("%s: converged at %d of %d crash points", sc.name, converged, total)
 		})
 	}
+}
+
+// Past the PNR the way out is forward: an irreversible stage whose apply
+// failed is applied again by a later Run, even when an abort was sent
+// meanwhile (an abort cannot undo it, and leaving it half-applied is the
+// worst place to stop).
+func TestAbortDoesNotStrandUnfinishedIrreversibleStage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		retire := cutover.Stage{
+			Name:          "retire",
+			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
+			Reversibility: cutover.Irreversible(),
+		}
+		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
+		c.do("apply", "s0", true)
+		j := cutover.NewMemJournal()
+		// The first runner applied s0, was approved, failed to apply
+		// retire until its bound ran out; an abort came meanwhile.
+		appendRecords(t, j, "c",
+			cutover.Record{Type: cutover.RecStart, Plan: "p", Stages: []string{"s0", "retire"}, Actor: "alice"},
+			cutover.Record{Type: cutover.RecIntent, Stage: "s0", Index: 0, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplied, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecBaked, Stage: "s0", Index: 0},
+			cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdApprove, Actor: "bob", Reason: "go"},
+			cutover.Record{Type: cutover.RecIntent, Stage: "retire", Index: 1, Action: "apply"},
+			cutover.Record{Type: cutover.RecApplyFailed, Stage: "retire", Index: 1, Attempt: 1, Error: "throttled"},
+			cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdAbort, Actor: "carol"},
+			cutover.Record{Type: cutover.RecFailed, Stage: "retire", Index: 1, Error: "point of no return already crossed at stage \"retire\": apply keeps failing"},
+		)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		st, err := cutover.NewRunner(j, cutover.Options{PollInterval: time.Second}).Run(ctx, "c", p)
+		if got := c.Applied(); !slices.Contains(got, "retire") {
+			t.Fatalf("Run: %v; cloud has %v applied, want retire applied again (rolled forward)", err, got)
+		}
+		if s := st.Stages[1].Status; s != cutover.StageApplied && s != cutover.StageBaked {
+			t.Errorf("retire is %s in the journal, want applied or baked", s)
+		}
+		if err := c.matches(foldAll(t, j, "c")); err != nil {
+			t.Error(err)
+		}
+	})
 }

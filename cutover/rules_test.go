@@ -76,3 +76,22 @@ func TestErrorLevelLoggerSeesFailure(t *testing.T) {
 		t.Errorf("error logger saw %d entries, want the failure", logs.Len())
 	}
 }
+
+// With the two-person rule, an approval must come from someone other than
+// the initiator. With no initiator (Options.Actor empty) that cannot be
+// checked, so Run refuses the options instead of accepting anyone.
+func TestTwoPersonRuleNeedsActor(t *testing.T) {
+	j := cutover.NewMemJournal()
+	c := newCloud()
+	p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", 0)}}
+	_, err := cutover.NewRunner(j, cutover.Options{TwoPersonRule: true}).Run(context.Background(), "c", p)
+	if err == nil || !strings.Contains(err.Error(), "Actor") {
+		t.Fatalf("Run: %v; want an error naming the Actor option", err)
+	}
+	if recs := readAll(t, j, "c"); len(recs) != 0 {
+		t.Errorf("journal has %d records, want none", len(recs))
+	}
+	if len(c.Log()) != 0 {
+		t.Errorf("cloud %v, want untouched", c.Log())
+	}
+}

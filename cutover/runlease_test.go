@@ -16,7 +16,7 @@ import (
 // lease is renewed while the first drives and released when it ends.
 func TestRunHoldsLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		lease := cutover.NewMemLease(nil)
+		lease := cutover.NewMemLease(cutover.MemLeaseOptions{})
 		j := cutover.NewMemJournal()
 		c := newCloud()
 		p := c.plan(2, time.Hour)
@@ -56,7 +56,7 @@ func (l *flakyLease) Renew(ctx context.Context, id, owner string, ttl time.Durat
 // someone else drives now.
 func TestLeaseLostStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		lease := &flakyLease{Lease: cutover.NewMemLease(nil)}
+		lease := &flakyLease{Lease: cutover.NewMemLease(cutover.MemLeaseOptions{})}
 		j := cutover.NewMemJournal()
 		c := newCloud()
 		done := startRun(t.Context(), j, cutover.Options{Lease: lease, LeaseTTL: 30 * time.Second}, c.plan(2, time.Hour))

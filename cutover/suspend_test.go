@@ -18,7 +18,7 @@ func TestSuspendAndResume(t *testing.T) {
 		c := newCloud()
 		p := c.plan(3, time.Hour)
 		j := cutover.NewMemJournal()
-		lease := cutover.NewMemLease(cutover.RealClock{})
+		lease := cutover.NewMemLease(cutover.MemLeaseOptions{})
 		opts := cutover.Options{PollInterval: poll, Lease: lease}
 		ctx, suspend := context.WithCancelCause(t.Context())
 		done := startRun(ctx, j, opts, p)
@@ -69,7 +69,7 @@ func TestRestartWaitsForHeldLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		p := c.plan(1, time.Minute)
-		lease := cutover.NewMemLease(cutover.RealClock{})
+		lease := cutover.NewMemLease(cutover.MemLeaseOptions{})
 		if err := lease.Acquire(context.Background(), "c", "dead-runner", 30*time.Second); err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ func TestAlarmGate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c := fake.New(fake.Options{})
+				c := fake.MustNew(fake.Options{})
 				for name, st := range tc.states {
 					if err := c.SetAlarm(name, st, name+" fired"); err != nil {
 						t.Fatal(err)
@@ -67,7 +67,7 @@ func TestAlarmGateDerivedFromTraffic(t *testing.T) {
 
 func TestAlarmGateUnknownAlarmFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		g, err := health.NewAlarm(c, []string{"nope"}, health.AlarmOptions{Retry: health.Retry{Attempts: 1}})
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +77,7 @@ func TestAlarmGateUnknownAlarmFails(t *testing.T) {
 }
 
 func TestAlarmBadInput(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	for _, tc := range []struct {
 		name  string
 		names []string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
@@ -292,22 +293,24 @@ func (f *failureLimit) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 type withTimeout struct {
 	d     time.Duration
 	g     cutover.Gate
+	clock cutover.Clock
 	start time.Time
 }
 
 // WithTimeout returns a gate that gives g d, from its first evaluation
 // after Reset, to reach a decision: each evaluation is bounded by the time
 // left, and once d has passed a Pending verdict (or an error) becomes a
-// Fail. Time is the wall clock (inside a testing/synctest bubble, the
-// bubble's). d must be > 0.
-func WithTimeout(d time.Duration, g cutover.Gate) cutover.Gate {
+// Fail. Time is read from clock, the one the runner and the other gates
+// run on (nil means cutover.RealClock, which inside a testing/synctest
+// bubble is the bubble's). d must be > 0.
+func WithTimeout(d time.Duration, g cutover.Gate, clock cutover.Clock) cutover.Gate {
 	switch {
 	case g == nil:
 		return misconfigured{"timeout", "WithTimeout: gate is nil"}
 	case d <= 0:
-		return misconfigured{"timeout", fmt.Sprintf("WithTimeout: d = %v, want > 0", d)}
+		return misconfigured{"timeout", fmt.Sprintf("WithTimeout: d: %v: want > 0", d)}
 	}
-	return &withTimeout{d: d, g: g}
+	return &withTimeout{d: d, g: g, clock: clockOr(clock)}
 }
 
 // Name returns "timeout(d, g)".
@@ -319,19 +322,32 @@ func (w *withTimeout) Reset() { w.start = time.Time{}; reset(w.g) }
 // Unwrap returns the decorated gate.
 func (w *withTimeout) Unwrap() []cutover.Gate { return []cutover.Gate{w.g} }
 
-// Evaluate evaluates g within the time left.
+// Evaluate evaluates g within the time left, by the clock: g's context is
+// cancelled with context.DeadlineExceeded when the clock reaches the end.
 func (w *withTimeout) Evaluate(ctx context.Context) (cutover.Verdict, error) {
+	now := w.clock.Now()
 	if w.start.IsZero() {
-		w.start = time.Now()
+		w.start = now
 	}
 	end := w.start.Add(w.d)
-	cctx, cancel := context.WithDeadline(ctx, end)
-	defer cancel()
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-w.clock.After(end.Sub(now)):
+			cancel(context.DeadlineExceeded)
+		case <-done:
+		}
+	})
 	v, err := w.g.Evaluate(cctx)
+	close(done)
+	wg.Wait()
 	if ctx.Err() != nil {
 		return cutover.Verdict{}, context.Cause(ctx)
 	}
-	if time.Now().Before(end) || (err == nil && v.Decision != cutover.Pending) {
+	if w.clock.Now().Before(end) || (err == nil && v.Decision != cutover.Pending) {
 		return v, err
 	}
 	last := v.Reason

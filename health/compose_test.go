@@ -11,6 +11,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/health"
+	"github.com/safecutover/safecutover/providers"
 )
 
 const (
@@ -125,8 +126,8 @@ func TestCompositionMisconfigured(t *testing.T) {
 		"Not(nil)":             health.Not(nil),
 		"Consecutive(0, g)":    health.Consecutive(0, seq("g", P)),
 		"FailureLimit(-1)":     health.FailureLimit(-1, seq("g", P)),
-		"WithTimeout(0, g)":    health.WithTimeout(0, seq("g", P)),
-		"WithTimeout(1s, nil)": health.WithTimeout(time.Second, nil),
+		"WithTimeout(0, g)":    health.WithTimeout(0, seq("g", P), nil),
+		"WithTimeout(1s, nil)": health.WithTimeout(time.Second, nil, nil),
 		"DryRun(nil)":          health.DryRun(nil),
 	} {
 		want(t, name, evaluate(t, g), F, "misconfigured")
@@ -136,7 +137,7 @@ func TestCompositionMisconfigured(t *testing.T) {
 func TestWithTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pending := seq("slow", W)
-		g := health.WithTimeout(time.Minute, pending)
+		g := health.WithTimeout(time.Minute, pending, nil)
 		want(t, "at start", evaluate(t, g), W)
 		sleep(59 * time.Second)
 		want(t, "before the timeout", evaluate(t, g), W)
@@ -146,7 +147,7 @@ func TestWithTimeout(t *testing.T) {
 		want(t, "after reset", evaluate(t, g), W)
 
 		decided := seq("fast", W, P)
-		g = health.WithTimeout(time.Minute, decided)
+		g = health.WithTimeout(time.Minute, decided, nil)
 		evaluate(t, g)
 		sleep(2 * time.Minute)
 		want(t, "a decision after the timeout stands", evaluate(t, g), P)
@@ -157,9 +158,112 @@ func TestWithTimeout(t *testing.T) {
 			return cutover.Verdict{}, ctx.Err()
 		})
 		start := time.Now()
-		v, err := health.WithTimeout(time.Minute, blocking).Evaluate(t.Context())
+		v, err := health.WithTimeout(time.Minute, blocking, nil).Evaluate(t.Context())
 		if err != nil || v.Decision != F || time.Since(start) != time.Minute {
 			t.Errorf("blocking gate: %v, %v after %v; want a fail after 1m", v, err, time.Since(start))
 		}
 	})
+}
+
+// TestWithTimeoutInjectedClock: the timeout runs on the injected clock,
+// not on the wall clock: wall time passing changes nothing, the clock
+// moving decides, and a blocked evaluation is cut off when the clock
+// reaches the end.
+func TestWithTimeoutInjectedClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := cutover.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		g := health.WithTimeout(time.Minute, seq("slow", W), clock)
+		want(t, "at start", evaluate(t, g), W)
+		sleep(time.Hour) // the wall clock (the bubble's) is not the gate's
+		want(t, "an hour of wall time later", evaluate(t, g), W)
+		clock.Advance(59 * time.Second)
+		want(t, "59s later by the clock", evaluate(t, g), W)
+		clock.Advance(time.Second)
+		want(t, "at the timeout by the clock", evaluate(t, g), F, "no decision within 1m0s")
+
+		blocking := cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
+			<-ctx.Done()
+			return cutover.Verdict{}, context.Cause(ctx)
+		})
+		g = health.WithTimeout(time.Minute, blocking, clock)
+		type result struct {
+			v   cutover.Verdict
+			err error
+		}
+		out := make(chan result, 1)
+		go func() {
+			v, err := g.Evaluate(t.Context())
+			out <- result{v, err}
+		}()
+		synctest.Wait()
+		select {
+		case r := <-out:
+			t.Fatalf("blocking gate returned before the clock moved: %v, %v", r.v, r.err)
+		default:
+		}
+		clock.Advance(time.Minute)
+		r := <-out
+		if r.err != nil || r.v.Decision != F {
+			t.Errorf("blocking gate after a minute by the clock: %v, %v; want a fail", r.v, r.err)
+		}
+	})
+}
+
+// brokenSource is a metric source that always errors.
+type brokenSource struct{}
+
+func (brokenSource) Metric(context.Context, providers.MetricQuery) (providers.MetricValue, error) {
+	return providers.MetricValue{}, errors.New("throttled")
+}
+
+// TestNotKeepsFailClosed: a Fail that says "no evidence" (a source
+// that keeps failing, no data under a fail policy, a deadline, a
+// misconfigured decorator) must not be inverted into a Pass by Not.
+func TestNotKeepsFailClosed(t *testing.T) {
+	clock := func() cutover.Clock { return &minutes{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+	mustThreshold := func(src providers.MetricSource, opts health.ThresholdOptions) cutover.Gate {
+		opts.Clock = clock()
+		opts.Retry = health.Retry{Attempts: 1}
+		g, err := health.NewThreshold(src, "green", providers.MetricErrors, health.AtMost(10), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	for _, tc := range []struct {
+		name  string
+		inner cutover.Gate
+		polls int
+	}{
+		{"source fails", mustThreshold(brokenSource{}, health.ThresholdOptions{}), 1},
+		{"no data, fail policy", mustThreshold(sums{}, health.ThresholdOptions{NoData: health.NoDataFail}), 1},
+		{"pending past its deadline", mustThreshold(sums{}, health.ThresholdOptions{Deadline: time.Minute}), 2},
+		{"misconfigured", health.All(), 1},
+		{"misconfigured decorator", health.Consecutive(0, health.All()), 1},
+		{"all with one that could not judge", health.All(seq("ok", cutover.Pass), mustThreshold(brokenSource{}, health.ThresholdOptions{})), 1},
+		{"any where one could not judge", health.Any(seq("bad", cutover.Fail), mustThreshold(brokenSource{}, health.ThresholdOptions{})), 1},
+		{"twice negated", health.Not(mustThreshold(brokenSource{}, health.ThresholdOptions{})), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var inner cutover.Verdict
+			for range tc.polls {
+				inner = evaluate(t, tc.inner)
+			}
+			if inner.Decision != cutover.Fail {
+				t.Fatalf("inner gate: %v, want a Fail", inner)
+			}
+			g := health.Not(tc.inner)
+			var v cutover.Verdict
+			for range tc.polls {
+				v = evaluate(t, g)
+			}
+			if v.Decision == cutover.Pass {
+				t.Errorf("Not over a gate that could not judge: %v, want Fail", v)
+			}
+		})
+	}
+	// A Fail on evidence is still inverted.
+	src := sums{"green/errors": 42}
+	v := evaluate(t, health.Not(mustThreshold(src, health.ThresholdOptions{})))
+	want(t, "evidence", v, cutover.Pass)
 }

@@ -18,7 +18,7 @@ import (
 // feedCloud is newCloud with minute data points published lag late.
 func feedCloud(t *testing.T, lag time.Duration) *fake.Cloud {
 	t.Helper()
-	c := fake.New(fake.Options{Seed: 7, MetricResolution: time.Minute, MetricLag: lag})
+	c := fake.MustNew(fake.Options{Seed: 7, MetricResolution: time.Minute, MetricLag: lag})
 	if err := c.Router("alb", "blue", "green").SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestJudgeInconclusiveAtDeadline(t *testing.T) {
 // An unsupported metric is refused at construction by a feed, and fails
 // a plain source's judge closed at once, without retries.
 func TestJudgeUnsupportedMetric(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	if _, err := health.NewJudge(c, "blue", "green", health.JudgeOptions{Metrics: []string{"saturation"}}); err == nil || !strings.Contains(err.Error(), "Metrics[0]") {
 		t.Errorf("feed, unknown metric: err %v, want one naming Metrics[0]", err)
 	}

@@ -16,7 +16,7 @@ import (
 // inside a synctest bubble.
 func newCloud(t *testing.T) *fake.Cloud {
 	t.Helper()
-	c := fake.New(fake.Options{Seed: 7})
+	c := fake.MustNew(fake.Options{Seed: 7})
 	r := c.Router("alb", "blue", "green")
 	if err := r.SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10}); err != nil {
 		t.Fatal(err)

@@ -122,7 +122,7 @@ func TestJudgeSharedIncident(t *testing.T) {
 
 func TestJudgeNoDataAndSourceErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		c.Router("alb", "blue", "green") // all traffic to blue: no green data
 		g, err := health.NewJudge(c, "blue", "green", errorsOnly)
 		if err != nil {
@@ -171,7 +171,7 @@ func TestJudgeWarmUp(t *testing.T) {
 }
 
 func TestJudgeBadInput(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	for _, tc := range []struct {
 		name             string
 		baseline, canary string
@@ -203,4 +203,26 @@ func TestJudgeInconsistentCounts(t *testing.T) {
 	}
 	evaluate(t, g)
 	want(t, "more errors than requests", evaluate(t, g), cutover.Pending, "inconsistent errors counts")
+}
+
+// TestJudgeDecreasingCounts: a judge whose source restates its
+// counts lower takes them as corrections: it judges the corrected totals
+// and counts the restatement in its figures.
+func TestJudgeDecreasingCounts(t *testing.T) {
+	src := sums{"green/requests": 10000, "green/errors": 60, "blue/requests": 90000, "blue/errors": 450}
+	g, err := health.NewJudge(src, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors},
+		Clock: &minutes{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluate(t, g)
+	want(t, "first counts", evaluate(t, g), cutover.Pending)
+	src["green/errors"] = 55
+	v := evaluate(t, g)
+	want(t, "restated lower", v, cutover.Pending, "(55/10000)")
+	if v.Figures["restated"] != 1 {
+		t.Errorf("restated lower: figures %v, want restated=1", v.Figures)
+	}
+	src["green/requests"], src["green/errors"] = 9000, 200 // corrected again: a clear regression
+	want(t, "restated to a regression", evaluate(t, g), cutover.Fail, "(200/9000)")
 }

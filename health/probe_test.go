@@ -159,3 +159,16 @@ func TestProbeBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeMethod: a method net/http refuses is refused by the
+// constructor, not at every evaluation.
+func TestProbeMethod(t *testing.T) {
+	for _, m := range []string{"GET(", "GE\x00T", "GET\tX", "PO,ST"} {
+		if _, err := health.NewProbe("http://127.0.0.1/health", health.ProbeOptions{Method: m}); err == nil || !strings.Contains(err.Error(), "Method") {
+			t.Errorf("Method %q: err = %v, want one naming Method", m, err)
+		}
+	}
+	if _, err := health.NewProbe("http://127.0.0.1/health", health.ProbeOptions{Method: "PROPFIND"}); err != nil {
+		t.Errorf("Method PROPFIND: %v", err)
+	}
+}

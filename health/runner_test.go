@@ -28,7 +28,7 @@ func TestJudgeDrivesTheRunner(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c := fake.New(fake.Options{Seed: 11})
+				c := fake.MustNew(fake.Options{Seed: 11})
 				r := c.Router("alb", "blue", "green")
 				setErrorRate(t, c, "green", tc.green)
 				judge, err := health.NewJudge(c, "blue", "green", health.JudgeOptions{Metrics: []string{providers.MetricErrors}})

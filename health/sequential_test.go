@@ -1,6 +1,7 @@
 package health_test
 
 import (
+	"errors"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -179,5 +180,39 @@ func TestSequentialBadInput(t *testing.T) {
 		if _, err := test.Observe(c, health.Counts{Requests: 100}); err == nil {
 			t.Errorf("Observe(%+v) accepted impossible counts", c)
 		}
+	}
+}
+
+// TestSequentialDecreasingCounts: cumulative counts that go down (a
+// source that re-aggregated) are inconsistent; the test must not judge the
+// lower figures as if they were new evidence.
+func TestSequentialDecreasingCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		canary, baseln health.Counts
+	}{
+		{"canary failures drop", health.Counts{Failures: 0, Requests: 10000}, health.Counts{Failures: 450, Requests: 90000}},
+		{"canary requests drop", health.Counts{Failures: 60, Requests: 5000}, health.Counts{Failures: 450, Requests: 90000}},
+		{"baseline failures drop", health.Counts{Failures: 60, Requests: 10000}, health.Counts{Failures: 100, Requests: 90000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := health.NewSequential(health.SequentialOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := s.Observe(health.Counts{Failures: 60, Requests: 10000}, health.Counts{Failures: 450, Requests: 90000})
+			if err != nil || ev.Decision != cutover.Pending {
+				t.Fatalf("first counts: %v, %v; want Pending", ev.Decision, err)
+			}
+			ev, err = s.Observe(tc.canary, tc.baseln)
+			if !errors.Is(err, health.ErrBadCounts) {
+				t.Errorf("decreasing counts: %v, err %v; want ErrBadCounts", ev.Decision, err)
+			}
+			// After Reset the counts start afresh.
+			s.Reset()
+			if _, err := s.Observe(tc.canary, tc.baseln); err != nil {
+				t.Errorf("after Reset: %v", err)
+			}
+		})
 	}
 }

@@ -60,7 +60,7 @@ func TestShortestRealUse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cloud := fake.New(fake.Options{Seed: 11})
+				cloud := fake.MustNew(fake.Options{Seed: 11})
 				router := cloud.Router("alb", "blue", "green")
 				setErrorRate(t, cloud, "green", tc.greenRate)
 				plan, err := shortestRealUse(cloud, router)

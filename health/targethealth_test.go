@@ -13,7 +13,7 @@ import (
 
 func TestTargetHealthGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{WarmUp: 30 * time.Second})
+		c := fake.MustNew(fake.Options{WarmUp: 30 * time.Second})
 		f := c.Fleet("green", 3)
 		all, err := health.NewTargetHealth(c, "green", health.TargetHealthOptions{})
 		if err != nil {
@@ -51,7 +51,7 @@ func TestTargetHealthGate(t *testing.T) {
 }
 
 func TestTargetHealthBadInput(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	for _, tc := range []struct {
 		name   string
 		target string

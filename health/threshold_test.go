@@ -49,7 +49,7 @@ func TestThresholdNoData(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c := fake.New(fake.Options{})
+				c := fake.MustNew(fake.Options{})
 				// "idle" is known to the cloud but receives no traffic.
 				c.Router("alb", "blue", "idle")
 				g, err := health.NewThreshold(c, "idle", providers.MetricErrors, health.AtMost(10), tc.opts)
@@ -128,7 +128,7 @@ func TestThresholdBounds(t *testing.T) {
 }
 
 func TestThresholdBadInput(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	for _, tc := range []struct {
 		name   string
 		target string

@@ -7,7 +7,7 @@
 // providers/awsprovider (ALB, Route 53, Elastic Beanstalk, ECS, CloudWatch).
 // Strategies take the interfaces, so either fits:
 //
-//	var router providers.TrafficRouter = fake.New(fake.Options{}).Router("alb", "blue", "green")
+//	var router providers.TrafficRouter = fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 //	err := router.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})
 //	w, err := router.Weights(ctx) // read back: blue=90 green=10
 package providers

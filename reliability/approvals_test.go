@@ -278,7 +278,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 
 	// The migration on the fake cloud, every part logging at debug.
 	clock := cutover.NewScaledClock(time.Time{}, 1e5)
-	cloud := fake.New(fake.Options{Clock: clock, Logger: log})
+	cloud := fake.MustNew(fake.Options{Clock: clock, Logger: log})
 	w := newWorld(cloud, newMemLedger())
 	p, err := buildPlan(planConfig{sc: scMigration, timing: timing{bake: time.Minute, warm: time.Minute, poll: 10 * time.Second, verify: time.Second}, clock: clock}, w)
 	if err != nil {

@@ -451,7 +451,7 @@ func twoControllers(t *testing.T, store, table string, rng *rand.Rand) (double b
 	if recs, err = j.Read(ctx, cutoverID, 0); err != nil {
 		return double, errors.Join(bad, err)
 	}
-	p, err := buildPlan(planConfig{sc: c.sc, timing: controllerTiming}, newWorld(fake.New(fake.Options{}), newMemLedger()))
+	p, err := buildPlan(planConfig{sc: c.sc, timing: controllerTiming}, newWorld(fake.MustNew(fake.Options{}), newMemLedger()))
 	if err != nil {
 		return double, errors.Join(bad, err)
 	}

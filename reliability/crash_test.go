@@ -134,7 +134,7 @@ func sample[T any](xs []T, step int) []T {
 
 // bubbleWorld is a fresh cloud, ledger and journal in a synctest bubble.
 func bubbleWorld() (*fake.Cloud, *memLedger, *world, *cutover.MemJournal) {
-	cloud := fake.New(fake.Options{Seed: 1, WarmUp: bubbleTiming.warmUp, MaxCalls: -1})
+	cloud := fake.MustNew(fake.Options{Seed: 1, WarmUp: bubbleTiming.warmUp, MaxCalls: -1})
 	led := newMemLedger()
 	return cloud, led, newWorld(cloud, led), cutover.NewMemJournal()
 }
@@ -196,7 +196,7 @@ func crashInBubble(t *testing.T, c crashCase, p crashPoint, again *crashPoint) (
 		opts := runnerOptions(bubbleTiming, nil)
 		var lease *cutover.MemLease
 		if p.soft {
-			lease = cutover.NewMemLease(nil)
+			lease = cutover.NewMemLease(cutover.MemLeaseOptions{})
 			opts.Lease, opts.LeaseTTL, opts.Owner = lease, time.Minute, "first"
 		}
 		done := make(chan struct{})

@@ -35,7 +35,7 @@ func verifyFiles(ctx context.Context, c crashCase, paths childPaths, want cutove
 		return err
 	}
 	// The plan, for its stages' reversibility: built over a scratch cloud.
-	p, err := buildPlan(planConfig{sc: c.sc, bad: c.bad, timing: childTiming}, newWorld(fake.New(fake.Options{}), newMemLedger()))
+	p, err := buildPlan(planConfig{sc: c.sc, bad: c.bad, timing: childTiming}, newWorld(fake.MustNew(fake.Options{}), newMemLedger()))
 	if err != nil {
 		return err
 	}

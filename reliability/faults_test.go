@@ -90,7 +90,7 @@ func metricGates(w *world) (pre, post []cutover.Gate, err error) {
 func runWithFaults(t *testing.T, r *faultRun) error {
 	var bad error
 	synctest.Test(t, func(t *testing.T) {
-		cloud := fake.New(fake.Options{Seed: int64(r.seed) + 1, WarmUp: bubbleTiming.warmUp, MaxCalls: -1})
+		cloud := fake.MustNew(fake.Options{Seed: int64(r.seed) + 1, WarmUp: bubbleTiming.warmUp, MaxCalls: -1})
 		w := newWorld(cloud, newMemLedger())
 		if r.bad {
 			if err := cloud.SetProfile("green", fake.Profile{ErrorRate: 0.2, LatencyMedian: 80 * time.Millisecond, LatencySigma: 0.5}); err != nil {

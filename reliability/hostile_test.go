@@ -42,7 +42,7 @@ import (
 
 // hostileCloud provides routers and fleets the checks construct
 // strategies over; no check calls them.
-var hostileCloud = fake.New(fake.Options{})
+var hostileCloud = fake.MustNew(fake.Options{})
 
 // nameOK reports whether err says what is wrong: it starts with the
 // component and mentions one of the words.

@@ -86,7 +86,7 @@ func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, f
 	t.Helper()
 	runtime.GC()
 	clock := cutover.NewScaledClock(time.Time{}, factor)
-	cloud := fake.New(fake.Options{Clock: clock, MaxCalls: -1})
+	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	cj := &countingJournal{Journal: j}
 	stop := make(chan struct{})
 	heap, total := memPeak(stop)

@@ -19,7 +19,7 @@ import (
 //	go test -run '^$' -bench BenchmarkLoadCutover -benchmem ./reliability
 func BenchmarkLoadCutover(b *testing.B) {
 	clock := cutover.NewScaledClock(time.Time{}, 1e6)
-	cloud := fake.New(fake.Options{Clock: clock, MaxCalls: -1})
+	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	j := cutover.NewMemJournal()
 	var records int
 	b.ReportAllocs()

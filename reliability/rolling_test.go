@@ -47,7 +47,7 @@ func rollingBatchesChild() (childResult, error) {
 			}
 		}
 	}()
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	r, err := rolling.New(c.Fleet("blue", 0), c.Fleet("green", 0), atoi(envDesired),
 		rolling.Options{BatchPercent: atoi(envPercent), BatchSize: atoi(envSize)})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 // follow the healthy capacity.
 func Example() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	blue, green := cloud.Fleet("blue", 8), cloud.Fleet("green", 0)
 	alb := cloud.Router("alb", "blue", "green")
 
@@ -57,7 +57,7 @@ func Example() {
 
 // Bad input is an error that names the option.
 func ExampleNew_errors() {
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	blue, green := cloud.Fleet("blue", 4), cloud.Fleet("green", 0)
 	for _, opts := range []rolling.Options{
 		{BatchSize: -1},

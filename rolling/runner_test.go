@@ -21,7 +21,7 @@ func TestRollbackOnFakeCloud(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.New(fake.Options{WarmUp: 40 * time.Second})
+		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
 		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
 		alb := cloud.Router("alb", "blue", "green")
 		failAtThird := cutover.Named("third batch fails", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {

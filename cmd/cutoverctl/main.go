@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/safecutover/safecutover/journalflag"
 )
 
 // The exit statuses; help prints them.
@@ -142,6 +144,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.journal, "journal", c.journal, "the journal: a `DIR`ectory of a file journal, or dynamodb:TABLE (default $"+journalEnv+")")
 	fs.StringVar(&c.endpoint, "endpoint", c.endpoint, "DynamoDB endpoint `URL`, for a local server (default: the SDK's, or $AWS_ENDPOINT_URL_DYNAMODB)")
 	fs.BoolVar(&c.json, "json", c.json, "print JSON for scripts")
+	journalflag.RegisterRetired(fs)
 }
 
 func (c *cli) dispatch(ctx context.Context, args []string) error {

@@ -74,8 +74,11 @@ func TestBadInput(t *testing.T) {
 		{"no journal", []string{"list"}, nil, exitUsage, []string{"no journal: give -journal DIR", "$" + journalEnv}},
 		{"missing directory", []string{"list", "-journal", filepath.Join(dir, "nope")}, nil, exitError, []string{"-journal", "no such directory"}},
 		{"not a directory", []string{"list"}, map[string]string{journalEnv: file}, exitError, []string{"$" + journalEnv, "not a directory"}},
-		{"table without a name", []string{"list", "-journal", "dynamodb:"}, nil, exitUsage, []string{`-journal "dynamodb:" names no table`}},
-		{"endpoint with a directory", with("list", "-endpoint", "http://127.0.0.1:1"), nil, exitUsage, []string{"-endpoint is for a DynamoDB journal"}},
+		{"table without a name", []string{"list", "-journal", "dynamodb:"}, nil, exitUsage, []string{`-journal: "dynamodb:": names no table`}},
+		{"endpoint with a directory", with("list", "-endpoint", "http://127.0.0.1:1"), nil, exitUsage, []string{"the DynamoDB endpoint is for dynamodb:TABLE"}},
+		{"retired -dynamodb-table", []string{"-dynamodb-table", "cutovers", "list"}, nil, exitUsage, []string{"retired: use -journal dynamodb:cutovers"}},
+		{"retired -dynamodb-table after the command", []string{"list", "-dynamodb-table", "cutovers"}, nil, exitUsage, []string{"retired: use -journal dynamodb:cutovers"}},
+		{"table name DynamoDB refuses", []string{"list", "-journal", "dynamodb:a b"}, nil, exitUsage, []string{`-journal: "dynamodb:a b": dynamodb table name`}},
 		{"unknown ID", with("resume", "nope"), nil, exitNotFound, []string{`no cutover "nope"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

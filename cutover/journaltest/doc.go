@@ -10,7 +10,7 @@
 //
 //	func TestLease(t *testing.T) {
 //		journaltest.TestLease(t, func(t *testing.T, clock cutover.Clock) cutover.Lease {
-//			return cutover.NewMemLease(clock)
+//			return cutover.NewMemLease(cutover.MemLeaseOptions{Clock: clock})
 //		})
 //	}
 //
@@ -18,6 +18,6 @@
 // compare-and-append on the sequence number, exactly one winner per Seq among
 // racing appenders, Read(after), faithful round trips of every record field;
 // and for leases, one holder at a time, renewal, expiry judged by the
-// injected clock (a ManualClock the suite advances), takeover, ErrLeaseLost
+// injected clock (a cutover.ManualClock the suite advances), takeover, ErrLeaseLost
 // and release.
 package journaltest

@@ -12,7 +12,7 @@ import (
 )
 
 // TestLease runs the conformance suite for cutover.Lease. newLease is called
-// once per subtest with a fresh *ManualClock (passed as a cutover.Clock) and
+// once per subtest with a fresh *cutover.ManualClock (passed as a cutover.Clock) and
 // must return a lease with no holders that judges expiry by that clock; the
 // suite advances the clock.
 func TestLease(t *testing.T, newLease func(t *testing.T, clock cutover.Clock) cutover.Lease) {
@@ -34,7 +34,7 @@ func TestLease(t *testing.T, newLease func(t *testing.T, clock cutover.Clock) cu
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewManualClock(time.Time{})
+			clock := cutover.NewManualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 			tc.run(t, &leaseTest{t: t, l: newLease(t, clock), clock: clock})
 		})
 	}
@@ -46,7 +46,7 @@ const ttl = 10 * time.Second
 type leaseTest struct {
 	t     *testing.T
 	l     cutover.Lease
-	clock *ManualClock
+	clock *cutover.ManualClock
 }
 
 func (lt *leaseTest) acquire(id, owner string) error {

@@ -22,7 +22,7 @@
 // on the ALB's metrics and green's target health.
 //
 // The journal is kept in -journal DIR (default .safecutover) or, with
-// -dynamodb-table TABLE (-create-table to create it), in DynamoDB, where
+// -journal dynamodb:TABLE (-create-table to create it), in DynamoDB, where
 // processes on several machines share it; the same command again resumes
 // a killed or stopped run, and -id names the cutover. Credentials and
 // region come from the SDK's usual sources (-region overrides); flags the

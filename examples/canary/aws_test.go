@@ -112,7 +112,7 @@ func TestDynamoDBAWSMode(t *testing.T) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	table := "safecutover-example-" + hex.EncodeToString(b[:])
-	args := []string{"-aws", "-plain", "-dynamodb-table", table, "-create-table", "-id", "release-1",
+	args := []string{"-aws", "-plain", "-journal", "dynamodb:" + table, "-create-table", "-id", "release-1",
 		"-listener-arn", awstest.ListenerARN, "-target-groups", "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG}
 	synctest.Test(t, func(t *testing.T) {
 		code, out := demotest.RunAWS(t, scenario, cloud, args)

@@ -21,6 +21,7 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/health"
+	"github.com/safecutover/safecutover/journalflag"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
 )
@@ -52,7 +53,7 @@ func parseAWSFlags(args []string, stderr io.Writer) (awsFlags, error) {
 	fs.Bool("aws", true, "drive real AWS resources (credentials and region the SDK's usual way)")
 	fs.BoolVar(&f.ecs, "ecs", false, "an ECS native deployment instead of CodeDeploy")
 	fs.StringVar(&f.id, "id", "", "cutover `ID` in the journal (default: from the task definition)")
-	fs.StringVar(&f.journal, "journal", ".safecutover", "journal `DIR`; a second run with the same flags resumes the cutover")
+	journalflag.Register(fs, &f.journal, ".safecutover") // a second run with the same flags resumes the cutover
 	fs.StringVar(&f.approve, "approve", "", "approve crossing the point of no return as `NAME`")
 	fs.StringVar(&f.alarms, "alarms", "", "comma-separated CloudWatch alarm `NAMES` judged as a gate at every stage")
 	fs.DurationVar(&f.bake, "bake", 10*time.Minute, "how long the gates judge each step and the rollback window")
@@ -76,6 +77,9 @@ func parseAWSFlags(args []string, stderr io.Writer) (awsFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
+	}
+	if _, err := journalflag.Parse(f.journal, journalflag.Options{}); err != nil {
+		return f, err
 	}
 	port := ""
 	if f.port != 0 {
@@ -171,11 +175,12 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 		fmt.Fprintf(out, "  note: %s\n", fd.Message)
 	}
 
-	j, err := cutover.NewFileJournal(f.journal, cutover.FileJournalOptions{})
+	store, err := journalflag.Open(ctx, f.journal, journalflag.Options{})
 	if err != nil {
 		return demo.ExitError, err
 	}
-	lease, err := cutover.NewFileLease(f.journal, cutover.FileLeaseOptions{})
+	j := store.Journal
+	lease, err := store.Lease(nil)
 	if err != nil {
 		return demo.ExitError, err
 	}

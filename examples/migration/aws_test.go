@@ -117,7 +117,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, flag := range []string{"-approve", "-bad-green", "-journal", "-seed", "-speed", "-plain", "-report",
 		"-aws", "-listener-arn", "-target-groups", "-ecs-cluster", "-green-service", "-desired",
-		"-blue-asg", "-blue-env", "-blue-service", "-no-retire", "-alarms", "-dynamodb-table", "-region", "-id"} {
+		"-blue-asg", "-blue-env", "-blue-service", "-no-retire", "-alarms", "-create-table", "-region", "-id"} {
 		if !strings.Contains(out, "\n  "+flag+" ") && !strings.Contains(out, "\n  "+flag+"\n") {
 			t.Errorf("-h lacks %s:\n%s", flag, out)
 		}

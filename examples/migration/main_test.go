@@ -20,7 +20,7 @@ import (
 
 func TestPlanAnalysis(t *testing.T) {
 	t.Parallel()
-	env := &demo.Env{Cloud: fake.New(fake.Options{}), Clock: cutover.RealClock{}}
+	env := &demo.Env{Cloud: fake.MustNew(fake.Options{}), Clock: cutover.RealClock{}}
 	plan, err := build(env)
 	if err != nil {
 		t.Fatal(err)

@@ -9,18 +9,13 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/safecutover/safecutover/bluegreen"
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/demo"
-	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/journalflag"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/report"
 )
@@ -32,9 +27,6 @@ const (
 	exitUsage      = 2
 	exitRolledBack = 3
 )
-
-// dynamoPrefix starts a -journal that names a DynamoDB table.
-const dynamoPrefix = "dynamodb:"
 
 // flags are the command line.
 type flags struct {
@@ -74,7 +66,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("operated", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.journal, "journal", "", "the journal: a `DIR`ectory (file journal and lease), or dynamodb:TABLE (DynamoDB journal and lease in one table)")
+	journalflag.Register(fs, &f.journal, "")
 	fs.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint `URL`, for a local server (default: the SDK's, or AWS_ENDPOINT_URL_DYNAMODB)")
 	fs.BoolVar(&f.createTable, "create-table", false, "create the DynamoDB table if it does not exist")
 	fs.StringVar(&f.id, "id", "operated", "the cutover's `ID` in the journal")
@@ -110,13 +102,10 @@ Flags:
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
+	if _, err := journalflag.Parse(f.journal, f.journalOptions()); err != nil {
+		return f, err
+	}
 	switch {
-	case f.journal == "":
-		return f, errors.New("-journal: empty; want a directory or dynamodb:TABLE")
-	case f.journal == dynamoPrefix:
-		return f, errors.New("-journal dynamodb: names no table; want dynamodb:TABLE")
-	case !strings.HasPrefix(f.journal, dynamoPrefix) && (f.endpoint != "" || f.createTable):
-		return f, errors.New("-endpoint and -create-table are for a DynamoDB journal (-journal dynamodb:TABLE)")
 	case f.id == "":
 		return f, errors.New("-id: empty; want the cutover's ID")
 	case f.actor == "":
@@ -158,65 +147,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// storage is where the cutover is journaled and leased.
-type storage struct {
-	journal cutover.Journal
-	lease   func(cutover.Clock) (cutover.Lease, error)
-	cloud   string // file of the fake cloud's state; empty: in memory
-}
-
-// open opens the journal and lease that -journal names.
-func open(ctx context.Context, f flags) (storage, error) {
-	table, ok := strings.CutPrefix(f.journal, dynamoPrefix)
-	if !ok {
-		j, err := cutover.NewFileJournal(f.journal, cutover.FileJournalOptions{})
-		if err != nil {
-			return storage{}, fmt.Errorf("-journal: %w", err)
-		}
-		return storage{
-			journal: j,
-			lease: func(c cutover.Clock) (cutover.Lease, error) {
-				return cutover.NewFileLease(f.journal, cutover.FileLeaseOptions{Clock: c})
-			},
-			cloud: filepath.Join(f.journal, f.id+".fake-cloud.json"),
-		}, nil
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return storage{}, fmt.Errorf("-journal %s: AWS configuration: %w", f.journal, err)
-	}
-	if cfg.Region == "" && f.endpoint != "" {
-		cfg.Region = "us-east-1" // a local server ignores it, the SDK wants one
-	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if f.endpoint != "" {
-			o.BaseEndpoint = aws.String(f.endpoint)
-		}
-	})
-	if f.createTable {
-		if err := awsprovider.CreateJournalTable(ctx, client, table, awsprovider.DynamoDBTableOptions{}); err != nil {
-			return storage{}, fmt.Errorf("-journal %s -create-table: %w", f.journal, err)
-		}
-	}
-	j, err := awsprovider.NewDynamoDBJournal(client, table, awsprovider.DynamoDBJournalOptions{})
-	if err != nil {
-		return storage{}, fmt.Errorf("-journal: %w", err)
-	}
-	return storage{
-		journal: j,
-		lease: func(c cutover.Clock) (cutover.Lease, error) {
-			return awsprovider.NewDynamoDBLease(client, table, awsprovider.DynamoDBLeaseOptions{Clock: c})
-		},
-	}, nil
+// journalOptions are the options -journal is opened with.
+func (f flags) journalOptions() journalflag.Options {
+	return journalflag.Options{Endpoint: f.endpoint, CreateTable: f.createTable}
 }
 
 // drive runs the cutover to its end and returns the exit status.
 func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
-	s, err := open(ctx, f)
+	s, err := journalflag.Open(ctx, f.journal, f.journalOptions())
 	if err != nil {
 		return exitError, err
 	}
-	recs, err := s.journal.Read(ctx, f.id, 0)
+	cloudFile := "" // the fake cloud's state beside a file journal, so a resumed run finds it
+	if s.Spec.Dir != "" {
+		cloudFile = filepath.Join(s.Spec.Dir, f.id+".fake-cloud.json")
+	}
+	recs, err := s.Journal.Read(ctx, f.id, 0)
 	if err != nil {
 		return exitError, fmt.Errorf("-journal: %w", err)
 	}
@@ -226,17 +172,17 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 	if n := len(recs); n > 0 && recs[n-1].Time.After(origin) {
 		origin = recs[n-1].Time
 	}
-	if s.cloud != "" {
-		if t, err := fake.SavedAt(s.cloud); err == nil && t.After(origin) {
+	if cloudFile != "" {
+		if t, err := fake.SavedAt(cloudFile); err == nil && t.After(origin) {
 			origin = t
 		}
 	}
 	clock := cutover.NewScaledClock(origin, f.speed)
-	lease, err := s.lease(clock)
+	lease, err := s.Lease(clock)
 	if err != nil {
-		return exitError, fmt.Errorf("-journal: %w", err)
+		return exitError, err
 	}
-	cloud, plan, err := build(f, clock, s.cloud)
+	cloud, plan, err := build(f, clock, cloudFile)
 	if err != nil {
 		return exitError, err
 	}
@@ -267,10 +213,10 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		fmt.Fprintf(out, "signed commands only; approve with: cutoverctl -journal %s approve %s -as %s -sign-key %s -reason TEXT\n",
 			f.journal, f.id, approverName, filepath.Join(f.keys, keyApprover))
 	}
-	runner := cutover.NewRunner(s.journal, opts)
+	runner := cutover.NewRunner(s.Journal, opts)
 	_, err = runner.Run(ctx, f.id, plan)
 	if f.report != "" {
-		if rerr := writeReport(context.WithoutCancel(ctx), s.journal, f.id, f.report); rerr != nil {
+		if rerr := writeReport(context.WithoutCancel(ctx), s.Journal, f.id, f.report); rerr != nil {
 			fmt.Fprintln(out, "report:", rerr)
 		} else {
 			fmt.Fprintf(out, "report: %s, %s, %s\n", filepath.Join(f.report, report.FileMarkdown),
@@ -316,12 +262,13 @@ func writeReport(ctx context.Context, j cutover.Journal, id, dir string) error {
 //	prepare green → canary 10% → 50% → 100% → keep blue warm → retire blue
 func build(f flags, clock cutover.Clock, cloudFile string) (*fake.Cloud, cutover.Plan, error) {
 	fopts := fake.Options{Seed: f.seed, Clock: clock, Rate: demo.Rate, WarmUp: 90 * time.Second, Profile: demo.BlueProfile}
-	cloud := fake.New(fopts)
+	newCloud := fake.New
 	if cloudFile != "" {
-		var err error
-		if cloud, err = fake.Open(cloudFile, fopts); err != nil {
-			return nil, cutover.Plan{}, fmt.Errorf("fake cloud: %w", err)
-		}
+		newCloud = func(o fake.Options) (*fake.Cloud, error) { return fake.Open(cloudFile, o) }
+	}
+	cloud, err := newCloud(fopts)
+	if err != nil {
+		return nil, cutover.Plan{}, fmt.Errorf("fake cloud: %w", err)
 	}
 	green := demo.BlueProfile
 	if f.badGreen {

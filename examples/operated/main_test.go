@@ -19,7 +19,9 @@ func TestBadFlags(t *testing.T) {
 	}{
 		{"no journal", nil, "-journal: empty"},
 		{"table without a name", []string{"-journal", "dynamodb:"}, "names no table"},
-		{"endpoint with a directory", []string{"-journal", "d", "-endpoint", "http://127.0.0.1:1"}, "-endpoint and -create-table are for a DynamoDB journal"},
+		{"endpoint with a directory", []string{"-journal", "d", "-endpoint", "http://127.0.0.1:1"}, "the DynamoDB endpoint is for dynamodb:TABLE"},
+		{"create-table with a directory", []string{"-journal", "d", "-create-table"}, "creating a table is for dynamodb:TABLE"},
+		{"retired -dynamodb-table", []string{"-dynamodb-table", "t"}, "retired: use -journal dynamodb:t"},
 		{"empty id", []string{"-journal", "d", "-id", ""}, "-id: empty"},
 		{"bad id", []string{"-journal", "d", "-id", "a/b"}, "-id:"},
 		{"empty actor", []string{"-journal", "d", "-actor", ""}, "-actor: empty"},

@@ -22,7 +22,10 @@ func main() {
 	flag.Parse()
 
 	clock := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
-	cloud := fake.New(fake.Options{Seed: 7, Clock: clock})
+	cloud, err := fake.New(fake.Options{Seed: 7, Clock: clock})
+	if err != nil {
+		fail(err)
+	}
 	router := cloud.Router("web", "blue", "green")
 	cloud.SetProfile("blue", fake.Profile{ErrorRate: 0.005})
 	if *bad {

@@ -102,7 +102,7 @@ type DynamoDBTableOptions struct {
 // DynamoDBJournal for the items. Creating the table needs the IAM actions
 // dynamodb:CreateTable and dynamodb:DescribeTable.
 func CreateJournalTable(ctx context.Context, client DynamoDBTableAPI, table string, opts DynamoDBTableOptions) error {
-	if err := checkTableName(table); err != nil {
+	if err := CheckTableName(table); err != nil {
 		return err
 	}
 	if client == nil {
@@ -140,7 +140,7 @@ func CreateJournalTable(ctx context.Context, client DynamoDBTableAPI, table stri
 // schema is a *TableSchemaError naming the table; a missing table is an
 // error wrapping the SDK's *types.ResourceNotFoundException.
 func CheckJournalTable(ctx context.Context, client DynamoDBTableAPI, table string, opts DynamoDBTableOptions) error {
-	if err := checkTableName(table); err != nil {
+	if err := CheckTableName(table); err != nil {
 		return err
 	}
 	if client == nil {
@@ -198,9 +198,10 @@ func checkKeySchema(table string, d *types.TableDescription) error {
 	return nil
 }
 
-// checkTableName applies DynamoDB's rules for table names, so a bad name is
+// CheckTableName applies DynamoDB's rules for table names (3 to 255
+// characters of a-z, A-Z, 0-9, '_', '-' and '.'), so a bad name is
 // reported before any call is made.
-func checkTableName(table string) error {
+func CheckTableName(table string) error {
 	if len(table) < 3 || len(table) > 255 {
 		return fmt.Errorf("dynamodb table name %q: must be 3 to 255 characters long", table)
 	}

@@ -94,7 +94,7 @@ func NewDynamoDBJournal(client DynamoDBJournalAPI, table string, opts DynamoDBJo
 	if client == nil {
 		return nil, errors.New("dynamodb journal: client is nil")
 	}
-	if err := checkTableName(table); err != nil {
+	if err := CheckTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb journal: %w", err)
 	}
 	b := newAWSBase(opts.Logger, nil, opts.Pacer)

@@ -70,7 +70,7 @@ func NewDynamoDBLease(client DynamoDBLeaseAPI, table string, opts DynamoDBLeaseO
 	if client == nil {
 		return nil, errors.New("dynamodb lease: client is nil")
 	}
-	if err := checkTableName(table); err != nil {
+	if err := CheckTableName(table); err != nil {
 		return nil, fmt.Errorf("dynamodb lease: %w", err)
 	}
 	b := newAWSBase(opts.Logger, opts.Clock, opts.Pacer)

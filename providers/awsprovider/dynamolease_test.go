@@ -38,7 +38,7 @@ func TestDynamoDBLeaseTakeoverAfterExpiry(t *testing.T) {
 	client := dynamoTestClient(t)
 	table := dynamoTestTable(t, client)
 	ctx := t.Context()
-	clock := journaltest.NewManualClock(time.Time{})
+	clock := cutover.NewManualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	core, logs := observer.New(zap.InfoLevel)
 	newLease := func() *awsprovider.DynamoDBLease {
 		l, err := awsprovider.NewDynamoDBLease(client, table, awsprovider.DynamoDBLeaseOptions{Clock: clock, Logger: zap.New(core)})

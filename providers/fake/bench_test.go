@@ -9,15 +9,16 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // benchCloud returns a cloud with a canary router whose weights changed
 // every minute for the past two hours.
-func benchCloud(b *testing.B) (*fake.Cloud, *fake.ManualClock) {
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk})
+func benchCloud(b *testing.B) (*fake.Cloud, *cutover.ManualClock) {
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk})
 	r := c.Router("alb", "blue", "green")
 	for i := range 120 {
 		g := i % 100
@@ -64,7 +65,7 @@ func BenchmarkMetric30mCold(b *testing.B) {
 }
 
 func BenchmarkSetWeights(b *testing.B) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	r := c.Router("alb", "blue", "green")
 	ctx := context.Background()
 	ws := []providers.Weights{{"blue": 90, "green": 10}, {"blue": 50, "green": 50}}
@@ -81,8 +82,8 @@ func BenchmarkSetWeights(b *testing.B) {
 // BenchmarkParallelCutovers runs gates of many cutovers at once, each on
 // its own router, sharing one cloud.
 func BenchmarkParallelCutovers(b *testing.B) {
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk, MaxCalls: -1})
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk, MaxCalls: -1})
 	var mu sync.Mutex
 	n := 0
 	clk.Advance(time.Hour)
@@ -116,7 +117,7 @@ func TestConcurrentCutovers(t *testing.T) {
 		out := map[int]providers.MetricValue{}
 		var mu sync.Mutex
 		synctest.Test(t, func(t *testing.T) {
-			c := fake.New(fake.Options{Seed: 11})
+			c := fake.MustNew(fake.Options{Seed: 11})
 			start := time.Now()
 			one := func(i int) {
 				name := fmt.Sprint("svc", i)
@@ -169,8 +170,8 @@ func BenchmarkTenThousandCanaries(b *testing.B) {
 	const n = 10000
 	ctx := context.Background()
 	for b.Loop() {
-		clk := fake.NewManualClock(epoch)
-		c := fake.New(fake.Options{Clock: clk})
+		clk := cutover.NewManualClock(epoch)
+		c := fake.MustNew(fake.Options{Clock: clk})
 		routers := make([]*fake.Router, n)
 		for i := range n {
 			name := fmt.Sprint("svc", i)

@@ -5,8 +5,8 @@
 // driven by an injected clock, so it runs inside testing/synctest or an
 // hour-long canary runs in seconds on a cutover.ScaledClock.
 //
-//	clock := fake.NewManualClock(start)
-//	cloud := fake.New(fake.Options{Seed: 7, Clock: clock})
+//	clock := cutover.NewManualClock(start)
+//	cloud, err := fake.New(fake.Options{Seed: 7, Clock: clock}) // err names a field out of range
 //	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 //	cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond})
 //	alb.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})
@@ -15,7 +15,7 @@
 //		Start: start, End: clock.Now()}) // about 300 errors among 6000 requests
 //
 // Inside testing/synctest the zero Options (the real clock) will do;
-// ManualClock is for examples and benchmarks that need exact time
+// cutover.ManualClock is for examples and benchmarks that need exact time
 // without a bubble.
 //
 // # Traffic
@@ -26,9 +26,10 @@
 // Profile — an error rate and a lognormal latency — that can change at any
 // moment (SetProfile) or from a given time (SetProfileAt). For each target
 // and second the cloud draws errors and slow requests (slower than
-// Options.LatencyObjective) binomially and a latency sum from a generator
-// seeded by (seed, target, second): the same seed gives the same figures
-// whatever order they are asked in. Metric sums whole past seconds of
+// Options.LatencyObjective) from gonum's binomial distribution and a
+// latency sum from its normal one, over a generator seeded by (seed,
+// target, second): the same seed gives the same figures whatever order
+// they are asked in. Metric sums whole past seconds of
 // [Start, End); a window without traffic has Points 0 (no data, not zero).
 // Running totals are cached (a checkpoint every 16 seconds plus the latest
 // seconds), so a query over a 30-minute window costs about a microsecond

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -14,8 +15,8 @@ import (
 // traffic, and its metrics say so.
 func Example() {
 	ctx := context.Background()
-	clock := fake.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	cloud := fake.New(fake.Options{Seed: 1, Clock: clock})
+	clock := cutover.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	cloud := fake.MustNew(fake.Options{Seed: 1, Clock: clock})
 	alb := cloud.Router("alb", "blue", "green") // blue=100 green=0, 1000 req/s
 	_ = cloud.SetProfile("green", fake.Profile{ErrorRate: 0.05, LatencyMedian: 80 * time.Millisecond, LatencySigma: 0.5})
 
@@ -35,15 +36,15 @@ func Example() {
 			target, req.Value, errs.Value, 100*errs.Value/req.Value, 1000*p99.Value)
 	}
 	// Output:
-	// blue: 54000 requests, 248 errors (0.5%), p99 160 ms
-	// green: 6000 requests, 293 errors (4.9%), p99 256 ms
+	// blue: 54000 requests, 241 errors (0.4%), p99 160 ms
+	// green: 6000 requests, 297 errors (5.0%), p99 256 ms
 }
 
 // Fault injection: the second SetWeights is throttled, and the call record
 // shows it.
 func ExampleCloud_InjectFault() {
 	ctx := context.Background()
-	cloud := fake.New(fake.Options{})
+	cloud := fake.MustNew(fake.Options{})
 	alb := cloud.Router("alb", "blue", "green")
 	_ = cloud.InjectFault(fake.Fault{Op: fake.OpSetWeights, Nth: 2, Err: fake.ErrThrottled})
 

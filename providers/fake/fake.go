@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,8 @@ const (
 // lognormal σ of 0.5 (p99 ≈ 160 ms).
 var DefaultProfile = Profile{ErrorRate: 0.005, LatencyMedian: 50 * time.Millisecond, LatencySigma: 0.5}
 
-// Options configure a Cloud. The zero value is valid.
+// Options configure a Cloud. The zero value is valid; New rejects a
+// field out of range (Validate) rather than clamping it.
 type Options struct {
 	// Seed makes the simulated traffic and the share faults reproducible.
 	// Zero means DefaultSeed.
@@ -73,14 +75,46 @@ type Options struct {
 	MetricCache time.Duration
 	// MetricResolution is the width of a data point: Metric counts whole
 	// points and Points counts points with traffic. Zero means one second;
-	// a minute makes the cloud's metrics look like CloudWatch's. Rounded
-	// down to whole seconds.
+	// a minute makes the cloud's metrics look like CloudWatch's. Whole
+	// seconds only.
 	MetricResolution time.Duration
 	// MetricLag is how long after a data point ends it is published (see
 	// Settled); DelayMetrics adds to it per target. Zero means at once.
 	MetricLag time.Duration
 }
 
+// Validate reports the first field of o that is out of range, as
+// "fake.Options.FIELD: VALUE: want RANGE", wrapping ErrInvalid. The zero
+// value is valid: every zero field means its default.
+func (o Options) Validate() error {
+	switch {
+	case !(o.Rate >= 0) || math.IsInf(o.Rate, 0):
+		return optionError("Rate", o.Rate, "requests per second, finite and ≥ 0; 0 means DefaultRate (1000)")
+	case o.LatencyObjective < 0:
+		return optionError("LatencyObjective", o.LatencyObjective, "a duration ≥ 0; 0 means DefaultLatencyObjective (250ms)")
+	case o.WarmUp < 0:
+		return optionError("WarmUp", o.WarmUp, "a duration ≥ 0; 0 means healthy at once")
+	case o.MetricCache < 0:
+		return optionError("MetricCache", o.MetricCache, "a duration ≥ 0; 0 means DefaultMetricCache (6h)")
+	case o.MetricResolution < 0 || o.MetricResolution%time.Second != 0:
+		return optionError("MetricResolution", o.MetricResolution, "whole seconds ≥ 0; 0 means one second")
+	case o.MetricLag < 0:
+		return optionError("MetricLag", o.MetricLag, "a duration ≥ 0; 0 means published at once")
+	}
+	if o.Profile != (Profile{}) {
+		if err := o.Profile.Validate(); err != nil {
+			return fmt.Errorf("fake.Options.Profile: %w", err)
+		}
+	}
+	return nil
+}
+
+// optionError is the error of Validate for one field.
+func optionError(field string, value any, want string) error {
+	return fmt.Errorf("fake.Options.%s: %v: want %s: %w", field, value, want, ErrInvalid)
+}
+
+// withDefaults fills the zero fields of valid options.
 func (o Options) withDefaults() Options {
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
@@ -91,26 +125,24 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	if o.Rate <= 0 {
+	if o.Rate == 0 {
 		o.Rate = DefaultRate
 	}
 	if o.Profile == (Profile{}) {
 		o.Profile = DefaultProfile
 	}
-	if o.LatencyObjective <= 0 {
+	if o.LatencyObjective == 0 {
 		o.LatencyObjective = DefaultLatencyObjective
-	}
-	if o.WarmUp < 0 {
-		o.WarmUp = 0
 	}
 	if o.MaxCalls == 0 {
 		o.MaxCalls = DefaultMaxCalls
 	}
-	if o.MetricCache <= 0 {
+	if o.MetricCache == 0 {
 		o.MetricCache = DefaultMetricCache
 	}
-	o.MetricResolution = max(time.Second, o.MetricResolution.Truncate(time.Second))
-	o.MetricLag = max(0, o.MetricLag)
+	if o.MetricResolution == 0 {
+		o.MetricResolution = time.Second
+	}
 	return o
 }
 
@@ -151,9 +183,28 @@ var (
 	_ providers.TargetHealthSource = (*Cloud)(nil)
 )
 
-// New returns an empty cloud.
-func New(opts Options) *Cloud {
-	opts = opts.withDefaults()
+// New returns an empty cloud, or an error naming the first field of opts
+// that is out of range (see Options.Validate).
+func New(opts Options) (*Cloud, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return newCloud(opts.withDefaults()), nil
+}
+
+// MustNew is New for options written in the program (tests, examples): it
+// panics if they are out of range, as regexp.MustCompile does on a bad
+// expression.
+func MustNew(opts Options) *Cloud {
+	c, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// newCloud returns an empty cloud with valid, defaulted options.
+func newCloud(opts Options) *Cloud {
 	c := &Cloud{
 		opts:      opts,
 		clock:     opts.Clock,

@@ -144,8 +144,7 @@ func (s *faultSet) match(seed uint64, op, resource string) hit {
 			}
 			r.stale.Store(true)
 		case r.Share > 0:
-			g := newRNG(seed, r.id, uint64(n))
-			if g.float() >= r.Share {
+			if uniform(source(seed, r.id, uint64(n))) >= r.Share {
 				continue
 			}
 		}

@@ -25,7 +25,7 @@ func TestFaultNth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := fake.New(fake.Options{})
+			c := fake.MustNew(fake.Options{})
 			r := c.Router("alb", "blue", "green")
 			other := c.Router("other", "blue", "green")
 			if err := c.InjectFault(tc.fault); err != nil {
@@ -67,7 +67,7 @@ func TestFaultNth(t *testing.T) {
 // calls with a share fault.
 func failures(t *testing.T, seed int64, share float64, limit, n int) []int {
 	t.Helper()
-	c := fake.New(fake.Options{Seed: seed})
+	c := fake.MustNew(fake.Options{Seed: seed})
 	r := c.Router("alb", "blue", "green")
 	if err := c.InjectFault(fake.Fault{Op: fake.OpWeights, Share: share, Limit: limit, Err: fake.ErrServer}); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestFaultShare(t *testing.T) {
 }
 
 func TestFaultEveryCallUntilCleared(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	s := c.Switcher("cname", "blue", "green")
 	if err := c.InjectFault(fake.Fault{Op: fake.OpSwitch, Err: fake.ErrServer}); err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestFaultEveryCallUntilCleared(t *testing.T) {
 
 func TestFaultDelayHonoursContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		f := c.Fleet("green", 1)
 		if err := c.InjectFault(fake.Fault{Op: fake.OpCapacity, Delay: 5 * time.Second}); err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func TestFaultDelayHonoursContext(t *testing.T) {
 
 func TestCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{MaxCalls: 3})
+		c := fake.MustNew(fake.Options{MaxCalls: 3})
 		r := c.Router("alb", "blue", "green")
 		ctx := t.Context()
 		_ = r.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})

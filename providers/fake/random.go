@@ -2,68 +2,56 @@ package fake
 
 import (
 	"hash/fnv"
-	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// rng is splitmix64: tiny, fast, allocation-free and stable across Go
-// versions and processes, which is what makes the simulated traffic
-// reproducible for a seed and independent of query order.
-type rng struct{ s uint64 }
+// The simulated traffic draws from gonum's distributions (distuv.Binomial,
+// distuv.Normal) over a math/rand/v2 PCG generator seeded per (seed,
+// stream, index): the figures of one target's second depend only on those,
+// never on the order seconds are asked in, so a seed reproduces them.
 
+// mix64 is the finaliser of splitmix64: a bijective hash that spreads
+// neighbouring indexes (seconds, call counts) over the whole seed space.
 func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
 
-// newRNG seeds a generator for one (seed, stream, index) triple.
-func newRNG(seed, stream, index uint64) rng {
-	return rng{s: mix64(mix64(seed^0x9e3779b97f4a7c15) ^ mix64(stream+0x632be59bd9b4e019) ^ mix64(index*0xd1b54a32d192ed03+1))}
+// source returns the generator of one (seed, stream, index) triple.
+func source(seed, stream, index uint64) *rand.PCG {
+	g := new(rand.PCG)
+	reseed(g, seed, stream, index)
+	return g
 }
 
-func (r *rng) next() uint64 {
-	r.s += 0x9e3779b97f4a7c15
-	return mix64(r.s)
+// reseed makes g the generator of one (seed, stream, index) triple, so a
+// loop over seconds reuses one generator instead of allocating one each.
+func reseed(g *rand.PCG, seed, stream, index uint64) {
+	g.Seed(mix64(mix64(seed^0x9e3779b97f4a7c15)^mix64(stream+0x632be59bd9b4e019)), mix64(index*0xd1b54a32d192ed03+1))
 }
 
-// float returns a uniform number in [0, 1).
-func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
-
-// normal returns a standard normal draw (Box–Muller).
-func (r *rng) normal() float64 {
-	u1 := 1 - r.float() // (0, 1]
-	u2 := r.float()
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
-
-// binomial draws from Binomial(n, p). Exact by geometric waiting times for
-// n·min(p,1−p) up to 1000 (expected cost O(n·p)), a rounded normal
-// approximation beyond.
-func binomial(r *rng, n int64, p float64) int64 {
+// binomial draws from Binomial(n, p) (gonum's exact sampler); n ≤ 0 or
+// p ≤ 0 draws 0 and p ≥ 1 draws n.
+func binomial(src rand.Source, n int64, p float64) int64 {
 	switch {
 	case n <= 0 || p <= 0:
 		return 0
 	case p >= 1:
 		return n
-	case p > 0.5:
-		return n - binomial(r, n, 1-p)
 	}
-	mean := float64(n) * p
-	if mean > 1000 {
-		x := math.Round(mean + math.Sqrt(mean*(1-p))*r.normal())
-		return int64(math.Max(0, math.Min(float64(n), x)))
-	}
-	lq := math.Log1p(-p)
-	var x, trials int64
-	for {
-		g := math.Floor(math.Log(1-r.float())/lq) + 1
-		if g > float64(n-trials) {
-			return x
-		}
-		trials += int64(g)
-		x++
-	}
+	return int64(distuv.Binomial{N: float64(n), P: p, Src: src}.Rand())
 }
+
+// normal draws from the standard normal distribution.
+func normal(src rand.Source) float64 {
+	return distuv.Normal{Mu: 0, Sigma: 1, Src: src}.Rand()
+}
+
+// uniform draws from [0, 1).
+func uniform(src rand.Source) float64 { return rand.New(src).Float64() }
 
 // hashName is a stable 64-bit hash of a name.
 func hashName(s string) uint64 {

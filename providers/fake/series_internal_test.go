@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -16,8 +17,8 @@ import (
 func TestSeriesMatchesWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	epoch := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	clk := NewManualClock(epoch)
-	c := New(Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
+	clk := cutover.NewManualClock(epoch)
+	c := MustNew(Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
 	r := c.Router("alb", "blue", "green")
 	for clk.Now().Before(epoch.Add(30 * time.Minute)) {
 		g := rng.IntN(101)

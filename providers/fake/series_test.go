@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -17,8 +18,8 @@ import (
 // profile change back-dated into already cached seconds.
 func TestCacheMatchesFreshCloud(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk, Seed: 5, MetricCache: 3 * time.Minute})
 	r := c.Router("alb", "blue", "green")
 	ctx := context.Background()
 	for clk.Now().Before(epoch.Add(20 * time.Minute)) {

@@ -172,7 +172,10 @@ func Load(path string, opts Options) (*Cloud, error) {
 		return nil, fmt.Errorf("fake: load %s: version %d, want %d", path, st.Version, stateVersion)
 	}
 	opts.Seed, opts.Rate, opts.Profile, opts.LatencyObjective, opts.WarmUp = st.Seed, st.Rate, st.Profile, st.LatencyObjective, st.WarmUp
-	c := New(opts)
+	c, err := New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("fake: load %s: %w", path, err)
+	}
 	if err := c.restore(st); err != nil {
 		return nil, fmt.Errorf("fake: load %s: %w", path, err)
 	}
@@ -293,7 +296,9 @@ func Open(path string, opts Options) (*Cloud, error) {
 	c, err := Load(path, opts)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c = New(opts)
+		if c, err = New(opts); err != nil {
+			return nil, err
+		}
 	case err != nil:
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -47,7 +48,7 @@ func observe(t *testing.T, c *fake.Cloud, start time.Time, minutes int) map[stri
 }
 
 // build makes a cloud with some of everything and a few minutes of history.
-func build(t *testing.T, c *fake.Cloud, clk *fake.ManualClock) {
+func build(t *testing.T, c *fake.Cloud, clk *cutover.ManualClock) {
 	t.Helper()
 	ctx := context.Background()
 	r := c.Router("alb", "blue", "green")
@@ -77,8 +78,8 @@ func build(t *testing.T, c *fake.Cloud, clk *fake.ManualClock) {
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk, Seed: 77, LatencyObjective: 100 * time.Millisecond})
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk, Seed: 77, LatencyObjective: 100 * time.Millisecond})
 	build(t, c, clk)
 	path := filepath.Join(t.TempDir(), "cloud.json")
 	if err := c.Save(path); err != nil {
@@ -143,7 +144,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestOpenSavesEveryChange(t *testing.T) {
-	clk := fake.NewManualClock(epoch)
+	clk := cutover.NewManualClock(epoch)
 	path := filepath.Join(t.TempDir(), "cloud.json")
 	c, err := fake.Open(path, fake.Options{Clock: clk})
 	if err != nil {
@@ -222,8 +223,8 @@ func TestCrashAcrossProcesses(t *testing.T) {
 // FuzzLoad feeds arbitrary state files to Load: errors, never panics, and
 // a loaded cloud answers queries.
 func FuzzLoad(f *testing.F) {
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk})
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk})
 	build(&testing.T{}, c, clk)
 	path := filepath.Join(f.TempDir(), "seed.json")
 	if err := c.Save(path); err != nil {

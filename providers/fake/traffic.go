@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
@@ -312,6 +313,7 @@ func (c *Cloud) walk(tg *target, a, b int64, prev cumEntry, fn func(cumEntry)) c
 		cursors = append(cursors, newFeedCursor(f, a))
 	}
 	pi := tg.profileIndex(a)
+	g := new(rand.PCG)
 	for s := a; s < b; s++ {
 		for pi+1 < len(tg.profiles) && tg.profiles[pi+1].from <= s {
 			pi++
@@ -322,10 +324,10 @@ func (c *Cloud) walk(tg *target, a, b int64, prev cumEntry, fn func(cumEntry)) c
 		}
 		if n := int64(math.Round(r)); n > 0 {
 			pc := &tg.profiles[pi]
-			g := newRNG(c.seed, tg.hash, uint64(s))
-			e := binomial(&g, n, pc.p.ErrorRate)
-			sl := binomial(&g, n, pc.slowP)
-			lat := float64(n)*pc.mean + math.Sqrt(float64(n)*pc.vari)*g.normal()
+			reseed(g, c.seed, tg.hash, uint64(s))
+			e := binomial(g, n, pc.p.ErrorRate)
+			sl := binomial(g, n, pc.slowP)
+			lat := float64(n)*pc.mean + math.Sqrt(float64(n)*pc.vari)*normal(g)
 			prev.req += uint32(n)
 			prev.errs += uint32(e)
 			prev.slow += uint32(sl)

@@ -32,7 +32,7 @@ func canaryRun(t *testing.T, seed int64, wholeFirst bool) map[string]providers.M
 	t.Helper()
 	out := map[string]providers.MetricValue{}
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{Seed: seed})
+		c := fake.MustNew(fake.Options{Seed: seed})
 		r := c.Router("alb", "blue", "green")
 		start := c.Now()
 		for _, g := range []int{0, 5, 25, 50, 100} {
@@ -77,7 +77,7 @@ func TestDeterministicForSeed(t *testing.T) {
 
 func TestWeightHistoryShapesMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		r := c.Router("alb", "blue", "green")
 		start := c.Now()
 		steps := []providers.Weights{{"blue": 100}, {"blue": 90, "green": 10}, {"blue": 50, "green": 50}, {"green": 100}}
@@ -120,7 +120,7 @@ func TestWeightHistoryShapesMetrics(t *testing.T) {
 
 func TestProfileChangeMidRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{Seed: 9})
+		c := fake.MustNew(fake.Options{Seed: 9})
 		r := c.Router("alb", "blue", "green")
 		good := fake.Profile{ErrorRate: 0.01, LatencyMedian: 50 * time.Millisecond, LatencySigma: 0.4}
 		bad := fake.Profile{ErrorRate: 0.2, LatencyMedian: 400 * time.Millisecond, LatencySigma: 0.4}
@@ -184,7 +184,7 @@ func within(t *testing.T, what string, got, want, tol float64) {
 
 func TestNoData(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		before := c.Now()
 		time.Sleep(time.Minute)
 		c.Router("alb", "blue", "green")
@@ -215,7 +215,7 @@ func TestNoData(t *testing.T) {
 }
 
 func TestMetricBadQueries(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	c.Router("alb", "blue", "green")
 	now := c.Now()
 	tests := []struct {
@@ -245,7 +245,7 @@ func TestMetricBadQueries(t *testing.T) {
 }
 
 func TestBadSetup(t *testing.T) {
-	c := fake.New(fake.Options{})
+	c := fake.MustNew(fake.Options{})
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -278,7 +278,7 @@ func TestBadSetup(t *testing.T) {
 
 func TestFleetWarmUpAndHealth(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{WarmUp: 30 * time.Second})
+		c := fake.MustNew(fake.Options{WarmUp: 30 * time.Second})
 		f := c.Fleet("green", 1)
 		ctx := t.Context()
 		capacity := func(want providers.Capacity) {
@@ -330,7 +330,7 @@ func TestFleetWarmUpAndHealth(t *testing.T) {
 
 func TestDerivedAlarms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := fake.New(fake.Options{})
+		c := fake.MustNew(fake.Options{})
 		r := c.Router("alb", "blue", "green")
 		for _, tg := range []string{"blue", "green"} {
 			if err := c.DefineAlarm(tg+"-5xx", fake.AlarmSpec{Target: tg, Metric: providers.MetricErrors, Per: providers.MetricRequests, Threshold: 0.05}); err != nil {
@@ -375,8 +375,8 @@ func TestDerivedAlarms(t *testing.T) {
 }
 
 func TestLongWindows(t *testing.T) {
-	clk := fake.NewManualClock(epoch)
-	c := fake.New(fake.Options{Clock: clk})
+	clk := cutover.NewManualClock(epoch)
+	c := fake.MustNew(fake.Options{Clock: clk})
 	c.Router("alb", "blue", "green")
 	clk.Advance(8 * 24 * time.Hour)
 	now := clk.Now()
@@ -398,7 +398,7 @@ func TestLongWindows(t *testing.T) {
 
 func TestScaledClock(t *testing.T) {
 	clock := cutover.NewScaledClock(epoch, 600) // ten simulated minutes per real second
-	c := fake.New(fake.Options{Clock: clock})
+	c := fake.MustNew(fake.Options{Clock: clock})
 	c.Router("alb", "blue", "green")
 	start := clock.Now()
 	select {

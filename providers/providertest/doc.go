@@ -5,7 +5,7 @@
 //
 //	func TestRouterConformance(t *testing.T) {
 //		providertest.TestTrafficRouter(t, func(t *testing.T) (providers.TrafficRouter, []string) {
-//			cloud := fake.New(fake.Options{})
+//			cloud := fake.MustNew(fake.Options{})
 //			return cloud.Router("alb", "blue", "green"), []string{"blue", "green"}
 //		})
 //	}

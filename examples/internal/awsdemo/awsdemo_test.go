@@ -47,7 +47,7 @@ func TestCheck(t *testing.T) {
 		{"ALB rule", []string{"-aws", "-rule-arn", "r", "-target-groups", tgs}, ""},
 		{"Route 53", []string{"-aws", "-hosted-zone", "Z1", "-record-name", "a.example.com", "-set-identifiers", "blue=b,green=g"}, ""},
 		{"everything else", []string{"-aws", "-blue-env", "b", "-green-env", "g", "-cname", "c", "-ecs-cluster", "p", "-blue-service", "b", "-green-service", "g",
-			"-desired", "3", "-alarms", "a, b", "-dynamodb-table", "t", "-create-table", "-region", "eu-west-1", "-id", "release-42"}, ""},
+			"-desired", "3", "-alarms", "a, b", "-create-table", "-region", "eu-west-1", "-id", "release-42"}, ""},
 		{"blue fleets", []string{"-aws", "-blue-asg", "g", "-green-service", "s"}, ""},
 		{"blue environment alone", []string{"-aws", "-blue-env", "shop-blue", "-green-service", "s"}, ""},
 		{"two blue fleets", []string{"-aws", "-blue-asg", "g", "-blue-service", "s"}, "each name blue's fleet: give one"},
@@ -99,14 +99,14 @@ func TestCheckWithoutAWS(t *testing.T) {
 
 func TestRenamedRouterConformance(t *testing.T) {
 	providertest.TestTrafficRouter(t, func(t *testing.T) (providers.TrafficRouter, []string) {
-		r := fake.New(fake.Options{}).Router("dns", "app-blue", "app-green")
+		r := fake.MustNew(fake.Options{}).Router("dns", "app-blue", "app-green")
 		return renamedRouter{r: r, names: map[string]string{"blue": "app-blue", "green": "app-green"}}, []string{"blue", "green"}
 	})
 }
 
 func TestRenamedSwitcherConformance(t *testing.T) {
 	providertest.TestSwitcher(t, func(t *testing.T) (providers.Switcher, []string) {
-		s := fake.New(fake.Options{}).Switcher("cname", "shop-blue", "shop-green")
+		s := fake.MustNew(fake.Options{}).Switcher("cname", "shop-blue", "shop-green")
 		return renamedSwitcher{s: s, names: map[string]string{"blue": "shop-blue", "green": "shop-green"}}, []string{"blue", "green"}
 	})
 }
@@ -165,8 +165,8 @@ func TestCloudResources(t *testing.T) {
 	if got := c.Desired(); got != 2 {
 		t.Errorf("Desired() = %d, want 2", got)
 	}
-	if _, _, err := c.Storage(t.Context()); !errors.Is(err, ErrNotConfigured) {
-		t.Errorf("Storage() error = %v, want ErrNotConfigured", err)
+	if cfg := c.Config(); cfg == nil || cfg.Region != c.Region() {
+		t.Errorf("Config() = %v, want the providers' configuration in %s", cfg, c.Region())
 	}
 	if u := c.Unused(); len(u) != 0 {
 		t.Errorf("Unused() after use = %q, want none", u)

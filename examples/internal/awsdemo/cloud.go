@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticbeanstalk"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -107,7 +106,7 @@ func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
 		elbPacer:     awsprovider.NewPacer(5, 5),
 		route53Pacer: awsprovider.NewPacer(4, 4),
 		// The caller uses -region, -id and the journal's flags itself.
-		used:   map[string]bool{"region": true, "id": true, "dynamodb-table": true, "create-table": true},
+		used:   map[string]bool{"region": true, "id": true, "create-table": true},
 		fleets: map[string]providers.Fleet{},
 	}
 	if c.logger == nil {
@@ -360,31 +359,11 @@ func (c *Cloud) Alarms() (providers.AlarmSource, []string, error) {
 	return s, names, nil
 }
 
-// Storage returns the DynamoDB journal and lease in -dynamodb-table,
-// after checking (or, with -create-table, creating) the table.
-func (c *Cloud) Storage(ctx context.Context) (cutover.Journal, cutover.Lease, error) {
-	table := c.f.DynamoDBTable
-	if table == "" {
-		return nil, nil, notConfigured("a DynamoDB journal needs -dynamodb-table")
-	}
-	client := dynamodb.NewFromConfig(c.cfg)
-	topts := awsprovider.DynamoDBTableOptions{Logger: c.logger}
-	if c.f.CreateTable {
-		if err := awsprovider.CreateJournalTable(ctx, client, table, topts); err != nil {
-			return nil, nil, fmt.Errorf("-dynamodb-table %s -create-table: %w", table, err)
-		}
-	} else if err := awsprovider.CheckJournalTable(ctx, client, table, topts); err != nil {
-		return nil, nil, fmt.Errorf("-dynamodb-table %s (add -create-table to create it): %w", table, err)
-	}
-	j, err := awsprovider.NewDynamoDBJournal(client, table, awsprovider.DynamoDBJournalOptions{Logger: c.logger})
-	if err != nil {
-		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
-	}
-	l, err := awsprovider.NewDynamoDBLease(client, table, awsprovider.DynamoDBLeaseOptions{Logger: c.logger, Clock: c.clock})
-	if err != nil {
-		return nil, nil, fmt.Errorf("-dynamodb-table: %w", err)
-	}
-	return j, l, nil
+// Config returns a copy of the AWS configuration the providers use, for
+// the DynamoDB journal (journalflag.Options.AWSConfig).
+func (c *Cloud) Config() *aws.Config {
+	cfg := c.cfg.Copy()
+	return &cfg
 }
 
 // Schedule returns -steps and -bake (nil and 0 for those not given), for
@@ -418,22 +397,17 @@ func (c *Cloud) check(pc awsprovider.PreflightCheck) {
 
 // Preflight checks, before anything is journaled, that the credentials
 // work and that every resource the example asked for exists and can be
-// read — router, switcher, fleets, alarms, metrics, target health, and
-// the DynamoDB table unless -create-table creates it — and reports every
-// problem at once under the flags that name it (awsprovider.Preflight).
+// read — router, switcher, fleets, alarms, metrics, target health — and
+// reports every problem at once under the flags that name it
+// (awsprovider.Preflight). The journal's DynamoDB table is checked when it
+// is opened (journalflag.Open), still before anything is journaled.
 func (c *Cloud) Preflight(ctx context.Context) error {
 	opts := awsprovider.PreflightOptions{}
 	// Without credentials every other check fails for that reason alone.
 	if err := awsprovider.Preflight(ctx, opts, awsprovider.CheckCredentials("credentials", c.cfg.Credentials)); err != nil {
 		return err
 	}
-	var checks []awsprovider.PreflightCheck
-	if t := c.f.DynamoDBTable; t != "" && !c.f.CreateTable {
-		checks = append(checks, awsprovider.PreflightCheck{Field: "-dynamodb-table (add -create-table to create it)", Check: func(ctx context.Context) error {
-			return awsprovider.CheckJournalTable(ctx, dynamodb.NewFromConfig(c.cfg), t, awsprovider.DynamoDBTableOptions{Logger: c.logger})
-		}})
-	}
-	return awsprovider.Preflight(ctx, opts, append(checks, c.checks...)...)
+	return awsprovider.Preflight(ctx, opts, c.checks...)
 }
 
 // Unused returns the flags that were given but that nothing asked for

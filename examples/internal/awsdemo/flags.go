@@ -47,8 +47,7 @@ type Flags struct {
 	Steps string // -steps 1,5,25,50,100: the canary's weights
 	Bake  string // -bake 5m: how long each step bakes
 
-	DynamoDBTable string // -dynamodb-table: DynamoDB journal and lease instead of the file journal
-	CreateTable   bool   // -create-table: create -dynamodb-table if it does not exist
+	CreateTable bool // -create-table: create the table of -journal dynamodb:TABLE if it does not exist
 }
 
 // flagDef is one flag of the -aws mode.
@@ -84,8 +83,7 @@ func (f *Flags) defs() []flagDef {
 		{name: "slow-expression", usage: "CloudWatch metric math `EXPR` counting slow requests per minute, so the judge compares slow requests too (see awsprovider.ALBMetricsOptions)", str: &f.SlowExpression},
 		{name: "steps", usage: "the canary's `WEIGHTS` in percent, increasing, e.g. 1,5,25,50,100 (default: the example's)", str: &f.Steps},
 		{name: "bake", usage: "how long each step bakes, a `DURATION` from 1s to 24h, e.g. 5m (default: the example's)", str: &f.Bake},
-		{name: "dynamodb-table", usage: "keep the journal and the lease in the DynamoDB `TABLE` instead of -journal DIR", str: &f.DynamoDBTable},
-		{name: "create-table", usage: "create -dynamodb-table if it does not exist", on: &f.CreateTable},
+		{name: "create-table", usage: "create the DynamoDB table of -journal dynamodb:TABLE if it does not exist", on: &f.CreateTable},
 	}
 }
 
@@ -200,9 +198,6 @@ func (f Flags) Check(given func(name string) bool) error {
 	}
 	if _, err := f.BakeTime(); err != nil {
 		return err
-	}
-	if f.CreateTable && f.DynamoDBTable == "" {
-		return fmt.Errorf("-create-table needs -dynamodb-table")
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +63,13 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-listener-arn", "x"}, Flags{}, "flag provided but not defined: -listener-arn", false},
 		{[]string{"-aws", "-alarms", "a", "-plain"},
 			Flags{Seed: 1, Speed: DefaultSpeed, Plain: true, Journal: AWSJournal, AWS: awsdemo.Flags{On: true, Alarms: "a"}}, "", true},
-		{[]string{"-aws", "-dynamodb-table", "t", "-approve", "ci"},
-			Flags{Seed: 1, Speed: DefaultSpeed, Approve: "ci", AWS: awsdemo.Flags{On: true, DynamoDBTable: "t"}}, "", true},
+		{[]string{"-aws", "-journal", "dynamodb:cutovers", "-create-table", "-approve", "ci"},
+			Flags{Seed: 1, Speed: DefaultSpeed, Approve: "ci", Journal: "dynamodb:cutovers", AWS: awsdemo.Flags{On: true, CreateTable: true}}, "", true},
+		{[]string{"-aws", "-dynamodb-table", "t"}, Flags{}, "retired: use -journal dynamodb:t", true},
+		{[]string{"-dynamodb-table", "t"}, Flags{}, "retired: use -journal dynamodb:t", false},
+		{[]string{"-aws", "-journal", "dynamodb:"}, Flags{}, `-journal: "dynamodb:": names no table`, true},
+		{[]string{"-aws", "-create-table"}, Flags{}, `-journal: ".safecutover": creating a table is for dynamodb:TABLE`, true},
+		{[]string{"-journal", "dynamodb:cutovers"}, Flags{}, "dynamodb:TABLE is for -aws", true},
 		{[]string{"-aws", "-seed", "2"}, Flags{}, "-seed is for the fake cloud", true},
 		{[]string{"-listener-arn", "x"}, Flags{}, "-listener-arn needs -aws", true},
 	}
@@ -92,5 +100,23 @@ func TestBarAndOffset(t *testing.T) {
 	}
 	if got, want := figures(map[string]float64{"requests": 1200, "value": 0.0125, "log_e_fail": 3, "points": 4}), "requests=1200 value=1.25%"; got != want {
 		t.Errorf("figures = %q, want %q", got, want)
+	}
+}
+
+// TestBadJournalNamesTheFlag: a -journal that cannot hold a journal (here a
+// file, not a directory) is an error that names the flag.
+func TestBadJournalNamesTheFlag(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := Scenario{ID: "review", Build: func(*Env) (cutover.Plan, error) {
+		t.Error("Build called despite a bad -journal")
+		return cutover.Plan{}, nil
+	}}
+	code, out := RunCaptured(context.Background(), s, []string{"-journal", file}, "", false)
+	if code != ExitError || !strings.Contains(out, "-journal") {
+		t.Errorf("exit %d, output %q: want exit %d and an error naming -journal", code, out, ExitError)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
+	"github.com/safecutover/safecutover/journalflag"
 	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
@@ -40,9 +41,9 @@ const (
 	PollInterval = 15 * time.Second // simulated; the runner's and the strategies' polls
 	LeaseTTL     = 2 * time.Minute  // simulated
 	Rate         = 2000             // requests per second through the router
-	// AWSJournal is the journal directory of the -aws mode when neither
-	// -journal nor -dynamodb-table is given: a real cutover is always
-	// journaled, so a killed run resumes.
+	// AWSJournal is the journal directory of the -aws mode when -journal
+	// is not given: a real cutover is always journaled, so a killed run
+	// resumes.
 	AWSJournal = ".safecutover"
 )
 
@@ -223,9 +224,10 @@ func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 	fs.StringVar(&f.Approve, "approve", "", "approve crossing the point of no return as `NAME` (without it: ask on a terminal, otherwise stop before it)")
 	journalUsage := "keep the journal and the fake cloud in `DIR`, so a killed or stopped run resumes with the same command"
 	if s.AWS {
-		journalUsage += " (with -aws: the journal, default " + AWSJournal + ")"
+		journalUsage += " (with -aws: the journal and lease, a DIR or dynamodb:TABLE; default " + AWSJournal + ")"
 	}
 	fs.StringVar(&f.Journal, "journal", "", journalUsage)
+	journalflag.RegisterRetired(fs)
 	fs.Int64Var(&f.Seed, "seed", 1, "fake cloud: seed of the simulated traffic")
 	fs.Float64Var(&f.Speed, "speed", DefaultSpeed, "fake cloud: simulated seconds per wall-clock second")
 	fs.BoolVar(&f.Plain, "plain", false, "plain output: no colours, no redrawn status line")
@@ -256,11 +258,17 @@ func ParseFlags(s Scenario, args []string, stderr io.Writer) (Flags, error) {
 				return f, fmt.Errorf("-%s is for the fake cloud; -aws runs on the real clock against real resources", name)
 			}
 		}
-		switch {
-		case f.Journal != "" && f.AWS.DynamoDBTable != "":
-			return f, fmt.Errorf("-journal and -dynamodb-table: set one journal, not both")
-		case f.Journal == "" && f.AWS.DynamoDBTable == "":
+		if f.Journal == "" {
 			f.Journal = AWSJournal
+		}
+	}
+	if f.Journal != "" {
+		spec, err := journalflag.Parse(f.Journal, journalflag.Options{CreateTable: f.AWS.CreateTable})
+		if err != nil {
+			return f, err
+		}
+		if spec.Table != "" && !f.AWS.On {
+			return f, fmt.Errorf("-journal: %q: want a DIR; the fake cloud is kept beside a file journal (dynamodb:TABLE is for -aws)", f.Journal)
 		}
 	}
 	if !(f.Speed > 0) || f.Speed > 1e6 {
@@ -446,13 +454,14 @@ func writeReport(dir string, rep *report.Report) error {
 func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 	su := setup{id: s.ID, journal: cutover.NewMemJournal(), actor: "demo"}
 	origin := time.Now()
+	var store *journalflag.Store
 	if f.Journal != "" {
-		fj, err := cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{})
-		if err != nil {
-			return su, fmt.Errorf("-journal: %w", err)
+		var err error
+		if store, err = journalflag.Open(ctx, f.Journal, journalflag.Options{}); err != nil {
+			return su, err
 		}
-		su.journal = fj
-		if su.recs, err = fj.Read(ctx, s.ID, 0); err != nil {
+		su.journal = store.Journal
+		if su.recs, err = store.Journal.Read(ctx, s.ID, 0); err != nil {
 			return su, fmt.Errorf("-journal: %w", err)
 		}
 		// A resumed run's clock goes on from where the last one stopped.
@@ -466,16 +475,19 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 	su.clock = cutover.NewScaledClock(origin, f.Speed)
 	fopts := fake.Options{Seed: f.Seed, Clock: su.clock, Rate: Rate, WarmUp: 90 * time.Second, Profile: BlueProfile}
 	var cloud *fake.Cloud
-	if f.Journal != "" {
+	if store != nil {
 		var err error
 		if cloud, err = fake.Open(cloudPath(f), fopts); err != nil {
 			return su, fmt.Errorf("-journal: %w", err)
 		}
-		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
-			return su, fmt.Errorf("-journal: %w", err)
+		if su.lease, err = store.Lease(su.clock); err != nil {
+			return su, err
 		}
 	} else {
-		cloud = fake.New(fopts)
+		var err error
+		if cloud, err = fake.New(fopts); err != nil {
+			return su, fmt.Errorf("fake cloud: %w", err)
+		}
 	}
 	su.env = &Env{Cloud: cloud, Clock: su.clock, Flags: f}
 	green := BlueProfile
@@ -503,22 +515,17 @@ func setupAWS(ctx context.Context, s Scenario, f Flags, std IO) (setup, error) {
 	return su, nil
 }
 
-// openAWSJournal opens the file journal and lease in -journal, or the
-// DynamoDB journal and lease in -dynamodb-table, and reads the cutover's
-// records.
+// openAWSJournal opens the journal and lease that -journal names — a
+// directory, or dynamodb:TABLE in the providers' AWS configuration (checked,
+// or created with -create-table) — and reads the cutover's records.
 func (su *setup) openAWSJournal(ctx context.Context, f Flags) error {
-	var err error
-	if f.AWS.DynamoDBTable != "" {
-		if su.journal, su.lease, err = su.env.AWS.Storage(ctx); err != nil {
-			return err
-		}
-	} else {
-		if su.journal, err = cutover.NewFileJournal(f.Journal, cutover.FileJournalOptions{}); err != nil {
-			return fmt.Errorf("-journal: %w", err)
-		}
-		if su.lease, err = cutover.NewFileLease(f.Journal, cutover.FileLeaseOptions{Clock: su.clock}); err != nil {
-			return fmt.Errorf("-journal: %w", err)
-		}
+	store, err := journalflag.Open(ctx, f.Journal, journalflag.Options{CreateTable: f.AWS.CreateTable, AWSConfig: su.env.AWS.Config()})
+	if err != nil {
+		return err
+	}
+	su.journal = store.Journal
+	if su.lease, err = store.Lease(su.clock); err != nil {
+		return err
 	}
 	su.recs, err = su.journal.Read(ctx, su.id, 0)
 	return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/journalflag"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -114,9 +115,10 @@ func (u *UI) header(title string, plan cutover.Plan, env *Env, resumed bool) {
 	a := plan.Analyze()
 	fmt.Fprintln(u.w, u.c(cBold, title))
 	mode := "memory journal (use -journal DIR to make the run resumable)"
+	table, dynamo := strings.CutPrefix(f.Journal, journalflag.DynamoDBPrefix)
 	switch {
-	case f.AWS.DynamoDBTable != "":
-		mode = "DynamoDB journal and lease in table " + f.AWS.DynamoDBTable
+	case dynamo:
+		mode = "DynamoDB journal and lease in table " + table
 	case f.Journal != "":
 		mode = "file journal in " + f.Journal
 	}

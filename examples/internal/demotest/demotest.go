@@ -100,7 +100,7 @@ func RunFlagErrors(t *testing.T, s demo.Scenario, cases []FlagCase) {
 			var out bytes.Buffer
 			std.Out, std.Err = &out, &out
 			args, dir := tt.Args, t.TempDir()
-			if !slices.Contains(args, "-journal") && !slices.Contains(args, "-dynamodb-table") {
+			if !slices.Contains(args, "-journal") {
 				args = append([]string{"-journal", dir}, args...)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // call sends one awsJson1_1 request to m and returns the status and the
@@ -70,7 +70,7 @@ func TestManagedProtocolErrors(t *testing.T) {
 // clock: the router's weights step up, the termination wait starts, and
 // the wait running out terminates the original.
 func TestManagedCodeDeployLifecycle(t *testing.T) {
-	clock := fake.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := cutover.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := newManaged(t, awstest.ManagedOptions{Clock: clock})
 	r := &weights{}
 	if err := m.AddDeploymentGroup(awstest.ManagedGroup{Application: "a", Name: "g", TerminationWait: 30 * time.Minute, Router: r,

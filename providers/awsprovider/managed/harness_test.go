@@ -30,7 +30,6 @@ import (
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 const simTimeHeader = "X-Sim-Time"
@@ -38,7 +37,7 @@ const simTimeHeader = "X-Sim-Time"
 // env is one simulated AWS region for a test.
 type env struct {
 	sim    *awstest.Managed
-	clock  *fake.ManualClock
+	clock  *cutover.ManualClock
 	url    string
 	router *router
 }
@@ -47,7 +46,7 @@ type env struct {
 // synctest bubble.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := fake.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := cutover.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := &env{clock: clock, router: newRouter()}
 	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: clock})
 	if err != nil {
