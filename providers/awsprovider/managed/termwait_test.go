@@ -106,9 +106,23 @@ func TestCodeDeployGatePerState(t *testing.T) {
 					must(t, err)
 					id := aws.ToString(out.DeploymentId)
 					gate := deploymentGate(t, cd)
-					for _, s := range tc.steps {
+					reads := func() int { return e.sim.Calls("GetDeployment") + e.sim.Calls("GetDeploymentTarget") }
+					for k, s := range tc.steps {
 						s.do(t, e, cd, id)
+						before := reads()
 						v, err := gate.Evaluate(t.Context())
+						// One GetDeployment a poll; the target is read too
+						// only while the deployment is InProgress.
+						wantReads := 1
+						if v.Decision == pending && s.name != "Ready" || v.Decision == pass {
+							wantReads = 2
+						}
+						if n := reads() - before; k > 0 && n != wantReads {
+							t.Errorf("%s: %d reads for one evaluation, want %d", s.name, n, wantReads)
+						}
+						if k > 0 {
+							t.Logf("%s: %d reads", s.name, reads()-before)
+						}
 						if err != nil {
 							t.Fatalf("%s: Evaluate: %v", s.name, err)
 						}
