@@ -27,6 +27,10 @@ func (d *drive) attend(ctx context.Context, done <-chan error, cancel context.Ca
 		case err := <-done:
 			d.stopAfter()
 			return err
+		case <-ctx.Done():
+			// The call's context is done too: nothing more to attend to.
+			d.stopAfter()
+			return <-done
 		case <-fired:
 		}
 		if err := d.pull(ctx); err != nil {

@@ -369,7 +369,7 @@ func (d *cdDeployment) json() obj {
 		"deploymentConfigName": d.config.Name, "status": d.status, "description": d.desc,
 		"computePlatform": "ECS", "createTime": epoch(d.created), "startTime": epoch(d.created),
 		"completeTime":                       epoch(d.completed),
-		"instanceTerminationWaitTimeStarted": d.waitStarted && !d.terminal() && !d.group.TerminationWaitFlagOff,
+		"instanceTerminationWaitTimeStarted": d.waitStarted && !d.group.TerminationWaitFlagOff,
 		"deploymentOverview":                 d.overview(),
 		"deploymentStyle":                    obj{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
 		"revision":                           obj{"revisionType": "AppSpecContent", "appSpecContent": obj{"content": d.appSpec, "sha256": d.sha}},

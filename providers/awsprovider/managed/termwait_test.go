@@ -132,7 +132,8 @@ func TestCodeDeployGatePerState(t *testing.T) {
 						}
 						info, err := cd.GetDeployment(t.Context(), &codedeploy.GetDeploymentInput{DeploymentId: aws.String(id)})
 						must(t, err)
-						if flag := info.DeploymentInfo.InstanceTerminationWaitTimeStarted; flag != (s.want == pass && !flagOff) {
+						waited := s.name == "termination wait" || s.name == "Succeeded"
+						if flag := info.DeploymentInfo.InstanceTerminationWaitTimeStarted; flag != (waited && !flagOff) {
 							t.Errorf("%s: instanceTerminationWaitTimeStarted %t on the wire", s.name, flag)
 						}
 					}
