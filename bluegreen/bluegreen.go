@@ -8,6 +8,7 @@ import (
 
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/internal/settle"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -61,11 +62,16 @@ type Options struct {
 	// it may be retired. Default 1h.
 	WarmWindow time.Duration
 	// Propagation is how long after a switch clients may still reach the
-	// old target: the TTL of Route 53 records, zero for an ALB or a
-	// Beanstalk swap (whose CNAME TTL is 60 s). A rollback reaches every
+	// old target: a DNS TTL. Zero means the Switcher's or Router's own
+	// when it reports one (providers.Propagator: a Beanstalk swap's CNAME
+	// TTL, a Route 53 router's record TTL), else none (an ALB). The
+	// switched stage's gates are Pending until it has passed, so that
+	// they judge traffic that reaches green. A rollback reaches every
 	// client only after it too, so WarmWindow must be at least this long
 	// (a rollback window can never be shorter than the TTL), and so must
-	// Bake when Gates are set. ≥ 0.
+	// Bake when Gates are set; a propagation read from the Switcher or
+	// Router is checked before the switch, which fails without switching
+	// when either is shorter. ≥ 0.
 	Propagation time.Duration
 
 	// Retire retires blue. Default: scale BlueFleet to zero. Without
@@ -85,6 +91,7 @@ type Options struct {
 // Switch and Finish are its parts.
 type BlueGreen struct {
 	opts Options
+	prop *settle.Propagation // Options.Propagation or the mover's
 }
 
 var _ cutover.Strategy = (*BlueGreen)(nil)
@@ -170,7 +177,11 @@ func New(opts Options) (*BlueGreen, error) {
 	if opts.Clock == nil {
 		opts.Clock = cutover.RealClock{}
 	}
-	return &BlueGreen{opts: opts}, nil
+	var mover any = opts.Router
+	if opts.Switcher != nil {
+		mover = opts.Switcher
+	}
+	return &BlueGreen{opts: opts, prop: settle.NewPropagation(opts.Propagation, mover)}, nil
 }
 
 // part is a Strategy made by a function.
@@ -257,9 +268,21 @@ func (b *BlueGreen) switchStage() (cutover.Stage, error) {
 	if o.Switcher == nil && o.Router == nil {
 		return cutover.Stage{}, errors.New("bluegreen: switching needs Options.Switcher or Options.Router")
 	}
+	gates := o.Gates
+	if b.prop.Dynamic() {
+		gates = make([]cutover.Gate, len(o.Gates))
+		for k, g := range o.Gates {
+			gates[k] = settle.Gate(g, cutover.GateName(g, k), b.prop, o.Clock)
+		}
+	}
 	return cutover.Stage{
-		Name:   StageSwitch,
-		Apply:  func(ctx context.Context) error { return b.sendTo(ctx, o.Green) },
+		Name: StageSwitch,
+		Apply: func(ctx context.Context) error {
+			if err := b.checkPropagation(ctx); err != nil {
+				return err
+			}
+			return b.sendTo(ctx, o.Green)
+		},
 		Verify: func(ctx context.Context) error { return b.confirm(ctx, o.Green) },
 		Revert: func(ctx context.Context) error {
 			if err := b.sendTo(ctx, o.Blue); err != nil {
@@ -269,8 +292,28 @@ func (b *BlueGreen) switchStage() (cutover.Stage, error) {
 		},
 		Bake:    o.Bake,
 		MinBake: o.MinBake,
-		Gates:   o.Gates,
+		Gates:   gates,
 	}, nil
+}
+
+// checkPropagation reads the propagation (the Switcher's or Router's own
+// unless Options.Propagation is set) and refuses to switch when a
+// rollback would not reach every client within WarmWindow, or the gates
+// would judge traffic still reaching blue for all of Bake: the checks New
+// makes of Options.Propagation.
+func (b *BlueGreen) checkPropagation(ctx context.Context) error {
+	o := b.opts
+	p, err := b.prop.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if o.WarmWindow < p {
+		return fmt.Errorf("bluegreen: Options.WarmWindow %v is shorter than the propagation %v (the switch's DNS TTL): a rollback would not reach every client before blue could be retired; want WarmWindow ≥ %v", o.WarmWindow, p, p)
+	}
+	if len(o.Gates) > 0 && o.Bake < p {
+		return fmt.Errorf("bluegreen: Options.Bake %v is shorter than the propagation %v (the switch's DNS TTL): the gates would judge traffic still reaching blue; want Bake ≥ %v", o.Bake, p, p)
+	}
+	return nil
 }
 
 func (b *BlueGreen) finish() []cutover.Stage {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/internal/settle"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -148,8 +148,7 @@ type Canary struct {
 	opts   Options
 	steps  []Step
 
-	mu         sync.Mutex
-	routerProp time.Duration // the router's propagation; -1 until read
+	prop *settle.Propagation // Options.Propagation or the router's
 }
 
 var _ cutover.Strategy = (*Canary)(nil)
@@ -259,7 +258,7 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 		}
 		steps[i].Pause = true
 	}
-	return &Canary{router: router, opts: opts, steps: steps, routerProp: -1}, nil
+	return &Canary{router: router, opts: opts, steps: steps, prop: settle.NewPropagation(opts.Propagation, router)}, nil
 }
 
 func checkGates(field string, gs []cutover.Gate) error {
@@ -436,9 +435,9 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		if s.Weight < 100 {
 			gates = append(gates, c.opts.Comparative...)
 		}
-		if _, dyn := c.router.(providers.Propagator); c.opts.Propagation > 0 || dyn {
+		if c.prop.Dynamic() {
 			for k, g := range gates {
-				gates[k] = &settling{g: g, name: cutover.GateName(g, k), d: c.propagationNow, clock: c.opts.Clock}
+				gates[k] = settle.Gate(g, cutover.GateName(g, k), c.prop, c.opts.Clock)
 			}
 		}
 		prev := 0
@@ -571,46 +570,6 @@ func (b background) Unwrap() []cutover.Gate { return []cutover.Gate{b.g} }
 
 func (b background) Reset() {
 	if r, ok := b.g.(cutover.Resetter); ok && b.first {
-		r.Reset()
-	}
-}
-
-// settling holds a gate Pending until Propagation has passed since the step
-// began baking (its first evaluation after Reset), so that it judges
-// traffic that follows the new weights.
-type settling struct {
-	g     cutover.Gate
-	name  string
-	d     func() time.Duration
-	clock cutover.Clock
-	start time.Time
-}
-
-// Evaluate is Pending while clients may still follow the old weights, then
-// the gate's own verdict.
-func (s *settling) Evaluate(ctx context.Context) (cutover.Verdict, error) {
-	now := s.clock.Now()
-	if s.start.IsZero() {
-		s.start = now
-	}
-	d := s.d()
-	if left := d - now.Sub(s.start); left > 0 {
-		return cutover.Verdict{Decision: cutover.Pending,
-			Reason: fmt.Sprintf("waiting %v more for clients to follow the new weights (propagation %v)", left.Round(time.Second), d)}, nil
-	}
-	return s.g.Evaluate(ctx)
-}
-
-// Name is the wrapped gate's name.
-func (s *settling) Name() string { return s.name }
-
-// Unwrap returns the wrapped gate.
-func (s *settling) Unwrap() []cutover.Gate { return []cutover.Gate{s.g} }
-
-// Reset starts the wait again and resets the wrapped gate.
-func (s *settling) Reset() {
-	s.start = time.Time{}
-	if r, ok := s.g.(cutover.Resetter); ok {
 		r.Reset()
 	}
 }

@@ -90,39 +90,7 @@ func wilson(k, n, z float64) (float64, float64) {
 // propagation is Options.Propagation, or the router's own
 // (providers.Propagator) when that is zero, read once.
 func (c *Canary) propagation(ctx context.Context) (time.Duration, error) {
-	if c.opts.Propagation > 0 {
-		return c.opts.Propagation, nil
-	}
-	p, ok := c.router.(providers.Propagator)
-	if !ok {
-		return 0, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.routerProp >= 0 {
-		return c.routerProp, nil
-	}
-	d, err := p.Propagation(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read the router's propagation: %w", err)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("router's propagation %v: negative", d)
-	}
-	c.routerProp = d
-	return d, nil
-}
-
-// propagationNow is the propagation as last read (for gates, which have
-// no error path of their own): Options.Propagation, or the router's once
-// Apply has read it.
-func (c *Canary) propagationNow() time.Duration {
-	if c.opts.Propagation > 0 {
-		return c.opts.Propagation
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return max(c.routerProp, 0)
+	return c.prop.Read(ctx)
 }
 
 // healthyGuard refuses to put traffic on a target with no healthy member

@@ -11,13 +11,19 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	s := &d.p.Stages[i]
 	d.emit(EvStageStarted, i, nil, "applying")
 	irreversible := s.Reversibility.Kind == KindIrreversible
+	// An abort or a closing window cuts a reversible stage's slow call
+	// short (see attend); an irreversible one is finished first.
+	var stop func() error
+	if !irreversible {
+		stop = d.stopApply
+	}
 	r, err := d.retry(ctx, retryLoop{
 		first: 1,
-		try:   func() error { return d.applyOnce(ctx, i) },
+		try:   func() error { return d.applyOnce(ctx, i, stop) },
 		// Irreversible stages are not retried here: rollForward does. A
-		// permanent error rolls back at once.
+		// permanent error, or a call cut short, rolls back at once.
 		stop: func(attempt int, err error) bool {
-			return attempt >= d.o.ApplyAttempts || irreversible || ctx.Err() != nil || d.leaseLost() || !d.o.Transient(err)
+			return attempt >= d.o.ApplyAttempts || irreversible || ctx.Err() != nil || d.leaseLost() || d.cut != nil || !d.o.Transient(err)
 		},
 		// Journaled like a failed revert attempt: the RecApplied that
 		// ends the retries sets the cutover running again.
@@ -29,6 +35,8 @@ func (d *drive) apply(ctx context.Context, i int) error {
 			return nil
 		},
 	})
+	cut := d.cut
+	d.cut = nil
 	if err != nil {
 		return err
 	}
@@ -44,6 +52,9 @@ func (d *drive) apply(ctx context.Context, i int) error {
 			return d.rollForward(ctx, i, se)
 		}
 		var cause error = se
+		if cut != nil {
+			cause = cut
+		}
 		if ctx.Err() != nil {
 			cause = context.Cause(ctx)
 		}
@@ -70,14 +81,14 @@ func (d *drive) apply(ctx context.Context, i int) error {
 }
 
 // applyOnce calls stage i's Apply and then its Verify, and returns a
-// *StageError saying which failed, or nil.
-func (d *drive) applyOnce(ctx context.Context, i int) error {
+// *StageError saying which failed, or nil. stop is attend's.
+func (d *drive) applyOnce(ctx context.Context, i int, stop func() error) error {
 	s := &d.p.Stages[i]
-	if err := d.call(ctx, i, s.Apply); err != nil {
+	if err := d.call(ctx, i, s.Apply, stop); err != nil {
 		return &StageError{Stage: s.Name, Action: "apply", Err: err}
 	}
 	if s.Verify != nil {
-		if err := d.call(ctx, i, s.Verify); err != nil {
+		if err := d.call(ctx, i, s.Verify, stop); err != nil {
 			return &StageError{Stage: s.Name, Action: "verify", Err: err}
 		}
 	}
@@ -111,7 +122,7 @@ func (d *drive) rollForward(ctx context.Context, i int, first *StageError) error
 	r, err := d.retry(fctx, retryLoop{
 		first: 1,
 		err:   first,
-		try:   func() error { return d.applyOnce(fctx, i) },
+		try:   func() error { return d.applyOnce(fctx, i, nil) },
 		failed: func(attempt int, err error) error {
 			if jerr := d.append(jctx, Record{Type: RecApplyFailed, Stage: s.Name, Index: i, Attempt: attempt, Error: err.Error()}); jerr != nil {
 				return d.stopped(ctx, jerr)

@@ -105,7 +105,12 @@
 // number; State is a Fold over its records. Send writes a command (pause,
 // resume, promote, abort, approve) from any process; the runner obeys it
 // within one poll and journals an answer (RecAck) that says what it does
-// about it, or why it refuses it. Send refuses a cutover that has ended
+// about it, or why it refuses it — also while a stage's Apply, Verify or
+// Revert is slow or hung: the runner keeps polling the journal while the
+// call runs, answers what it takes in, and, for a reversible stage's
+// Apply or Verify, cancels the call's context (its cause ErrAborted, or
+// the ErrPNRNotApproved of an earlier stage's window about to close) and
+// rolls back as soon as the call returns. Send refuses a cutover that has ended
 // (ErrEnded). Run on an ID with records resumes: a stage whose intent
 // is journaled but whose outcome is not is applied (or reverted) again. An
 // error from the journal other than a lost race stops the runner at once

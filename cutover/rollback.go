@@ -90,7 +90,7 @@ func (d *drive) revert(rctx, jctx context.Context, i int, cause string) error {
 			if err := rctx.Err(); err != nil {
 				return &StageError{Stage: s.Name, Action: "revert", Err: err}
 			}
-			if err := d.call(rctx, i, s.Revert); err != nil {
+			if err := d.call(rctx, i, s.Revert, nil); err != nil {
 				return &StageError{Stage: s.Name, Action: "revert", Err: err}
 			}
 			return nil
@@ -142,7 +142,7 @@ func (d *drive) stillRevertible(ctx context.Context, i int) bool {
 		var err error
 		ok, err = s.StillRevertible(ctx)
 		return err
-	})
+	}, nil)
 	if err != nil {
 		d.emit(EvRevertFailed, i, err, "cannot tell whether the stage can still be reverted after its window; taking it as crossed")
 		return false

@@ -128,6 +128,9 @@ type drive struct {
 	watchIdx   int
 	watchGates []gateState
 	timer      *time.Timer // reused by sleep on the real clock
+	// cut is why attend cut a stage's call short, until apply takes it
+	// as the cause of the rollback.
+	cut error
 }
 
 // stageMark is the drive's bookkeeping for one stage.
@@ -490,25 +493,36 @@ func (d *drive) stopped(ctx context.Context, err error) error {
 
 // sleep waits for dur or until ctx is done.
 func (d *drive) sleep(ctx context.Context, dur time.Duration) error {
-	var fired <-chan time.Time
-	if _, real := d.clock.(RealClock); real {
-		// On the real clock one timer serves the whole drive: a poll
-		// costs no allocation (10,000 cutovers poll every few seconds).
-		if d.timer == nil {
-			d.timer = time.NewTimer(dur)
-		} else {
-			d.timer.Reset(dur)
-		}
-		defer d.timer.Stop()
-		fired = d.timer.C
-	} else {
-		fired = d.clock.After(dur)
-	}
+	fired := d.after(dur)
+	defer d.stopAfter()
 	select {
 	case <-ctx.Done():
 		return d.stopped(ctx, ctx.Err())
 	case <-fired:
 		return nil
+	}
+}
+
+// after returns a channel that fires after dur on the runner's clock;
+// stopAfter stops it. On the real clock one timer serves the whole drive:
+// a poll costs no allocation (10,000 cutovers poll every few seconds).
+// Only the drive's goroutine calls them.
+func (d *drive) after(dur time.Duration) <-chan time.Time {
+	if _, real := d.clock.(RealClock); !real {
+		return d.clock.After(dur)
+	}
+	if d.timer == nil {
+		d.timer = time.NewTimer(dur)
+	} else {
+		d.timer.Reset(dur)
+	}
+	return d.timer.C
+}
+
+// stopAfter stops the timer of the last after on the real clock.
+func (d *drive) stopAfter() {
+	if d.timer != nil {
+		d.timer.Stop()
 	}
 }
 
@@ -574,10 +588,16 @@ type stageHandle struct {
 
 type stageKey struct{}
 
-// call runs f (Apply, Verify or Revert of stage i) with a stage context.
-func (d *drive) call(ctx context.Context, i int, f func(context.Context) error) error {
+// call runs f (Apply, Verify or Revert of stage i) with a stage context,
+// attending to the journal while it runs (see attend). stop, if not nil,
+// is asked at each poll whether to cut f short.
+func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
 	h := &stageHandle{d: d, i: i}
-	err := f(context.WithValue(ctx, stageKey{}, h))
+	cctx, cancel := context.WithCancelCause(context.WithValue(ctx, stageKey{}, h))
+	defer cancel(nil)
+	done := make(chan error, 1)
+	go func() { done <- f(cctx) }()
+	err := d.attend(ctx, done, cancel, stop)
 	d.mu.Lock()
 	h.closed = true
 	d.mu.Unlock()

@@ -69,7 +69,9 @@ func (r Reversibility) String() string {
 // Stage is one step of a plan.
 //
 // Apply and Revert must be idempotent: a resumed runner may call either
-// again after a crash. Both must honour ctx and return when it is done.
+// again after a crash. Both must honour ctx and return when it is done:
+// the runner cancels a reversible stage's Apply or Verify when an abort
+// arrives while it runs, and waits for it to return before rolling back.
 type Stage struct {
 	// Name identifies the stage in the plan, the journal, events and errors.
 	// Names are unique within a plan.

@@ -775,6 +775,12 @@ func drive(ctx context.Context, j cutover.Journal, opts cutover.Options, p cutov
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			return st, err
 		}
+		if ctx.Err() != nil {
+			// Stopped (a SIGTERM's ErrSuspended) between the runs: the
+			// next Run journals the suspension rather than Send failing
+			// with the cause and nothing journaled.
+			continue
+		}
 		if atPNR != nil {
 			if cerr := atPNR(); cerr != nil {
 				return st, cerr

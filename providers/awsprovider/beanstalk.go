@@ -44,7 +44,18 @@ type BeanstalkOptions struct {
 	// PollInterval is the time between DescribeEnvironments calls while
 	// waiting. Zero means 10s.
 	PollInterval time.Duration
+	// CNAMETTL is how long resolvers may keep answering the production
+	// CNAME with the environment it named before a swap: the DNS TTL of
+	// the record, which the Beanstalk API does not report. ≥ 0; 0 means
+	// DefaultBeanstalkCNAMETTL. When a domain of your own points at the
+	// Beanstalk CNAME, set the longer of its TTL and this.
+	CNAMETTL time.Duration
 }
+
+// DefaultBeanstalkCNAMETTL is the TTL of the elasticbeanstalk.com CNAME
+// records an environment's CNAME is served with: after a swap, clients
+// may follow the old answer this long.
+const DefaultBeanstalkCNAMETTL = 60 * time.Second
 
 // BeanstalkSwitcher is a providers.Switcher that moves all traffic between
 // two Elastic Beanstalk environments by swapping their CNAMEs. The targets
@@ -60,7 +71,10 @@ type BeanstalkOptions struct {
 // after a crash mid-swap finds the swap done (or not) and converges.
 //
 // DNS caches still send clients to the old environment for the CNAME's TTL
-// (60s for Beanstalk): keep the old environment running at least that long.
+// (CNAMETTL, 60s by default): Propagation reports it (providers.Propagator),
+// so that the bluegreen strategy holds its gates that long after a swap,
+// and refuses a warm window (the old environment kept running) shorter
+// than it.
 //
 // A BeanstalkSwitcher is safe for concurrent use.
 type BeanstalkSwitcher struct {
@@ -71,9 +85,13 @@ type BeanstalkSwitcher struct {
 	envs    [2]string
 	timeout time.Duration
 	poll    time.Duration
+	ttl     time.Duration
 }
 
-var _ providers.Switcher = (*BeanstalkSwitcher)(nil)
+var (
+	_ providers.Switcher   = (*BeanstalkSwitcher)(nil)
+	_ providers.Propagator = (*BeanstalkSwitcher)(nil)
+)
 
 // NewBeanstalkSwitcher returns a switcher between the two environments
 // envs (by name) of one application, for the production CNAME cname: the
@@ -103,9 +121,13 @@ func NewBeanstalkSwitcher(client BeanstalkAPI, cname string, envs [2]string, opt
 	if err != nil {
 		return nil, err
 	}
+	ttl, err := durationOr("beanstalk switcher: CNAMETTL", opts.CNAMETTL, DefaultBeanstalkCNAMETTL)
+	if err != nil {
+		return nil, fmt.Errorf("%w; want ≥ 0 (0: %s)", err, DefaultBeanstalkCNAMETTL)
+	}
 	s := &BeanstalkSwitcher{
 		awsBase: newAWSBase(opts.Logger, opts.Clock, opts.Pacer),
-		client:  client, cname: cname, envs: envs, timeout: timeout, poll: poll,
+		client:  client, cname: cname, envs: envs, timeout: timeout, poll: poll, ttl: ttl,
 	}
 	if err := s.setCallTimeout("beanstalk switcher: CallTimeout", opts.CallTimeout); err != nil {
 		return nil, err
@@ -113,6 +135,11 @@ func NewBeanstalkSwitcher(client BeanstalkAPI, cname string, envs [2]string, opt
 	s.log = s.log.With(zap.String("cname", cname), zap.Strings("environments", envs[:]))
 	return s, nil
 }
+
+// Propagation is the CNAME's TTL (BeanstalkOptions.CNAMETTL): how long
+// after a swap clients may still reach the environment that held the
+// CNAME before. It makes no call.
+func (s *BeanstalkSwitcher) Propagation(context.Context) (time.Duration, error) { return s.ttl, nil }
 
 // beanstalkView is what one DescribeEnvironments call showed.
 type beanstalkView struct {

@@ -166,6 +166,7 @@ func TestNewBeanstalkSwitcherBadInput(t *testing.T) {
 		{"SameEnvTwice", "shop", [2]string{awstest.BlueEnv, awstest.BlueEnv}, awsprovider.BeanstalkOptions{}, "want two"},
 		{"ShortName", "shop", [2]string{"abc", awstest.GreenEnv}, awsprovider.BeanstalkOptions{}, "4–40 characters"},
 		{"NegativeTimeout", "shop", testEnvs, awsprovider.BeanstalkOptions{Timeout: -1}, "Timeout"},
+		{"NegativeCNAMETTL", "shop", testEnvs, awsprovider.BeanstalkOptions{CNAMETTL: -time.Second}, "CNAMETTL: -1s is negative; want ≥ 0 (0: 1m0s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if s, err := awsprovider.NewBeanstalkSwitcher(c, tc.cname, tc.envs, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {

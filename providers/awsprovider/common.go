@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
+	"github.com/safecutover/safecutover/providers/awsprovider/internal/awscall"
 )
 
 // Sentinel errors of the AWS provider, for errors.Is.
@@ -183,81 +182,19 @@ func ParseTargets(s string) (map[string]string, error) {
 // provider makes answer in well under a second; an attempt still open
 // after this long is held somewhere (a stuck connection, an overloaded
 // endpoint) and is abandoned so that the SDK's retryer tries again.
-const DefaultCallTimeout = 20 * time.Second
+const DefaultCallTimeout = awscall.DefaultTimeout
 
 // httpDoer is the HTTP client of every SDK service client.
-type httpDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
-// boundedDoer gives every HTTP attempt of an SDK call its own deadline.
-// A timed-out attempt fails with an error whose Timeout() is true, which
-// the SDK's standard retryer retries like a dropped connection; the
-// caller's context still bounds the call as a whole.
-type boundedDoer struct {
-	next    httpDoer
-	timeout time.Duration
-}
-
-func (d boundedDoer) Do(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), d.timeout)
-	resp, err := d.next.Do(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		if ctx.Err() != nil && r.Context().Err() == nil {
-			return nil, &attemptTimeoutError{timeout: d.timeout, err: err}
-		}
-		return nil, err
-	}
-	resp.Body = cancelOnClose{resp.Body, cancel}
-	return resp, nil
-}
-
-// attemptTimeoutError is an HTTP attempt cut off by CallTimeout.
-type attemptTimeoutError struct {
-	timeout time.Duration
-	err     error
-}
-
-func (e *attemptTimeoutError) Error() string {
-	return fmt.Sprintf("attempt abandoned after call timeout %s: %s", e.timeout, e.err.Error())
-}
-func (e *attemptTimeoutError) Unwrap() error { return e.err }
-
-// Timeout marks the error as a timeout for the SDK's retryer.
-func (e *attemptTimeoutError) Timeout() bool { return true }
-
-// cancelOnClose releases an attempt's deadline when its body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
-}
+type httpDoer = awscall.Doer
 
 // bound returns hc with a deadline per attempt of callTimeout; nil hc
 // means http.DefaultClient.
-func (b awsBase) bound(hc httpDoer) httpDoer {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	return boundedDoer{next: hc, timeout: b.callTimeout}
-}
+func (b awsBase) bound(hc httpDoer) httpDoer { return awscall.Bound(hc, b.callTimeout) }
 
 // callTimeoutOr validates an Options struct's CallTimeout and applies the
 // default.
 func callTimeoutOr(field string, d time.Duration) (time.Duration, error) {
-	if d < 0 {
-		return 0, fmt.Errorf("%s: %s is negative; want > 0 (0: %s)", field, d, DefaultCallTimeout)
-	}
-	if d == 0 {
-		return DefaultCallTimeout, nil
-	}
-	return d, nil
+	return awscall.Timeout(field, d)
 }
 
 // setCallTimeout validates an Options struct's CallTimeout (named by

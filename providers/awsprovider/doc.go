@@ -8,7 +8,8 @@
 //     sets, one per target, changed in one transactional batch and waited
 //     for until INSYNC.
 //   - BeanstalkSwitcher (providers.Switcher): an Elastic Beanstalk CNAME
-//     swap between two environments.
+//     swap between two environments; its propagation
+//     (providers.Propagator) is the CNAME's TTL, 60s by default.
 //   - ECSFleet (providers.Fleet): the desired count of an ECS service, with
 //     WaitSteady.
 //   - ASGFleet (providers.Fleet): the desired capacity of an EC2 Auto

@@ -85,3 +85,14 @@ func (s renamedSwitcher) Active(ctx context.Context) (string, error) {
 	}
 	return "", fmt.Errorf("active target %q is neither blue nor green", a)
 }
+
+// Propagation passes the switcher's own on (providers.Propagator: the
+// Beanstalk CNAME's TTL), so that the blue/green strategy holds its gates
+// until clients follow the swap.
+func (s renamedSwitcher) Propagation(ctx context.Context) (time.Duration, error) {
+	p, ok := s.s.(providers.Propagator)
+	if !ok {
+		return 0, nil
+	}
+	return p.Propagation(ctx)
+}

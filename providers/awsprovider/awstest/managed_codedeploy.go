@@ -48,6 +48,13 @@ type ManagedGroup struct {
 	// shares.
 	Router      providers.TrafficRouter
 	Blue, Green string
+	// TerminationWaitFlagOff makes GetDeployment answer
+	// instanceTerminationWaitTimeStarted false throughout, as CodeDeploy
+	// has been reported to for ECS (aws/containers-roadmap#269); by
+	// default it is true once the termination wait has begun, as the API
+	// reference documents. The ECS target's lifecycle events say when in
+	// both cases.
+	TerminationWaitFlagOff bool
 }
 
 type cdGroup struct {
@@ -357,10 +364,9 @@ func (d *cdDeployment) json() obj {
 		"deploymentId": d.id, "applicationName": d.group.Application, "deploymentGroupName": d.group.Name,
 		"deploymentConfigName": d.config.Name, "status": d.status, "description": d.desc,
 		"computePlatform": "ECS", "createTime": epoch(d.created), "startTime": epoch(d.created),
-		"completeTime": epoch(d.completed),
-		// As CodeDeploy does for ECS (aws/containers-roadmap#269), the
-		// flag stays false; the deployment target's status tells the wait.
-		"instanceTerminationWaitTimeStarted": false,
+		"completeTime":                       epoch(d.completed),
+		"instanceTerminationWaitTimeStarted": d.waitStarted && !d.group.TerminationWaitFlagOff,
+		"deploymentOverview":                 d.overview(),
 		"deploymentStyle":                    obj{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
 		"revision":                           obj{"revisionType": "AppSpecContent", "appSpecContent": obj{"content": d.appSpec, "sha256": d.sha}},
 	}
@@ -373,6 +379,26 @@ func (d *cdDeployment) json() obj {
 	case d.rollbackOf != "":
 		o["rollbackInfo"] = obj{"rollbackTriggeringDeploymentId": d.rollbackOf}
 	}
+	return o
+}
+
+// targetStatus is the status of the deployment's one ECS target.
+func (d *cdDeployment) targetStatus() string {
+	switch {
+	case d.status == "Failed" || d.status == "Stopped":
+		return "Failed"
+	case d.waitStarted || d.status == "Succeeded":
+		return "Succeeded"
+	case d.status == "Ready":
+		return "Ready"
+	}
+	return "InProgress"
+}
+
+// overview counts the deployment's targets (one ECS service) by status.
+func (d *cdDeployment) overview() obj {
+	o := obj{"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 0, "Skipped": 0, "Ready": 0}
+	o[d.targetStatus()] = 1
 	return o
 }
 

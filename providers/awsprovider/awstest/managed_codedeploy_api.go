@@ -204,15 +204,7 @@ func (m *Managed) codeDeploy(op string, body []byte) (any, *Fault) {
 		if in.TargetID != want {
 			return nil, clientErr("DeploymentTargetDoesNotExistException", "deployment %s has no target %s (it has %s)", d.id, in.TargetID, want)
 		}
-		status := "InProgress"
-		switch {
-		case d.status == "Failed" || d.status == "Stopped":
-			status = "Failed"
-		case d.waitStarted || d.status == "Succeeded":
-			status = "Succeeded"
-		case d.status == "Ready":
-			status = "Ready"
-		}
+		status := d.targetStatus()
 		return obj{"deploymentTarget": obj{
 			"deploymentTargetType": "ECSTarget",
 			"ecsTarget": obj{

@@ -175,9 +175,8 @@ type CodeDeploy struct {
 	cluster, svc    string
 	appSpec, digest string
 
-	mu       sync.Mutex
-	id       string
-	waitSeen time.Time // when this process first saw the termination wait
+	mu sync.Mutex
+	id string
 }
 
 var _ cutover.Strategy = (*CodeDeploy)(nil)
@@ -198,6 +197,10 @@ func NewCodeDeploy(ctx context.Context, client CodeDeployAPI, spec CodeDeploySpe
 	}
 	spec.Gates, spec.Comparative = slices.Clone(spec.Gates), slices.Clone(spec.Comparative)
 	opts = opts.withDefaults()
+	client = boundedCodeDeploy{c: client, t: opts.CallTimeout}
+	if spec.Services != nil {
+		spec.Services = boundedServices{c: spec.Services, t: opts.CallTimeout}
+	}
 	c := &CodeDeploy{
 		client: client, spec: spec, opts: opts,
 		group: fmt.Sprintf("codedeploy deployment group %q of application %q", spec.DeploymentGroup, spec.Application),
@@ -752,43 +755,74 @@ func (c *CodeDeploy) applyShift(ctx context.Context) error {
 }
 
 // waiting reports whether deployment id, read as info and still running,
-// is in its termination wait, and since when if the deployment target says
-// (the end of its last traffic lifecycle event). CodeDeploy leaves
-// instanceTerminationWaitTimeStarted false for ECS deployments
-// (aws/containers-roadmap#269); the wait begins as the deployment target
-// succeeds, so the target is read too.
+// is in its termination wait, and since when, as the deployment's own
+// data says (see terminationWait). The ECS deployment target is read only
+// while the deployment is InProgress or Baking: in any other state the
+// wait cannot have begun.
 func (c *CodeDeploy) waiting(ctx context.Context, id string, info *cdtypes.DeploymentInfo) (bool, time.Time, error) {
-	var start time.Time
-	started := info.InstanceTerminationWaitTimeStarted
+	switch info.Status {
+	case cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking:
+	default:
+		return false, time.Time{}, nil
+	}
 	out, err := c.client.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{
 		DeploymentId: aws.String(id), TargetId: aws.String(c.cluster + ":" + c.svc),
 	})
-	switch {
-	case err != nil && !started:
-		return false, start, fmt.Errorf("get target %s:%s of codedeploy deployment %s: %w", c.cluster, c.svc, id, err)
-	case err != nil:
-		c.log.Warn("cannot read the deployment target", zap.String("deployment", id), zap.Error(err))
-	case out.DeploymentTarget != nil && out.DeploymentTarget.EcsTarget != nil:
-		t := out.DeploymentTarget.EcsTarget
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("get target %s:%s of codedeploy deployment %s: %w", c.cluster, c.svc, id, err)
+	}
+	var t *cdtypes.ECSTarget
+	if out.DeploymentTarget != nil {
+		t = out.DeploymentTarget.EcsTarget
+	}
+	started, began := terminationWait(info, t)
+	return started, began, nil
+}
+
+// trafficEvents are the ECS target's lifecycle events that end with all
+// production traffic on the replacement task set, last first: the
+// termination wait begins when the last of them ends.
+var trafficEvents = []string{"AfterAllowTraffic", "AllowTraffic"}
+
+// terminationWait reads from a running deployment (info) and its ECS
+// target (t, nil if unknown) whether the original task set's termination
+// wait has begun, and when. It has begun when the deployment says so
+// (instanceTerminationWaitTimeStarted, which CodeDeploy documents as true
+// "as soon as the termination wait period starts") or when the target's
+// last traffic lifecycle event (AfterAllowTraffic, else AllowTraffic) has
+// ended (Succeeded or Skipped): CodeDeploy has been reported to leave the
+// flag false for ECS (aws/containers-roadmap#269). When it began is that
+// event's endTime; zero when no event says, which the caller refuses
+// (ErrWindowUnknown) rather than guess from the target's status or from
+// when this process first looked. Created, Queued and Ready deployments
+// have not begun the wait; a Succeeded, Failed or Stopped one is not
+// running and never reaches here.
+func terminationWait(info *cdtypes.DeploymentInfo, t *cdtypes.ECSTarget) (started bool, began time.Time) {
+	switch info.Status {
+	case cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking:
+	default:
+		return false, time.Time{}
+	}
+	started = info.InstanceTerminationWaitTimeStarted
+	if t == nil {
+		return started, time.Time{}
+	}
+	for _, name := range trafficEvents {
 		for _, ev := range t.LifecycleEvents {
-			switch deref(ev.LifecycleEventName) {
-			case "AllowTraffic", "AfterAllowTraffic":
-				if e := deref(ev.EndTime); e.After(start) {
-					start = e
+			if deref(ev.LifecycleEventName) != name {
+				continue
+			}
+			switch ev.Status {
+			case cdtypes.LifecycleEventStatusSucceeded, cdtypes.LifecycleEventStatusSkipped:
+				if ev.EndTime != nil {
+					return true, *ev.EndTime
 				}
+				return true, time.Time{}
 			}
-		}
-		if t.Status == cdtypes.TargetStatusSucceeded {
-			started = true
-			if start.IsZero() {
-				start = deref(t.LastUpdatedAt)
-			}
+			return started, time.Time{} // the last traffic event has not ended
 		}
 	}
-	if started {
-		c.sawWait()
-	}
-	return started, start, nil
+	return started, time.Time{}
 }
 
 func (c *CodeDeploy) applyWait(ctx context.Context) error {
@@ -813,12 +847,7 @@ func (c *CodeDeploy) applyWait(ctx context.Context) error {
 		return err
 	}
 	if start.IsZero() {
-		c.mu.Lock()
-		start = c.waitSeen
-		c.mu.Unlock()
-	}
-	if start.IsZero() {
-		return fmt.Errorf("codedeploy deployment %s: no lifecycle event says when the termination wait began: %w", id, ErrWindowUnknown)
+		return fmt.Errorf("codedeploy deployment %s: in its termination wait, but no lifecycle event of its ECS target (AfterAllowTraffic, AllowTraffic) says when it began: %w", id, ErrWindowUnknown)
 	}
 	if lag := c.opts.Clock.Now().Sub(start); lag > c.opts.WindowMargin {
 		return fmt.Errorf("codedeploy deployment %s: the termination wait began %s ago, more than Options.WindowMargin %s, so the declared window could outlast the real one: %w",
@@ -826,14 +855,6 @@ func (c *CodeDeploy) applyWait(ctx context.Context) error {
 	}
 	c.log.Info("termination wait", zap.String("deployment", id), zap.Time("began", start), zap.Duration("window", c.Window()))
 	return nil
-}
-
-func (c *CodeDeploy) sawWait() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.waitSeen.IsZero() {
-		c.waitSeen = c.opts.Clock.Now()
-	}
 }
 
 func (c *CodeDeploy) applyTerminate(ctx context.Context) error {

@@ -233,6 +233,7 @@ func NewECS(ctx context.Context, client ECSAPI, spec ECSSpec, opts Options) (*EC
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	client = boundedECS{c: client, t: opts.CallTimeout}
 	if err := spec.validate(opts.WindowMargin); err != nil {
 		return nil, fmt.Errorf("ecs: %w", err)
 	}

@@ -98,6 +98,11 @@ type Options struct {
 	// past the real one. It must cover the delay between the service
 	// starting its clock and the stage being journaled. Default 5m.
 	WindowMargin time.Duration
+	// CallTimeout bounds each attempt of each CodeDeploy or ECS API call;
+	// an attempt still open after it is abandoned and retried by the SDK's
+	// retryer (a timeout is retryable), so one held connection does not
+	// hold the stage. It must be ≥ 0; 0 means DefaultCallTimeout (20s).
+	CallTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -119,6 +124,9 @@ func (o Options) withDefaults() Options {
 	if o.WindowMargin <= 0 {
 		o.WindowMargin = DefaultWindowMargin
 	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
 	return o
 }
 
@@ -126,7 +134,7 @@ func (o Options) validate() error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"PollInterval", o.PollInterval}, {"Timeout", o.Timeout}, {"RollbackTimeout", o.RollbackTimeout}, {"WindowMargin", o.WindowMargin}} {
+	}{{"PollInterval", o.PollInterval}, {"Timeout", o.Timeout}, {"RollbackTimeout", o.RollbackTimeout}, {"WindowMargin", o.WindowMargin}, {"CallTimeout", o.CallTimeout}} {
 		if f.d < 0 {
 			return fmt.Errorf("managed: Options.%s: %s is negative, want ≥ 0 (0 means the default)", f.name, f.d)
 		}
