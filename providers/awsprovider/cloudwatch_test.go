@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
@@ -268,6 +269,34 @@ func TestALBMetricSource(t *testing.T) {
 		q("blue", providers.MetricLatencyP99, start, end)
 		if n := f.Since(before)["GetMetricData"]; n != 1 {
 			t.Errorf("p99: %d calls, want 1", n)
+		}
+	})
+	t.Run("OneCallPerJudgedPoll", func(t *testing.T) {
+		// The judge asks both arms how far their data are complete, then
+		// reads both arms over that settled window: one call in all.
+		clock := cutover.NewManualClock(end.Add(90 * time.Second))
+		fresh := newMetrics(t, f, awstest.ListenerARN, awsprovider.ALBMetricsOptions{Clock: clock})
+		before := f.Snapshot()
+		var settled []time.Time
+		for _, target := range []string{"blue", "green"} {
+			at, err := fresh.Settled(context.Background(), target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			settled = append(settled, at)
+		}
+		for _, target := range []string{"blue", "green"} {
+			for _, m := range []string{providers.MetricRequests, providers.MetricErrors} {
+				if _, err := fresh.Metric(context.Background(), providers.MetricQuery{Target: target, Metric: m, Start: start, End: settled[0]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if diff := cmp.Diff(map[string]int{"GetMetricData": 1}, f.Since(before)); diff != "" {
+			t.Errorf("calls of one judged poll (-want +got):\n%s", diff)
+		}
+		if !settled[0].Equal(end) || !settled[1].IsZero() {
+			t.Errorf("Settled = %v, want blue %v (its last minute) and green the zero time (no data)", settled, end)
 		}
 	})
 	t.Run("PagedResults", func(t *testing.T) {

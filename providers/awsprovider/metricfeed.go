@@ -16,7 +16,8 @@ import (
 const DefaultALBPublishLag = time.Minute
 
 // settledLookback is how far back Settled looks for a target's latest
-// published minute.
+// published minute, at least: it reads the batch the source's other
+// queries read, over the longest window asked so far.
 const settledLookback = 3 * time.Hour
 
 var _ providers.MetricFeed = (*ALBMetricSource)(nil)
@@ -56,9 +57,11 @@ func (s *ALBMetricSource) publishLag() time.Duration {
 // latest minute with a RequestCount data point in the last three hours,
 // but no later than now less the publication lag (rounded down to the
 // minute), because CloudWatch may still add to a minute it has begun to
-// publish. One GetMetricData call. A target whose data stopped keeps its
-// last answer; one that never had data in the lookback returns the zero
-// time.
+// publish. It is
+// answered from the same batched GetMetricData read as Metric, so a poll
+// that asks Settled and then the metrics of both arms makes one call. A
+// target whose data stopped keeps its last answer; one that never had
+// data in the lookback returns the zero time.
 func (s *ALBMetricSource) Settled(ctx context.Context, target string) (time.Time, error) {
 	tg, ok := s.dims[target]
 	if !ok {
@@ -66,14 +69,16 @@ func (s *ALBMetricSource) Settled(ctx context.Context, target string) (time.Time
 	}
 	now := s.clock.Now().UTC()
 	limit := now.Add(-s.publishLag()).Truncate(time.Minute)
-	q := providers.MetricQuery{Target: target, Metric: providers.MetricRequests, Start: limit.Add(-settledLookback), End: limit.Add(time.Minute)}
+	// The read ends now, as the poll's other queries do, so that they
+	// are cut from it.
 	what := fmt.Sprintf("alb settled %q (%s)", target, tg)
-	res, err := s.get(ctx, what, q, s.stat("requests", tg, albRequestCount, "Sum", albPeriod))
+	res, err := s.batched(ctx, what, now.Add(-settledLookback), now)
 	if err != nil {
 		return time.Time{}, err
 	}
+	requests := res[fmt.Sprintf("r%d", s.index(target))]
 	var latest time.Time
-	for _, t := range res["requests"].times {
+	for _, t := range requests.times {
 		if end := t.Add(albPeriod * time.Second); end.After(latest) {
 			latest = end
 		}

@@ -346,7 +346,9 @@ func (s *ALBMetricSource) batched(ctx context.Context, what string, start, end t
 	now := s.clock.Now()
 	s.lookback = max(s.lookback, end.Sub(start))
 	b := s.batch
-	if b == nil || now.Sub(b.at) >= s.batchFor || start.Before(b.start) || end.Sub(b.end) >= s.batchFor || end.Before(b.end.Add(-s.batchFor)) {
+	// A window inside the last read is cut from it: the judge asks for
+	// the settled window, which ends a minute or two before the read.
+	if b == nil || now.Sub(b.at) >= s.batchFor || start.Before(b.start) || end.Sub(b.end) >= s.batchFor {
 		var queries []cwtypes.MetricDataQuery
 		for i, name := range sortedKeys(s.dims) {
 			tg := s.dims[name]
