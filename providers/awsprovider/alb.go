@@ -184,16 +184,16 @@ func NewALBRouter(client ALBAPI, arn string, targets map[string]string, opts ALB
 	}
 	switch a.kind {
 	case elbListener:
-		return NewALBListenerRouter(client, arn, targets, opts)
+		return newALBListenerRouter(client, arn, targets, opts)
 	case elbRule:
-		return NewALBRuleRouter(client, arn, targets, opts)
+		return newALBRuleRouter(client, arn, targets, opts)
 	}
 	return nil, fmt.Errorf("alb router: %s is a %s ARN, want a listener or listener rule ARN", arn, a.kind)
 }
 
-// NewALBListenerRouter returns a router on the forward action of the
+// newALBListenerRouter returns a router on the forward action of the
 // default actions of the listener listenerARN.
-func NewALBListenerRouter(client ALBListenerAPI, listenerARN string, targets map[string]string, opts ALBOptions) (*ALBRouter, error) {
+func newALBListenerRouter(client ALBListenerAPI, listenerARN string, targets map[string]string, opts ALBOptions) (*ALBRouter, error) {
 	r, err := newALBRouter(client, listenerARN, elbListener, targets, opts)
 	if err != nil {
 		return nil, err
@@ -222,11 +222,11 @@ func NewALBListenerRouter(client ALBListenerAPI, listenerARN string, targets map
 	return r, nil
 }
 
-// NewALBRuleRouter returns a router on the forward action of the listener
+// newALBRuleRouter returns a router on the forward action of the listener
 // rule ruleARN. The rule's conditions are never sent, so they stay as they
 // are. A listener's default rule cannot be modified as a rule: use the
 // listener's ARN for it.
-func NewALBRuleRouter(client ALBRuleAPI, ruleARN string, targets map[string]string, opts ALBOptions) (*ALBRouter, error) {
+func newALBRuleRouter(client ALBRuleAPI, ruleARN string, targets map[string]string, opts ALBOptions) (*ALBRouter, error) {
 	r, err := newALBRouter(client, ruleARN, elbRule, targets, opts)
 	if err != nil {
 		return nil, err
