@@ -65,7 +65,7 @@ func (b boundedCodeDeploy) StopDeployment(ctx context.Context, in *codedeploy.St
 
 // boundedECS is boundedCodeDeploy for ECS.
 type boundedECS struct {
-	c ECSAPI
+	c ECSDeploymentAPI
 	t time.Duration
 }
 

@@ -26,7 +26,7 @@
 //	state, err := cutover.NewRunner(journal, cutover.Options{}).Run(ctx, "shop-42", plan)
 //
 // Both types talk to AWS through the narrowest interfaces of the SDK
-// methods they call (CodeDeployAPI, ECSAPI), which the SDK's clients
+// methods they call (CodeDeployAPI, ECSDeploymentAPI), which the SDK's clients
 // satisfy. Their constructors read the resources they name and refuse,
 // with a *SetupError naming the resource, what cannot work: an unknown
 // deployment config, a deployment group or service not set up for the

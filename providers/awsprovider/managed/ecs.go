@@ -17,19 +17,20 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/providers/awsprovider"
 )
 
-// ECSAPI is the part of *ecs.Client an ECS native deployment calls. An
-// *ecs.Client satisfies it; so does a test double.
-type ECSAPI interface {
-	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
-	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+// ECSDeploymentAPI is the part of *ecs.Client an ECS native deployment
+// calls: what an awsprovider.ECSFleet calls (awsprovider.ECSAPI) and the
+// service deployment calls. An *ecs.Client satisfies it.
+type ECSDeploymentAPI interface {
+	awsprovider.ECSAPI
 	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
 	ContinueServiceDeployment(ctx context.Context, in *ecs.ContinueServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.ContinueServiceDeploymentOutput, error)
 	StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error)
 }
 
-var _ ECSAPI = (*ecs.Client)(nil)
+var _ ECSDeploymentAPI = (*ecs.Client)(nil)
 
 // The deployment strategies an ECS native deployment can use.
 const (
@@ -205,7 +206,7 @@ func (s *ECSSpec) steps() []float64 {
 // with ROLLBACK at a paused hook, StopServiceDeployment with ROLLBACK
 // otherwise — and waits, bounded, for the rollback to succeed.
 type ECS struct {
-	client ECSAPI
+	client ECSDeploymentAPI
 	spec   ECSSpec
 	opts   Options
 	log    *zap.Logger
@@ -225,7 +226,7 @@ var _ cutover.Strategy = (*ECS)(nil)
 // and returns the deployment. Bad input and a service not set up for the
 // strategy are errors that name the field or resource; the latter unwrap to
 // ErrInvalidSetup.
-func NewECS(ctx context.Context, client ECSAPI, spec ECSSpec, opts Options) (*ECS, error) {
+func NewECS(ctx context.Context, client ECSDeploymentAPI, spec ECSSpec, opts Options) (*ECS, error) {
 	if client == nil {
 		return nil, errors.New("ecs: client is nil")
 	}

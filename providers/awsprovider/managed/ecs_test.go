@@ -333,10 +333,10 @@ func TestComparativeGates(t *testing.T) {
 
 // fullARNs answers DescribeServices as ECS does: the service's task
 // definition is always its full ARN, whatever form UpdateService was given.
-type fullARNs struct{ managed.ECSAPI }
+type fullARNs struct{ managed.ECSDeploymentAPI }
 
 func (c fullARNs) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	out, err := c.ECSAPI.DescribeServices(ctx, in, optFns...)
+	out, err := c.ECSDeploymentAPI.DescribeServices(ctx, in, optFns...)
 	if err != nil {
 		return nil, err
 	}

@@ -265,7 +265,7 @@ func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec)
 }
 
 // ecsPlan returns the plan of an ECS native deployment of spec.
-func ecsPlan(t *testing.T, ec managed.ECSAPI, spec managed.ECSSpec) cutover.Plan {
+func ecsPlan(t *testing.T, ec managed.ECSDeploymentAPI, spec managed.ECSSpec) cutover.Plan {
 	t.Helper()
 	s, err := managed.NewECS(t.Context(), ec, spec, managed.Options{})
 	must(t, err)
