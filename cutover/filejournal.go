@@ -130,7 +130,7 @@ func (j *FileJournal) Append(ctx context.Context, id string, rec Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("journal %s: append: %w", id, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return err
 	}
 	line, err := fileEncodeLine(id, rec)
@@ -178,7 +178,7 @@ func (j *FileJournal) Read(ctx context.Context, id string, after uint64) ([]Reco
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("journal %s: read: %w", id, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	st, f, release, err := j.lock(ctx, id, false)
@@ -205,7 +205,7 @@ func (j *FileJournal) List(ctx context.Context) ([]string, error) {
 	var ids []string
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), fileJournalExt)
-		if !ok || !e.Type().IsRegular() || ValidateCutoverID(id) != nil {
+		if !ok || !e.Type().IsRegular() || ValidateID(id) != nil {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.Size() > 0 {

@@ -54,7 +54,7 @@ func (j *FileJournal) Repair(ctx context.Context, id string) (RepairReport, erro
 	if err := ctx.Err(); err != nil {
 		return RepairReport{}, fmt.Errorf("journal %s: repair: %w", id, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return RepairReport{}, err
 	}
 	path := j.Path(id)

@@ -125,7 +125,7 @@ func leaseCheckArgs(ctx context.Context, op, id, owner string, ttl time.Duration
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("lease %s: %s: %w", id, op, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return fmt.Errorf("lease: %s: %w", op, err)
 	}
 	switch {

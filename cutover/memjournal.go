@@ -86,12 +86,12 @@ func NewMemJournal() *MemJournal {
 // Append adds rec to the journal of cutover id if rec.Seq is one more than
 // the Seq of its last record; otherwise it returns an error wrapping
 // ErrConflict that gives the expected and the given Seq. An invalid id (see
-// ValidateCutoverID) or an unknown record type is an error.
+// ValidateID) or an unknown record type is an error.
 func (j *MemJournal) Append(ctx context.Context, id string, rec Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("journal %s: append: %w", id, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return err
 	}
 	if err := storageCheckType(rec.Type); err != nil {
@@ -121,7 +121,7 @@ func (j *MemJournal) Read(ctx context.Context, id string, after uint64) ([]Recor
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("journal %s: read: %w", id, context.Cause(ctx))
 	}
-	if err := ValidateCutoverID(id); err != nil {
+	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	l := j.log(id, false)
@@ -240,11 +240,11 @@ func storageCheckType(t RecordType) error {
 // maxCutoverIDLen is the longest cutover ID accepted.
 const maxCutoverIDLen = 128
 
-// ValidateCutoverID returns an error naming the field "cutover id" unless id
+// ValidateID returns an error naming the field "cutover id" unless id
 // is 1 to 128 characters from [A-Za-z0-9._-], does not start with '.' and
 // does not contain "..". Such an ID is safe as a file name, a DynamoDB key
 // and a log field. The memory and file journals and leases reject other IDs.
-func ValidateCutoverID(id string) error {
+func ValidateID(id string) error {
 	switch {
 	case id == "":
 		return fmt.Errorf("cutover id: empty; want 1 to %d characters from [A-Za-z0-9._-]", maxCutoverIDLen)

@@ -57,7 +57,7 @@ func TestMemJournalRejects(t *testing.T) {
 	}
 }
 
-func TestValidateCutoverID(t *testing.T) {
+func TestValidateID(t *testing.T) {
 	tests := []struct {
 		id      string
 		wantErr string // "" for valid
@@ -77,14 +77,14 @@ func TestValidateCutoverID(t *testing.T) {
 		{"a\x00", `"\x00"`},
 	}
 	for _, tc := range tests {
-		err := cutover.ValidateCutoverID(tc.id)
+		err := cutover.ValidateID(tc.id)
 		switch {
 		case tc.wantErr == "" && err != nil:
-			t.Errorf("ValidateCutoverID(%q) = %v, want nil", tc.id, err)
+			t.Errorf("ValidateID(%q) = %v, want nil", tc.id, err)
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("ValidateCutoverID(%q) = %v, want error containing %q", tc.id, err, tc.wantErr)
+			t.Errorf("ValidateID(%q) = %v, want error containing %q", tc.id, err, tc.wantErr)
 		case err != nil && !strings.HasPrefix(err.Error(), "cutover id"):
-			t.Errorf("ValidateCutoverID(%q) = %v, want it to name the field \"cutover id\"", tc.id, err)
+			t.Errorf("ValidateID(%q) = %v, want it to name the field \"cutover id\"", tc.id, err)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func (c *cli) openJournal(ctx context.Context) (journal, error) {
 // openCutover opens the journal and reads the records of cutover id; an
 // unknown ID is an error with exit status 6.
 func (c *cli) openCutover(ctx context.Context, id string) (journal, []cutover.Record, error) {
-	if err := cutover.ValidateCutoverID(id); err != nil {
+	if err := cutover.ValidateID(id); err != nil {
 		return nil, nil, usageErr("%s: cutover ID: %w", c.name, err)
 	}
 	j, err := c.openJournal(ctx)

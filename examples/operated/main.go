@@ -123,7 +123,7 @@ Flags:
 	case f.timeout <= 0:
 		return f, fmt.Errorf("-timeout %v: want > 0", f.timeout)
 	}
-	if err := cutover.ValidateCutoverID(f.id); err != nil {
+	if err := cutover.ValidateID(f.id); err != nil {
 		return f, fmt.Errorf("-id: %w", err)
 	}
 	return f, nil

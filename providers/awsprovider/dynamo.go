@@ -214,10 +214,10 @@ func CheckTableName(table string) error {
 }
 
 // checkCutoverID applies the cutover ID rules every journal shares
-// (cutover.ValidateCutoverID); they keep IDs far below DynamoDB's 2048-byte
+// (cutover.ValidateID); they keep IDs far below DynamoDB's 2048-byte
 // limit for a partition key.
 func checkCutoverID(what, id string) error {
-	if err := cutover.ValidateCutoverID(id); err != nil {
+	if err := cutover.ValidateID(id); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil

@@ -116,7 +116,7 @@ func (f Flags) Check(given func(name string) bool) error {
 		return nil
 	}
 	if f.ID != "" {
-		if err := cutover.ValidateCutoverID(f.ID); err != nil {
+		if err := cutover.ValidateID(f.ID); err != nil {
 			return fmt.Errorf("-id: %w", err)
 		}
 	}
