@@ -14,10 +14,10 @@ import (
 type AlarmOptions struct {
 	// Name names the gate in reports; default "alarms <names>".
 	Name string
-	// InsufficientData says what an alarm in INSUFFICIENT_DATA does:
-	// NoDataFail (the default, as CodeDeploy does), NoDataPending (wait,
-	// then fail closed at the deadline) or NoDataZero (ignore the alarm).
-	InsufficientData NoData
+	// NoData says what an alarm in INSUFFICIENT_DATA does: NoDataFail
+	// (the default, as CodeDeploy does), NoDataPending (wait, then fail
+	// closed at the deadline) or NoDataZero (ignore the alarm).
+	NoData NoData
 	// Deadline, if positive, fails the gate when it has been Pending that
 	// long since its first evaluation (after Reset).
 	Deadline time.Duration
@@ -55,16 +55,13 @@ func NewAlarm(src providers.AlarmSource, names []string, opts AlarmOptions) (cut
 		}
 		seen[n] = true
 	}
-	if !opts.InsufficientData.valid() {
-		return nil, fmt.Errorf("%s: InsufficientData %d is not a NoData policy", what, opts.InsufficientData)
-	}
-	if opts.InsufficientData == NoDataDefault {
-		opts.InsufficientData = NoDataFail
+	var err error
+	if opts.NoData, err = opts.NoData.or(what, NoDataFail); err != nil {
+		return nil, err
 	}
 	if err := checkDuration(what, "Deadline", opts.Deadline); err != nil {
 		return nil, err
 	}
-	var err error
 	if opts.Retry, err = opts.Retry.normalize(what); err != nil {
 		return nil, err
 	}
@@ -132,9 +129,9 @@ func (g *alarmGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
 	case len(missing)+len(unknown) > 0:
 		v = failClosed(v)
 		v.Reason = "alarms not reported by the source: " + strings.Join(append(missing, unknown...), ", ") + "; check their names and region"
-	case len(insufficient) > 0 && g.opts.InsufficientData != NoDataZero:
+	case len(insufficient) > 0 && g.opts.NoData != NoDataZero:
 		v.Decision = cutover.Pending
-		if g.opts.InsufficientData == NoDataFail {
+		if g.opts.NoData == NoDataFail {
 			v = failClosed(v)
 		}
 		v.Reason = "INSUFFICIENT_DATA: " + strings.Join(insufficient, ", ") + "; check that their metrics are being published"

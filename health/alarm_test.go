@@ -35,7 +35,7 @@ func TestAlarmGate(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				g, err := health.NewAlarm(c, []string{"a", "b"}, health.AlarmOptions{InsufficientData: tc.policy})
+				g, err := health.NewAlarm(c, []string{"a", "b"}, health.AlarmOptions{NoData: tc.policy})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,7 +87,7 @@ func TestAlarmBadInput(t *testing.T) {
 		{"no names", nil, health.AlarmOptions{}, "at least one"},
 		{"empty name", []string{"a", ""}, health.AlarmOptions{}, "names[1]"},
 		{"repeated name", []string{"a", "a"}, health.AlarmOptions{}, "repeated"},
-		{"bad policy", []string{"a"}, health.AlarmOptions{InsufficientData: -1}, "InsufficientData"},
+		{"bad policy", []string{"a"}, health.AlarmOptions{NoData: -1}, "NoData: -1: want NoDataPending, NoDataFail or NoDataZero (0: fail)"},
 		{"negative backoff", []string{"a"}, health.AlarmOptions{Retry: health.Retry{Backoff: -time.Second}}, "Retry.Backoff"},
 	} {
 		_, err := health.NewAlarm(c, tc.names, tc.opts)

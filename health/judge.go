@@ -177,12 +177,8 @@ func NewJudge(src providers.MetricSource, baseline, canary string, opts JudgeOpt
 	if opts.StallAfter == 0 {
 		opts.StallAfter = g.info.Lag + 2*g.info.Resolution + time.Minute
 	}
-	switch opts.NoData {
-	case NoDataDefault:
-		opts.NoData = NoDataPending
-	case NoDataPending, NoDataFail, NoDataZero:
-	default:
-		return nil, fmt.Errorf("%s: NoData %d is not a NoData policy", what, opts.NoData)
+	if opts.NoData, err = opts.NoData.or(what, NoDataPending); err != nil {
+		return nil, err
 	}
 	switch opts.Inconclusive {
 	case InconclusivePass, InconclusiveFail, InconclusivePassAtBake:

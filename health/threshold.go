@@ -105,16 +105,13 @@ func NewThreshold(src providers.MetricSource, target, metric string, bounds Boun
 	if opts.Window == 0 {
 		opts.Window = DefaultWindow
 	}
-	if !opts.NoData.valid() {
-		return nil, fmt.Errorf("%s: NoData %d is not a NoData policy", what, opts.NoData)
-	}
-	if opts.NoData == NoDataDefault {
-		opts.NoData = NoDataPending
+	var err error
+	if opts.NoData, err = opts.NoData.or(what, NoDataPending); err != nil {
+		return nil, err
 	}
 	if err := checkDuration(what, "Deadline", opts.Deadline); err != nil {
 		return nil, err
 	}
-	var err error
 	if opts.Retry, err = opts.Retry.normalize(what); err != nil {
 		return nil, err
 	}
