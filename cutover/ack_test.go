@@ -23,7 +23,7 @@ func TestCommandsAreAnswered(t *testing.T) {
 		p := c.plan(2, time.Hour)
 		p.Stages[1].Reversibility = cutover.Irreversible()
 		mem := cutover.NewMemJournal()
-		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll, Actor: "alice", TwoPersonRule: true, WaitForApproval: true}, p)
+		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll, Actor: "alice", TwoPerson: true, WaitForApproval: true}, p)
 		time.Sleep(10 * time.Minute)
 		var sent []uint64
 		send := func(cmd cutover.Command, actor string) {

@@ -117,7 +117,7 @@ func ExampleSend() {
 		{Name: "shift-100", Apply: nop, Revert: nop},
 		{Name: "delete-blue", Apply: nop, Reversibility: cutover.Irreversible()},
 	}}
-	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPersonRule: true})
+	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPerson: true})
 	ctx := context.Background()
 	_, err := r.Run(ctx, "retire-1", plan)
 	fmt.Println(errors.Is(err, cutover.ErrPNRNotApproved))

@@ -59,11 +59,11 @@ type Options struct {
 	// (validation, access denied, not found) fail at once. Default
 	// IsTransient; set providers.IsTransient when stages call AWS.
 	Transient func(error) bool
-	// TwoPersonRule requires an approver other than the initiator; it
+	// TwoPerson requires an approver other than the initiator; it
 	// needs Actor to be set. It is journaled in the start record, which
 	// decides it for the cutover's whole life: a Run resuming a cutover
 	// whose journal says otherwise is refused (ErrPlanMismatch).
-	TwoPersonRule bool
+	TwoPerson bool
 	// PNRWarning is how long before a reversibility window closes the
 	// EvPNRApproaching event is emitted. Default 10m.
 	PNRWarning time.Duration
@@ -136,10 +136,10 @@ func (o Options) resolve() (Options, error) {
 	if o.Transient == nil {
 		o.Transient = IsTransient
 	}
-	if o.TwoPersonRule && o.Actor == "" {
+	if o.TwoPerson && o.Actor == "" {
 		// Without an initiator the rule could not tell the approver apart:
 		// fail closed rather than accept anyone.
-		return o, errors.New("runner options: Actor: empty with TwoPersonRule set; want who starts the cutover, so that an approval by them can be refused")
+		return o, errors.New("runner options: Actor: empty with TwoPerson set; want who starts the cutover, so that an approval by them can be refused")
 	}
 	if o.Approvers != nil {
 		if err := o.Approvers.Validate(); err != nil {

@@ -45,7 +45,7 @@ func TestIrreversibleNeedsApproval(t *testing.T) {
 				p := irreversiblePlan(c)
 				j := cutover.NewMemJournal()
 				rec := &recorder{}
-				r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPersonRule: tt.twoPerson, Observer: rec})
+				r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPerson: tt.twoPerson, Observer: rec})
 				st, err := r.Run(t.Context(), "c", p)
 				if !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseWaiting {
 					t.Fatalf("first run: %v %s, want ErrPNRNotApproved, waiting", err, st.Phase)

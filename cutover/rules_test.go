@@ -17,18 +17,18 @@ import (
 // The two-person rule is the journal's: a runner resuming a cutover with a
 // different option is refused with an error naming both values, and
 // nothing is written.
-func TestTwoPersonRuleIsTheJournals(t *testing.T) {
+func TestTwoPersonIsTheJournals(t *testing.T) {
 	ctx := t.Context()
 	c := newCloud()
 	p := c.plan(2, 0)
 	p.Stages[1].Reversibility = cutover.Irreversible()
 	j := cutover.NewMemJournal()
-	if _, err := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPersonRule: true}).Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+	if _, err := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPerson: true}).Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 	}
 	before := len(readAll(t, j, "c"))
 	_, err := cutover.NewRunner(j, cutover.Options{Actor: "alice"}).Run(ctx, "c", p)
-	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), "TwoPersonRule: false") || !strings.Contains(err.Error(), "has it true") {
+	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), "TwoPerson: false") || !strings.Contains(err.Error(), "has it true") {
 		t.Fatalf("weaker runner: %v, want ErrPlanMismatch naming both values", err)
 	}
 	if after := len(readAll(t, j, "c")); after != before || c.applied["s1"] {
@@ -80,11 +80,11 @@ func TestErrorLevelLoggerSeesFailure(t *testing.T) {
 // With the two-person rule, an approval must come from someone other than
 // the initiator. With no initiator (Options.Actor empty) that cannot be
 // checked, so Run refuses the options instead of accepting anyone.
-func TestTwoPersonRuleNeedsActor(t *testing.T) {
+func TestTwoPersonNeedsActor(t *testing.T) {
 	j := cutover.NewMemJournal()
 	c := newCloud()
 	p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", 0)}}
-	_, err := cutover.NewRunner(j, cutover.Options{TwoPersonRule: true}).Run(context.Background(), "c", p)
+	_, err := cutover.NewRunner(j, cutover.Options{TwoPerson: true}).Run(context.Background(), "c", p)
 	if err == nil || !strings.Contains(err.Error(), "Actor") {
 		t.Fatalf("Run: %v; want an error naming the Actor option", err)
 	}

@@ -193,7 +193,7 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	}
 	if d.st.LastSeq == 0 {
 		start := Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
-			Outline: outline(d.p), TwoPerson: d.o.TwoPersonRule}
+			Outline: outline(d.p), TwoPerson: d.o.TwoPerson}
 		if err := d.signStart(ctx, &start); err != nil {
 			return d.st, err
 		}
@@ -336,10 +336,10 @@ func (d *drive) matchPlan() error {
 	if d.st.Plan != d.p.Name {
 		return fmt.Errorf("cutover %s: journal (%s) is for plan %q, not %q: %w", d.id, where, d.st.Plan, d.p.Name, ErrPlanMismatch)
 	}
-	if d.st.TwoPerson != d.o.TwoPersonRule {
+	if d.st.TwoPerson != d.o.TwoPerson {
 		// The start record decides the rule; a runner that would judge
 		// approvals by another one is refused, as a different plan is.
-		return fmt.Errorf("cutover %s: Options.TwoPersonRule: %t, but the journal (%s) has it %t; want the journal's value: %w", d.id, d.o.TwoPersonRule, where, d.st.TwoPerson, ErrPlanMismatch)
+		return fmt.Errorf("cutover %s: Options.TwoPerson: %t, but the journal (%s) has it %t; want the journal's value: %w", d.id, d.o.TwoPerson, where, d.st.TwoPerson, ErrPlanMismatch)
 	}
 	if len(d.st.Stages) != len(d.p.Stages) {
 		return fmt.Errorf("cutover %s: journal (%s) has %d stages, plan %q has %d: %w", d.id, where, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)

@@ -74,7 +74,7 @@ type State struct {
 	// else; in a tool that reads the journal it is what the record claims.
 	InitiatorKey string
 	// TwoPerson is true when the runner refuses an approval by the
-	// Initiator (Options.TwoPersonRule).
+	// Initiator (Options.TwoPerson).
 	TwoPerson bool
 	Started   time.Time
 	Phase     Phase

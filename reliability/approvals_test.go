@@ -54,7 +54,7 @@ func testApprovals(t *testing.T, signed bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := runnerOptions(bubbleTiming, nil) // TwoPersonRule, initiator
+		opts := runnerOptions(bubbleTiming, nil) // TwoPerson, initiator
 		send := func(ctx context.Context, j cutover.Journal, id string, cmd cutover.Command, actor, reason, stage string) error {
 			return cutover.Send(ctx, j, id, cmd, actor, reason, stage)
 		}

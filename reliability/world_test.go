@@ -750,12 +750,12 @@ func checkFreshPNR(recs []cutover.Record, p cutover.Plan) error {
 // runnerOptions are the options of every runner of the suite.
 func runnerOptions(t timing, clock cutover.Clock) cutover.Options {
 	return cutover.Options{
-		Actor:         initiator,
-		Clock:         clock,
-		PollInterval:  t.poll,
-		Grace:         20 * time.Minute,
-		RetryBackoff:  t.poll,
-		TwoPersonRule: true,
+		Actor:        initiator,
+		Clock:        clock,
+		PollInterval: t.poll,
+		Grace:        20 * time.Minute,
+		RetryBackoff: t.poll,
+		TwoPerson:    true,
 	}
 }
 

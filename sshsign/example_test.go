@@ -37,7 +37,7 @@ func Example() {
 	}}
 	j := cutover.NewMemJournal()
 	runner := cutover.NewRunner(j, cutover.Options{
-		Actor: "alice@example.com", Signer: alice, TwoPersonRule: true,
+		Actor: "alice@example.com", Signer: alice, TwoPerson: true,
 		Approvers: &cutover.Approvers{Entries: allowed.Approvers(), Verifiers: []cutover.KeyVerifier{allowed}},
 	})
 	answer := func(seq uint64, err error) string {

@@ -49,7 +49,7 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 		j := cutover.NewMemJournal()
 		applied := map[string]bool{}
 		p := retirePlan(applied)
-		r := cutover.NewRunner(j, cutover.Options{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers, TwoPersonRule: true})
+		r := cutover.NewRunner(j, cutover.Options{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers, TwoPerson: true})
 		ctx := t.Context()
 		if _, err := r.Run(ctx, "c1", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v; want ErrPNRNotApproved", err)

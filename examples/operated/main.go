@@ -201,7 +201,7 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		Clock:           clock,
 		Observer:        p,
 		PollInterval:    f.poll,
-		TwoPersonRule:   f.twoPerson,
+		TwoPerson:       f.twoPerson,
 		WaitForApproval: true,
 		ApplyAttempts:   3,
 	}
@@ -209,7 +209,7 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		if opts.Signer, opts.Approvers, err = setupKeys(f.keys, f.actor); err != nil {
 			return exitError, err
 		}
-		opts.TwoPersonRule = true
+		opts.TwoPerson = true
 		fmt.Fprintf(out, "signed commands only; approve with: cutoverctl -journal %s approve %s -as %s -sign-key %s -reason TEXT\n",
 			f.journal, f.id, approverName, filepath.Join(f.keys, keyApprover))
 	}
