@@ -42,7 +42,7 @@ type awsFlags struct {
 	cluster, service   string
 	strategy           string
 	canaryPct, stepPct float64
-	bakeTime           time.Duration
+	window             time.Duration
 	waitCleanUp        bool
 }
 
@@ -70,7 +70,7 @@ func parseAWSFlags(args []string, stderr io.Writer) (awsFlags, error) {
 	fs.StringVar(&f.strategy, "strategy", "canary", "ECS strategy: canary, linear or bluegreen")
 	fs.Float64Var(&f.canaryPct, "canary-percent", 10, "ECS canary share, percent")
 	fs.Float64Var(&f.stepPct, "step-percent", 25, "ECS linear step, percent")
-	fs.DurationVar(&f.bakeTime, "bake-time", 30*time.Minute, "ECS bake time: how long the old revision is kept after the last shift (the rollback window)")
+	fs.DurationVar(&f.window, "window", 30*time.Minute, "the rollback window: how long ECS keeps the old revision after the last shift (its bake time)")
 	fs.BoolVar(&f.waitCleanUp, "wait-cleanup", false, "ECS: complete only once ECS has cleaned up the old revision")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -145,7 +145,7 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 		}
 		strategy, err = managed.NewECS(ctx, ecs.NewFromConfig(cfg), managed.ECSSpec{
 			Cluster: f.cluster, Service: f.service, TaskDefinition: f.taskDef,
-			Strategy: st, CanaryPercent: f.canaryPct, StepPercent: f.stepPct, BakeTime: f.bakeTime,
+			Strategy: st, CanaryPercent: f.canaryPct, StepPercent: f.stepPct, Window: f.window,
 			Gates: gates, Bake: f.bake, WaitForCleanUp: f.waitCleanUp,
 		}, opts)
 		if err != nil {

@@ -24,7 +24,7 @@
 //		-container web -port 8080 -config CodeDeployDefault.ECSCanary10Percent5Minutes \
 //		-alarms shop-5xx,shop-latency
 //	go run ./examples/managed -aws -ecs -cluster prod -service web -strategy canary \
-//		-task-def arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7 -bake-time 30m
+//		-task-def arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7 -window 30m
 //
 // Exit status: 0 completed, 3 rolled back, 4 stopped before the point of
 // no return waiting for an approval, 1 any other error.

@@ -190,7 +190,7 @@ func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
 		Cluster: "prod", Service: "web",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2",
 		Strategy:       st, CanaryPercent: 10, StepPercent: 25,
-		BakeTime:       30 * time.Minute,
+		Window:         30 * time.Minute,
 		Gates:          []cutover.Gate{gates.ErrorRate},
 		Comparative:    []cutover.Gate{gates.Judge},
 		Bake:           10 * time.Minute,

@@ -60,15 +60,15 @@ type ECSSpec struct {
 	// StepPercent is each step for Linear: a multiple of 0.1 from 3 to
 	// 99.9.
 	StepPercent float64
-	// StepBake is ECS's own wait after each traffic step but the last
+	// StepWait is ECS's own wait after each traffic step but the last
 	// (canaryBakeTimeInMinutes, stepBakeTimeInMinutes), 0–1440 whole
 	// minutes. Default 0: the library's Bake and gates decide when the next
 	// step starts.
-	StepBake time.Duration
-	// BakeTime is how long ECS keeps the original revision after all
+	StepWait time.Duration
+	// Window is how long ECS keeps the original revision after all
 	// traffic has moved (bakeTimeInMinutes), 1–1440 whole minutes: the
 	// rollback window, which Options.WindowMargin shortens. Required.
-	BakeTime time.Duration
+	Window time.Duration
 	// Alarms, if set, are the deployment's CloudWatch alarms; AlarmRollback
 	// makes ECS roll back when one fires.
 	Alarms        []string
@@ -126,10 +126,10 @@ func (s *ECSSpec) validate(margin time.Duration) error {
 	default:
 		return fmt.Errorf("ECSSpec.Strategy: %q, want %s, %s or %s", s.Strategy, BlueGreen, Canary, Linear)
 	}
-	if _, err := wholeMinutes("ECSSpec.StepBake", s.StepBake, 0, 1440); err != nil {
+	if _, err := wholeMinutes("ECSSpec.StepWait", s.StepWait, 0, 1440); err != nil {
 		return err
 	}
-	if _, err := wholeMinutes("ECSSpec.BakeTime", s.BakeTime, 1, 1440); err != nil {
+	if _, err := wholeMinutes("ECSSpec.Window", s.Window, 1, 1440); err != nil {
 		return err
 	}
 	if s.HookTimeout == 0 {
@@ -138,12 +138,12 @@ func (s *ECSSpec) validate(margin time.Duration) error {
 	if _, err := wholeMinutes("ECSSpec.HookTimeout", s.HookTimeout, 1, 20160); err != nil {
 		return err
 	}
-	w := s.BakeTime - margin
+	w := s.Window - margin
 	if w <= 0 {
-		return fmt.Errorf("ECSSpec.BakeTime: %s leaves no rollback window after Options.WindowMargin %s", s.BakeTime, margin)
+		return fmt.Errorf("ECSSpec.Window: %s leaves no rollback window after Options.WindowMargin %s", s.Window, margin)
 	}
 	if s.Bake < 0 || s.Bake >= w {
-		return fmt.Errorf("ECSSpec.Bake: %s outside 0–%s (the rollback window: BakeTime less WindowMargin)", s.Bake, w)
+		return fmt.Errorf("ECSSpec.Bake: %s outside 0–%s (the rollback window: Window less WindowMargin)", s.Bake, w)
 	}
 	if s.Deadline < 0 {
 		return fmt.Errorf("ECSSpec.Deadline: %s is negative", s.Deadline)
@@ -192,7 +192,7 @@ func (s *ECSSpec) steps() []float64 {
 //     the service (or finds the deployment it journaled); each continues
 //     the deployment from the PAUSE hook before its production traffic
 //     shift, waits for the shift, and bakes while the gates judge.
-//   - "<name> bake" (reversible within BakeTime less Options.WindowMargin,
+//   - "<name> bake" (reversible within Window less Options.WindowMargin,
 //     approval first) continues the deployment from the PAUSE hook after
 //     the last shift into ECS's bake time, during which the original
 //     revision still runs and the gates keep judging. It is the point of
@@ -279,9 +279,9 @@ func NewECS(ctx context.Context, client ECSDeploymentAPI, spec ECSSpec, opts Opt
 	return e, nil
 }
 
-// Window is the rollback window declared to the runner: BakeTime less
+// Window is the rollback window declared to the runner: Window less
 // Options.WindowMargin.
-func (e *ECS) Window() time.Duration { return e.spec.BakeTime - e.opts.WindowMargin }
+func (e *ECS) Window() time.Duration { return e.spec.Window - e.opts.WindowMargin }
 
 // Steps returns the new revision's share of production traffic after each
 // shift, in percent.
@@ -389,14 +389,14 @@ func (e *ECS) deploymentConfiguration() *ecstypes.DeploymentConfiguration {
 	}
 	s := e.spec
 	dc.Strategy = s.Strategy
-	dc.BakeTimeInMinutes = aws.Int32(int32(s.BakeTime / time.Minute))
+	dc.BakeTimeInMinutes = aws.Int32(int32(s.Window / time.Minute))
 	dc.CanaryConfiguration, dc.LinearConfiguration = nil, nil
-	stepBake := aws.Int32(int32(s.StepBake / time.Minute))
+	stepWait := aws.Int32(int32(s.StepWait / time.Minute))
 	switch s.Strategy {
 	case Canary:
-		dc.CanaryConfiguration = &ecstypes.CanaryConfiguration{CanaryPercent: aws.Float64(s.CanaryPercent), CanaryBakeTimeInMinutes: stepBake}
+		dc.CanaryConfiguration = &ecstypes.CanaryConfiguration{CanaryPercent: aws.Float64(s.CanaryPercent), CanaryBakeTimeInMinutes: stepWait}
 	case Linear:
-		dc.LinearConfiguration = &ecstypes.LinearConfiguration{StepPercent: aws.Float64(s.StepPercent), StepBakeTimeInMinutes: stepBake}
+		dc.LinearConfiguration = &ecstypes.LinearConfiguration{StepPercent: aws.Float64(s.StepPercent), StepBakeTimeInMinutes: stepWait}
 	}
 	if len(s.Alarms) > 0 {
 		dc.Alarms = &ecstypes.DeploymentAlarms{AlarmNames: s.Alarms, Enable: true, Rollback: s.AlarmRollback}
@@ -638,7 +638,7 @@ func (e *ECS) applyStep(i int, p float64) func(context.Context) error {
 			return fmt.Errorf("%s: no service deployment of %s found: %w", e.res, e.spec.TaskDefinition, ErrDeploymentFailed)
 		}
 		// ECS's own bake after the previous step comes before this one.
-		bound := e.opts.Timeout + e.spec.StepBake
+		bound := e.opts.Timeout + e.spec.StepWait
 		return e.opts.poll(ctx, fmt.Sprintf("ecs service deployment %s: shift to %s", arn, pct(p)), bound, func(ctx context.Context) (bool, error) {
 			d, err := e.describe(ctx, arn)
 			if err != nil {
@@ -713,7 +713,7 @@ func (e *ECS) applyCleanUp(ctx context.Context) error {
 	if arn == "" {
 		return fmt.Errorf("%s: no service deployment of %s found: %w", e.res, e.spec.TaskDefinition, ErrDeploymentFailed)
 	}
-	return e.opts.poll(ctx, fmt.Sprintf("ecs service deployment %s: clean-up", arn), e.spec.BakeTime+e.opts.Timeout, func(ctx context.Context) (bool, error) {
+	return e.opts.poll(ctx, fmt.Sprintf("ecs service deployment %s: clean-up", arn), e.spec.Window+e.opts.Timeout, func(ctx context.Context) (bool, error) {
 		d, err := e.describe(ctx, arn)
 		if err != nil {
 			return false, err

@@ -30,7 +30,7 @@ func webService(e *env) awstest.ManagedService {
 func webSpec(strategy ecstypes.DeploymentStrategy, gates ...cutover.Gate) managed.ECSSpec {
 	return managed.ECSSpec{
 		Cluster: "prod", Service: "web", TaskDefinition: newWebTaskDef, Strategy: strategy,
-		CanaryPercent: 10, StepPercent: 25, BakeTime: time.Hour, Bake: 10 * time.Minute, Gates: gates,
+		CanaryPercent: 10, StepPercent: 25, Window: time.Hour, Bake: 10 * time.Minute, Gates: gates,
 		WaitForCleanUp: true,
 	}
 }
@@ -255,9 +255,9 @@ func TestNewECSRejects(t *testing.T) {
 		{"canary percent", func(s *managed.ECSSpec) { s.Strategy, s.CanaryPercent = managed.Canary, 0 }, false, "ECSSpec.CanaryPercent: 0 is not a multiple of 0.1 in 0.1–99.9"},
 		{"linear step", func(s *managed.ECSSpec) { s.Strategy, s.StepPercent = managed.Linear, 2 }, false, "ECSSpec.StepPercent: 2 is not a multiple of 0.1 in 3–99.9"},
 		{"linear step not tenths", func(s *managed.ECSSpec) { s.Strategy, s.StepPercent = managed.Linear, 12.34 }, false, "ECSSpec.StepPercent: 12.34"},
-		{"no bake time", func(s *managed.ECSSpec) { s.BakeTime = 0 }, false, "ECSSpec.BakeTime: 0s outside 1m–1440m"},
-		{"bake time seconds", func(s *managed.ECSSpec) { s.BakeTime = 90 * time.Second }, false, "ECSSpec.BakeTime: 1m30s is not a whole number of minutes"},
-		{"bake time within margin", func(s *managed.ECSSpec) { s.BakeTime = 5 * time.Minute }, false, "leaves no rollback window"},
+		{"no bake time", func(s *managed.ECSSpec) { s.Window = 0 }, false, "ECSSpec.Window: 0s outside 1m–1440m"},
+		{"bake time seconds", func(s *managed.ECSSpec) { s.Window = 90 * time.Second }, false, "ECSSpec.Window: 1m30s is not a whole number of minutes"},
+		{"bake time within margin", func(s *managed.ECSSpec) { s.Window = 5 * time.Minute }, false, "leaves no rollback window"},
 		{"library bake too long", func(s *managed.ECSSpec) { s.Bake = 55 * time.Minute }, false, "ECSSpec.Bake: 55m0s outside 0–55m0s"},
 		{"hook timeout", func(s *managed.ECSSpec) { s.HookTimeout = 15 * 24 * time.Hour }, false, "ECSSpec.HookTimeout: 360h0m0s outside 1m–20160m"},
 		{"our hook", func(s *managed.ECSSpec) {

@@ -68,7 +68,7 @@ func ExampleNewECS() {
 		Cluster: "prod", Service: "web",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
 		Strategy:       managed.Canary, CanaryPercent: 5,
-		BakeTime: time.Hour, Bake: 10 * time.Minute,
+		Window: time.Hour, Bake: 10 * time.Minute,
 	}, managed.Options{})
 	if err != nil {
 		fmt.Println(err)
@@ -102,7 +102,7 @@ func ExampleSetupError() {
 
 	_, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
 		Cluster: "prod", Service: "legacy", TaskDefinition: "legacy:2",
-		Strategy: managed.BlueGreen, BakeTime: time.Hour,
+		Strategy: managed.BlueGreen, Window: time.Hour,
 	}, managed.Options{})
 	var se *managed.SetupError
 	if errors.As(err, &se) {

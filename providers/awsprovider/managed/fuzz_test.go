@@ -35,7 +35,7 @@ func FuzzNewECS(f *testing.F) {
 		e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
 			Cluster: "prod", Service: "web", TaskDefinition: "web:2",
 			Strategy: ecstypes.DeploymentStrategy(strategy), CanaryPercent: canary, StepPercent: step,
-			StepBake: time.Duration(stepBake), BakeTime: time.Duration(bakeTime), Bake: time.Duration(bake),
+			StepWait: time.Duration(stepBake), Window: time.Duration(bakeTime), Bake: time.Duration(bake),
 			HookTimeout: time.Duration(hookTimeout),
 		}, managed.Options{})
 		if err != nil {
