@@ -16,11 +16,17 @@ import (
 	"github.com/safecutover/safecutover/providers"
 )
 
+// BeanstalkDescribeAPI is the call every Beanstalk client of this package
+// makes: reading environments.
+type BeanstalkDescribeAPI interface {
+	DescribeEnvironments(ctx context.Context, in *eb.DescribeEnvironmentsInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentsOutput, error)
+}
+
 // BeanstalkAPI is the part of *elasticbeanstalk.Client a BeanstalkSwitcher
 // uses.
 type BeanstalkAPI interface {
+	BeanstalkDescribeAPI
 	SwapEnvironmentCNAMEs(ctx context.Context, in *eb.SwapEnvironmentCNAMEsInput, optFns ...func(*eb.Options)) (*eb.SwapEnvironmentCNAMEsOutput, error)
-	DescribeEnvironments(ctx context.Context, in *eb.DescribeEnvironmentsInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentsOutput, error)
 }
 
 var _ BeanstalkAPI = (*eb.Client)(nil)

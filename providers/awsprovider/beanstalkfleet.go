@@ -21,7 +21,7 @@ import (
 // BeanstalkEnvAPI is the part of *elasticbeanstalk.Client a
 // BeanstalkFleet uses.
 type BeanstalkEnvAPI interface {
-	DescribeEnvironments(ctx context.Context, in *eb.DescribeEnvironmentsInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentsOutput, error)
+	BeanstalkDescribeAPI
 	DescribeConfigurationSettings(ctx context.Context, in *eb.DescribeConfigurationSettingsInput, optFns ...func(*eb.Options)) (*eb.DescribeConfigurationSettingsOutput, error)
 	DescribeEnvironmentResources(ctx context.Context, in *eb.DescribeEnvironmentResourcesInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentResourcesOutput, error)
 	UpdateEnvironment(ctx context.Context, in *eb.UpdateEnvironmentInput, optFns ...func(*eb.Options)) (*eb.UpdateEnvironmentOutput, error)
@@ -282,9 +282,7 @@ var errEnvironmentGone = errors.New("environment gone")
 
 // describeEnvironment reads one environment by name; a missing or
 // terminated environment is an error.
-func describeEnvironment(ctx context.Context, b awsBase, client interface {
-	DescribeEnvironments(ctx context.Context, in *eb.DescribeEnvironmentsInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentsOutput, error)
-}, env string) (ebtypes.EnvironmentDescription, error) {
+func describeEnvironment(ctx context.Context, b awsBase, client BeanstalkDescribeAPI, env string) (ebtypes.EnvironmentDescription, error) {
 	if err := b.pace(ctx, "DescribeEnvironments"); err != nil {
 		return ebtypes.EnvironmentDescription{}, err
 	}
@@ -308,7 +306,7 @@ func describeEnvironment(ctx context.Context, b awsBase, client interface {
 // BeanstalkTerminateAPI is the part of *elasticbeanstalk.Client
 // TerminateEnvironmentStage uses.
 type BeanstalkTerminateAPI interface {
-	DescribeEnvironments(ctx context.Context, in *eb.DescribeEnvironmentsInput, optFns ...func(*eb.Options)) (*eb.DescribeEnvironmentsOutput, error)
+	BeanstalkDescribeAPI
 	TerminateEnvironment(ctx context.Context, in *eb.TerminateEnvironmentInput, optFns ...func(*eb.Options)) (*eb.TerminateEnvironmentOutput, error)
 }
 
