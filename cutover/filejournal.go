@@ -80,17 +80,27 @@ const fileJournalExt = ".jsonl"
 // fileMaxLine is the longest journal line accepted, in bytes.
 const fileMaxLine = 1 << 20
 
+// checkFileStore checks the directory and lock timeout of a file journal
+// or lease (what) and returns the lock timeout to use.
+func checkFileStore(what, dir string, lock time.Duration) (time.Duration, error) {
+	if dir == "" {
+		return 0, fmt.Errorf("%s: dir: empty; want a directory path", what)
+	}
+	if lock < 0 {
+		return 0, fmt.Errorf("%s: LockTimeout: %s; want ≥ 0 (0 means 10s)", what, lock)
+	}
+	if lock == 0 {
+		return 10 * time.Second, nil
+	}
+	return lock, nil
+}
+
 // NewFileJournal returns a journal that keeps its files in dir, creating the
 // directory if needed.
 func NewFileJournal(dir string, opts FileJournalOptions) (*FileJournal, error) {
-	if dir == "" {
-		return nil, errors.New("file journal: dir: empty; want a directory path")
-	}
-	if opts.LockTimeout < 0 {
-		return nil, fmt.Errorf("file journal: LockTimeout: %s; want ≥ 0 (0 means 10s)", opts.LockTimeout)
-	}
-	if opts.LockTimeout == 0 {
-		opts.LockTimeout = 10 * time.Second
+	var err error
+	if opts.LockTimeout, err = checkFileStore("file journal", dir, opts.LockTimeout); err != nil {
+		return nil, err
 	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()

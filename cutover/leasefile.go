@@ -51,14 +51,9 @@ type fileLeaseDoc struct {
 // NewFileLease returns a lease that keeps its files in dir, creating the
 // directory if needed.
 func NewFileLease(dir string, opts FileLeaseOptions) (*FileLease, error) {
-	if dir == "" {
-		return nil, errors.New("file lease: dir: empty; want a directory path")
-	}
-	if opts.LockTimeout < 0 {
-		return nil, fmt.Errorf("file lease: LockTimeout: %s; want ≥ 0 (0 means 10s)", opts.LockTimeout)
-	}
-	if opts.LockTimeout == 0 {
-		opts.LockTimeout = 10 * time.Second
+	var err error
+	if opts.LockTimeout, err = checkFileStore("file lease", dir, opts.LockTimeout); err != nil {
+		return nil, err
 	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
