@@ -153,7 +153,8 @@ func (p Poll) Validate() error {
 // An error from check that Retry does not accept is returned as it is. A
 // wait that runs out returns a *WaitTimeoutError (errors.Is
 // ErrWaitTimeout, and the last retried error if the last check failed);
-// one that ctx ends returns an error wrapping ctx's cause. A Poll that
+// one that ctx ends returns an error wrapping ctx's cause (and the last
+// check's error, if it failed). A Poll that
 // fails Validate returns that error without calling check.
 func (p Poll) Until(ctx context.Context, check Check) error {
 	if err := p.Validate(); err != nil {
@@ -181,7 +182,7 @@ func (p Poll) Until(ctx context.Context, check Check) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", joinNonEmpty(p.what(), status), context.Cause(ctx))
+			return p.ended(ctx, status, err)
 		}
 		timedOut := &WaitTimeoutError{What: p.what(), Status: status, Attempts: attempt, Last: err}
 		if p.Attempts > 0 && attempt >= p.Attempts {
@@ -201,10 +202,19 @@ func (p Poll) Until(ctx context.Context, check Check) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", joinNonEmpty(p.what(), status), context.Cause(ctx))
+			return p.ended(ctx, status, err)
 		case <-clock.After(wait):
 		}
 	}
+}
+
+// ended is the error of a wait that ctx ended: it wraps ctx's cause and,
+// if the last check failed, that check's error.
+func (p Poll) ended(ctx context.Context, status string, last error) error {
+	if last != nil {
+		return fmt.Errorf("%s: %w (last check: %w)", p.what(), context.Cause(ctx), last)
+	}
+	return fmt.Errorf("%s: %w", joinNonEmpty(p.what(), status), context.Cause(ctx))
 }
 
 func (p Poll) what() string {
