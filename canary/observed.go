@@ -40,14 +40,10 @@ func (c *Canary) observe(ctx context.Context, prev, w int, changed time.Time) er
 	p := cutover.Poll{
 		What:     fmt.Sprintf("observe traffic at %d%%", w),
 		Interval: cutover.Backoff{Initial: o.ObserveInterval},
-		Timeout:  changed.Add(o.ObserveDeadline).Sub(o.Clock.Now()),
 		Retry:    func(error) bool { return true },
 		Clock:    o.Clock,
 	}
-	if p.Timeout <= 0 {
-		p.Timeout, p.Attempts = 0, 1
-	}
-	err = p.Until(ctx, func(ctx context.Context) (bool, string, error) {
+	err = p.Within(changed.Add(o.ObserveDeadline).Sub(o.Clock.Now())).Until(ctx, func(ctx context.Context) (bool, string, error) {
 		now := o.Clock.Now()
 		if !now.After(start) {
 			return false, "no requests yet", nil

@@ -149,6 +149,19 @@ func (p Poll) Validate() error {
 	return nil
 }
 
+// Within returns p bounded by d on its clock: Timeout d, or, when d ≤ 0
+// (the time is already up, as for a deadline computed from one that has
+// passed), a single check and no Timeout, so that what is waited for is
+// still looked at once before the wait runs out.
+func (p Poll) Within(d time.Duration) Poll {
+	if d <= 0 {
+		p.Timeout, p.Attempts = 0, 1
+		return p
+	}
+	p.Timeout = d
+	return p
+}
+
 // Until runs check as Poll describes and returns nil once it reports done.
 // An error from check that Retry does not accept is returned as it is. A
 // wait that runs out returns a *WaitTimeoutError (errors.Is

@@ -204,6 +204,24 @@ func TestPollUntil(t *testing.T) {
 			}
 		})
 	})
+	t.Run("Within a bound already passed: one look", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			for _, d := range []time.Duration{0, -time.Minute} {
+				var p poller
+				err := cutover.Poll{What: "w", Interval: cutover.Backoff{Initial: time.Second}}.Within(d).
+					Until(t.Context(), p.check(func(int) (bool, string, error) { return false, "late", nil }))
+				if !errors.Is(err, cutover.ErrWaitTimeout) || len(p.at) != 1 || p.at[0] != 0 {
+					t.Errorf("Within(%v): %v after checks at %v, want ErrWaitTimeout after one check at once", d, err, p.at)
+				}
+			}
+			var p poller
+			err := cutover.Poll{Interval: cutover.Backoff{Initial: time.Second}}.Within(3*time.Second).
+				Until(t.Context(), p.check(func(int) (bool, string, error) { return false, "", nil }))
+			if !errors.Is(err, cutover.ErrWaitTimeout) || len(p.at) != 4 {
+				t.Errorf("Within(3s): %v after checks at %v, want 4 checks", err, p.at)
+			}
+		})
+	})
 	t.Run("error not retried", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			boom := errors.New("access denied")

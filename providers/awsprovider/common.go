@@ -98,11 +98,7 @@ func (b awsBase) pace(ctx context.Context, op string) error {
 // this type's clock and logger: a check every interval until timeout has
 // passed. A timeout ≤ 0 allows one check.
 func (b awsBase) poller(what string, timeout, interval time.Duration) cutover.Poll {
-	p := cutover.Poll{What: what, Interval: cutover.Backoff{Initial: interval}, Timeout: timeout, Clock: b.clock, Logger: b.log}
-	if timeout <= 0 {
-		p.Timeout, p.Attempts = 0, 1
-	}
-	return p
+	return cutover.Poll{What: what, Interval: cutover.Backoff{Initial: interval}, Clock: b.clock, Logger: b.log}.Within(timeout)
 }
 
 // pollUntil calls check, then again every interval on the clock, until it

@@ -147,11 +147,8 @@ func (o Options) validate() error {
 // at most bound (cutover.Poll, the one poll loop). what names the wait in
 // errors.
 func (o Options) poll(ctx context.Context, what string, bound time.Duration, check func(context.Context) (bool, error)) error {
-	p := cutover.Poll{What: what, Interval: cutover.Backoff{Initial: o.PollInterval}, Timeout: bound, Clock: o.Clock, Logger: o.Logger}
-	if bound <= 0 {
-		p.Timeout, p.Attempts = 0, 1 // out of time: one look
-	}
-	return p.Until(ctx, func(ctx context.Context) (bool, string, error) {
+	p := cutover.Poll{What: what, Interval: cutover.Backoff{Initial: o.PollInterval}, Clock: o.Clock, Logger: o.Logger}
+	return p.Within(bound).Until(ctx, func(ctx context.Context) (bool, string, error) {
 		done, err := check(ctx)
 		return done, "", err
 	})
