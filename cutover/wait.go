@@ -167,8 +167,8 @@ func (p Poll) Within(d time.Duration) Poll {
 // wait that runs out returns a *WaitTimeoutError (errors.Is
 // ErrWaitTimeout, and the last retried error if the last check failed);
 // one that ctx ends returns an error wrapping ctx's cause (and the last
-// check's error, if it failed). A Poll that
-// fails Validate returns that error without calling check.
+// check's error, if it failed). A Poll that fails Validate returns that
+// error without calling check.
 func (p Poll) Until(ctx context.Context, check Check) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", p.what(), err)
@@ -197,16 +197,14 @@ func (p Poll) Until(ctx context.Context, check Check) error {
 		if ctx.Err() != nil {
 			return p.ended(ctx, status, err)
 		}
-		timedOut := &WaitTimeoutError{What: p.what(), Status: status, Attempts: attempt, Last: err}
 		if p.Attempts > 0 && attempt >= p.Attempts {
-			return timedOut
+			return &WaitTimeoutError{What: p.what(), Status: status, Attempts: attempt, Last: err}
 		}
 		wait := p.Interval.jittered(attempt - 1)
 		if p.Timeout > 0 {
 			left := deadline.Sub(clock.Now())
 			if left <= 0 {
-				timedOut.Timeout = p.Timeout
-				return timedOut
+				return &WaitTimeoutError{What: p.what(), Status: status, Timeout: p.Timeout, Attempts: attempt, Last: err}
 			}
 			wait = min(wait, left)
 		}
