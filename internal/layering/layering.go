@@ -85,6 +85,7 @@ func Rules() []Rule {
 		{Packages: "providers/awsprovider/managed", May: sp, Why: provider},
 		{Packages: "providers/awsprovider", May: sp, Why: provider},
 		{Packages: "providers/prometheus", May: sp, Why: provider},
+		{Packages: "journalflag", May: []string{"cutover", "providers", "providers/awsprovider"}, Why: "opening a journal needs the core and the journals of the providers, nothing above them"},
 		{Packages: "report", May: []string{"cutover"}, Why: "reports are drawn from the journal alone"},
 		{Packages: "notify", May: []string{"cutover"}, Why: "notifications are observers of the core's events"},
 		{Packages: "sshsign", May: []string{"cutover"}, Why: "signing implements the core's Signer"},
