@@ -2,10 +2,11 @@
 // and checks an import graph against it. The rules are those of the
 // design: the core (cutover) imports no other package of the module and
 // nothing of AWS; providers imports only cutover; strategies (canary,
-// bluegreen, rolling) and health import only cutover and providers, never
-// each other; provider implementations import only providers and cutover,
-// and the in-memory cloud nothing of AWS; commands, examples, benchmarks
-// and the reliability suite import anything.
+// bluegreen, rolling) and health import only cutover, providers and the
+// internal packages that hold what they share, never each other; provider
+// implementations import only providers and cutover, and the in-memory
+// cloud nothing of AWS; commands, examples, benchmarks and the
+// reliability suite import anything.
 //
 // Its test loads the module's own graph (non-test imports, with go/build)
 // and fails on any import the rules do not allow, and on any package they
@@ -13,6 +14,6 @@
 //
 //	g, err := layering.Load(root)
 //	for _, v := range layering.Check(g, layering.Rules()) {
-//		fmt.Println(v) // rolling imports bluegreen: strategies import only cutover and providers
+//		fmt.Println(v) // rolling imports bluegreen: strategies and health import only cutover, providers and …
 //	}
 package layering

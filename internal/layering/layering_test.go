@@ -55,18 +55,20 @@ func contains(s []string, x string) bool {
 func TestCheckFindsViolations(t *testing.T) {
 	const m = "example.com/mod"
 	g := layering.Graph{Module: m, Imports: map[string][]string{
-		"":                      nil,
-		"cutover":               {"context", "go.uber.org/zap", m + "/providers", "github.com/aws/aws-sdk-go-v2/aws"},
-		"providers":             {m + "/cutover"},
-		"canary":                {m + "/cutover", m + "/providers"},
-		"bluegreen":             {m + "/cutover", m + "/providers", m + "/canary"},
-		"rolling":               {m + "/cutover", m + "/providers", m + "/bluegreen", m + "/providers/fake"},
-		"health":                {m + "/cutover", m + "/providers", "net/http"},
-		"providers/fake":        {m + "/cutover", m + "/providers", "github.com/aws/smithy-go/encoding/cbor"},
-		"providers/awsprovider": {m + "/cutover", m + "/providers", "github.com/aws/aws-sdk-go-v2/aws", m + "/examples/internal/demo"},
-		"internal/tool":         {m + "/providers/awsprovider", m + "/cmd/cutoverctl"},
-		"examples/canary":       {m + "/canary", m + "/cutover", m + "/examples/internal/demo"},
-		"brandnew":              {m + "/cutover"},
+		"":                                       nil,
+		"cutover":                                {"context", "go.uber.org/zap", m + "/providers", "github.com/aws/aws-sdk-go-v2/aws"},
+		"providers":                              {m + "/cutover"},
+		"canary":                                 {m + "/cutover", m + "/providers", m + "/internal/settle"},
+		"internal/settle":                        {m + "/cutover", m + "/providers", m + "/canary"},
+		"bluegreen":                              {m + "/cutover", m + "/providers", m + "/canary"},
+		"rolling":                                {m + "/cutover", m + "/providers", m + "/bluegreen", m + "/providers/fake"},
+		"health":                                 {m + "/cutover", m + "/providers", "net/http"},
+		"providers/fake":                         {m + "/cutover", m + "/providers", "github.com/aws/smithy-go/encoding/cbor"},
+		"providers/awsprovider":                  {m + "/cutover", m + "/providers", "github.com/aws/aws-sdk-go-v2/aws", m + "/examples/internal/demo", m + "/providers/awsprovider/internal/awscall"},
+		"providers/awsprovider/internal/awscall": {"net/http", m + "/providers/awsprovider"},
+		"internal/tool":                          {m + "/providers/awsprovider", m + "/cmd/cutoverctl"},
+		"examples/canary":                        {m + "/canary", m + "/cutover", m + "/examples/internal/demo"},
+		"brandnew":                               {m + "/cutover"},
 	}}
 	got := layering.Check(g, layering.Rules())
 	type found struct{ Package, Import string }
@@ -82,8 +84,11 @@ func TestCheckFindsViolations(t *testing.T) {
 		{"brandnew", ""},
 		{"cutover", "providers"},
 		{"cutover", "github.com/aws/aws-sdk-go-v2/aws"},
+		{"internal/settle", "canary"},
 		{"internal/tool", "cmd/cutoverctl"},
+		{"internal/tool", "providers/awsprovider"},
 		{"providers/awsprovider", "examples/internal/demo"},
+		{"providers/awsprovider/internal/awscall", "providers/awsprovider"},
 		{"providers/fake", "github.com/aws/smithy-go/encoding/cbor"},
 		{"rolling", "bluegreen"},
 		{"rolling", "providers/fake"},
@@ -91,7 +96,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	if diff := cmp.Diff(want, pairs); diff != "" {
 		t.Errorf("violations (-want +got):\n%s\nall: %v", diff, got)
 	}
-	if s := got[len(got)-1].String(); s != "rolling imports providers/fake: strategies and health import only cutover and providers, never each other (a helper two of them need lives in providers or an internal package)" {
+	if s := got[len(got)-1].String(); s != "rolling imports providers/fake: strategies and health import only cutover, providers and internal packages, never each other (a helper two of them need lives in providers or an internal package)" {
 		t.Errorf("violation reads %q", s)
 	}
 }
