@@ -85,7 +85,7 @@ func Rules() []Rule {
 		{Packages: "health", May: spi, Why: strategy},
 		{Packages: "providers/fake", May: sp, MustNot: []string{"github.com/aws/"}, Why: inMemory},
 		{Packages: "providers/providertest", May: sp, Why: "the provider conformance suite tests providers only"},
-		{Packages: "providers/awsprovider/awstest", May: sp, Why: "the AWS wire fakes depend on no provider of their own"},
+		{Packages: "providers/awsprovider/awstest", May: sp, Why: "the AWS wire fakes must not import the providers they are used to test, or the fakes would share code with what they check"},
 		{Packages: "providers/awsprovider/managed", May: awsp, Why: provider},
 		{Packages: "providers/awsprovider", May: awsp, Why: provider},
 		{Packages: "providers/prometheus", May: sp, Why: provider},
