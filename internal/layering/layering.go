@@ -86,7 +86,7 @@ func Rules() []Rule {
 		{Packages: "providers/fake", May: sp, MustNot: []string{"github.com/aws/"}, Why: inMemory},
 		{Packages: "providers/providertest", May: sp, Why: "the provider conformance suite tests providers only"},
 		{Packages: "providers/awsprovider/awstest", May: sp, Why: "the AWS wire fakes must not import the providers they are used to test, or the fakes would share code with what they check"},
-		{Packages: "providers/awsprovider/managed", May: awsp, Why: provider},
+		{Packages: "providers/awsprovider/managed", May: append(awsp, "providers/awsprovider"), Why: "managed deployments import only providers, cutover and the AWS provider they extend (one ECSAPI)"},
 		{Packages: "providers/awsprovider", May: awsp, Why: provider},
 		{Packages: "providers/prometheus", May: sp, Why: provider},
 		{Packages: "journalflag", May: []string{"cutover", "providers", "providers/awsprovider"}, Why: "opening a journal needs the core and the journals of the providers, nothing above them"},
