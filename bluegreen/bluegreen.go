@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/internal/settle"
 	"github.com/safecutover/safecutover/providers"
@@ -247,7 +246,7 @@ func (b *BlueGreen) prepare() cutover.Stage {
 			if err := o.GreenFleet.SetDesired(ctx, n); err != nil {
 				return fmt.Errorf("scale %s to %d: %w", o.Green, n, err)
 			}
-			return WaitHealthy(ctx, o.GreenFleet, n, o.ReadyTimeout, o.PollInterval, o.Clock)
+			return providers.WaitHealthy(ctx, o.GreenFleet, n, b.ready())
 		},
 		Revert: func(ctx context.Context) error {
 			if o.GreenFleet == nil {
@@ -376,65 +375,23 @@ func (b *BlueGreen) sendTo(ctx context.Context, target string) error {
 // Without a Switcher or Router there is nothing to read and it returns nil.
 func (b *BlueGreen) confirm(ctx context.Context, target string) error {
 	o := b.opts
+	p := cutover.Poll{Interval: cutover.Backoff{Initial: o.VerifyInterval}, Attempts: o.VerifyAttempts, Clock: o.Clock}
 	switch {
 	case o.Router != nil:
-		return canary.ReadBack(ctx, o.Router, b.all(target), o.VerifyAttempts, o.VerifyInterval, o.Clock)
+		return providers.ReadBack(ctx, o.Router, b.all(target), p)
 	case o.Switcher != nil:
-		var last string
-		for a := 1; ; a++ {
-			active, err := o.Switcher.Active(ctx)
-			switch {
-			case err != nil:
-				last = "error: " + err.Error()
-			case active == target:
-				return nil
-			default:
-				last = active
-			}
-			if a >= o.VerifyAttempts {
-				return fmt.Errorf("read back active target: want %s, got %s after %d attempts", target, last, a)
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("read back active target: want %s, got %s: %w", target, last, context.Cause(ctx))
-			case <-o.Clock.After(o.VerifyInterval):
-			}
-		}
+		return providers.ReadBackActive(ctx, o.Switcher, target, p)
 	}
 	return nil
+}
+
+// ready bounds the wait for green's capacity to be healthy.
+func (b *BlueGreen) ready() cutover.Poll {
+	return cutover.Poll{Interval: cutover.Backoff{Initial: b.opts.PollInterval}, Timeout: b.opts.ReadyTimeout, Clock: b.opts.Clock}
 }
 
 func (b *BlueGreen) all(target string) providers.Weights {
 	w := providers.Weights{b.opts.Blue: 0, b.opts.Green: 0}
 	w[target] = 100
 	return w
-}
-
-// WaitHealthy polls fleet every interval on clock until at least n of its
-// members are healthy, for at most timeout, and returns an error saying
-// what it saw last if they never were. It honours ctx.
-func WaitHealthy(ctx context.Context, fleet providers.Fleet, n int, timeout, interval time.Duration, clock cutover.Clock) error {
-	if clock == nil {
-		clock = cutover.RealClock{}
-	}
-	deadline := clock.After(timeout)
-	var last string
-	for {
-		c, err := fleet.Capacity(ctx)
-		switch {
-		case err != nil:
-			last = "error: " + err.Error()
-		case c.Healthy >= n:
-			return nil
-		default:
-			last = fmt.Sprintf("%d of %d healthy (%d running)", c.Healthy, n, c.Running)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %d healthy: %s: %w", n, last, context.Cause(ctx))
-		case <-deadline:
-			return fmt.Errorf("wait for %d healthy: still %s after %v", n, last, timeout)
-		case <-clock.After(interval):
-		}
-	}
 }

@@ -508,39 +508,11 @@ func (c *Canary) readBack(ctx context.Context, want providers.Weights) error {
 	if v, ok := c.router.(providers.WriteVerifier); ok && v.VerifiesWrites() {
 		return nil
 	}
-	return ReadBack(ctx, c.router, want, c.opts.VerifyAttempts, c.opts.VerifyInterval, c.opts.Clock)
-}
-
-// ReadBack reads router's weights until they equal want, at most attempts
-// times with interval between reads on clock, and returns an error saying
-// what was read last if they never did. It honours ctx.
-func ReadBack(ctx context.Context, router providers.TrafficRouter, want providers.Weights, attempts int, interval time.Duration, clock cutover.Clock) error {
-	if attempts < 1 {
-		attempts = 1
-	}
-	if clock == nil {
-		clock = cutover.RealClock{}
-	}
-	var last string
-	for a := 1; ; a++ {
-		got, err := router.Weights(ctx)
-		switch {
-		case err != nil:
-			last = "error: " + err.Error()
-		case got.Equal(want):
-			return nil
-		default:
-			last = got.String()
-		}
-		if a >= attempts {
-			return fmt.Errorf("read back weights: want %s, got %s after %d attempts", want, last, attempts)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("read back weights: want %s, got %s: %w", want, last, context.Cause(ctx))
-		case <-clock.After(interval):
-		}
-	}
+	return providers.ReadBack(ctx, c.router, want, cutover.Poll{
+		Interval: cutover.Backoff{Initial: c.opts.VerifyInterval},
+		Attempts: c.opts.VerifyAttempts,
+		Clock:    c.opts.Clock,
+	})
 }
 
 // background wraps a gate judged across the whole run: only the first

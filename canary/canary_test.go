@@ -301,7 +301,7 @@ func TestVerifyReadBack(t *testing.T) {
 	}{
 		{"immediate", 0, ""},
 		{"settles on the third read", 2, ""},
-		{"never settles", 100, "want blue=75 green=25, got blue=100 green=0 after 4 attempts"},
+		{"never settles", 100, "read back weights blue=75 green=25: got blue=100 green=0 after 4 attempts: wait bound exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,8 +329,8 @@ func TestVerifyReadBack(t *testing.T) {
 					}
 					return
 				}
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Verify error = %v, want %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, cutover.ErrWaitTimeout) {
+					t.Fatalf("Verify error = %v, want %q wrapping ErrWaitTimeout", err, tt.wantErr)
 				}
 				if want := 3 * 2 * time.Second; took != want {
 					t.Errorf("Verify gave up after %v, want %v (bounded)", took, want)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -33,34 +34,34 @@ func (c *Canary) observe(ctx context.Context, prev, w int, changed time.Time) er
 		return err
 	}
 	start := changed.Add(prop)
-	deadline := changed.Add(o.ObserveDeadline)
 	targets := []string{o.Stable, o.Canary}
-	last := "no requests yet"
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("observe traffic at %d%%: %s: %w", w, last, context.Cause(ctx))
-		case <-o.Clock.After(o.ObserveInterval):
-		}
-		now := o.Clock.Now()
-		if now.After(start) {
-			counts, err := o.Observe.RequestCounts(ctx, targets, start, now)
-			if err != nil {
-				last = "error: " + err.Error()
-			} else {
-				k, n := counts[o.Canary].Value, counts[o.Stable].Value+counts[o.Canary].Value
-				ok, text := shareMatches(k, n, w, prev)
-				last = text
-				if ok {
-					return nil
-				}
-			}
-		}
-		if !now.Before(deadline) {
-			return fmt.Errorf("observe traffic: %s: want %s=%d%% (weights %s) within %s of the change: %w",
-				last, o.Canary, w, c.WeightsAt(w), o.ObserveDeadline, ErrTrafficNotMoved)
-		}
+	// Polled from now until ObserveDeadline after the change (one look
+	// at least); counts that fail to read are tried again.
+	p := cutover.Poll{
+		What:     fmt.Sprintf("observe traffic at %d%%", w),
+		Interval: cutover.Backoff{Initial: o.ObserveInterval},
+		Retry:    func(error) bool { return true },
+		Clock:    o.Clock,
 	}
+	err = p.Within(changed.Add(o.ObserveDeadline).Sub(o.Clock.Now())).Until(ctx, func(ctx context.Context) (bool, string, error) {
+		now := o.Clock.Now()
+		if !now.After(start) {
+			return false, "no requests yet", nil
+		}
+		counts, err := o.Observe.RequestCounts(ctx, targets, start, now)
+		if err != nil {
+			return false, "", err
+		}
+		k, n := counts[o.Canary].Value, counts[o.Stable].Value+counts[o.Canary].Value
+		ok, text := shareMatches(k, n, w, prev)
+		return ok, text, nil
+	})
+	var te *cutover.WaitTimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("observe traffic: %s: want %s=%d%% (weights %s) within %s of the change: %w: %w",
+			te.Status, o.Canary, w, c.WeightsAt(w), o.ObserveDeadline, ErrTrafficNotMoved, cutover.ErrWaitTimeout)
+	}
+	return err
 }
 
 // shareMatches judges k canary requests of n against the expected share w

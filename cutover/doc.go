@@ -138,4 +138,25 @@
 // interfaces are implemented for SSH keys by package sshsign and for AWS
 // KMS keys by package providers/awsprovider; Approvers.VerifyJournal
 // audits a journal.
+//
+// # Waiting and retrying
+//
+// Poll is the one bounded wait of the module: Until checks a condition on
+// a Clock, then again after each interval, until it holds, the check
+// fails, the context ends, or its Timeout or Attempts run out, which is a
+// *WaitTimeoutError wrapping ErrWaitTimeout that names what was waited
+// for and what the last check saw. Backoff is the one spacing of retries:
+// doubling from Initial up to the cap Max, with optional Jitter. The
+// runner's retries, the gates' retries, the providers' read-backs and AWS
+// waiters use them; so can a stage of your own:
+//
+//	err := cutover.Poll{
+//		What:     "DNS answers green",
+//		Interval: cutover.Backoff{Initial: time.Second, Max: 10 * time.Second},
+//		Timeout:  5 * time.Minute,
+//		Clock:    clock,
+//	}.Until(ctx, func(ctx context.Context) (bool, string, error) {
+//		addr, err := lookup(ctx)
+//		return addr == greenAddr, "answers " + addr, err
+//	})
 package cutover

@@ -300,8 +300,8 @@ func (l *fileLocker) lock(ctx context.Context, key, path string, write bool) (f 
 // replaced (renamed over) while waiting, it opens the new file. Without
 // write, a missing file gives a nil file and no error.
 func fileLockPath(ctx context.Context, path string, write bool, timeout <-chan time.Time, limit time.Duration) (*os.File, error) {
-	backoff := 50 * time.Microsecond
-	for {
+	backoff := Backoff{Initial: 50 * time.Microsecond, Max: 10 * time.Millisecond}
+	for n := 0; ; n++ {
 		var f *os.File
 		var err error
 		if write {
@@ -338,9 +338,8 @@ func fileLockPath(ctx context.Context, path string, write bool, timeout <-chan t
 			return nil, fmt.Errorf("wait for lock on %s: %w", path, context.Cause(ctx))
 		case <-timeout:
 			return nil, fmt.Errorf("lock %s: held by another handle or process for more than %s", path, limit)
-		case <-time.After(backoff):
+		case <-RealClock{}.After(backoff.Delay(n)):
 		}
-		backoff = min(2*backoff, 10*time.Millisecond)
 	}
 }
 

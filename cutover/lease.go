@@ -232,21 +232,21 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 // LeaseTTL and a poll, reported as EvLeaseWait, before ErrLeaseHeld is
 // returned.
 func (d *drive) acquire(ctx context.Context, l Lease, owner string, ttl time.Duration) error {
-	deadline := d.clock.Now().Add(ttl + d.o.PollInterval)
+	wait := Poll{
+		What:     "wait for the lease",
+		Interval: Backoff{Initial: d.o.PollInterval},
+		Timeout:  ttl + d.o.PollInterval,
+		Retry:    func(err error) bool { return errors.Is(err, ErrLeaseHeld) },
+		Clock:    d.clock,
+	}
+	deadline := d.clock.Now().Add(wait.Timeout)
 	reported := false
-	for {
+	return wait.Until(ctx, func(ctx context.Context) (bool, string, error) {
 		err := l.Acquire(ctx, d.id, owner, ttl)
-		if err == nil || !errors.Is(err, ErrLeaseHeld) || !d.clock.Now().Before(deadline) {
-			return err
-		}
-		if !reported {
+		if errors.Is(err, ErrLeaseHeld) && !reported {
 			reported = true
 			d.emit(EvLeaseWait, -1, err, "lease held; waiting until "+deadline.Format(time.RFC3339)+" for it to be released or expire")
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (stopped waiting: %w)", err, context.Cause(ctx))
-		case <-d.clock.After(d.o.PollInterval):
-		}
-	}
+		return err == nil, "", err
+	})
 }

@@ -59,10 +59,11 @@ type retried struct {
 }
 
 // retry runs l: between attempts it waits Options.RetryBackoff, doubling up
-// to maxRetryBackoff, on the runner's clock, as long as ctx lasts. It is
-// the one retry loop of the runner. The error is what l.failed returned.
+// to maxRetryBackoff (Backoff), on the runner's clock, as long as ctx
+// lasts. It is the one retry loop of the runner. The error is what
+// l.failed returned.
 func (d *drive) retry(ctx context.Context, l retryLoop) (retried, error) {
-	backoff := d.o.RetryBackoff
+	backoff := Backoff{Initial: d.o.RetryBackoff, Max: max(maxRetryBackoff, d.o.RetryBackoff)}
 	err := l.err
 	for attempt := l.first; ; attempt++ {
 		if attempt > l.first || err == nil {
@@ -77,12 +78,9 @@ func (d *drive) retry(ctx context.Context, l retryLoop) (retried, error) {
 		if ferr := l.failed(attempt, err); ferr != nil {
 			return retried{attempts: attempt, err: err}, ferr
 		}
-		select {
-		case <-ctx.Done():
+		if backoff.Wait(ctx, d.clock, attempt-l.first) != nil {
 			return retried{attempts: attempt, err: err, cut: true}, nil
-		case <-d.clock.After(backoff):
 		}
-		backoff = min(2*backoff, maxRetryBackoff)
 	}
 }
 

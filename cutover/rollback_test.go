@@ -138,6 +138,20 @@ func TestRevertPermanentErrorStopsAtOnce(t *testing.T) {
 
 // A revert that fails is journaled and retried with exponential backoff.
 func TestRevertRetriedWithBackoff(t *testing.T) {
+	s := time.Second
+	for _, tt := range []struct {
+		name    string
+		backoff time.Duration
+		gaps    []time.Duration // between attempts: doubling, capped at 30s
+	}{
+		{"doubling", s, []time.Duration{s, 2 * s, 4 * s}},
+		{"capped at 30s", 4 * s, []time.Duration{4 * s, 8 * s, 16 * s, 30 * s, 30 * s, 30 * s}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { revertRetriedWithBackoff(t, tt.backoff, tt.gaps) })
+	}
+}
+
+func revertRetriedWithBackoff(t *testing.T, backoff time.Duration, wantGaps []time.Duration) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		p := c.plan(2, time.Minute)
@@ -146,7 +160,7 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 		p.Stages[1].Gates = []cutover.Gate{bad}
 		var times []time.Duration
 		start := time.Now()
-		fails := 3
+		fails := len(wantGaps)
 		p.Stages[0].Revert = func(context.Context) error {
 			times = append(times, time.Since(start))
 			if fails > 0 {
@@ -158,7 +172,7 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 		}
 		j := cutover.NewMemJournal()
 		rec := &recorder{}
-		_, err := cutover.NewRunner(j, cutover.Options{Observer: rec, RetryBackoff: time.Second}).Run(t.Context(), "c", p)
+		_, err := cutover.NewRunner(j, cutover.Options{Observer: rec, RetryBackoff: backoff}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrRolledBack", err)
 		}
@@ -168,19 +182,22 @@ func TestRevertRetriedWithBackoff(t *testing.T) {
 			gaps = append(gaps, x-base)
 			base = x
 		}
-		if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, gaps); diff != "" {
+		if diff := cmp.Diff(wantGaps, gaps); diff != "" {
 			t.Errorf("backoff (-want +got):\n%s", diff)
 		}
-		var attempts []int
+		var attempts, want []int
+		for i := range wantGaps {
+			want = append(want, i+1)
+		}
 		for _, r := range readAll(t, j, "c") {
 			if r.Type == cutover.RecRevertFailed {
 				attempts = append(attempts, r.Attempt)
 			}
 		}
-		if diff := cmp.Diff([]int{1, 2, 3}, attempts); diff != "" {
+		if diff := cmp.Diff(want, attempts); diff != "" {
 			t.Errorf("journaled attempts (-want +got):\n%s", diff)
 		}
-		if rec.Count(cutover.EvRevertFailed) != 3 || len(c.Applied()) != 0 {
+		if rec.Count(cutover.EvRevertFailed) != len(wantGaps) || len(c.Applied()) != 0 {
 			t.Errorf("events %v, cloud %v", rec.Types(), c.Applied())
 		}
 	})

@@ -49,29 +49,36 @@ func (n NoData) String() string {
 func (n NoData) valid() bool { return n >= NoDataDefault && n <= NoDataZero }
 
 // Retry bounds how a gate retries a source that returns an error within one
-// evaluation. The zero value is valid: 3 attempts, 1s apart, doubling. An
-// error wrapping providers.ErrUnsupportedMetric is never retried.
+// evaluation. The zero value is valid: 3 attempts, 1s apart, doubling up to
+// 30s. An error wrapping providers.ErrUnsupportedMetric is never retried.
 type Retry struct {
 	// Attempts is the number of calls before the gate gives up and fails
 	// with the cause. ≥ 0; the zero value means 3.
 	Attempts int
 	// Backoff is the wait before the second attempt; it doubles after each
-	// failed attempt. ≥ 0; the zero value means 1s.
+	// failed attempt, up to MaxBackoff. ≥ 0; the zero value means 1s.
 	Backoff time.Duration
+	// MaxBackoff caps the wait between two attempts. ≥ Backoff; the zero
+	// value means 30s, or Backoff if that is longer.
+	MaxBackoff time.Duration
 }
 
 // The defaults of Retry.
 const (
-	DefaultAttempts = 3
-	DefaultBackoff  = time.Second
+	DefaultAttempts   = 3
+	DefaultBackoff    = time.Second
+	DefaultMaxBackoff = 30 * time.Second
 )
 
 func (r Retry) normalize(gate string) (Retry, error) {
 	if r.Attempts < 0 {
-		return r, fmt.Errorf("%s: Retry.Attempts %d must be ≥ 0", gate, r.Attempts)
+		return r, fmt.Errorf("%s: Retry.Attempts: %d: want ≥ 0 (0: %d)", gate, r.Attempts, DefaultAttempts)
 	}
 	if r.Backoff < 0 {
-		return r, fmt.Errorf("%s: Retry.Backoff %v must be ≥ 0", gate, r.Backoff)
+		return r, fmt.Errorf("%s: Retry.Backoff: %v: want ≥ 0 (0: %v)", gate, r.Backoff, DefaultBackoff)
+	}
+	if r.MaxBackoff < 0 || r.MaxBackoff != 0 && r.MaxBackoff < r.Backoff {
+		return r, fmt.Errorf("%s: Retry.MaxBackoff: %v: want ≥ Backoff %v (0: %v or Backoff)", gate, r.MaxBackoff, r.Backoff, DefaultMaxBackoff)
 	}
 	if r.Attempts == 0 {
 		r.Attempts = DefaultAttempts
@@ -79,30 +86,36 @@ func (r Retry) normalize(gate string) (Retry, error) {
 	if r.Backoff == 0 {
 		r.Backoff = DefaultBackoff
 	}
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = max(DefaultMaxBackoff, r.Backoff)
+	}
 	return r, nil
 }
 
-// do calls fn up to r.Attempts times, waiting on clock between attempts. It
-// returns the last error, or ctx's cause when ctx ends first.
+// do calls fn up to r.Attempts times, waiting on clock between attempts
+// (cutover.Poll). It returns the last error, or ctx's cause when ctx ends
+// first.
 func (r Retry) do(ctx context.Context, clock cutover.Clock, fn func(context.Context) error) (attempts int, err error) {
-	wait := r.Backoff
-	for attempts = 1; ; attempts++ {
-		err = fn(ctx)
+	p := cutover.Poll{
+		Interval: cutover.Backoff{Initial: r.Backoff, Max: r.MaxBackoff},
+		Attempts: r.Attempts,
 		// A metric the source cannot answer is a setup error: asking
 		// again will not help.
-		if err == nil || ctx.Err() != nil || attempts >= r.Attempts || errors.Is(err, providers.ErrUnsupportedMetric) {
-			if ctx.Err() != nil {
-				return attempts, context.Cause(ctx)
-			}
-			return attempts, err
-		}
-		select {
-		case <-ctx.Done():
-			return attempts, context.Cause(ctx)
-		case <-clock.After(wait):
-		}
-		wait *= 2
+		Retry: func(err error) bool { return !errors.Is(err, providers.ErrUnsupportedMetric) },
+		Clock: clock,
 	}
+	err = p.Until(ctx, func(ctx context.Context) (bool, string, error) {
+		attempts++
+		err := fn(ctx)
+		return err == nil, "", err
+	})
+	if ctx.Err() != nil {
+		return attempts, context.Cause(ctx)
+	}
+	if te := (*cutover.WaitTimeoutError)(nil); errors.As(err, &te) && te.Last != nil {
+		return attempts, te.Last // the source's error is the reason
+	}
+	return attempts, err
 }
 
 // FigureFailClosed is the figure, set to 1, of a Fail that reports missing

@@ -232,7 +232,7 @@ func (n *Notifier) run() {
 
 // deliver tries to send m up to MaxAttempts times with backoff.
 func (n *Notifier) deliver(m Message) error {
-	wait := n.o.Backoff
+	backoff := cutover.Backoff{Initial: n.o.Backoff, Max: n.o.MaxBackoff}
 	var err error
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(n.ctx, n.o.Timeout)
@@ -245,11 +245,8 @@ func (n *Notifier) deliver(m Message) error {
 			return fmt.Errorf("%d attempts: %w", attempt, err)
 		}
 		n.o.Logger.Debug("notification retry", zap.String("notifier", n.o.Name), zap.Int("attempt", attempt), zap.Error(err))
-		select {
-		case <-n.o.Clock.After(wait):
-		case <-n.ctx.Done():
+		if backoff.Wait(n.ctx, n.o.Clock, attempt-1) != nil {
 			return fmt.Errorf("closed while retrying: %w", err)
 		}
-		wait = min(2*wait, n.o.MaxBackoff)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/safecutover/safecutover/bluegreen"
-	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
@@ -237,7 +235,7 @@ func (r *Rolling) move(ctx context.Context, wantBlue, wantGreen int) error {
 		// Wait until what grew is healthy.
 		for _, s := range sides {
 			if s.c.Desired > s.c.Healthy && s.c.Desired <= s.target {
-				if err := bluegreen.WaitHealthy(ctx, s.fleet, s.c.Desired, r.opts.ReadyTimeout, r.opts.PollInterval, r.opts.Clock); err != nil {
+				if err := providers.WaitHealthy(ctx, s.fleet, s.c.Desired, r.ready()); err != nil {
 					return fmt.Errorf("%s: %w", s.name, err)
 				}
 			}
@@ -269,7 +267,7 @@ func (r *Rolling) move(ctx context.Context, wantBlue, wantGreen int) error {
 		if sides[0].c.Desired == wantBlue && sides[1].c.Desired == wantGreen {
 			for _, s := range sides {
 				if s.c.Healthy < s.target {
-					if err := bluegreen.WaitHealthy(ctx, s.fleet, s.target, r.opts.ReadyTimeout, r.opts.PollInterval, r.opts.Clock); err != nil {
+					if err := providers.WaitHealthy(ctx, s.fleet, s.target, r.ready()); err != nil {
 						return fmt.Errorf("%s: %w", s.name, err)
 					}
 				}
@@ -354,5 +352,14 @@ func (r *Rolling) verify(ctx context.Context, wantBlue, wantGreen int) error {
 	if r.opts.Router == nil {
 		return nil
 	}
-	return canary.ReadBack(ctx, r.opts.Router, r.weights(wantBlue, wantGreen), r.opts.VerifyAttempts, r.opts.VerifyInterval, r.opts.Clock)
+	return providers.ReadBack(ctx, r.opts.Router, r.weights(wantBlue, wantGreen), cutover.Poll{
+		Interval: cutover.Backoff{Initial: r.opts.VerifyInterval},
+		Attempts: r.opts.VerifyAttempts,
+		Clock:    r.opts.Clock,
+	})
+}
+
+// ready bounds each wait for new members to be healthy.
+func (r *Rolling) ready() cutover.Poll {
+	return cutover.Poll{Interval: cutover.Backoff{Initial: r.opts.PollInterval}, Timeout: r.opts.ReadyTimeout, Clock: r.opts.Clock}
 }

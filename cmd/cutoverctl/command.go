@@ -256,25 +256,29 @@ type waiter struct {
 	poll time.Duration
 }
 
-// next waits a poll interval and reads the new records. A read error is
-// tried again at the next poll; ctx bounds the wait.
-func (w *waiter) next(ctx context.Context) error {
-	t := time.NewTimer(w.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
+// follow calls step, then reads the new records every poll interval and
+// calls it again, until step reports done or fails, or ctx, which must
+// have a deadline, ends (cutover.Poll on the real clock). A read error is
+// tried again at the next poll. step gets the number of records it saw
+// at its previous call, so w.recs[seen:] are the new ones.
+func (w *waiter) follow(ctx context.Context, step func(seen int) (bool, error)) error {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return errors.New("follow cutover " + w.id + ": no deadline")
 	}
-	more, err := w.j.Read(ctx, w.id, w.recs[len(w.recs)-1].Seq)
-	if err != nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
+	p := cutover.Poll{What: "follow cutover " + w.id, Interval: cutover.Backoff{Initial: w.poll}}.Within(time.Until(dl))
+	seen, first := len(w.recs), true
+	return p.Until(ctx, func(ctx context.Context) (bool, string, error) {
+		if !first {
+			seen = len(w.recs)
+			if more, err := w.j.Read(ctx, w.id, w.recs[len(w.recs)-1].Seq); err == nil {
+				w.recs = append(w.recs, more...)
+			}
 		}
-		return nil
-	}
-	w.recs = append(w.recs, more...)
-	return nil
+		first = false
+		done, err := step(seen)
+		return done, "", err
+	})
 }
 
 // find returns the index of the first record from i on that match, or -1.
@@ -299,20 +303,24 @@ func (c *cli) await(wctx, ctx context.Context, w *waiter, res *result, seq uint6
 	id, cmd := res.Cutover, res.Command
 	// The answer.
 	answer := func(r *cutover.Record) bool { return r.Type == cutover.RecAck && r.Ref == seq }
-	ack := w.find(0, answer)
-	for ; ack < 0; ack = w.find(0, answer) {
-		if end := w.find(0, func(r *cutover.Record) bool { return r.Seq > seq && ended(r) }); end >= 0 {
-			// The runner ended the cutover before it took the command in.
-			return c.outcome(res, w, end)
+	ack, end := -1, -1
+	err := w.follow(wctx, func(int) (bool, error) {
+		if ack = w.find(0, answer); ack >= 0 {
+			return true, nil
 		}
-		if err := w.next(wctx); err != nil {
-			if ctx.Err() != nil {
-				res.Outcome = "no_answer"
-				return fail(exitNoAnswer, "interrupted before a runner answered; %s (record %d) stays in the journal and a runner acts on it when it next drives cutover %s", cmd, seq, id)
-			}
-			res.Outcome = "no_answer"
-			return fail(exitNoAnswer, "no runner answered within %v: is one running for cutover %s? The %s (record %d) stays in the journal, and a runner acts on it when it next drives the cutover", f.wait, id, cmd, seq)
+		end = w.find(0, func(r *cutover.Record) bool { return r.Seq > seq && ended(r) })
+		return end >= 0, nil
+	})
+	if err != nil {
+		res.Outcome = "no_answer"
+		if ctx.Err() != nil {
+			return fail(exitNoAnswer, "interrupted before a runner answered; %s (record %d) stays in the journal and a runner acts on it when it next drives cutover %s", cmd, seq, id)
 		}
+		return fail(exitNoAnswer, "no runner answered within %v: is one running for cutover %s? The %s (record %d) stays in the journal, and a runner acts on it when it next drives the cutover", f.wait, id, cmd, seq)
+	}
+	if ack < 0 {
+		// The runner ended the cutover before it took the command in.
+		return c.outcome(res, w, end)
 	}
 	a := &w.recs[ack]
 	res.Answered = true
@@ -356,18 +364,18 @@ func (c *cli) await(wctx, ctx context.Context, w *waiter, res *result, seq uint6
 		return nil
 	}
 	c.printf("waiting for %s ...\n", what)
-	for {
-		if i := w.find(ack+1, until); i >= 0 {
-			return c.outcome(res, w, i)
+	i := -1
+	if err := w.follow(wctx, func(int) (bool, error) {
+		i = w.find(ack+1, until)
+		return i >= 0, nil
+	}); err != nil {
+		res.Outcome = "unfinished"
+		if ctx.Err() != nil {
+			return fail(exitUnfinished, "interrupted while waiting for %s of cutover %s; follow it with cutoverctl show %s -watch", what, id, id)
 		}
-		if err := w.next(wctx); err != nil {
-			res.Outcome = "unfinished"
-			if ctx.Err() != nil {
-				return fail(exitUnfinished, "interrupted while waiting for %s of cutover %s; follow it with cutoverctl show %s -watch", what, id, id)
-			}
-			return fail(exitUnfinished, "the runner answered, but %s did not come within %v; follow it with cutoverctl show %s -watch", what, f.wait, id)
-		}
+		return fail(exitUnfinished, "the runner answered, but %s did not come within %v; follow it with cutoverctl show %s -watch", what, f.wait, id)
 	}
+	return c.outcome(res, w, i)
 }
 
 // lastWaiting returns the last RecWaiting record of recs, or nil.

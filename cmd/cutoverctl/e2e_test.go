@@ -323,6 +323,11 @@ func testNoRunner(t *testing.T, b backend) {
 	wantCode(t, "pause without a runner", code, exitNoAnswer)
 	wantIn(t, "pause without a runner", stderr, "no runner answered within 1s", "is one running", "stays in the journal")
 
+	// Following a cutover that nobody drives stops at -wait.
+	code, _, stderr = ctl(t, b, "show", id, "-watch", "-wait", "1s", "-poll", "100ms")
+	wantCode(t, "show -watch without a runner", code, exitUnfinished)
+	wantIn(t, "show -watch without a runner", stderr, "has not ended within -wait 1s")
+
 	code, stdout, _ := ctl(t, b, "resume", id, "-no-wait", "-json")
 	wantCode(t, "resume -no-wait", code, exitOK)
 	var res result

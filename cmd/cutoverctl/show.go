@@ -111,17 +111,8 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 	w := &waiter{j: j, id: id, recs: recs, poll: f.poll}
 	wctx, cancel := context.WithTimeout(ctx, f.wait)
 	defer cancel()
-	for {
-		if st, err := cutover.Fold(id, w.recs); err == nil && finished(st.Phase) {
-			return nil
-		}
-		n := len(w.recs)
-		if err := w.next(wctx); err != nil {
-			if ctx.Err() != nil {
-				return nil // interrupted: the person stopped watching
-			}
-			return fail(exitUnfinished, "show -watch: cutover %s has not ended within -wait %v", id, f.wait)
-		}
+	var drawErr error
+	err = w.follow(wctx, func(n int) (bool, error) {
 		if len(w.recs) > n && (len(notifiers) > 0 || c.json) {
 			s, _, _ := summarize(id, w.recs)
 			rb := notify.Rollback{Possible: s.Rollback.Possible, Until: s.Rollback.Until}
@@ -138,12 +129,23 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 		if len(w.recs) > n && !c.json {
-			if !c.io.outTerminal && !c.json {
+			if !c.io.outTerminal {
 				fmt.Fprintf(c.io.out, "\n%s\n", time.Now().UTC().Format(time.RFC3339))
 			}
-			if err := draw(w.recs); err != nil {
-				return err
+			if drawErr = draw(w.recs); drawErr != nil {
+				return false, drawErr
 			}
 		}
+		st, err := cutover.Fold(id, w.recs)
+		return err == nil && finished(st.Phase), nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case drawErr != nil:
+		return drawErr
+	case ctx.Err() != nil:
+		return nil // interrupted: the person stopped watching
 	}
+	return fail(exitUnfinished, "show -watch: cutover %s has not ended within -wait %v", id, f.wait)
 }

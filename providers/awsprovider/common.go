@@ -25,8 +25,9 @@ var (
 	// did not swap). The cutover must not assume the change took effect.
 	ErrReadBackMismatch = errors.New("read-back mismatch")
 	// ErrWaitTimeout: a bounded wait (Route 53 INSYNC, Beanstalk Ready, ECS
-	// steady state) ran out before the resource got there.
-	ErrWaitTimeout = errors.New("wait bound exceeded")
+	// steady state) ran out before the resource got there. It is
+	// cutover.ErrWaitTimeout, so errors.Is works whichever is named.
+	ErrWaitTimeout = cutover.ErrWaitTimeout
 	// ErrUnsupportedMetric: the metric source cannot answer this metric
 	// (MetricSlow on an ALB without a configured expression, an unknown
 	// metric name). It is providers.ErrUnsupportedMetric, so gates know
@@ -93,43 +94,19 @@ func (b awsBase) pace(ctx context.Context, op string) error {
 	return nil
 }
 
+// poller returns the bounded wait (cutover.Poll, the one poll loop) of
+// this type's clock and logger: a check every interval until timeout has
+// passed. A timeout ≤ 0 allows one check.
+func (b awsBase) poller(what string, timeout, interval time.Duration) cutover.Poll {
+	return cutover.Poll{What: what, Interval: cutover.Backoff{Initial: interval}, Clock: b.clock, Logger: b.log}.Within(timeout)
+}
+
 // pollUntil calls check, then again every interval on the clock, until it
 // reports done, it fails, ctx ends, or timeout has passed on the clock.
 // what names the wait in errors; check's status string says where it got
 // to, for the timeout error.
-func (b awsBase) pollUntil(ctx context.Context, what string, timeout, interval time.Duration,
-	check func(ctx context.Context) (done bool, status string, err error)) error {
-	deadline := b.clock.Now().Add(timeout)
-	for {
-		done, status, err := check(ctx)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		left := deadline.Sub(b.clock.Now())
-		if left <= 0 {
-			return fmt.Errorf("%s: %s after %s: %w", what, status, timeout, ErrWaitTimeout)
-		}
-		wait := min(interval, left)
-		b.log.Debug("waiting", zap.String("what", what), zap.String("status", status), zap.Duration("next", wait))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %s: %w", what, status, context.Cause(ctx))
-		case <-b.clock.After(wait):
-		}
-	}
-}
-
-// sleep waits d on the clock or until ctx ends.
-func (b awsBase) sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-b.clock.After(d):
-		return nil
-	}
+func (b awsBase) pollUntil(ctx context.Context, what string, timeout, interval time.Duration, check cutover.Check) error {
+	return b.poller(what, timeout, interval).Until(ctx, check)
 }
 
 // apiErrorCode returns the code of the smithy API error inside err, or "".

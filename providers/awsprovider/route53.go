@@ -333,25 +333,24 @@ func (r *Route53Router) change(ctx context.Context, batch []r53types.Change, dea
 		HostedZoneId: aws.String(r.zone),
 		ChangeBatch:  &r53types.ChangeBatch{Changes: batch, Comment: aws.String("safecutover: set weights")},
 	}
-	for {
+	p := r.poller("ChangeResourceRecordSets: retry PriorRequestNotComplete", deadline.Sub(r.clock.Now()), r.poll)
+	p.Retry = func(err error) bool { return apiErrorCode(err) == "PriorRequestNotComplete" }
+	var info *r53types.ChangeInfo
+	err := p.Until(ctx, func(ctx context.Context) (bool, string, error) {
 		if err := r.pace(ctx, "ChangeResourceRecordSets"); err != nil {
-			return nil, err
+			return false, "", err
 		}
 		out, err := r.client.ChangeResourceRecordSets(ctx, in, r.r53Opt)
-		if err == nil {
-			if out.ChangeInfo == nil {
-				return nil, fmt.Errorf("ChangeResourceRecordSets: no ChangeInfo in the answer")
-			}
-			return out.ChangeInfo, nil
+		if err != nil {
+			return false, "", fmt.Errorf("ChangeResourceRecordSets: %w", err)
 		}
-		if apiErrorCode(err) != "PriorRequestNotComplete" || !r.clock.Now().Add(r.poll).Before(deadline) {
-			return nil, fmt.Errorf("ChangeResourceRecordSets: %w", err)
+		if out.ChangeInfo == nil {
+			return false, "", fmt.Errorf("ChangeResourceRecordSets: no ChangeInfo in the answer")
 		}
-		r.log.Info("prior change not complete, retrying", zap.Duration("in", r.poll))
-		if err := r.sleep(ctx, r.poll); err != nil {
-			return nil, fmt.Errorf("ChangeResourceRecordSets: waiting to retry PriorRequestNotComplete: %w", err)
-		}
-	}
+		info = out.ChangeInfo
+		return true, "", nil
+	})
+	return info, err
 }
 
 // batch returns the changes that give the records the weights want, and

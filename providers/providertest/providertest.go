@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 )
 
@@ -21,23 +22,20 @@ const (
 // the provider must not know.
 const Unknown = "providertest-unknown"
 
-// eventually polls check until it reports done, for at most Settle, and
-// fails the test with check's last message if it never does.
+// eventually polls check until it reports done, for at most Settle
+// (cutover.Poll on the real clock), and fails the test with check's last
+// message if it never does.
 func eventually(t *testing.T, what string, check func(ctx context.Context) (done bool, msg string)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Settle)
 	defer cancel()
-	var msg string
-	for {
-		var done bool
-		if done, msg = check(ctx); done {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: not within %s: %s", what, Settle, msg)
-		case <-time.After(PollEvery):
-		}
+	p := cutover.Poll{What: what, Interval: cutover.Backoff{Initial: PollEvery}, Timeout: Settle}
+	err := p.Until(ctx, func(ctx context.Context) (bool, string, error) {
+		done, msg := check(ctx)
+		return done, msg, nil
+	})
+	if err != nil {
+		t.Fatalf("not within %s: %v", Settle, err)
 	}
 }
 

@@ -536,20 +536,24 @@ func cloudPath(f Flags) string { return filepath.Join(f.Journal, "fake-cloud.jso
 // runLeased runs the plan; while another run holds the lease (a killed run
 // whose lease has not expired yet) it waits, at most two lease lifetimes.
 func runLeased(ctx context.Context, r *cutover.Runner, id string, p cutover.Plan, clock cutover.Clock, ui *UI) (cutover.State, error) {
-	for attempt := 0; ; attempt++ {
-		st, err := r.Run(ctx, id, p)
-		if !errors.Is(err, cutover.ErrLeaseHeld) || attempt >= 8 {
-			return st, err
-		}
-		if attempt == 0 {
+	var st cutover.State
+	wait := cutover.Poll{
+		What:     "run " + id + " while another run holds the lease",
+		Interval: cutover.Backoff{Initial: LeaseTTL / 4},
+		Attempts: 9,
+		Retry:    func(err error) bool { return errors.Is(err, cutover.ErrLeaseHeld) },
+		Clock:    clock,
+	}
+	attempt := 0
+	err := wait.Until(ctx, func(ctx context.Context) (bool, string, error) {
+		var err error
+		st, err = r.Run(ctx, id, p)
+		if attempt++; attempt == 1 && errors.Is(err, cutover.ErrLeaseHeld) {
 			ui.line("", "another run holds the lease (%v); waiting for it to expire", err)
 		}
-		select {
-		case <-ctx.Done():
-			return st, err
-		case <-clock.After(LeaseTTL / 4):
-		}
-	}
+		return err == nil, "", err
+	})
+	return st, err
 }
 
 // judgedText says when green was last judged, and how, for the PNR prompt.

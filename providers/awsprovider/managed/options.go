@@ -29,8 +29,9 @@ var (
 	// error is a *SetupError that names the resource.
 	ErrInvalidSetup = errors.New("managed deployment set up wrongly")
 	// ErrWaitTimeout: a bounded wait for the managed deployment to reach a
-	// state ran out first.
-	ErrWaitTimeout = errors.New("wait bound exceeded")
+	// state ran out first. It is cutover.ErrWaitTimeout, so errors.Is works
+	// whichever is named.
+	ErrWaitTimeout = cutover.ErrWaitTimeout
 	// ErrDeploymentFailed: the managed service failed or stopped the
 	// deployment on its own (its alarms, a circuit breaker, a hook), or
 	// someone stopped it outside this library.
@@ -143,27 +144,14 @@ func (o Options) validate() error {
 }
 
 // poll calls check every PollInterval until it reports done or fails, for
-// at most bound. what names the wait in errors.
+// at most bound (cutover.Poll, the one poll loop). what names the wait in
+// errors.
 func (o Options) poll(ctx context.Context, what string, bound time.Duration, check func(context.Context) (bool, error)) error {
-	deadline := o.Clock.Now().Add(bound)
-	for {
+	p := cutover.Poll{What: what, Interval: cutover.Backoff{Initial: o.PollInterval}, Clock: o.Clock, Logger: o.Logger}
+	return p.Within(bound).Until(ctx, func(ctx context.Context) (bool, string, error) {
 		done, err := check(ctx)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		left := deadline.Sub(o.Clock.Now())
-		if left <= 0 {
-			return fmt.Errorf("%s: %w (%s)", what, ErrWaitTimeout, bound)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, context.Cause(ctx))
-		case <-o.Clock.After(min(o.PollInterval, left)):
-		}
-	}
+		return done, "", err
+	})
 }
 
 // wholeMinutes converts d to whole minutes, rejecting what is not.
