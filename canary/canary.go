@@ -50,9 +50,10 @@ func Weights(ws ...int) []Step {
 type Options struct {
 	// Name prefixes the stage names ("canary 5%"). Default "canary".
 	Name string
-	// Stable and Canary are the router's target names. Defaults "blue" and
-	// "green".
-	Stable, Canary string
+	// Blue and Green are the router's target names: what runs now (the
+	// baseline) and what should run next (the canary). Defaults "blue"
+	// and "green".
+	Blue, Green string
 
 	// The schedule: set at most one of Steps, Linear and Factor.
 	//
@@ -89,9 +90,9 @@ type Options struct {
 	// reset only when the first step starts baking, so evidence accumulates
 	// across steps. Their verdicts never end a bake early.
 	Background []cutover.Gate
-	// Comparative gates compare the canary with the stable target (the
+	// Comparative gates compare the canary with blue (the
 	// sequential judge does). They are judged, afresh, in every step in
-	// which the stable target still takes traffic: every step below 100 %.
+	// which blue still takes traffic: every step below 100 %.
 	Comparative []cutover.Gate
 	// Propagation is how long after a weight change clients may still
 	// follow the old weights: the TTL of Route 53 records
@@ -103,7 +104,7 @@ type Options struct {
 	// must be at least this long, and its gates (not background gates) are
 	// held Pending for this long after the step begins baking, so that they
 	// judge traffic that follows the new weights. A rollback takes as long
-	// to reach every client: keep the stable target serving for at least
+	// to reach every client: keep blue serving for at least
 	// Propagation after it (bluegreen's Options.Propagation does). ≥ 0.
 	Propagation time.Duration
 	// Observe, if set, checks after each weight change that clients
@@ -125,7 +126,7 @@ type Options struct {
 	ObserveInterval time.Duration
 	// TargetHealth, if set, is asked before each step: a step never puts
 	// weight on the canary target, nor takes the last traffic off the
-	// stable one, while the canary has no healthy member (an error
+	// blue, while green has no healthy member (an error
 	// wrapping ErrNoHealthyTarget).
 	TargetHealth providers.TargetHealthSource
 	// PauseAt lists weights after which the run pauses until a resume or
@@ -141,7 +142,7 @@ type Options struct {
 	Clock cutover.Clock
 }
 
-// Canary is a traffic shift from a stable to a canary target in weight
+// Canary is a traffic shift from blue to green in weight
 // steps. It is a cutover.Strategy.
 type Canary struct {
 	router providers.TrafficRouter
@@ -162,14 +163,14 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	if opts.Name == "" {
 		opts.Name = "canary"
 	}
-	if opts.Stable == "" {
-		opts.Stable = "blue"
+	if opts.Blue == "" {
+		opts.Blue = "blue"
 	}
-	if opts.Canary == "" {
-		opts.Canary = "green"
+	if opts.Green == "" {
+		opts.Green = "green"
 	}
-	if opts.Stable == opts.Canary {
-		return nil, fmt.Errorf("canary: Options.Stable and Options.Canary are both %q; they must differ", opts.Stable)
+	if opts.Blue == opts.Green {
+		return nil, fmt.Errorf("canary: Options.Blue and Options.Green are both %q; want two different targets", opts.Blue)
 	}
 	if opts.VerifyAttempts < 0 {
 		return nil, fmt.Errorf("canary: Options.VerifyAttempts %d: must be ≥ 1 (0 means 5)", opts.VerifyAttempts)
@@ -271,7 +272,7 @@ func checkGates(field string, gs []cutover.Gate) error {
 }
 
 // checkNotComparative refuses a comparative gate (the sequential judge)
-// where the stable target may take no traffic.
+// where blue may take no traffic.
 func checkNotComparative(field string, gs []cutover.Gate) error {
 	for i, g := range gs {
 		if cs := cutover.Comparatives(g); len(cs) > 0 {
@@ -407,7 +408,7 @@ func (c *Canary) StageName(w int) string { return fmt.Sprintf("%s %d%%", c.opts.
 
 // WeightsAt returns the router weights of the step at canary weight w.
 func (c *Canary) WeightsAt(w int) providers.Weights {
-	return providers.Weights{c.opts.Stable: 100 - w, c.opts.Canary: w}
+	return providers.Weights{c.opts.Blue: 100 - w, c.opts.Green: w}
 }
 
 // Stages returns one reversible stage per step. Apply sets the step's
@@ -415,7 +416,7 @@ func (c *Canary) WeightsAt(w int) providers.Weights {
 // Options.TargetHealth), Verify reads them back (unless the router
 // verifies its own writes, providers.WriteVerifier) and, with
 // Options.Observe, waits until clients follow them; Revert puts all
-// traffic on the stable target in one change.
+// traffic on blue in one change.
 func (c *Canary) Stages() ([]cutover.Stage, error) {
 	stages := make([]cutover.Stage, len(c.steps))
 	for i, s := range c.steps {
@@ -450,7 +451,7 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		stages[i] = cutover.Stage{
 			Name: name,
 			Apply: func(ctx context.Context) error {
-				if err := c.healthyGuard(ctx, c.opts.Canary); err != nil {
+				if err := c.healthyGuard(ctx, c.opts.Green); err != nil {
 					return err
 				}
 				if err := c.router.SetWeights(ctx, want); err != nil {
@@ -483,7 +484,7 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 	return stages, nil
 }
 
-// revert puts all traffic on the stable target in one change, unless it is
+// revert puts all traffic on blue in one change, unless it is
 // there already, and reads it back.
 func (c *Canary) revert(ctx context.Context) error {
 	stable := c.WeightsAt(0)

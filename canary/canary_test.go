@@ -74,7 +74,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"start without ramp", canary.Options{Start: 5}, "Options.Start needs Options.Linear or Options.Factor"},
 		{"start out of range", canary.Options{Linear: 5, Start: 101}, "Options.Start 101 outside 1–100"},
 		{"two schedules", canary.Options{Linear: 5, Factor: 2}, "set only one of Options.Steps, Options.Linear and Options.Factor"},
-		{"same targets", canary.Options{Stable: "x", Canary: "x"}, "Options.Stable and Options.Canary are both \"x\""},
+		{"same targets", canary.Options{Blue: "x", Green: "x"}, "Options.Blue and Options.Green are both \"x\""},
 		{"negative bake", canary.Options{Bake: -time.Second}, "Options.Bake -1s"},
 		{"negative step bake", canary.Options{Steps: []canary.Step{{Weight: 5, Bake: -1}}}, "Options.Steps[0].Bake"},
 		{"negative deadline", canary.Options{Deadline: -time.Second}, "Options.Deadline"},

@@ -22,7 +22,7 @@ var ErrTrafficNotMoved = errors.New("observed traffic does not match the weights
 // observed share is judged by: 99.9 % two-sided.
 const observeZ = 3.29
 
-// observe waits until the requests the stable and canary targets served
+// observe waits until the requests blue and green served
 // since the weight change (after propagation) show the canary's share w
 // within a Wilson interval, and the interval rules out the share before
 // the change (prev); or fails closed at the deadline with expected and
@@ -34,7 +34,7 @@ func (c *Canary) observe(ctx context.Context, prev, w int, changed time.Time) er
 		return err
 	}
 	start := changed.Add(prop)
-	targets := []string{o.Stable, o.Canary}
+	targets := []string{o.Blue, o.Green}
 	// Polled from now until ObserveDeadline after the change (one look
 	// at least); counts that fail to read are tried again.
 	p := cutover.Poll{
@@ -52,14 +52,14 @@ func (c *Canary) observe(ctx context.Context, prev, w int, changed time.Time) er
 		if err != nil {
 			return false, "", err
 		}
-		k, n := counts[o.Canary].Value, counts[o.Stable].Value+counts[o.Canary].Value
+		k, n := counts[o.Green].Value, counts[o.Blue].Value+counts[o.Green].Value
 		ok, text := shareMatches(k, n, w, prev)
 		return ok, text, nil
 	})
 	var te *cutover.WaitTimeoutError
 	if errors.As(err, &te) {
 		return fmt.Errorf("observe traffic: %s: want %s=%d%% (weights %s) within %s of the change: %w: %w",
-			te.Status, o.Canary, w, c.WeightsAt(w), o.ObserveDeadline, ErrTrafficNotMoved, cutover.ErrWaitTimeout)
+			te.Status, o.Green, w, c.WeightsAt(w), o.ObserveDeadline, ErrTrafficNotMoved, cutover.ErrWaitTimeout)
 	}
 	return err
 }
