@@ -57,16 +57,16 @@ type Options struct {
 	// MinBake is the least time the switched stage bakes: an early final
 	// Pass never ends it before. 0–Bake; zero means none.
 	MinBake time.Duration
-	// WarmWindow is how long blue is kept warm, with Gates judged, before
+	// Window is how long blue is kept warm, with Gates judged, before
 	// it may be retired. Default 1h.
-	WarmWindow time.Duration
+	Window time.Duration
 	// Propagation is how long after a switch clients may still reach the
 	// old target: a DNS TTL. Zero means the Switcher's or Router's own
 	// when it reports one (providers.Propagator: a Beanstalk swap's CNAME
 	// TTL, a Route 53 router's record TTL), else none (an ALB). The
 	// switched stage's gates are Pending until it has passed, so that
 	// they judge traffic that reaches green. A rollback reaches every
-	// client only after it too, so WarmWindow must be at least this long
+	// client only after it too, so Window must be at least this long
 	// (a rollback window can never be shorter than the TTL), and so must
 	// Bake when Gates are set; a propagation read from the Switcher or
 	// Router is checked before the switch, which fails without switching
@@ -125,7 +125,7 @@ func New(opts Options) (*BlueGreen, error) {
 		{"PollInterval", &opts.PollInterval, 5 * time.Second},
 		{"PreSwitchBake", &opts.PreSwitchBake, 0},
 		{"Bake", &opts.Bake, 0},
-		{"WarmWindow", &opts.WarmWindow, time.Hour},
+		{"Window", &opts.Window, time.Hour},
 		{"Propagation", &opts.Propagation, 0},
 		{"VerifyInterval", &opts.VerifyInterval, time.Second},
 	} {
@@ -136,8 +136,8 @@ func New(opts Options) (*BlueGreen, error) {
 			*d.v = d.def
 		}
 	}
-	if opts.WarmWindow < opts.Propagation {
-		return nil, fmt.Errorf("bluegreen: Options.WarmWindow %v is shorter than Options.Propagation %v: a rollback would not reach every client before blue could be retired", opts.WarmWindow, opts.Propagation)
+	if opts.Window < opts.Propagation {
+		return nil, fmt.Errorf("bluegreen: Options.Window %v is shorter than Options.Propagation %v: a rollback would not reach every client before blue could be retired", opts.Window, opts.Propagation)
 	}
 	if len(opts.Gates) > 0 && opts.Bake < opts.Propagation {
 		return nil, fmt.Errorf("bluegreen: Options.Bake %v is shorter than Options.Propagation %v: the gates would judge traffic still reaching blue", opts.Bake, opts.Propagation)
@@ -297,7 +297,7 @@ func (b *BlueGreen) switchStage() (cutover.Stage, error) {
 
 // checkPropagation reads the propagation (the Switcher's or Router's own
 // unless Options.Propagation is set) and refuses to switch when a
-// rollback would not reach every client within WarmWindow, or the gates
+// rollback would not reach every client within Window, or the gates
 // would judge traffic still reaching blue for all of Bake: the checks New
 // makes of Options.Propagation.
 func (b *BlueGreen) checkPropagation(ctx context.Context) error {
@@ -306,8 +306,8 @@ func (b *BlueGreen) checkPropagation(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.WarmWindow < p {
-		return fmt.Errorf("bluegreen: Options.WarmWindow %v is shorter than the propagation %v (the switch's DNS TTL): a rollback would not reach every client before blue could be retired; want WarmWindow ≥ %v", o.WarmWindow, p, p)
+	if o.Window < p {
+		return fmt.Errorf("bluegreen: Options.Window %v is shorter than the propagation %v (the switch's DNS TTL): a rollback would not reach every client before blue could be retired; want Window ≥ %v", o.Window, p, p)
 	}
 	if len(o.Gates) > 0 && o.Bake < p {
 		return fmt.Errorf("bluegreen: Options.Bake %v is shorter than the propagation %v (the switch's DNS TTL): the gates would judge traffic still reaching blue; want Bake ≥ %v", o.Bake, p, p)
@@ -324,7 +324,7 @@ func (b *BlueGreen) finish() []cutover.Stage {
 		// Blue was never touched; reverting the traffic is the job of
 		// the stage that moved it.
 		Revert: func(context.Context) error { return nil },
-		Bake:   o.WarmWindow,
+		Bake:   o.Window,
 		Gates:  o.Gates,
 	}}
 	retire := o.Retire

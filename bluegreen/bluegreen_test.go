@@ -33,7 +33,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"same names", bluegreen.Options{Blue: "x", Green: "x"}, "Options.Blue and Options.Green are both \"x\""},
 		{"negative capacity", bluegreen.Options{Capacity: -1}, "Options.Capacity -1"},
 		{"green fleet unsized", bluegreen.Options{GreenFleet: c.Fleet("green", 0)}, "Options.GreenFleet needs Options.BlueFleet or Options.Capacity"},
-		{"negative warm window", bluegreen.Options{WarmWindow: -time.Hour}, "Options.WarmWindow -1h0m0s"},
+		{"negative warm window", bluegreen.Options{Window: -time.Hour}, "Options.Window -1h0m0s"},
 		{"negative bake", bluegreen.Options{Bake: -1}, "Options.Bake"},
 		{"negative pre-switch bake", bluegreen.Options{PreSwitchBake: -1}, "Options.PreSwitchBake"},
 		{"negative ready timeout", bluegreen.Options{ReadyTimeout: -1}, "Options.ReadyTimeout"},
@@ -97,7 +97,7 @@ func TestStagesAndAnalysis(t *testing.T) {
 		PreSwitchGates: []cutover.Gate{pass},
 		Gates:          []cutover.Gate{pass},
 		Bake:           10 * time.Minute,
-		WarmWindow:     time.Hour,
+		Window:         time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)

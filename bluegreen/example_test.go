@@ -29,7 +29,7 @@ func Example() {
 	bg, err := bluegreen.New(bluegreen.Options{
 		BlueFleet: blue, GreenFleet: green, Switcher: cname,
 		PreSwitchGates: []cutover.Gate{healthy},
-		WarmWindow:     time.Millisecond, // an hour, in real life
+		Window:         time.Millisecond, // an hour, in real life
 		PollInterval:   time.Millisecond,
 	})
 	if err != nil {

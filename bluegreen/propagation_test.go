@@ -22,7 +22,7 @@ func TestPropagationBoundsWindows(t *testing.T) {
 		opts bluegreen.Options
 		want string
 	}{
-		{"warm window shorter", bluegreen.Options{WarmWindow: time.Minute, Propagation: 5 * time.Minute}, "Options.WarmWindow"},
+		{"warm window shorter", bluegreen.Options{Window: time.Minute, Propagation: 5 * time.Minute}, "Options.Window"},
 		{"bake shorter with gates", bluegreen.Options{Bake: time.Minute, Propagation: 5 * time.Minute, Gates: []cutover.Gate{cutover.Named("ok", pass)}}, "Options.Bake"},
 		{"negative", bluegreen.Options{Propagation: -time.Second}, "Options.Propagation"},
 	} {
@@ -33,7 +33,7 @@ func TestPropagationBoundsWindows(t *testing.T) {
 			}
 		})
 	}
-	ok := bluegreen.Options{Router: cloud.Router("dns-ok", "blue", "green"), Bake: 5 * time.Minute, WarmWindow: time.Hour, Propagation: 5 * time.Minute}
+	ok := bluegreen.Options{Router: cloud.Router("dns-ok", "blue", "green"), Bake: 5 * time.Minute, Window: time.Hour, Propagation: 5 * time.Minute}
 	if _, err := bluegreen.New(ok); err != nil {
 		t.Fatalf("valid options refused: %v", err)
 	}

@@ -194,7 +194,7 @@ func buildPlan(cfg planConfig, w *world) (cutover.Plan, error) {
 	case scBlueGreen:
 		var bg *bluegreen.BlueGreen
 		bg, err = bluegreen.New(bluegreen.Options{BlueFleet: w.blue, GreenFleet: w.green, Switcher: w.switcher,
-			PreSwitchGates: pre, Gates: post, Bake: t.bake, WarmWindow: t.warm,
+			PreSwitchGates: pre, Gates: post, Bake: t.bake, Window: t.warm,
 			PollInterval: t.poll, VerifyInterval: t.verify, Clock: clock})
 		if err == nil {
 			p, err = cutover.Sequence("bluegreen", bg)
@@ -212,7 +212,7 @@ func buildPlan(cfg planConfig, w *world) (cutover.Plan, error) {
 			shift *canary.Canary
 		)
 		bg, err = bluegreen.New(bluegreen.Options{BlueFleet: w.blue, GreenFleet: w.green, Router: w.router,
-			PreSwitchGates: pre, Gates: post, WarmWindow: t.warm,
+			PreSwitchGates: pre, Gates: post, Window: t.warm,
 			PollInterval: t.poll, VerifyInterval: t.verify, Clock: clock})
 		if err == nil {
 			shift, err = canary.New(w.router, canary.Options{Steps: steps, Bake: t.bake, Gates: post, VerifyInterval: t.verify, Clock: clock})

@@ -53,7 +53,7 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		PreSwitchGates: demo.Of(gates.GreenHealthy),
 		Gates:          demo.Of(gates.ErrorRate, gates.Alarms),
 		Bake:           10 * time.Minute,
-		WarmWindow:     30 * time.Minute,
+		Window:         30 * time.Minute,
 		PollInterval:   demo.PollInterval,
 		Clock:          env.Clock,
 	})

@@ -63,7 +63,7 @@ func build(env *demo.Env) (cutover.Plan, error) {
 		Router:         alb,
 		PreSwitchGates: demo.Of(gates.GreenHealthy),
 		Gates:          demo.Of(gates.ErrorRate, gates.Alarms),
-		WarmWindow:     30 * time.Minute,
+		Window:         30 * time.Minute,
 		PollInterval:   demo.PollInterval,
 		Clock:          env.Clock,
 	})

@@ -289,7 +289,7 @@ func build(f flags, clock cutover.Clock, cloudFile string) (*fake.Cloud, cutover
 		Router:         alb,
 		PreSwitchGates: []cutover.Gate{gates.GreenHealthy},
 		Gates:          []cutover.Gate{gates.ErrorRate},
-		WarmWindow:     f.warm,
+		Window:         f.warm,
 		PollInterval:   f.poll,
 		Clock:          clock,
 	})

@@ -50,7 +50,7 @@ func TestBeanstalkSwapPropagation(t *testing.T) {
 				}
 				gate := &firstJudged{}
 				bg, err := bluegreen.New(bluegreen.Options{Switcher: s, Blue: awstest.BlueEnv, Green: awstest.GreenEnv,
-					Gates: []cutover.Gate{cutover.Named("5xx", gate)}, Bake: 10 * time.Minute, WarmWindow: 30 * time.Minute})
+					Gates: []cutover.Gate{cutover.Named("5xx", gate)}, Bake: 10 * time.Minute, Window: 30 * time.Minute})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -85,7 +85,7 @@ func TestBeanstalkSwapPropagation(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := awstest.NewBeanstalk()
 			s := newEB(t, f, awstest.InProcess(f), awsprovider.BeanstalkOptions{})
-			bg, err := bluegreen.New(bluegreen.Options{Switcher: s, Blue: awstest.BlueEnv, Green: awstest.GreenEnv, WarmWindow: 30 * time.Second})
+			bg, err := bluegreen.New(bluegreen.Options{Switcher: s, Blue: awstest.BlueEnv, Green: awstest.GreenEnv, Window: 30 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,8 +94,8 @@ func TestBeanstalkSwapPropagation(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{}).Run(t.Context(), "eb", plan)
-			if !errors.Is(err, cutover.ErrRolledBack) || !strings.Contains(err.Error(), "Options.WarmWindow 30s is shorter than the propagation 1m0s") {
-				t.Fatalf("run: %v, want rolled back naming Options.WarmWindow and the TTL", err)
+			if !errors.Is(err, cutover.ErrRolledBack) || !strings.Contains(err.Error(), "Options.Window 30s is shorter than the propagation 1m0s") {
+				t.Fatalf("run: %v, want rolled back naming Options.Window and the TTL", err)
 			}
 			if n := f.Snapshot()["SwapEnvironmentCNAMEs"]; n != 0 {
 				t.Errorf("%d swaps, want none", n)
