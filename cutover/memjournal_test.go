@@ -209,6 +209,13 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 		{Seq: 4, Type: cutover.RecVerdict, Gate: "g", Verdict: &cutover.Verdict{Decision: cutover.Fail, Figures: map[string]float64{"x": math.Inf(-1)}}},
 		{Seq: 5, Type: cutover.RecData, Key: "k", Value: "\xff"},
 		{Seq: 6, Type: cutover.RecApplied, Attempt: 2},
+		{Seq: 7, Type: cutover.RecVerdict, Stage: "s", Index: 3, Gate: "g", Time: time.Unix(1, 2).UTC(),
+			Verdict: &cutover.Verdict{Decision: cutover.Pass, Reason: "r", Final: true, Figures: map[string]float64{}}},
+		{Seq: 8, Type: cutover.RecVerdict, Stage: "s", Gate: "g", Time: time.Unix(3, 4),
+			Verdict: &cutover.Verdict{Decision: cutover.Pending, Figures: map[string]float64{"": 1, "a\x00b": math.MaxFloat64, "z": -0.5}}},
+		{Seq: 9, Type: cutover.RecVerdict, Verdict: &cutover.Verdict{Decision: cutover.Decision(200)}},
+		{Seq: 10, Type: cutover.RecIntent, Stage: "s", Action: "revert", Error: "why"},
+		{Seq: 11, Type: cutover.RecData, Stage: "s", Index: 2, Key: "traffic", Value: `{"green":5}`},
 	}
 	for _, r := range want {
 		if err := j.Append(t.Context(), "edges", r); err != nil {
@@ -221,5 +228,20 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	for i := range got {
+		if want, got := want[i].Time.Location(), got[i].Time.Location(); want != got {
+			t.Errorf("record %d: time in %v, want %v", i+1, got, want)
+		}
+	}
+	// What Read returns is a copy: changing it changes nothing stored.
+	got[6].Verdict.Figures["x"] = 1
+	got[7].Verdict.Figures["z"] = 0
+	again, err := j.Read(t.Context(), "edges", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[6:], again); diff != "" {
+		t.Errorf("after changing what Read returned (-want +got):\n%s", diff)
 	}
 }

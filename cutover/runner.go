@@ -71,7 +71,7 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
 	}
 	st, err := d.run(ctx)
-	return d.withVerdicts(st), err
+	return d.folded(st), err
 }
 
 // drive is the state of one Run call.
@@ -110,9 +110,10 @@ type drive struct {
 	// that a resumed rollback still reports it as one.
 	rbCause  string
 	gateFail *GateFailedError
-	// verdicts holds the last journaled verdict of each gate (see
-	// withVerdicts).
+	// verdicts holds the last journaled verdict of each gate, data what
+	// each stage remembered (see folded).
 	verdicts []stageVerdict
+	data     []stageDatum
 	// unacked holds the commands folded in that no RecAck answers yet.
 	unacked []takenCommand
 	// With Options.Approvers: chk checks the signed records in journal
@@ -402,6 +403,8 @@ func (d *drive) fold(rec *Record) error {
 		}
 	case RecApplyFailed:
 		d.rbCause = rec.Error
+	case RecData:
+		d.keepDatum(rec)
 	case RecVerdict:
 		d.keepVerdict(rec)
 		if rec.Verdict.Decision == Fail {
