@@ -3,6 +3,7 @@ package cutover
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -35,10 +36,12 @@ type memLog struct {
 // of the Unix epoch with its zone (UTC or Local); every string of the
 // record, and its verdict, are one interned memText, shared by every
 // record that has the same ones (the stage names, gates, reasons and
-// traffic notes of a fleet of cutovers repeat). A record that sets any
-// other field, or a time in another zone, is kept whole, as a private
-// copy. Nothing is dropped: Read returns what Append was given (the time
-// without its monotonic reading, as every journal that stores it does).
+// traffic notes of a fleet of cutovers repeat). A record that sets other
+// fields (a start, a command) is interned as its JSON encoding when that
+// decodes to the same record. Anything else, or a time in another zone,
+// is kept whole, as a private copy. Nothing is dropped: Read returns what
+// Append was given (the time without its monotonic reading, as every
+// journal that stores it does).
 type memRec struct {
 	nanos int64
 	text  unique.Handle[memText]
@@ -56,7 +59,8 @@ const (
 )
 
 // memText is the interned part of a compact record: its strings, and its
-// verdict with the figures encoded (see memFigures).
+// verdict with the figures encoded (see memFigures); or, for another
+// record, its JSON encoding without Seq and Time.
 type memText struct {
 	stage, action, gate, key, value, err string
 	reason, figures                      string
@@ -64,6 +68,7 @@ type memText struct {
 	// memFinal and memFigures set as the verdict is final and has a
 	// non-nil Figures map.
 	verdict uint8
+	json    string
 }
 
 // Flags of memText.verdict.
@@ -77,7 +82,7 @@ const (
 // nothing mutable with it.
 func memPack(r Record) memRec {
 	m := memRec{index: int32(r.Index), typ: uint8(storageTypeIndex[r.Type])}
-	fits := int(m.index) == r.Index
+	timeFits := true
 	switch loc := r.Time.Location(); {
 	case r.Time.IsZero() && loc == time.UTC:
 		m.zone = memZero
@@ -87,10 +92,15 @@ func memPack(r Record) memRec {
 		if loc == time.Local {
 			m.zone = memLocal
 		}
-		fits = fits && time.Unix(0, m.nanos).Equal(r.Time)
+		timeFits = time.Unix(0, m.nanos).Equal(r.Time)
 	default:
-		fits = false
+		timeFits = false
 	}
+	if !timeFits {
+		full := storageCopyRecord(r)
+		return memRec{full: &full}
+	}
+	fits := int(m.index) == r.Index
 	t := memText{stage: r.Stage, action: r.Action, gate: r.Gate, key: r.Key, value: r.Value, err: r.Error}
 	if v := r.Verdict; v != nil {
 		fits = fits && v.Decision >= 0 && int(v.Decision) < int(memDecMask)
@@ -112,12 +122,23 @@ func memPack(r Record) memRec {
 	rest.Seq, rest.Type, rest.Time, rest.Stage, rest.Index, rest.Action, rest.Gate, rest.Verdict = 0, "", time.Time{}, "", 0, "", "", nil
 	rest.Key, rest.Value, rest.Error = "", "", ""
 	// Checked by reflection so that a field added to Record is kept too.
-	if !fits || !reflect.ValueOf(&rest).Elem().IsZero() {
-		full := storageCopyRecord(r)
-		return memRec{full: &full}
+	if fits && reflect.ValueOf(&rest).Elem().IsZero() {
+		m.text = unique.Make(t)
+		return m
 	}
-	m.text = unique.Make(t)
-	return m
+	// Another record: interned as JSON if that is exact.
+	bare := r
+	bare.Seq, bare.Time = 0, time.Time{}
+	if b, err := json.Marshal(bare); err == nil {
+		var back Record
+		if json.Unmarshal(b, &back) == nil && reflect.DeepEqual(back, bare) {
+			m.index, m.typ = 0, 0
+			m.text = unique.Make(memText{json: string(b)})
+			return m
+		}
+	}
+	full := storageCopyRecord(r)
+	return memRec{full: &full}
 }
 
 // unpack returns a copy of the stored record with Seq seq.
@@ -126,8 +147,15 @@ func (m *memRec) unpack(seq uint64) Record {
 		return storageCopyRecord(*m.full)
 	}
 	t := m.text.Value()
-	r := Record{Seq: seq, Type: storageTypeList[m.typ], Stage: t.stage, Index: int(m.index),
-		Action: t.action, Gate: t.gate, Key: t.key, Value: t.value, Error: t.err}
+	var r Record
+	if t.json != "" {
+		// Decoded as it was checked to decode when it was stored.
+		_ = json.Unmarshal([]byte(t.json), &r)
+		r.Seq = seq
+	} else {
+		r = Record{Seq: seq, Type: storageTypeList[m.typ], Stage: t.stage, Index: int(m.index),
+			Action: t.action, Gate: t.gate, Key: t.key, Value: t.value, Error: t.err}
+	}
 	switch m.zone {
 	case memUTC:
 		r.Time = time.Unix(0, m.nanos).UTC()

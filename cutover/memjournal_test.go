@@ -216,6 +216,12 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 		{Seq: 9, Type: cutover.RecVerdict, Verdict: &cutover.Verdict{Decision: cutover.Decision(200)}},
 		{Seq: 10, Type: cutover.RecIntent, Stage: "s", Action: "revert", Error: "why"},
 		{Seq: 11, Type: cutover.RecData, Stage: "s", Index: 2, Key: "traffic", Value: `{"green":5}`},
+		{Seq: 12, Type: cutover.RecStart, Plan: "p", Stages: []string{"a", "b"}, Actor: "ci", TwoPerson: true, Time: time.Unix(5, 0),
+			Outline: []cutover.StageOutline{{Reversibility: "window", Window: time.Hour, Gates: []string{"g"}}, {Reversibility: "irreversible", Approval: true}}},
+		{Seq: 13, Type: cutover.RecCommand, Command: cutover.CmdApprove, Stage: "b", Actor: "ops", Reason: "ok",
+			Signed: &cutover.Signature{Scheme: "ssh", Key: "SHA256:x", Payload: "p", Blob: []byte{0, 1, 0xff}}},
+		{Seq: 14, Type: cutover.RecCommand, Command: cutover.CmdAbort, Actor: "\xff", Stages: []string{}},
+		{Seq: 15, Type: cutover.RecAck, Ref: 13, Command: cutover.CmdApprove, Identity: "SHA256:x", Time: time.Unix(6, 0).UTC()},
 	}
 	for _, r := range want {
 		if err := j.Append(t.Context(), "edges", r); err != nil {
@@ -237,6 +243,9 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 	// What Read returns is a copy: changing it changes nothing stored.
 	got[6].Verdict.Figures["x"] = 1
 	got[7].Verdict.Figures["z"] = 0
+	got[11].Stages[0] = "changed"
+	got[11].Outline[0].Gates[0] = "changed"
+	got[12].Signed.Blob[0] = 9
 	again, err := j.Read(t.Context(), "edges", 6)
 	if err != nil {
 		t.Fatal(err)
