@@ -122,7 +122,7 @@ func ExampleMemJournal() {
 
 // BenchmarkMemJournalAppend appends records, 64 per cutover (about the
 // length of a real cutover's journal), moving on to a new cutover each time:
-// intents (kept compact) and verdicts (kept whole, with their figures).
+// intents and verdicts (both kept compact, the verdict with its figures).
 func BenchmarkMemJournalAppend(b *testing.B) {
 	for _, bc := range []struct {
 		name string
