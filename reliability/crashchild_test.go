@@ -65,16 +65,8 @@ func checkSuspended(ctx context.Context, c crashCase, paths childPaths) error {
 	if len(recs) == 0 {
 		return nil // suspended before it began: nothing journaled
 	}
-	// The signal may come between two Runs: the last one had stopped at
-	// the PNR, waiting for an approval (RecWaiting, perhaps followed by
-	// the approval the child sent), and the next one stopped before it
-	// did anything. The journal says where the cutover stands then too.
-	last := len(recs) - 1
-	if recs[last].Type == cutover.RecCommand && recs[last].Command == cutover.CmdApprove && last > 0 {
-		last--
-	}
-	if recs[len(recs)-1].Type != cutover.RecSuspended && recs[last].Type != cutover.RecWaiting {
-		return fmt.Errorf("the suspended child's journal ends with neither a %s record nor the %s record of a stop at the PNR: %s", cutover.RecSuspended, cutover.RecWaiting, journalStory(recs))
+	if recs[len(recs)-1].Type != cutover.RecSuspended {
+		return fmt.Errorf("the suspended child's journal does not end with a %s record: %s", cutover.RecSuspended, journalStory(recs))
 	}
 	st, err := cutover.Fold(cutoverID, recs)
 	if err != nil {
