@@ -421,7 +421,6 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 	stages := make([]cutover.Stage, len(c.steps))
 	for i, s := range c.steps {
 		name := c.StageName(s.Weight)
-		want := c.WeightsAt(s.Weight)
 		bake := c.opts.Bake
 		if s.Bake > 0 {
 			bake = s.Bake
@@ -441,7 +440,7 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 				gates[k] = settle.Gate(g, cutover.GateName(g, k), c.prop, c.opts.Clock)
 			}
 		}
-		prev := 0
+		prev, weight := 0, s.Weight // the closures hold these, not the step
 		if i > 0 {
 			prev = c.steps[i-1].Weight
 		}
@@ -450,10 +449,13 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 		}
 		stages[i] = cutover.Stage{
 			Name: name,
+			// The weights are made when needed, not held by the plan:
+			// a fleet of cutovers holds many plans.
 			Apply: func(ctx context.Context) error {
 				if err := c.healthyGuard(ctx, c.opts.Green); err != nil {
 					return err
 				}
+				want := c.WeightsAt(weight)
 				if err := c.router.SetWeights(ctx, want); err != nil {
 					return fmt.Errorf("set weights %s: %w", want, err)
 				}
@@ -463,13 +465,13 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 			},
 			Verify: func(ctx context.Context) error {
 				changed := c.opts.Clock.Now()
-				if err := c.readBack(ctx, want); err != nil {
+				if err := c.readBack(ctx, c.WeightsAt(weight)); err != nil {
 					return err
 				}
 				if c.opts.Observe == nil {
 					return nil
 				}
-				return c.observe(ctx, prev, s.Weight, changed)
+				return c.observe(ctx, prev, weight, changed)
 			},
 			Revert:      c.revert,
 			Bake:        bake,

@@ -12,22 +12,6 @@ type stageVerdict struct {
 	v     Verdict
 }
 
-// withVerdicts returns st with the gates' last verdicts, which the drive
-// keeps in a compact list rather than in a map per stage.
-func (d *drive) withVerdicts(st State) State {
-	for _, sv := range d.verdicts {
-		if sv.index >= len(st.Stages) {
-			continue
-		}
-		s := &st.Stages[sv.index]
-		if s.Verdicts == nil {
-			s.Verdicts = make(map[string]Verdict, 1)
-		}
-		s.Verdicts[sv.gate] = sv.v
-	}
-	return st
-}
-
 // gateState is what bake knows of one gate.
 type gateState struct {
 	name      string

@@ -56,6 +56,14 @@ func (c *ScaledClock) After(d time.Duration) <-chan time.Time {
 		return time.After(d) // the zero value
 	}
 	out := make(chan time.Time, 1)
-	time.AfterFunc(time.Duration(float64(d)/c.factor), func() { out <- c.Now() })
+	time.AfterFunc(c.wall(d), func() { out <- c.Now() })
 	return out
+}
+
+// wall returns how long d of this clock's time takes on the wall clock.
+func (c *ScaledClock) wall(d time.Duration) time.Duration {
+	if c.factor <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) / c.factor)
 }

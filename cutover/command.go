@@ -160,8 +160,7 @@ func Recall(ctx context.Context, key string) (string, bool) {
 	}
 	h.d.mu.Lock()
 	defer h.d.mu.Unlock()
-	v, ok := h.d.st.Stages[h.i].Data[key]
-	return v, ok
+	return h.d.datum(h.i, key)
 }
 
 // poll folds in new commands and acts on abort and on reversibility

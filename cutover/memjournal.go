@@ -2,12 +2,16 @@ package cutover
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"sync"
 	"time"
+	"unique"
 )
 
 // MemJournal is a Journal held in memory, for tests, examples and
@@ -26,45 +30,115 @@ type memLog struct {
 	recs []memRec // recs[i] holds Seq i+1
 }
 
-// memRec is a stored record in compact form. The Seq is implied by the
-// position, the type and action are small numbers, and the fields that
-// intents, outcomes and verdicts set are kept inline: 80 bytes instead of
-// the 256 of a Record. A record that sets any other field is kept whole, as
-// a private copy. 10,000 cutovers of a 5-stage plan take about 27 MB
-// (BenchmarkMemJournalFootprint).
+// memRec is a stored record in compact form: 32 bytes instead of the 256
+// of a Record and the allocations its strings, verdict and figures hang
+// on. The Seq is implied by the position; the time is kept as nanoseconds
+// of the Unix epoch with its zone (UTC or Local); every string of the
+// record, and its verdict, are one interned memText, shared by every
+// record that has the same ones (the stage names, gates, reasons and
+// traffic notes of a fleet of cutovers repeat). A record that sets other
+// fields (a start, a command) is interned as its JSON encoding when that
+// decodes to the same record. Anything else, or a time in another zone,
+// is kept whole, as a private copy. Nothing is dropped: Read returns what
+// Append was given (the time without its monotonic reading, as every
+// journal that stores it does).
 type memRec struct {
-	time    time.Time
-	stage   string
-	gate    string
-	verdict *Verdict // a private copy
-	full    *Record  // the whole record, when it does not fit the fields above
-	index   int32
-	typ     uint8 // index in storageTypeList
-	action  uint8 // index in memActions
+	nanos int64
+	text  unique.Handle[memText]
+	full  *Record // the whole record, when it does not fit the fields above
+	index int32
+	typ   uint8 // index in storageTypeList
+	zone  uint8 // memZero, memUTC or memLocal
 }
 
-// memActions are the values of Record.Action kept inline.
-var memActions = [...]string{"", "apply", "revert"}
+// The zones of memRec.zone.
+const (
+	memZero  uint8 = iota // the zero time
+	memUTC                // time.UTC
+	memLocal              // time.Local
+)
+
+// memText is the interned part of a compact record: its strings, and its
+// verdict with the figures encoded (see memFigures); or, for another
+// record, its JSON encoding without Seq and Time.
+type memText struct {
+	stage, action, gate, key, value, err string
+	reason, figures                      string
+	// verdict is 0 without a verdict; otherwise 1 + the decision, with
+	// memFinal and memFigures set as the verdict is final and has a
+	// non-nil Figures map.
+	verdict uint8
+	json    string
+}
+
+// Flags of memText.verdict.
+const (
+	memFinal   uint8 = 1 << 7
+	memFigures uint8 = 1 << 6
+	memDecMask uint8 = memFigures - 1
+)
 
 // memPack returns the compact form of r, whose type is known, sharing
 // nothing mutable with it.
 func memPack(r Record) memRec {
-	m := memRec{time: r.Time, stage: r.Stage, gate: r.Gate, index: int32(r.Index), typ: uint8(storageTypeIndex[r.Type])}
-	if r.Verdict != nil {
-		v := *r.Verdict
-		v.Figures = maps.Clone(v.Figures)
-		m.verdict = &v
+	m := memRec{index: int32(r.Index), typ: uint8(storageTypeIndex[r.Type])}
+	timeFits := true
+	switch loc := r.Time.Location(); {
+	case r.Time.IsZero() && loc == time.UTC:
+		m.zone = memZero
+	case loc == time.UTC || loc == time.Local:
+		m.nanos = r.Time.UnixNano()
+		m.zone = memUTC
+		if loc == time.Local {
+			m.zone = memLocal
+		}
+		timeFits = time.Unix(0, m.nanos).Equal(r.Time)
+	default:
+		timeFits = false
 	}
-	action := slices.Index(memActions[:], r.Action)
-	m.action = uint8(max(action, 0))
+	if !timeFits {
+		full := storageCopyRecord(r)
+		return memRec{full: &full}
+	}
+	fits := int(m.index) == r.Index
+	t := memText{stage: r.Stage, action: r.Action, gate: r.Gate, key: r.Key, value: r.Value, err: r.Error}
+	if v := r.Verdict; v != nil {
+		fits = fits && v.Decision >= 0 && int(v.Decision) < int(memDecMask)
+		t.verdict = uint8(v.Decision+1) & memDecMask
+		if v.Final {
+			t.verdict |= memFinal
+		}
+		if v.Figures != nil {
+			t.verdict |= memFigures
+			t.figures = encodeFigures(v.Figures)
+		}
+		t.reason = v.Reason
+		rv := *v
+		rv.Decision, rv.Reason, rv.Figures, rv.Final = 0, "", nil, false
+		// Checked by reflection so that a field added to Verdict is kept too.
+		fits = fits && reflect.ValueOf(&rv).Elem().IsZero()
+	}
 	rest := r
 	rest.Seq, rest.Type, rest.Time, rest.Stage, rest.Index, rest.Action, rest.Gate, rest.Verdict = 0, "", time.Time{}, "", 0, "", "", nil
+	rest.Key, rest.Value, rest.Error = "", "", ""
 	// Checked by reflection so that a field added to Record is kept too.
-	if action < 0 || int(m.index) != r.Index || !reflect.ValueOf(&rest).Elem().IsZero() {
-		full := storageCopyRecord(r)
-		m = memRec{full: &full}
+	if fits && reflect.ValueOf(&rest).Elem().IsZero() {
+		m.text = unique.Make(t)
+		return m
 	}
-	return m
+	// Another record: interned as JSON if that is exact.
+	bare := r
+	bare.Seq, bare.Time = 0, time.Time{}
+	if b, err := json.Marshal(bare); err == nil {
+		var back Record
+		if json.Unmarshal(b, &back) == nil && reflect.DeepEqual(back, bare) {
+			m.index, m.typ = 0, 0
+			m.text = unique.Make(memText{json: string(b)})
+			return m
+		}
+	}
+	full := storageCopyRecord(r)
+	return memRec{full: &full}
 }
 
 // unpack returns a copy of the stored record with Seq seq.
@@ -72,10 +146,68 @@ func (m *memRec) unpack(seq uint64) Record {
 	if m.full != nil {
 		return storageCopyRecord(*m.full)
 	}
-	return storageCopyRecord(Record{
-		Seq: seq, Type: storageTypeList[m.typ], Time: m.time, Stage: m.stage, Index: int(m.index),
-		Action: memActions[m.action], Gate: m.gate, Verdict: m.verdict,
-	})
+	t := m.text.Value()
+	var r Record
+	if t.json != "" {
+		// Decoded as it was checked to decode when it was stored.
+		_ = json.Unmarshal([]byte(t.json), &r)
+		r.Seq = seq
+	} else {
+		r = Record{Seq: seq, Type: storageTypeList[m.typ], Stage: t.stage, Index: int(m.index),
+			Action: t.action, Gate: t.gate, Key: t.key, Value: t.value, Error: t.err}
+	}
+	switch m.zone {
+	case memUTC:
+		r.Time = time.Unix(0, m.nanos).UTC()
+	case memLocal:
+		r.Time = time.Unix(0, m.nanos)
+	}
+	if t.verdict != 0 {
+		v := &Verdict{Decision: Decision(t.verdict&memDecMask) - 1, Reason: t.reason, Final: t.verdict&memFinal != 0}
+		if t.verdict&memFigures != 0 {
+			v.Figures = decodeFigures(t.figures)
+		}
+		r.Verdict = v
+	}
+	return r
+}
+
+// encodeFigures returns figures as a string, the same for equal maps:
+// for each name in order, its length (uvarint), the name and the value's
+// IEEE 754 bits (8 bytes, little-endian).
+func encodeFigures(figures map[string]float64) string {
+	if len(figures) == 0 {
+		return ""
+	}
+	var buf [8]string
+	names := buf[:0]
+	n := 0
+	for k := range figures {
+		names = append(names, k)
+		n += binary.MaxVarintLen64 + len(k) + 8
+	}
+	slices.Sort(names)
+	b := make([]byte, 0, n)
+	for _, k := range names {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(figures[k]))
+	}
+	return string(b)
+}
+
+// decodeFigures returns a new map of the figures encodeFigures encoded
+// in s.
+func decodeFigures(s string) map[string]float64 {
+	figures := make(map[string]float64)
+	for len(s) > 0 {
+		n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+		s = s[w:]
+		k := s[:n]
+		figures[k] = math.Float64frombits(binary.LittleEndian.Uint64([]byte(s[n : n+8])))
+		s = s[n+8:]
+	}
+	return figures
 }
 
 // NewMemJournal returns an empty memory journal.

@@ -122,7 +122,7 @@ func ExampleMemJournal() {
 
 // BenchmarkMemJournalAppend appends records, 64 per cutover (about the
 // length of a real cutover's journal), moving on to a new cutover each time:
-// intents (kept compact) and verdicts (kept whole, with their figures).
+// intents and verdicts (both kept compact, the verdict with its figures).
 func BenchmarkMemJournalAppend(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -209,6 +209,19 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 		{Seq: 4, Type: cutover.RecVerdict, Gate: "g", Verdict: &cutover.Verdict{Decision: cutover.Fail, Figures: map[string]float64{"x": math.Inf(-1)}}},
 		{Seq: 5, Type: cutover.RecData, Key: "k", Value: "\xff"},
 		{Seq: 6, Type: cutover.RecApplied, Attempt: 2},
+		{Seq: 7, Type: cutover.RecVerdict, Stage: "s", Index: 3, Gate: "g", Time: time.Unix(1, 2).UTC(),
+			Verdict: &cutover.Verdict{Decision: cutover.Pass, Reason: "r", Final: true, Figures: map[string]float64{}}},
+		{Seq: 8, Type: cutover.RecVerdict, Stage: "s", Gate: "g", Time: time.Unix(3, 4),
+			Verdict: &cutover.Verdict{Decision: cutover.Pending, Figures: map[string]float64{"": 1, "a\x00b": math.MaxFloat64, "z": -0.5}}},
+		{Seq: 9, Type: cutover.RecVerdict, Verdict: &cutover.Verdict{Decision: cutover.Decision(200)}},
+		{Seq: 10, Type: cutover.RecIntent, Stage: "s", Action: "revert", Error: "why"},
+		{Seq: 11, Type: cutover.RecData, Stage: "s", Index: 2, Key: "traffic", Value: `{"green":5}`},
+		{Seq: 12, Type: cutover.RecStart, Plan: "p", Stages: []string{"a", "b"}, Actor: "ci", TwoPerson: true, Time: time.Unix(5, 0),
+			Outline: []cutover.StageOutline{{Reversibility: "window", Window: time.Hour, Gates: []string{"g"}}, {Reversibility: "irreversible", Approval: true}}},
+		{Seq: 13, Type: cutover.RecCommand, Command: cutover.CmdApprove, Stage: "b", Actor: "ops", Reason: "ok",
+			Signed: &cutover.Signature{Scheme: "ssh", Key: "SHA256:x", Payload: "p", Blob: []byte{0, 1, 0xff}}},
+		{Seq: 14, Type: cutover.RecCommand, Command: cutover.CmdAbort, Actor: "\xff", Stages: []string{}},
+		{Seq: 15, Type: cutover.RecAck, Ref: 13, Command: cutover.CmdApprove, Identity: "SHA256:x", Time: time.Unix(6, 0).UTC()},
 	}
 	for _, r := range want {
 		if err := j.Append(t.Context(), "edges", r); err != nil {
@@ -221,5 +234,23 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	for i := range got {
+		if want, got := want[i].Time.Location(), got[i].Time.Location(); want != got {
+			t.Errorf("record %d: time in %v, want %v", i+1, got, want)
+		}
+	}
+	// What Read returns is a copy: changing it changes nothing stored.
+	got[6].Verdict.Figures["x"] = 1
+	got[7].Verdict.Figures["z"] = 0
+	got[11].Stages[0] = "changed"
+	got[11].Outline[0].Gates[0] = "changed"
+	got[12].Signed.Blob[0] = 9
+	again, err := j.Read(t.Context(), "edges", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[6:], again); diff != "" {
+		t.Errorf("after changing what Read returned (-want +got):\n%s", diff)
 	}
 }

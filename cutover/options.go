@@ -153,7 +153,11 @@ func (o Options) resolve() (Options, error) {
 		o.Clock = RealClock{}
 	}
 	if o.Logger == nil {
-		o.Logger = zap.NewNop()
+		o.Logger = nopLogger
 	}
 	return o, nil
 }
+
+// nopLogger is the default logger, shared: it writes nothing and is
+// never changed (zap's loggers are safe for concurrent use).
+var nopLogger = zap.NewNop()

@@ -71,7 +71,7 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
 	}
 	st, err := d.run(ctx)
-	return d.withVerdicts(st), err
+	return d.folded(st), err
 }
 
 // drive is the state of one Run call.
@@ -110,9 +110,10 @@ type drive struct {
 	// that a resumed rollback still reports it as one.
 	rbCause  string
 	gateFail *GateFailedError
-	// verdicts holds the last journaled verdict of each gate (see
-	// withVerdicts).
+	// verdicts holds the last journaled verdict of each gate, data what
+	// each stage remembered (see folded).
 	verdicts []stageVerdict
+	data     []stageDatum
 	// unacked holds the commands folded in that no RecAck answers yet.
 	unacked []takenCommand
 	// With Options.Approvers: chk checks the signed records in journal
@@ -127,7 +128,7 @@ type drive struct {
 	// knows of them.
 	watchIdx   int
 	watchGates []gateState
-	timer      *time.Timer // reused by sleep on the real clock
+	timer      *time.Timer // reused by after on the real and the scaled clock
 	// cut is why attend cut a stage's call short, until apply takes it
 	// as the cause of the rollback.
 	cut error
@@ -402,6 +403,8 @@ func (d *drive) fold(rec *Record) error {
 		}
 	case RecApplyFailed:
 		d.rbCause = rec.Error
+	case RecData:
+		d.keepDatum(rec)
 	case RecVerdict:
 		d.keepVerdict(rec)
 		if rec.Verdict.Decision == Fail {
@@ -504,22 +507,32 @@ func (d *drive) sleep(ctx context.Context, dur time.Duration) error {
 }
 
 // after returns a channel that fires after dur on the runner's clock;
-// stopAfter stops it. On the real clock one timer serves the whole drive:
-// a poll costs no allocation (10,000 cutovers poll every few seconds).
-// Only the drive's goroutine calls them.
+// stopAfter stops it. On the real and the scaled clock one wall-clock
+// timer serves the whole drive: a poll costs no allocation and no
+// goroutine (10,000 cutovers poll every few seconds). Only the drive's
+// goroutine calls them.
 func (d *drive) after(dur time.Duration) <-chan time.Time {
-	if _, real := d.clock.(RealClock); !real {
+	wall := time.Duration(-1)
+	switch c := d.clock.(type) {
+	case RealClock:
+		wall = dur
+	case *ScaledClock:
+		if c != nil {
+			wall = c.wall(dur)
+		}
+	}
+	if wall < 0 {
 		return d.clock.After(dur)
 	}
 	if d.timer == nil {
-		d.timer = time.NewTimer(dur)
+		d.timer = time.NewTimer(wall)
 	} else {
-		d.timer.Reset(dur)
+		d.timer.Reset(wall)
 	}
 	return d.timer.C
 }
 
-// stopAfter stops the timer of the last after on the real clock.
+// stopAfter stops the timer of the last after on the real or scaled clock.
 func (d *drive) stopAfter() {
 	if d.timer != nil {
 		d.timer.Stop()

@@ -143,9 +143,10 @@ func (st *State) stage(rec *Record) (*StageState, error) {
 }
 
 // apply folds one record into st. It is the incremental form of Fold.
-// Without verdicts it does not keep the gates' verdicts (the runner does not
-// need them, and they are most of a State's memory).
-func (st *State) apply(rec *Record, verdicts bool) error {
+// Without whole it keeps neither the gates' verdicts nor the stages' data
+// (maps per stage, most of a State's memory): the runner keeps them in
+// compact lists instead (see drive.folded).
+func (st *State) apply(rec *Record, whole bool) error {
 	if rec.Seq != st.LastSeq+1 {
 		if rec.Seq <= st.LastSeq {
 			return st.corrupt(rec, "duplicate or out of order, after seq %d", st.LastSeq)
@@ -225,11 +226,8 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		if rec.Verdict == nil {
 			return st.corrupt(rec, "no verdict")
 		}
-		if verdicts {
-			if s.Verdicts == nil {
-				s.Verdicts = make(map[string]Verdict, 1)
-			}
-			s.Verdicts[rec.Gate] = *rec.Verdict
+		if whole {
+			put(&s.Verdicts, rec.Gate, *rec.Verdict)
 		}
 		if rec.Verdict.Decision == Fail {
 			st.Phase = PhaseRollingBack
@@ -264,10 +262,9 @@ func (st *State) apply(rec *Record, verdicts bool) error {
 		if err != nil {
 			return err
 		}
-		if s.Data == nil {
-			s.Data = make(map[string]string, 1)
+		if whole {
+			put(&s.Data, rec.Key, rec.Value)
 		}
-		s.Data[rec.Key] = rec.Value
 	case RecCommand:
 		switch rec.Command {
 		case CmdPause:
@@ -343,4 +340,57 @@ func touched(s StageStatus) bool {
 		return true
 	}
 	return false
+}
+
+// stageDatum is a datum one stage remembered (see Remember), as the drive
+// keeps it.
+type stageDatum struct {
+	index      int
+	key, value string
+}
+
+// keepDatum remembers the datum of a RecData record.
+func (d *drive) keepDatum(rec *Record) {
+	for k := range d.data {
+		if sd := &d.data[k]; sd.index == rec.Index && sd.key == rec.Key {
+			sd.value = rec.Value
+			return
+		}
+	}
+	d.data = append(d.data, stageDatum{index: rec.Index, key: rec.Key, value: rec.Value})
+}
+
+// datum returns what stage i remembered under key, if anything.
+func (d *drive) datum(i int, key string) (string, bool) {
+	for _, sd := range d.data {
+		if sd.index == i && sd.key == key {
+			return sd.value, true
+		}
+	}
+	return "", false
+}
+
+// folded returns st with what the drive keeps outside it, in compact lists
+// rather than in maps per stage: the gates' last verdicts and the stages'
+// data. It is what Fold would return.
+func (d *drive) folded(st State) State {
+	for _, sv := range d.verdicts {
+		if sv.index < len(st.Stages) {
+			put(&st.Stages[sv.index].Verdicts, sv.gate, sv.v)
+		}
+	}
+	for _, sd := range d.data {
+		if sd.index < len(st.Stages) {
+			put(&st.Stages[sd.index].Data, sd.key, sd.value)
+		}
+	}
+	return st
+}
+
+// put sets (*m)[k] to v, making the map if it is nil.
+func put[V any](m *map[string]V, k string, v V) {
+	if *m == nil {
+		*m = make(map[string]V, 1)
+	}
+	(*m)[k] = v
 }

@@ -281,6 +281,13 @@ func checkALBWeights(raw []int32, which []byte, blue, green int) error {
 	if want.Validate() != nil {
 		return fmt.Errorf("SetWeights accepted %s", want)
 	}
+	if len(stub.written) == 0 {
+		// The router writes nothing when the listener already forwards
+		// with these weights (it describes it before every write).
+		if cur, err := r.Weights(ctx); err == nil && cur.Equal(want) {
+			return nil
+		}
+	}
 	if len(stub.written) != 1 || stub.written[0].ForwardConfig == nil {
 		return fmt.Errorf("SetWeights wrote %d actions", len(stub.written))
 	}
