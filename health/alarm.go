@@ -83,17 +83,11 @@ func (g *alarmGate) Reset() { g.dl.reset() }
 
 // Evaluate reads the alarms' states.
 func (g *alarmGate) Evaluate(ctx context.Context) (cutover.Verdict, error) {
-	var alarms []providers.Alarm
-	n, err := g.opts.Retry.do(ctx, g.opts.Clock, func(ctx context.Context) error {
-		var err error
-		alarms, err = g.src.Alarms(ctx, g.names)
-		return err
+	alarms, bad, err := fetch(ctx, g.opts.Retry, g.opts.Clock, g.Name(), func(ctx context.Context) ([]providers.Alarm, error) {
+		return g.src.Alarms(ctx, g.names)
 	})
-	if ctx.Err() != nil {
-		return cutover.Verdict{}, context.Cause(ctx)
-	}
-	if err != nil {
-		return sourceFailed(g.Name(), n, err), nil
+	if bad != nil || err != nil {
+		return verdictOr(bad), err
 	}
 	byName := make(map[string]providers.Alarm, len(alarms))
 	for _, a := range alarms {

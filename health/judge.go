@@ -405,18 +405,13 @@ func (g *judge) window(ctx context.Context, now time.Time) (end time.Time, stall
 	end = now
 	settled := make([]time.Time, 2)
 	for i, t := range []string{g.canary, g.baseline} {
-		n, err := g.opts.Retry.do(ctx, g.opts.Clock, func(ctx context.Context) error {
-			var err error
-			settled[i], err = g.feed.Settled(ctx, t)
-			return err
+		at, bad, err := fetch(ctx, g.opts.Retry, g.opts.Clock, g.Name(), func(ctx context.Context) (time.Time, error) {
+			return g.feed.Settled(ctx, t)
 		})
-		if ctx.Err() != nil {
-			return end, "", nil, context.Cause(ctx)
+		if bad != nil || err != nil {
+			return end, "", bad, err
 		}
-		if err != nil {
-			v := sourceFailed(g.Name(), n, err)
-			return end, "", &v, nil
-		}
+		settled[i] = at
 		if settled[i].Before(end) {
 			end = settled[i]
 		}

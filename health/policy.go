@@ -200,6 +200,35 @@ func clockOr(c cutover.Clock) cutover.Clock {
 	return c
 }
 
+// fetch reads a gate's source with r's retries. When ctx has ended it
+// returns ctx's cause; when the source still fails after the retries, the
+// verdict sourceFailed gives the gate named name (Pending for a transient
+// error, Fail for a permanent one). One home for how every gate reads.
+func fetch[T any](ctx context.Context, r Retry, clock cutover.Clock, name string, read func(context.Context) (T, error)) (T, *cutover.Verdict, error) {
+	var v T
+	n, err := r.do(ctx, clock, func(ctx context.Context) error {
+		var err error
+		v, err = read(ctx)
+		return err
+	})
+	if ctx.Err() != nil {
+		return v, nil, context.Cause(ctx)
+	}
+	if err != nil {
+		bad := sourceFailed(name, n, err)
+		return v, &bad, nil
+	}
+	return v, nil, nil
+}
+
+// verdictOr returns *v, or the zero verdict when v is nil.
+func verdictOr(v *cutover.Verdict) cutover.Verdict {
+	if v == nil {
+		return cutover.Verdict{}
+	}
+	return *v
+}
+
 // fetchMetric reads one metric with retries.
 func fetchMetric(ctx context.Context, src providers.MetricSource, q providers.MetricQuery, r Retry, clock cutover.Clock) (providers.MetricValue, int, error) {
 	var v providers.MetricValue

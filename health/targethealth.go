@@ -83,17 +83,11 @@ func (g *targetHealth) Reset() { g.dl.reset() }
 
 // Evaluate reads the members' health.
 func (g *targetHealth) Evaluate(ctx context.Context) (cutover.Verdict, error) {
-	var members []providers.TargetHealth
-	n, err := g.opts.Retry.do(ctx, g.opts.Clock, func(ctx context.Context) error {
-		var err error
-		members, err = g.src.TargetHealth(ctx, g.target)
-		return err
+	members, failed, err := fetch(ctx, g.opts.Retry, g.opts.Clock, g.Name(), func(ctx context.Context) ([]providers.TargetHealth, error) {
+		return g.src.TargetHealth(ctx, g.target)
 	})
-	if ctx.Err() != nil {
-		return cutover.Verdict{}, context.Cause(ctx)
-	}
-	if err != nil {
-		return sourceFailed(g.Name(), n, err), nil
+	if failed != nil || err != nil {
+		return verdictOr(failed), err
 	}
 	var healthy, initial, counted int
 	var bad []string
