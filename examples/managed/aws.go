@@ -143,24 +143,32 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 		if err != nil {
 			return demo.ExitError, err
 		}
-		strategy, err = managed.NewECS(ctx, ecs.NewFromConfig(cfg), managed.ECSSpec{
+		e, err := managed.NewECS(ecs.NewFromConfig(cfg), managed.ECSSpec{
 			Cluster: f.cluster, Service: f.service, TaskDefinition: f.taskDef,
 			Strategy: st, CanaryPercent: f.canaryPct, StepPercent: f.stepPct, Window: f.window,
 			Gates: gates, Bake: f.bake, WaitForCleanUp: f.waitCleanUp,
 		}, opts)
+		if err == nil {
+			err = e.Prepare(ctx)
+		}
 		if err != nil {
 			return demo.ExitError, err
 		}
+		strategy = e
 	} else {
-		strategy, err = managed.NewCodeDeploy(ctx, codedeploy.NewFromConfig(cfg), managed.CodeDeploySpec{
+		cd, err := managed.NewCodeDeploy(codedeploy.NewFromConfig(cfg), managed.CodeDeploySpec{
 			Application: f.app, DeploymentGroup: f.group, TaskDefinition: f.taskDef,
 			ContainerName: f.container, ContainerPort: f.port, DeploymentConfig: f.config,
 			Gates: gates, Bake: f.bake, TerminateEarly: f.terminateEarly,
 			Services: ecs.NewFromConfig(cfg),
 		}, opts)
+		if err == nil {
+			err = cd.Prepare(ctx)
+		}
 		if err != nil {
 			return demo.ExitError, err
 		}
+		strategy = cd
 	}
 	plan, err := cutover.Sequence(f.id, strategy)
 	if err != nil {

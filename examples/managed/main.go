@@ -153,7 +153,7 @@ func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
 		Region: "us-east-1", BaseEndpoint: aws.String(simEndpoint), Credentials: aws.AnonymousCredentials{},
 		HTTPClient: awstest.InProcessClient(sim),
 	})
-	cd, err := managed.NewCodeDeploy(context.Background(), client, managed.CodeDeploySpec{
+	cd, err := managed.NewCodeDeploy(client, managed.CodeDeploySpec{
 		Application: "shop", DeploymentGroup: "shop-prod",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2",
 		ContainerName:  "web", ContainerPort: 8080,
@@ -161,6 +161,9 @@ func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
 		Comparative: []cutover.Gate{gates.Judge},
 		Bake:        10 * time.Minute,
 	}, simOptions(env))
+	if err == nil {
+		err = cd.Prepare(context.Background())
+	}
 	if err != nil {
 		return cutover.Plan{}, err
 	}
@@ -186,7 +189,7 @@ func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
 		HTTPClient: awstest.InProcessClient(sim),
 	})
 	st, _ := ecsStrategy(strategy)
-	e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
+	e, err := managed.NewECS(client, managed.ECSSpec{
 		Cluster: "prod", Service: "web",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2",
 		Strategy:       st, CanaryPercent: 10, StepPercent: 25,
@@ -196,6 +199,9 @@ func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
 		Bake:           10 * time.Minute,
 		WaitForCleanUp: true,
 	}, simOptions(env))
+	if err == nil {
+		err = e.Prepare(context.Background())
+	}
 	if err != nil {
 		return cutover.Plan{}, err
 	}

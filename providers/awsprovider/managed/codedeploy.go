@@ -169,6 +169,7 @@ type CodeDeploy struct {
 	createConfig    bool
 	shift           time.Duration
 	termWait        time.Duration
+	prepared        bool // Prepare succeeded
 	manualReroute   bool
 	readyWait       time.Duration
 	cluster, svc    string
@@ -180,11 +181,10 @@ type CodeDeploy struct {
 
 var _ cutover.Strategy = (*CodeDeploy)(nil)
 
-// NewCodeDeploy checks spec against the deployment group and deployment
-// config it names (reading them through client) and returns the deployment.
-// Bad input and resources not set up for ECS blue/green are errors that
-// name the field or resource and unwrap to ErrInvalidSetup.
-func NewCodeDeploy(ctx context.Context, client CodeDeployAPI, spec CodeDeploySpec, opts Options) (*CodeDeploy, error) {
+// NewCodeDeploy checks spec and opts and returns the deployment; it makes
+// no call. Prepare reads the deployment group and config it names before
+// Stages can build the plan. Bad input is an error naming the field.
+func NewCodeDeploy(client CodeDeployAPI, spec CodeDeploySpec, opts Options) (*CodeDeploy, error) {
 	if client == nil {
 		return nil, errors.New("codedeploy: client is nil")
 	}
@@ -207,27 +207,37 @@ func NewCodeDeploy(ctx context.Context, client CodeDeployAPI, spec CodeDeploySpe
 	c.log = opts.Logger.With(zap.String("application", spec.Application), zap.String("deployment_group", spec.DeploymentGroup))
 	c.appSpec = appSpec(spec.TaskDefinition, spec.ContainerName, spec.ContainerPort, spec.PlatformVersion, spec.Hooks)
 	c.digest = sha256hex(c.appSpec)
+	return c, nil
+}
+
+// Prepare reads the deployment group, the deployment config and (with
+// CodeDeploySpec.Services) the service, and checks that they are set up
+// for ECS blue/green with a rollback window longer than the bake. Errors
+// name the field or resource and unwrap to ErrInvalidSetup. Call it once,
+// before Stages; nothing is journaled or changed.
+func (c *CodeDeploy) Prepare(ctx context.Context) error {
 	if err := c.inspectGroup(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.inspectConfig(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if spec.Services != nil {
+	if c.spec.Services != nil {
 		if err := c.inspectService(ctx); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	w := c.Window()
 	if w <= 0 {
-		return nil, &SetupError{Resource: c.group,
+		return &SetupError{Resource: c.group,
 			Field: "blueGreenDeploymentConfiguration.terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes",
-			Msg:   fmt.Sprintf("termination wait %s leaves no rollback window after Options.WindowMargin %s; lengthen it (at most 2880 minutes)", c.termWait, opts.WindowMargin)}
+			Msg:   fmt.Sprintf("termination wait %s leaves no rollback window after Options.WindowMargin %s; lengthen it (at most 2880 minutes)", c.termWait, c.opts.WindowMargin)}
 	}
-	if spec.Bake >= w {
-		return nil, fmt.Errorf("codedeploy: CodeDeploySpec.Bake: %s is not shorter than the rollback window %s (termination wait %s less WindowMargin %s)", spec.Bake, w, c.termWait, opts.WindowMargin)
+	if c.spec.Bake >= w {
+		return fmt.Errorf("codedeploy: CodeDeploySpec.Bake: %s is not shorter than the rollback window %s (termination wait %s less WindowMargin %s)", c.spec.Bake, w, c.termWait, c.opts.WindowMargin)
 	}
-	return c, nil
+	c.prepared = true
+	return nil
 }
 
 // Window is the rollback window declared to the runner: the deployment
@@ -377,6 +387,9 @@ func (c *CodeDeploy) inspectService(ctx context.Context) error {
 
 // Stages returns the stages described on CodeDeploy.
 func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
+	if !c.prepared {
+		return nil, errors.New("codedeploy: Stages before Prepare: the rollback window comes from the deployment group; call Prepare(ctx) first")
+	}
 	n := c.spec.Name
 	w := c.Window()
 	st := []cutover.Stage{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -298,7 +299,7 @@ func TestCodeDeployResume(t *testing.T) {
 				plan := func() cutover.Plan { // each process builds its own
 					spec := shopSpec(weightGate{r: e.router})
 					spec.TerminateEarly = true
-					s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+					s, err := newCodeDeploy(ctx, cd, spec, managed.Options{})
 					must(t, err)
 					p, err := cutover.Sequence("shop release 2", s)
 					must(t, err)
@@ -366,7 +367,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		spec := shopSpec(weightGate{r: e.router})
 		spec.DeploymentConfig = "Shop.Linear25Every2Minutes"
 		spec.Traffic = &managed.Traffic{Linear: true, Percent: 25, Interval: 2 * time.Minute}
-		s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+		s, err := newCodeDeploy(ctx, cd, spec, managed.Options{})
 		must(t, err)
 		if got := s.ShiftDuration(); got != 6*time.Minute {
 			t.Errorf("ShiftDuration = %s, want 6m (4 steps of 25%%, 2m apart)", got)
@@ -384,11 +385,11 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		}
 		// The config exists now and matches; a different shift under its
 		// name is refused.
-		if _, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{}); err != nil {
+		if _, err := newCodeDeploy(ctx, cd, spec, managed.Options{}); err != nil {
 			t.Errorf("same custom config again: %v", err)
 		}
 		spec.Traffic = &managed.Traffic{Percent: 10, Interval: 5 * time.Minute}
-		_, err = managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+		_, err = newCodeDeploy(ctx, cd, spec, managed.Options{})
 		if !errors.Is(err, managed.ErrInvalidSetup) || !strings.Contains(err.Error(), `"Shop.Linear25Every2Minutes"`) {
 			t.Errorf("different shift under the same name: %v, want a setup error naming the config", err)
 		}
@@ -462,7 +463,7 @@ func TestNewCodeDeployRejects(t *testing.T) {
 		{"termination wait too short", func() managed.CodeDeploySpec { return base("short-wait") }, true, "termination wait 5m0s leaves no rollback window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := managed.NewCodeDeploy(context.Background(), cd, tc.spec(), managed.Options{})
+			_, err := newCodeDeploy(context.Background(), cd, tc.spec(), managed.Options{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -489,7 +490,7 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
-		s, err := managed.NewCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
+		s, err := newCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
 		must(t, err)
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
@@ -589,4 +590,39 @@ func TestCodeDeployFoundByToken(t *testing.T) {
 			t.Errorf("token lookups listed ranges %v, want one of a few minutes", lc.ranges)
 		}
 	})
+}
+
+// TestConstructorsMakeNoCall: NewCodeDeploy and NewECS only check their
+// input; the plan cannot be built before Prepare has read AWS, and
+// Prepare is where the reads happen.
+func TestConstructorsMakeNoCall(t *testing.T) {
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	cd, ec := e.clients()
+	before := e.sim.Snapshot()
+	c, err := managed.NewCodeDeploy(cd, shopSpec(), managed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := managed.NewECS(ec, managed.ECSSpec{Service: "web", TaskDefinition: "web:2", Strategy: managed.BlueGreen, Window: time.Hour}, managed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sim.Snapshot(); !maps.Equal(got, before) {
+		t.Errorf("calls after the constructors %v, want none (before %v)", got, before)
+	}
+	for name, s := range map[string]cutover.Strategy{"codedeploy": c, "ecs": x} {
+		if _, err := s.Stages(); err == nil || !strings.Contains(err.Error(), "call Prepare(ctx) first") {
+			t.Errorf("%s: Stages before Prepare: %v, want an error saying to call Prepare first", name, err)
+		}
+	}
+	if err := c.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stages(); err != nil {
+		t.Errorf("Stages after Prepare: %v", err)
+	}
+	if e.sim.Calls("GetDeploymentGroup") != 1 {
+		t.Errorf("GetDeploymentGroup calls = %d, want 1, by Prepare", e.sim.Calls("GetDeploymentGroup"))
+	}
 }

@@ -15,20 +15,22 @@
 //
 // The shortest real use:
 //
-//	cd, err := managed.NewCodeDeploy(ctx, codedeploy.NewFromConfig(cfg), managed.CodeDeploySpec{
+//	cd, err := managed.NewCodeDeploy(codedeploy.NewFromConfig(cfg), managed.CodeDeploySpec{
 //		Application: "shop", DeploymentGroup: "shop-prod",
 //		TaskDefinition: taskDefARN, ContainerName: "web", ContainerPort: 8080,
 //		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes",
 //		Gates: []cutover.Gate{judge},
 //	}, managed.Options{})
 //	if err != nil { ... }
+//	if err := cd.Prepare(ctx); err != nil { ... } // reads the deployment group
 //	plan, err := cutover.Sequence("shop 42", cd)
 //	state, err := cutover.NewRunner(journal, cutover.Options{}).Run(ctx, "shop-42", plan)
 //
 // Both types talk to AWS through the narrowest interfaces of the SDK
 // methods they call (CodeDeployAPI, ECSDeploymentAPI), which the SDK's clients
-// satisfy. Their constructors read the resources they name and refuse,
-// with a *SetupError naming the resource, what cannot work: an unknown
+// satisfy. Their constructors check the input and make no call; Prepare
+// reads the resources they name and refuses, with a *SetupError naming the
+// resource, what cannot work: an unknown
 // deployment config, a deployment group or service not set up for the
 // strategy, missing target groups, a termination wait or bake time too
 // short to leave a rollback window.

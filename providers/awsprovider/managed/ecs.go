@@ -214,6 +214,8 @@ type ECS struct {
 	base   *ecstypes.DeploymentConfiguration
 	hooks  []ecstypes.DeploymentLifecycleHook // as sent with UpdateService
 	steps  []float64
+	// prepared: Prepare succeeded.
+	prepared bool
 
 	mu        sync.Mutex
 	arn       string
@@ -222,11 +224,10 @@ type ECS struct {
 
 var _ cutover.Strategy = (*ECS)(nil)
 
-// NewECS checks spec and the service it names (reading it through client)
-// and returns the deployment. Bad input and a service not set up for the
-// strategy are errors that name the field or resource; the latter unwrap to
-// ErrInvalidSetup.
-func NewECS(ctx context.Context, client ECSDeploymentAPI, spec ECSSpec, opts Options) (*ECS, error) {
+// NewECS checks spec and opts and returns the deployment; it makes no
+// call. Prepare reads the service before Stages can build the plan. Bad
+// input is an error naming the field.
+func NewECS(client ECSDeploymentAPI, spec ECSSpec, opts Options) (*ECS, error) {
 	if client == nil {
 		return nil, errors.New("ecs: client is nil")
 	}
@@ -246,19 +247,29 @@ func NewECS(ctx context.Context, client ECSDeploymentAPI, spec ECSSpec, opts Opt
 		e.res += fmt.Sprintf(" in cluster %q", spec.Cluster)
 	}
 	e.log = opts.Logger.With(zap.String("cluster", spec.Cluster), zap.String("service", spec.Service))
+	return e, nil
+}
+
+// Prepare reads the service and checks that it is set up for a native
+// deployment (ACTIVE, the ECS deployment controller, a load balancer with
+// an alternate target group, listener rule and role). Errors name the
+// field and unwrap to ErrInvalidSetup. Call it once, before Stages;
+// nothing is journaled or changed.
+func (e *ECS) Prepare(ctx context.Context) error {
+	spec := e.spec
 	svc, err := e.describeService(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if st := deref(svc.Status); st != "ACTIVE" {
-		return nil, &SetupError{Resource: e.res, Field: "status", Msg: fmt.Sprintf("is %q, want ACTIVE", st)}
+		return &SetupError{Resource: e.res, Field: "status", Msg: fmt.Sprintf("is %q, want ACTIVE", st)}
 	}
 	if ct := svc.DeploymentController; ct != nil && ct.Type != ecstypes.DeploymentControllerTypeEcs {
-		return nil, &SetupError{Resource: e.res, Field: "deploymentController",
+		return &SetupError{Resource: e.res, Field: "deploymentController",
 			Msg: fmt.Sprintf("is %s; native %s deployments need the ECS deployment controller", ct.Type, spec.Strategy)}
 	}
 	if len(svc.LoadBalancers) == 0 {
-		return nil, &SetupError{Resource: e.res, Field: "loadBalancers",
+		return &SetupError{Resource: e.res, Field: "loadBalancers",
 			Msg: fmt.Sprintf("missing target groups: native %s deployments need a load balancer with an alternate target group", spec.Strategy)}
 	}
 	for i, lb := range svc.LoadBalancers {
@@ -267,16 +278,17 @@ func NewECS(ctx context.Context, client ECSDeploymentAPI, spec ECSSpec, opts Opt
 		field := fmt.Sprintf("loadBalancers[%d] (target group %s).advancedConfiguration", i, tg)
 		switch {
 		case ac == nil || deref(ac.AlternateTargetGroupArn) == "":
-			return nil, &SetupError{Resource: e.res, Field: field + ".alternateTargetGroupArn", Msg: "missing: the green revision needs a target group of its own"}
+			return &SetupError{Resource: e.res, Field: field + ".alternateTargetGroupArn", Msg: "missing: the green revision needs a target group of its own"}
 		case deref(ac.ProductionListenerRule) == "":
-			return nil, &SetupError{Resource: e.res, Field: field + ".productionListenerRule", Msg: "missing: ECS needs the listener rule whose weights it shifts"}
+			return &SetupError{Resource: e.res, Field: field + ".productionListenerRule", Msg: "missing: ECS needs the listener rule whose weights it shifts"}
 		case deref(ac.RoleArn) == "":
-			return nil, &SetupError{Resource: e.res, Field: field + ".roleArn", Msg: "missing: ECS needs a role to change the load balancer"}
+			return &SetupError{Resource: e.res, Field: field + ".roleArn", Msg: "missing: ECS needs a role to change the load balancer"}
 		}
 	}
 	e.base = svc.DeploymentConfiguration
 	e.hooks = e.deploymentConfiguration().LifecycleHooks
-	return e, nil
+	e.prepared = true
+	return nil
 }
 
 // Window is the rollback window declared to the runner: Window less
@@ -305,6 +317,9 @@ func pct(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) + "%" }
 
 // Stages returns the stages described on ECS.
 func (e *ECS) Stages() ([]cutover.Stage, error) {
+	if !e.prepared {
+		return nil, errors.New("ecs: Stages before Prepare: the service's configuration is read there; call Prepare(ctx) first")
+	}
 	n := e.spec.Name
 	w := e.Window()
 	var st []cutover.Stage

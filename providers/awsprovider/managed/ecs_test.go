@@ -171,7 +171,7 @@ func TestECSResume(t *testing.T) {
 				_, ec := e.clients()
 				j := cutover.NewMemJournal()
 				plan := func() cutover.Plan {
-					s, err := managed.NewECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router}), managed.Options{})
+					s, err := newECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router}), managed.Options{})
 					must(t, err)
 					p, err := cutover.Sequence("web release 2", s)
 					must(t, err)
@@ -273,7 +273,7 @@ func TestNewECSRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := webSpec(managed.BlueGreen)
 			tc.edit(&spec)
-			_, err := managed.NewECS(context.Background(), ec, spec, managed.Options{})
+			_, err := newECS(context.Background(), ec, spec, managed.Options{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -308,11 +308,11 @@ func TestComparativeGates(t *testing.T) {
 	}
 	spec := webSpec(managed.Linear, weightGate{r: e.router})
 	spec.Comparative = []cutover.Gate{judge}
-	es, err := managed.NewECS(t.Context(), ec, spec, managed.Options{})
+	es, err := newECS(t.Context(), ec, spec, managed.Options{})
 	must(t, err)
 	cspec := shopSpec(weightGate{r: e.router})
 	cspec.Comparative = []cutover.Gate{judge}
-	cs, err := managed.NewCodeDeploy(t.Context(), cd, cspec, managed.Options{})
+	cs, err := newCodeDeploy(t.Context(), cd, cspec, managed.Options{})
 	must(t, err)
 	got := map[string]bool{}
 	for _, s := range []cutover.Strategy{es, cs} {

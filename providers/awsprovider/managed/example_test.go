@@ -27,13 +27,18 @@ func ExampleNewCodeDeploy() {
 		HTTPClient: awstest.InProcessClient(sim),
 	})
 
-	cd, err := managed.NewCodeDeploy(context.Background(), client, managed.CodeDeploySpec{
+	cd, err := managed.NewCodeDeploy(client, managed.CodeDeploySpec{
 		Application: "shop", DeploymentGroup: "shop-prod",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:42",
 		ContainerName:  "web", ContainerPort: 8080,
 		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes",
 		Bake:             15 * time.Minute,
 	}, managed.Options{})
+	if err == nil {
+		// Reads the deployment group: its termination wait is the
+		// rollback window.
+		err = cd.Prepare(context.Background())
+	}
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -64,12 +69,15 @@ func ExampleNewECS() {
 		HTTPClient: awstest.InProcessClient(sim),
 	})
 
-	e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
+	e, err := managed.NewECS(client, managed.ECSSpec{
 		Cluster: "prod", Service: "web",
 		TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
 		Strategy:       managed.Canary, CanaryPercent: 5,
 		Window: time.Hour, Bake: 10 * time.Minute,
 	}, managed.Options{})
+	if err == nil {
+		err = e.Prepare(context.Background()) // reads the service
+	}
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -100,10 +108,13 @@ func ExampleSetupError() {
 		HTTPClient: awstest.InProcessClient(sim),
 	})
 
-	_, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
+	e, err := managed.NewECS(client, managed.ECSSpec{
 		Cluster: "prod", Service: "legacy", TaskDefinition: "legacy:2",
 		Strategy: managed.BlueGreen, Window: time.Hour,
 	}, managed.Options{})
+	if err == nil {
+		err = e.Prepare(context.Background())
+	}
 	var se *managed.SetupError
 	if errors.As(err, &se) {
 		fmt.Println(se.Resource)

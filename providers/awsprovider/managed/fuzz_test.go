@@ -32,7 +32,7 @@ func FuzzNewECS(f *testing.F) {
 	client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
 		Credentials: aws.AnonymousCredentials{}, HTTPClient: awstest.InProcessClient(sim)})
 	f.Fuzz(func(t *testing.T, strategy string, canary, step float64, stepBake, bakeTime, bake, hookTimeout int64) {
-		e, err := managed.NewECS(context.Background(), client, managed.ECSSpec{
+		e, err := newECS(context.Background(), client, managed.ECSSpec{
 			Cluster: "prod", Service: "web", TaskDefinition: "web:2",
 			Strategy: ecstypes.DeploymentStrategy(strategy), CanaryPercent: canary, StepPercent: step,
 			StepWait: time.Duration(stepBake), Window: time.Duration(bakeTime), Bake: time.Duration(bake),
@@ -79,7 +79,7 @@ func FuzzTraffic(f *testing.F) {
 		tr := managed.Traffic{Linear: linear, Percent: percent, Interval: time.Duration(interval)}
 		spec := shopSpec()
 		spec.DeploymentConfig, spec.Traffic = "Fuzz.Config", &tr
-		c, err := managed.NewCodeDeploy(context.Background(), client, spec, managed.Options{})
+		c, err := newCodeDeploy(context.Background(), client, spec, managed.Options{})
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "codedeploy: CodeDeploySpec.Traffic.") {
 				t.Fatalf("error %q does not name a Traffic field", err)

@@ -257,7 +257,7 @@ func data(st cutover.State, stage, key string) string {
 // cdPlan returns the plan of a CodeDeploy deployment of spec.
 func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec) cutover.Plan {
 	t.Helper()
-	s, err := managed.NewCodeDeploy(t.Context(), cd, spec, managed.Options{})
+	s, err := newCodeDeploy(t.Context(), cd, spec, managed.Options{})
 	must(t, err)
 	p, err := cutover.Sequence("shop release 2", s)
 	must(t, err)
@@ -267,9 +267,34 @@ func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec)
 // ecsPlan returns the plan of an ECS native deployment of spec.
 func ecsPlan(t *testing.T, ec managed.ECSDeploymentAPI, spec managed.ECSSpec) cutover.Plan {
 	t.Helper()
-	s, err := managed.NewECS(t.Context(), ec, spec, managed.Options{})
+	s, err := newECS(t.Context(), ec, spec, managed.Options{})
 	must(t, err)
 	p, err := cutover.Sequence("web release 2", s)
 	must(t, err)
 	return p
+}
+
+// newCodeDeploy builds a CodeDeploy strategy and prepares it, as a program
+// does before it builds the plan.
+func newCodeDeploy(ctx context.Context, client managed.CodeDeployAPI, spec managed.CodeDeploySpec, opts managed.Options) (*managed.CodeDeploy, error) {
+	s, err := managed.NewCodeDeploy(client, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newECS builds an ECS native deployment strategy and prepares it.
+func newECS(ctx context.Context, client managed.ECSDeploymentAPI, spec managed.ECSSpec, opts managed.Options) (*managed.ECS, error) {
+	s, err := managed.NewECS(client, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -29,7 +29,7 @@ const shopAppSpec = `{"version":0.0,"Resources":[{"TargetService":{"Type":"AWS::
 // finds it as a resumed process does).
 func deploymentGate(t *testing.T, cd managed.CodeDeployAPI) cutover.Gate {
 	t.Helper()
-	s, err := managed.NewCodeDeploy(t.Context(), cd, shopSpec(), managed.Options{})
+	s, err := newCodeDeploy(t.Context(), cd, shopSpec(), managed.Options{})
 	must(t, err)
 	st, err := s.Stages()
 	must(t, err)
@@ -220,7 +220,7 @@ func TestManagedCallTimeout(t *testing.T) {
 			HTTPClient: h, Retryer: testRetryer(),
 		})
 		start := time.Now()
-		if _, err := managed.NewCodeDeploy(context.Background(), cd, shopSpec(), managed.Options{CallTimeout: 5 * time.Second}); err != nil {
+		if _, err := newCodeDeploy(context.Background(), cd, shopSpec(), managed.Options{CallTimeout: 5 * time.Second}); err != nil {
 			t.Fatalf("NewCodeDeploy with a held GetDeploymentGroup: %v", err)
 		}
 		if el := time.Since(start); el < 5*time.Second || el > 6*time.Second {
@@ -232,19 +232,19 @@ func TestManagedCallTimeout(t *testing.T) {
 		// The default bounds an attempt too.
 		h.n = 1
 		start = time.Now()
-		if _, err := managed.NewCodeDeploy(context.Background(), cd, shopSpec(), managed.Options{}); err != nil {
+		if _, err := newCodeDeploy(context.Background(), cd, shopSpec(), managed.Options{}); err != nil {
 			t.Fatalf("NewCodeDeploy with a held GetDeploymentGroup: %v", err)
 		}
 		if el := time.Since(start); el < managed.DefaultCallTimeout || el > managed.DefaultCallTimeout+time.Second {
 			t.Errorf("NewCodeDeploy took %s, want DefaultCallTimeout %s", el, managed.DefaultCallTimeout)
 		}
 	})
-	_, err := managed.NewCodeDeploy(t.Context(), nil, shopSpec(), managed.Options{CallTimeout: -time.Second})
+	_, err := newCodeDeploy(t.Context(), nil, shopSpec(), managed.Options{CallTimeout: -time.Second})
 	if err == nil {
 		t.Fatal("nil client accepted")
 	}
 	cd, _ := e.clients()
-	_, err = managed.NewCodeDeploy(t.Context(), cd, shopSpec(), managed.Options{CallTimeout: -time.Second})
+	_, err = newCodeDeploy(t.Context(), cd, shopSpec(), managed.Options{CallTimeout: -time.Second})
 	if err == nil || !strings.Contains(err.Error(), "Options.CallTimeout: -1s is negative, want ≥ 0 (0 means the default)") {
 		t.Errorf("negative CallTimeout: %v", err)
 	}

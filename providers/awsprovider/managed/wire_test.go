@@ -31,7 +31,7 @@ func TestECSDeploymentConfigurationOnTheWire(t *testing.T) {
 		_, ec := e.clients()
 		spec := webSpec(managed.Canary, weightGate{r: e.router})
 		spec.Alarms, spec.AlarmRollback = []string{"web-5xx"}, true
-		s, err := managed.NewECS(ctx, ec, spec, managed.Options{})
+		s, err := newECS(ctx, ec, spec, managed.Options{})
 		must(t, err)
 		plan, err := cutover.Sequence("web release 2", s)
 		must(t, err)
@@ -83,7 +83,7 @@ func TestCodeDeployAppSpecOnTheWire(t *testing.T) {
 		spec.PlatformVersion = "1.4.0"
 		spec.Hooks = managed.AppSpecHooks{BeforeAllowTraffic: "shop-smoke-test"}
 		spec.Description = "release 2"
-		s, err := managed.NewCodeDeploy(ctx, cd, spec, managed.Options{})
+		s, err := newCodeDeploy(ctx, cd, spec, managed.Options{})
 		must(t, err)
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
