@@ -23,7 +23,7 @@ func TestCommandsAreAnswered(t *testing.T) {
 		p := c.plan(2, time.Hour)
 		p.Stages[1].Reversibility = cutover.Irreversible()
 		mem := cutover.NewMemJournal()
-		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll, Actor: "alice", TwoPerson: true, WaitForApproval: true}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{PollInterval: poll, Actor: "alice", TwoPerson: true, WaitForApproval: true}, p)
 		time.Sleep(10 * time.Minute)
 		var sent []uint64
 		send := func(cmd cutover.Command, actor string) {
@@ -112,7 +112,7 @@ func testJournalPlanFromOutline(t *testing.T) {
 	p.Stages[1].Bake = 2 * time.Minute
 	p.Stages[2].Reversibility = cutover.Irreversible()
 	mem := cutover.NewMemJournal()
-	_, err := cutover.NewRunner(mem, cutover.Options{PollInterval: poll}).Run(context.Background(), "c", p)
+	_, err := cutover.NewRunner(mem, cutover.RunnerOptions{PollInterval: poll}).Run(context.Background(), "c", p)
 	if !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 	}

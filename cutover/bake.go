@@ -320,7 +320,7 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 // Fail and at least one Pass (a comparative gate may stay pending once
 // blue takes no traffic); a stage without gates needs none. A Fail rolls
 // back; a round with no Pass is judged again every poll, and after the
-// grace (Options.Grace) fails closed. Every verdict of the last round is
+// grace (RunnerOptions.Grace) fails closed. Every verdict of the last round is
 // journaled, so the journal shows the evidence the PNR was crossed on.
 func (d *drive) fresh(ctx context.Context) error {
 	w := d.watched()

@@ -90,7 +90,7 @@ func TestBakeTiming(t *testing.T) {
 					}
 				})
 				j := cutover.NewMemJournal()
-				st, err := cutover.NewRunner(j, cutover.Options{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
+				st, err := cutover.NewRunner(j, cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
 				if tt.wantErr == nil && err != nil || tt.wantErr != nil && !tt.wantErr(err) {
 					t.Fatalf("err %v", err)
 				}
@@ -133,11 +133,11 @@ func TestResumedBakeCountsFromApplied(t *testing.T) {
 		cj := &crashJournal{Journal: j, n: 1 << 40}
 		// The first runner's journal dies 40 minutes into s0's bake; it can
 		// no longer write, so it stops at its next append.
-		zombie := startRun(t.Context(), cj, cutover.Options{}, p)
+		zombie := startRun(t.Context(), cj, cutover.RunnerOptions{}, p)
 		time.Sleep(40 * time.Minute)
 		cj.dead.Store(true)
 		time.Sleep(5 * time.Minute)
-		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if o := <-zombie; !errors.Is(o.err, errCrash) {
 			t.Errorf("first runner: %v", o.err)
 		}
@@ -158,7 +158,7 @@ func TestEventsAndLogs(t *testing.T) {
 		p := irreversiblePlan(c)
 		j := cutover.NewMemJournal()
 		rec := &recorder{}
-		done := startRun(t.Context(), j, cutover.Options{Actor: "alice", Observer: rec, Logger: zap.New(core), WaitForApproval: true, PollInterval: poll}, p)
+		done := startRun(t.Context(), j, cutover.RunnerOptions{Actor: "alice", Observer: rec, Logger: zap.New(core), WaitForApproval: true, PollInterval: poll}, p)
 		time.Sleep(5 * time.Minute)
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "ok", "retire"); err != nil {
 			t.Fatal(err)
@@ -225,11 +225,11 @@ func TestRememberRecall(t *testing.T) {
 			time.Sleep(10 * time.Minute)
 			cj.dead.Store(true)
 		}()
-		cutover.NewRunner(cj, cutover.Options{}).Run(t.Context(), "c", p)
+		cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdAbort, "ops", "stop", ""); err != nil {
 			t.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrAborted) || st.Phase != cutover.PhaseRolledBack {
 			t.Fatalf("%v %s", err, st.Phase)
 		}
@@ -269,7 +269,7 @@ func TestGateContextOnInjectedClock(t *testing.T) {
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, g)}}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
-		opts := cutover.Options{Clock: behindClock{}, PollInterval: 10 * time.Second}
+		opts := cutover.RunnerOptions{Clock: behindClock{}, PollInterval: 10 * time.Second}
 		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "c", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("Run: %v (phase %s); want completed", err, st.Phase)

@@ -38,7 +38,7 @@ func SendSeq(ctx context.Context, j Journal, id string, cmd Command, actor, reas
 }
 
 // SendSigned is SendSeq with the command signed by s as actor (see
-// SignCommand), for a runner with Options.Approvers: the signature binds
+// SignCommand), for a runner with RunnerOptions.Approvers: the signature binds
 // the command to this cutover, its plan, the stage named, the actor, the
 // reason and the time, with a nonce that makes it single-use.
 func SendSigned(ctx context.Context, j Journal, id string, cmd Command, actor, reason, stage string, s Signer) (uint64, error) {

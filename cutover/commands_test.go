@@ -21,7 +21,7 @@ type outcome struct {
 	err error
 }
 
-func startRun(ctx context.Context, j cutover.Journal, o cutover.Options, p cutover.Plan) <-chan outcome {
+func startRun(ctx context.Context, j cutover.Journal, o cutover.RunnerOptions, p cutover.Plan) <-chan outcome {
 	ch := make(chan outcome, 1)
 	go func() {
 		st, err := cutover.NewRunner(j, o).Run(ctx, "c", p)
@@ -94,7 +94,7 @@ func TestCommandsObeyedWithinOnePoll(t *testing.T) {
 				rec := &recorder{}
 				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Hour)
 				defer cancel()
-				done := startRun(ctx, mem, cutover.Options{Observer: rec, PollInterval: poll}, p)
+				done := startRun(ctx, mem, cutover.RunnerOptions{Observer: rec, PollInterval: poll}, p)
 				time.Sleep(time.Hour + 25*time.Minute + 3*time.Second)
 				sent := time.Now()
 				for _, cmd := range tt.cmds {
@@ -118,7 +118,7 @@ func TestStagePauseHoldsUntilResume(t *testing.T) {
 		p.Stages[0].Pause = true
 		mem := cutover.NewMemJournal()
 		rec := &recorder{}
-		done := startRun(t.Context(), mem, cutover.Options{Observer: rec, PollInterval: poll}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{Observer: rec, PollInterval: poll}, p)
 		time.Sleep(time.Hour)
 		if diff := cmp.Diff([]string{"s0"}, c.Applied()); diff != "" {
 			t.Fatalf("cloud after 1h (-want +got):\n%s", diff)
@@ -143,12 +143,12 @@ func TestStagePauseHoldsUntilResume(t *testing.T) {
 func TestSendValidates(t *testing.T) {
 	mem := cutover.NewMemJournal()
 	ctx := context.Background()
-	if _, err := cutover.NewRunner(mem, cutover.Options{}).Run(ctx, "done", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0)}}); err != nil {
+	if _, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "done", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0)}}); err != nil {
 		t.Fatal(err)
 	}
 	irr := newCloud().stage("b", 0)
 	irr.Reversibility = cutover.Irreversible()
-	if _, err := cutover.NewRunner(mem, cutover.Options{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
+	if _, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("run open: %v, want ErrPNRNotApproved", err)
 	}
 	tests := []struct {
@@ -223,13 +223,13 @@ func TestJournalConflicts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		j := &racyJournal{Journal: cutover.NewMemJournal(), n: 4, other: cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdAbort, Actor: "ops"}}
-		_, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", c.plan(3, time.Minute))
+		_, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
 		if !errors.Is(err, cutover.ErrAborted) || !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want the raced abort obeyed", err)
 		}
 		c = newCloud()
 		j = &racyJournal{Journal: cutover.NewMemJournal(), n: 4, other: cutover.Record{Type: cutover.RecBaked, Stage: "s0"}}
-		_, err = cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", c.plan(3, time.Minute))
+		_, err = cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
 		if !errors.Is(err, cutover.ErrLeaseLost) || errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrLeaseLost and no rollback", err)
 		}
@@ -254,7 +254,7 @@ func TestAbortThroughSecondFileJournalHandle(t *testing.T) {
 		}
 		c := newCloud()
 		rec := &recorder{}
-		done := startRun(t.Context(), a, cutover.Options{Observer: rec, PollInterval: poll}, c.plan(3, time.Hour))
+		done := startRun(t.Context(), a, cutover.RunnerOptions{Observer: rec, PollInterval: poll}, c.plan(3, time.Hour))
 		time.Sleep(90*time.Minute + time.Second)
 		if err := cutover.Send(context.Background(), b, "c", cutover.CmdAbort, "ops", "pager fired", ""); err != nil {
 			t.Fatal(err)
@@ -286,7 +286,7 @@ func TestPromoteSkipsStagePause(t *testing.T) {
 		p.Stages[0].Pause = true
 		mem := cutover.NewMemJournal()
 		rec := &recorder{}
-		done := startRun(t.Context(), mem, cutover.Options{Observer: rec, PollInterval: poll}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{Observer: rec, PollInterval: poll}, p)
 		time.Sleep(10 * time.Minute)
 		if err := cutover.Send(context.Background(), mem, "c", cutover.CmdPromote, "ops", "", ""); err != nil {
 			t.Fatal(err)
@@ -331,7 +331,7 @@ func TestResumeDoesNotRepausePromotedStage(t *testing.T) {
 		)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 		defer cancel()
-		st, err := cutover.NewRunner(j, cutover.Options{PollInterval: time.Second}).Run(ctx, "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: time.Second}).Run(ctx, "c", p)
 		if err != nil {
 			t.Fatalf("resumed run: %v (phase %s); want it to complete without pausing at s0 again", err, st.Phase)
 		}
@@ -358,7 +358,7 @@ func TestPauseHoldsAcrossApproval(t *testing.T) {
 		defer cancel()
 		done := make(chan error, 1)
 		go func() {
-			opts := cutover.Options{Actor: "alice", PollInterval: 10 * time.Second, WaitForApproval: true}
+			opts := cutover.RunnerOptions{Actor: "alice", PollInterval: 10 * time.Second, WaitForApproval: true}
 			_, err := cutover.NewRunner(j, opts).Run(ctx, "c", p)
 			done <- err
 		}()

@@ -12,12 +12,12 @@
 // A Runner drives a cutover, identified by an ID, through a plan:
 //
 //	j := cutover.NewMemJournal()
-//	r := cutover.NewRunner(j, cutover.Options{Actor: "alice", PollInterval: 5 * time.Second})
+//	r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: 5 * time.Second})
 //	st, err := r.Run(ctx, "checkout-2024-06-01", plan)
 //	switch {
 //	case err == nil:                                // completed
 //	case errors.Is(err, cutover.ErrRolledBack):     // every applied stage reverted
-//	case errors.Is(err, cutover.ErrPNRNotApproved): // waiting: approve, then Run again (or set Options.WaitForApproval)
+//	case errors.Is(err, cutover.ErrPNRNotApproved): // waiting: approve, then Run again (or set RunnerOptions.WaitForApproval)
 //	}
 //	log.Printf("cutover %s: %s", st.ID, st.Phase)
 //
@@ -49,7 +49,7 @@
 //
 // A rollback reverts every applied stage, and the stage that failed to
 // apply (it may be partly applied), in reverse order, on a context of its
-// own bounded by Options.RevertTimeout so that a cancelled caller does not
+// own bounded by RunnerOptions.RevertTimeout so that a cancelled caller does not
 // leave traffic half-moved. A failing Revert is journaled and retried with
 // exponential backoff. The error Run returns unwraps to ErrRolledBack and to
 // the cause (*GateFailedError, *StageError, ErrAborted, the context's
@@ -66,11 +66,11 @@
 // stage or no stage (which approves every approval point), with an actor,
 // and, under the two-person rule of the journal's start record, from
 // someone other than the initiator. A window opens when its stage is
-// applied; EvPNRApproaching is emitted Options.PNRWarning before it
+// applied; EvPNRApproaching is emitted RunnerOptions.PNRWarning before it
 // closes, and when it would close within a poll interval without an
 // approval the runner rolls back while it still can. The runner never
 // leaves an open, unapproved window behind: it waits for the approval,
-// watching green, whatever Options.WaitForApproval says; ErrPNRNotApproved
+// watching green, whatever RunnerOptions.WaitForApproval says; ErrPNRNotApproved
 // is a stop before a stage that needs an approval is applied. An approval
 // written after a window closed is refused.
 //
@@ -93,7 +93,7 @@
 // returns ErrPNRCrossed; the cutover waits, failed, for a resume command
 // (green fixed), after which a Run applies those stages again. An irreversible stage whose Apply fails cannot be
 // reverted either (it may have partly happened), so it is rolled forward:
-// applied again with backoff within Options.RevertTimeout, and, if that
+// applied again with backoff within RunnerOptions.RevertTimeout, and, if that
 // bound runs out, by a later Run. A caller cancelling after the PNR stops
 // the run without reverting anything (a cancellation is no evidence against
 // green); a later Run goes on from the journal. Track gives the tracker's
@@ -126,12 +126,12 @@
 //
 // # Signed commands
 //
-// Without Options.Approvers, whoever can write the journal can steer a
+// Without RunnerOptions.Approvers, whoever can write the journal can steer a
 // cutover under any name. With it, the runner takes only commands signed
 // (SendSigned) by a configured key whose entry allows them — start,
 // approve, abort, promote, pause/resume — and answers every other with a
 // refusal that says why (unsigned, unknown key, wrong role, bad
-// signature, replayed) while nothing moves. Options.Signer signs the
+// signature, replayed) while nothing moves. RunnerOptions.Signer signs the
 // start, and the two-person rule then compares keys, not names. The
 // signature covers a canonical Payload: cutover, PlanHash, command,
 // stage, actor, reason, time and a nonce. The Signer and KeyVerifier

@@ -57,7 +57,7 @@ type MemLeaseOptions struct {
 }
 
 // NewMemLease returns a memory lease with no holders. It takes no error
-// return: no Options value is invalid.
+// return: no RunnerOptions value is invalid.
 func NewMemLease(opts MemLeaseOptions) *MemLease {
 	clock := opts.Clock
 	if clock == nil {

@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// Options configure a Runner. The zero value is valid.
-type Options struct {
+// RunnerOptions configure a Runner. The zero value is valid.
+type RunnerOptions struct {
 	// Lease, if set, makes the runner hold a lease on the cutover while it
 	// drives it, renewed every LeaseTTL/3. Default LeaseTTL: 30s.
 	Lease    Lease
@@ -86,7 +86,7 @@ type Options struct {
 	Signer Signer
 }
 
-// Defaults of Options.
+// Defaults of RunnerOptions.
 const (
 	defaultLeaseTTL      = 30 * time.Second
 	defaultPollInterval  = 10 * time.Second
@@ -106,7 +106,7 @@ const (
 
 // resolve returns o with defaults filled in, or an error naming a field
 // that is out of range.
-func (o Options) resolve() (Options, error) {
+func (o RunnerOptions) resolve() (RunnerOptions, error) {
 	durs := []struct {
 		name string
 		v    *time.Duration

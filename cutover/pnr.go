@@ -57,7 +57,7 @@ func (d *drive) approved(i int, a Approval) {
 
 // approve returns nil once stage i may be applied: it needs no approval or
 // the journal holds a valid one. Otherwise it journals RecWaiting and
-// returns ErrPNRNotApproved, or waits with Options.WaitForApproval.
+// returns ErrPNRNotApproved, or waits with RunnerOptions.WaitForApproval.
 func (d *drive) approve(ctx context.Context, i int) error {
 	s := &d.p.Stages[i]
 	if !needsApproval(s) {

@@ -45,7 +45,7 @@ func TestIrreversibleNeedsApproval(t *testing.T) {
 				p := irreversiblePlan(c)
 				j := cutover.NewMemJournal()
 				rec := &recorder{}
-				r := cutover.NewRunner(j, cutover.Options{Actor: "alice", TwoPerson: tt.twoPerson, Observer: rec})
+				r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: tt.twoPerson, Observer: rec})
 				st, err := r.Run(t.Context(), "c", p)
 				if !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseWaiting {
 					t.Fatalf("first run: %v %s, want ErrPNRNotApproved, waiting", err, st.Phase)
@@ -110,7 +110,7 @@ func TestWaitForApproval(t *testing.T) {
 		p := irreversiblePlan(c)
 		p.Stages[1].Apply = func(context.Context) error { appliedAt = time.Now(); c.do("apply", "retire", true); return nil }
 		j := cutover.NewMemJournal()
-		done := startRun(t.Context(), j, cutover.Options{Actor: "alice", WaitForApproval: true, PollInterval: poll}, p)
+		done := startRun(t.Context(), j, cutover.RunnerOptions{Actor: "alice", WaitForApproval: true, PollInterval: poll}, p)
 		time.Sleep(3 * time.Hour)
 		if st := foldAll(t, j, "c"); st.Phase != cutover.PhaseWaiting || !appliedAt.IsZero() {
 			t.Fatalf("after 3h: phase %s, applied at %v", st.Phase, appliedAt)
@@ -160,7 +160,7 @@ func TestReversibilityWindow(t *testing.T) {
 				p := windowPlan(c, tt.bake)
 				j := cutover.NewMemJournal()
 				rec := &recorder{}
-				o := cutover.Options{Actor: "alice", Observer: rec, PollInterval: poll, PNRWarning: 10 * time.Minute, WaitForApproval: tt.wait}
+				o := cutover.RunnerOptions{Actor: "alice", Observer: rec, PollInterval: poll, PNRWarning: 10 * time.Minute, WaitForApproval: tt.wait}
 				done := startRun(t.Context(), j, o, p)
 				if tt.approve {
 					time.Sleep(time.Second)
@@ -212,7 +212,7 @@ func TestWindowOpenAtEndNotWaiting(t *testing.T) {
 		c := newCloud()
 		p := windowPlan(c, time.Minute)
 		j := cutover.NewMemJournal()
-		st, err := cutover.NewRunner(j, cutover.Options{Actor: "alice", PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: poll}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseRolledBack {
 			t.Fatalf("%v %s, want a rollback before the window closed unapproved", err, st.Phase)
 		}
@@ -223,7 +223,7 @@ func TestWindowOpenAtEndNotWaiting(t *testing.T) {
 		c = newCloud()
 		p = windowPlan(c, time.Minute)
 		j = cutover.NewMemJournal()
-		done := startRun(t.Context(), j, cutover.Options{Actor: "alice", PollInterval: poll}, p)
+		done := startRun(t.Context(), j, cutover.RunnerOptions{Actor: "alice", PollInterval: poll}, p)
 		for k := 0; foldAll(t, j, "c").Phase != cutover.PhaseWaiting; k++ {
 			if k > 100 {
 				t.Fatal("the runner never waited for the window's approval")
@@ -253,13 +253,13 @@ func TestWindowClosedWhileNobodyWatched(t *testing.T) {
 			time.Sleep(10 * time.Minute)
 			cj.dead.Store(true)
 		}()
-		_, err := cutover.NewRunner(cj, cutover.Options{}).Run(ctx, "c", p)
+		_, err := cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(ctx, "c", p)
 		cancel()
 		if !errors.Is(err, errCrash) {
 			t.Fatalf("err %v", err)
 		}
 		time.Sleep(time.Hour)
-		st, err := cutover.NewRunner(j, cutover.Options{}).Run(t.Context(), "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseFailed {
 			t.Fatalf("%v %s, want ErrPNRCrossed caused by ErrPNRNotApproved", err, st.Phase)
 		}

@@ -12,7 +12,7 @@ import (
 // Temporary() bool or Timeout() bool method returns true makes it transient
 // (a net.Error timeout, context.DeadlineExceeded). Any other error is
 // permanent: an unknown error fails closed. It is the default of
-// Options.Transient; providers.IsTransient adds the AWS SDK's
+// RunnerOptions.Transient; providers.IsTransient adds the AWS SDK's
 // classification (throttling and retryable error codes, 5xx, connection
 // resets) to it.
 func IsTransient(err error) bool {
@@ -33,7 +33,7 @@ func IsTransient(err error) bool {
 }
 
 // retryLoop describes one action the runner tries until it succeeds: a
-// stage's apply (reversible stages, up to Options.ApplyAttempts, while its
+// stage's apply (reversible stages, up to RunnerOptions.ApplyAttempts, while its
 // errors are transient), the roll-forward of an irreversible stage, a
 // revert (while its errors are transient).
 type retryLoop struct {
@@ -58,7 +58,7 @@ type retried struct {
 	cut      bool  // ctx ended the wait before the next attempt
 }
 
-// retry runs l: between attempts it waits Options.RetryBackoff, doubling up
+// retry runs l: between attempts it waits RunnerOptions.RetryBackoff, doubling up
 // to maxRetryBackoff (Backoff), on the runner's clock, as long as ctx
 // lasts. It is the one retry loop of the runner. The error is what
 // l.failed returned.

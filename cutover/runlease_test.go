@@ -20,7 +20,7 @@ func TestRunHoldsLease(t *testing.T) {
 		j := cutover.NewMemJournal()
 		c := newCloud()
 		p := c.plan(2, time.Hour)
-		o := cutover.Options{Lease: lease, LeaseTTL: 30 * time.Second, Owner: "one"}
+		o := cutover.RunnerOptions{Lease: lease, LeaseTTL: 30 * time.Second, Owner: "one"}
 		done := startRun(t.Context(), j, o, p)
 		time.Sleep(10 * time.Minute) // many TTLs: renewal must work
 		o2 := o
@@ -59,7 +59,7 @@ func TestLeaseLostStops(t *testing.T) {
 		lease := &flakyLease{Lease: cutover.NewMemLease(cutover.MemLeaseOptions{})}
 		j := cutover.NewMemJournal()
 		c := newCloud()
-		done := startRun(t.Context(), j, cutover.Options{Lease: lease, LeaseTTL: 30 * time.Second}, c.plan(2, time.Hour))
+		done := startRun(t.Context(), j, cutover.RunnerOptions{Lease: lease, LeaseTTL: 30 * time.Second}, c.plan(2, time.Hour))
 		time.Sleep(20 * time.Minute)
 		lease.lost.Store(true)
 		r := <-done
@@ -76,7 +76,7 @@ func TestRunRejects(t *testing.T) {
 	c := newCloud()
 	good := c.plan(2, 0)
 	j := cutover.NewMemJournal()
-	if _, err := cutover.NewRunner(j, cutover.Options{}).Run(context.Background(), "used", good); err != nil {
+	if _, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "used", good); err != nil {
 		t.Fatal(err)
 	}
 	renamed := c.plan(2, 0)
@@ -92,14 +92,14 @@ func TestRunRejects(t *testing.T) {
 		want error
 		text string
 	}{
-		{"nil journal", cutover.NewRunner(nil, cutover.Options{}), "c", good, nil, "journal is nil"},
-		{"empty id", cutover.NewRunner(j, cutover.Options{}), "", good, nil, "cutover id"},
-		{"invalid plan", cutover.NewRunner(j, cutover.Options{}), "c", cutover.Plan{}, cutover.ErrInvalidPlan, "Stages"},
-		{"negative poll", cutover.NewRunner(j, cutover.Options{PollInterval: -1}), "c", good, nil, "PollInterval"},
-		{"negative revert timeout", cutover.NewRunner(j, cutover.Options{RevertTimeout: -time.Second}), "c", good, nil, "RevertTimeout"},
-		{"other plan name", cutover.NewRunner(j, cutover.Options{}), "used", otherName, cutover.ErrPlanMismatch, "plan"},
-		{"other stage name", cutover.NewRunner(j, cutover.Options{}), "used", renamed, cutover.ErrPlanMismatch, "other"},
-		{"other stage count", cutover.NewRunner(j, cutover.Options{}), "used", longer, cutover.ErrPlanMismatch, "3"},
+		{"nil journal", cutover.NewRunner(nil, cutover.RunnerOptions{}), "c", good, nil, "journal is nil"},
+		{"empty id", cutover.NewRunner(j, cutover.RunnerOptions{}), "", good, nil, "cutover id"},
+		{"invalid plan", cutover.NewRunner(j, cutover.RunnerOptions{}), "c", cutover.Plan{}, cutover.ErrInvalidPlan, "Stages"},
+		{"negative poll", cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: -1}), "c", good, nil, "PollInterval"},
+		{"negative revert timeout", cutover.NewRunner(j, cutover.RunnerOptions{RevertTimeout: -time.Second}), "c", good, nil, "RevertTimeout"},
+		{"other plan name", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", otherName, cutover.ErrPlanMismatch, "plan"},
+		{"other stage name", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", renamed, cutover.ErrPlanMismatch, "other"},
+		{"other stage count", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", longer, cutover.ErrPlanMismatch, "3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func (corruptJournal) Read(context.Context, string, uint64) ([]cutover.Record, e
 }
 
 func TestRunCorruptJournal(t *testing.T) {
-	_, err := cutover.NewRunner(corruptJournal{cutover.NewMemJournal()}, cutover.Options{}).Run(context.Background(), "c", newCloud().plan(2, 0))
+	_, err := cutover.NewRunner(corruptJournal{cutover.NewMemJournal()}, cutover.RunnerOptions{}).Run(context.Background(), "c", newCloud().plan(2, 0))
 	if !errors.Is(err, cutover.ErrCorruptJournal) || !hasText(err.Error(), "seq 3") {
 		t.Fatalf("err %v, want ErrCorruptJournal naming seq 3", err)
 	}

@@ -14,17 +14,17 @@ import (
 // each Run call drives one.
 type Runner struct {
 	j    Journal
-	opts Options // with defaults filled in
-	err  error   // what is wrong with the options
+	opts RunnerOptions // with defaults filled in
+	err  error         // what is wrong with the options
 	// logOn is false when the logger drops every level (zap.NewNop), so
 	// that no event is built for it; which events it writes is left to
 	// its Check.
 	logOn bool
 }
 
-// NewRunner returns a runner that journals to j. Options out of range are
+// NewRunner returns a runner that journals to j. RunnerOptions out of range are
 // reported by Run.
-func NewRunner(j Journal, opts Options) *Runner {
+func NewRunner(j Journal, opts RunnerOptions) *Runner {
 	o, err := opts.resolve()
 	r := &Runner{j: j, opts: o, err: err}
 	if o.Logger != nil {
@@ -77,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 // drive is the state of one Run call.
 type drive struct {
 	j     Journal
-	o     *Options
+	o     *RunnerOptions
 	id    string
 	p     *Plan
 	clock Clock
@@ -116,7 +116,7 @@ type drive struct {
 	data     []stageDatum
 	// unacked holds the commands folded in that no RecAck answers yet.
 	unacked []takenCommand
-	// With Options.Approvers: chk checks the signed records in journal
+	// With RunnerOptions.Approvers: chk checks the signed records in journal
 	// order, refused holds the refusals of commands and signers the
 	// verified keys of the others, by Seq, until they are answered.
 	chk     *checker
@@ -340,7 +340,7 @@ func (d *drive) matchPlan() error {
 	if d.st.TwoPerson != d.o.TwoPerson {
 		// The start record decides the rule; a runner that would judge
 		// approvals by another one is refused, as a different plan is.
-		return fmt.Errorf("cutover %s: Options.TwoPerson: %t, but the journal (%s) has it %t; want the journal's value: %w", d.id, d.o.TwoPerson, where, d.st.TwoPerson, ErrPlanMismatch)
+		return fmt.Errorf("cutover %s: RunnerOptions.TwoPerson: %t, but the journal (%s) has it %t; want the journal's value: %w", d.id, d.o.TwoPerson, where, d.st.TwoPerson, ErrPlanMismatch)
 	}
 	if len(d.st.Stages) != len(d.p.Stages) {
 		return fmt.Errorf("cutover %s: journal (%s) has %d stages, plan %q has %d: %w", d.id, where, len(d.st.Stages), d.p.Name, len(d.p.Stages), ErrPlanMismatch)

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// take checks rec against Options.Approvers, when set, and folds it in:
+// take checks rec against RunnerOptions.Approvers, when set, and folds it in:
 // a refused command takes its Seq and changes nothing else, and waits for
 // its answer (the refusal) like any command.
 func (d *drive) take(ctx context.Context, rec *Record) error {
@@ -71,7 +71,7 @@ func (d *drive) vet(ctx context.Context, rec *Record) error {
 	return nil
 }
 
-// signStart signs the start record with Options.Signer and checks it as
+// signStart signs the start record with RunnerOptions.Signer and checks it as
 // a later run will, before anything is journaled.
 func (d *drive) signStart(ctx context.Context, start *Record) error {
 	if d.o.Approvers == nil {

@@ -54,7 +54,7 @@ func TestAbortDuringHungApply(t *testing.T) {
 		p := c.plan(3, time.Minute)
 		entered, cause := hung(c, &p, 1, nil)
 		mem := cutover.NewMemJournal()
-		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{PollInterval: poll}, p)
 		<-entered
 		time.Sleep(3 * poll) // hung for a while
 		sent := time.Now()
@@ -106,7 +106,7 @@ func TestCommandsAnsweredDuringHungApply(t *testing.T) {
 		release := make(chan struct{})
 		entered, cause := hung(c, &p, 1, release)
 		mem := cutover.NewMemJournal()
-		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll, Actor: "alice"}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{PollInterval: poll, Actor: "alice"}, p)
 		<-entered
 		for _, cmd := range []cutover.Command{cutover.CmdPause, cutover.CmdApprove} {
 			sent := time.Now()
@@ -157,7 +157,7 @@ func TestWindowWatchedDuringHungApply(t *testing.T) {
 		p.Stages[0].Reversibility = cutover.ReversibleWithin(30 * time.Minute)
 		_, cause := hung(c, &p, 1, nil)
 		mem := cutover.NewMemJournal()
-		o := <-startRun(t.Context(), mem, cutover.Options{PollInterval: poll}, p)
+		o := <-startRun(t.Context(), mem, cutover.RunnerOptions{PollInterval: poll}, p)
 		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back before the window closed", o.err)
 		}
@@ -194,7 +194,7 @@ func TestCommandAnsweredDuringHungRevert(t *testing.T) {
 			}
 		}
 		mem := cutover.NewMemJournal()
-		done := startRun(t.Context(), mem, cutover.Options{PollInterval: poll}, p)
+		done := startRun(t.Context(), mem, cutover.RunnerOptions{PollInterval: poll}, p)
 		<-entered
 		seq, err := cutover.SendSeq(context.Background(), mem, "c", cutover.CmdPause, "ops", "look", "")
 		if err != nil {

@@ -57,7 +57,7 @@ type Approval struct {
 	Time   time.Time
 	Seq    uint64
 	// Identity is the key that signed the approval (a key fingerprint or
-	// KMS key ARN), if it was signed. A runner with Options.Approvers takes
+	// KMS key ARN), if it was signed. A runner with RunnerOptions.Approvers takes
 	// in only approvals whose signature it verified; in a tool that reads
 	// the journal it is what the record claims.
 	Identity string
@@ -68,13 +68,13 @@ type State struct {
 	ID        string
 	Plan      string
 	Initiator string
-	// InitiatorKey is the key that signed the start (Options.Signer), if
+	// InitiatorKey is the key that signed the start (RunnerOptions.Signer), if
 	// it was signed; the two-person rule then compares keys, never typed
-	// names. A runner with Options.Approvers verifies it before anything
+	// names. A runner with RunnerOptions.Approvers verifies it before anything
 	// else; in a tool that reads the journal it is what the record claims.
 	InitiatorKey string
 	// TwoPerson is true when the runner refuses an approval by the
-	// Initiator (Options.TwoPerson).
+	// Initiator (RunnerOptions.TwoPerson).
 	TwoPerson bool
 	Started   time.Time
 	Phase     Phase

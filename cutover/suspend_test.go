@@ -19,7 +19,7 @@ func TestSuspendAndResume(t *testing.T) {
 		p := c.plan(3, time.Hour)
 		j := cutover.NewMemJournal()
 		lease := cutover.NewMemLease(cutover.MemLeaseOptions{})
-		opts := cutover.Options{PollInterval: poll, Lease: lease}
+		opts := cutover.RunnerOptions{PollInterval: poll, Lease: lease}
 		ctx, suspend := context.WithCancelCause(t.Context())
 		done := startRun(ctx, j, opts, p)
 		time.Sleep(90 * time.Minute) // s1 bakes
@@ -74,7 +74,7 @@ func TestRestartWaitsForHeldLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := &recorder{}
-		opts := cutover.Options{PollInterval: poll, Lease: lease, LeaseTTL: 30 * time.Second, Observer: rec}
+		opts := cutover.RunnerOptions{PollInterval: poll, Lease: lease, LeaseTTL: 30 * time.Second, Observer: rec}
 		start := time.Now()
 		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "c", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {

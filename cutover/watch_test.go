@@ -47,7 +47,7 @@ func TestPauseWithBadGreenRollsBack(t *testing.T) {
 		p := badGreenPlan(c, g)
 		p.Stages[0].Pause = true
 		j := cutover.NewMemJournal()
-		done := startRun(t.Context(), j, cutover.Options{PollInterval: poll, WaitForApproval: true}, p)
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true}, p)
 		time.Sleep(30 * time.Minute) // baked, paused
 		if st := foldAll(t, j, "c"); st.Stages[0].Status != cutover.StageBaked {
 			t.Fatalf("s0 is %s, want baked and paused", st.Stages[0].Status)
@@ -69,7 +69,7 @@ func TestApprovalWaitWithBadGreenRollsBack(t *testing.T) {
 		c := newCloud()
 		g := &switchGate{name: "errors"}
 		j := cutover.NewMemJournal()
-		done := startRun(t.Context(), j, cutover.Options{PollInterval: poll, WaitForApproval: true}, badGreenPlan(c, g))
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true}, badGreenPlan(c, g))
 		time.Sleep(time.Hour)
 		if st := foldAll(t, j, "c"); st.Phase != cutover.PhaseWaiting {
 			t.Fatalf("phase %s, want waiting for the approval", st.Phase)
@@ -93,7 +93,7 @@ func TestResumeAtPNRWithBadGreenRollsBack(t *testing.T) {
 		g := &switchGate{name: "errors"}
 		p := badGreenPlan(c, g)
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		time.Sleep(2 * time.Hour)
@@ -101,7 +101,7 @@ func TestResumeAtPNRWithBadGreenRollsBack(t *testing.T) {
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "approved this morning", ""); err != nil {
 			t.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
 		rolledBackOnFail(t, j, c, outcome{st, err})
 	})
 }
@@ -113,14 +113,14 @@ func TestResumeAtPNRJournalsFreshEvidence(t *testing.T) {
 		c := newCloud()
 		p := badGreenPlan(c, &switchGate{name: "errors"})
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		time.Sleep(2 * time.Hour)
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "ok", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cutover.NewRunner(j, cutover.Options{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
+		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
 			t.Fatal(err)
 		}
 		var approved, judged, retired uint64
@@ -147,7 +147,7 @@ func TestPromoteInLastStageIsAnswered(t *testing.T) {
 		c := newCloud()
 		p := c.plan(2, time.Hour)
 		j := cutover.NewMemJournal()
-		done := startRun(t.Context(), j, cutover.Options{PollInterval: poll}, p)
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
 		time.Sleep(90 * time.Minute) // s1 bakes
 		seq, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdPromote, "ops", "enough", "")
 		if err != nil {

@@ -30,7 +30,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	runner := cutover.NewRunner(store.Journal, cutover.Options{Lease: lease})
+//	runner := cutover.NewRunner(store.Journal, cutover.RunnerOptions{Lease: lease})
 //
 // The flag -dynamodb-table, which older versions of the examples took,
 // stays registered only to answer with an error that names

@@ -15,7 +15,7 @@
 //	n, err := notify.New(hook, notify.Options{})
 //	if err != nil { … }
 //	defer n.Close(context.Background())
-//	runner := cutover.NewRunner(journal, cutover.Options{Observer: n})
+//	runner := cutover.NewRunner(journal, cutover.RunnerOptions{Observer: n})
 //
 // Which events are sent is Options.Events; the default is DefaultEvents:
 // waiting for an approval, point of no return approaching, rolled back,

@@ -31,7 +31,7 @@ var (
 // It classifies by the errors' types and interfaces (smithy-go's APIError
 // codes and HTTP status, net errors), the way the AWS SDK's standard
 // retryer does, never by matching message text. Give it to the runner as
-// cutover.Options.Transient.
+// cutover.RunnerOptions.Transient.
 func IsTransient(err error) bool {
 	if err == nil {
 		return false

@@ -748,8 +748,8 @@ func checkFreshPNR(recs []cutover.Record, p cutover.Plan) error {
 }
 
 // runnerOptions are the options of every runner of the suite.
-func runnerOptions(t timing, clock cutover.Clock) cutover.Options {
-	return cutover.Options{
+func runnerOptions(t timing, clock cutover.Clock) cutover.RunnerOptions {
+	return cutover.RunnerOptions{
 		Actor:        initiator,
 		Clock:        clock,
 		PollInterval: t.poll,
@@ -762,7 +762,7 @@ func runnerOptions(t timing, clock cutover.Clock) cutover.Options {
 // drive runs the cutover to an end as an operator would: Run; at the PNR
 // check the cloud with atPNR (if set), approve as approver, and Run again
 // with a new runner. It gives up after a few rounds.
-func drive(ctx context.Context, j cutover.Journal, opts cutover.Options, p cutover.Plan, k *killSwitch, atPNR func() error) (cutover.State, error) {
+func drive(ctx context.Context, j cutover.Journal, opts cutover.RunnerOptions, p cutover.Plan, k *killSwitch, atPNR func() error) (cutover.State, error) {
 	var (
 		st  cutover.State
 		err error

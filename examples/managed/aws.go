@@ -209,7 +209,7 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 			_ = cutover.Send(context.WithoutCancel(ctx), j, f.id, cutover.CmdApprove, f.approve, "approved with -approve", stage)
 		})
 	}
-	r := cutover.NewRunner(j, cutover.Options{
+	r := cutover.NewRunner(j, cutover.RunnerOptions{
 		Observer: obs, PollInterval: f.poll, Actor: actor, Lease: lease,
 	})
 	_, err = r.Run(ctx, f.id, plan)

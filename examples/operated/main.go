@@ -194,7 +194,7 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 	fmt.Fprintf(out, "%s cutover %s (plan %q) as %s; journal %s\n", verb, f.id, plan.Name, f.actor, f.journal)
 	fmt.Fprintf(out, "steer it from another terminal: cutoverctl -journal %s show %s -watch\n", f.journal, f.id)
 	p := &progress{out: out, start: clock.Now()}
-	opts := cutover.Options{
+	opts := cutover.RunnerOptions{
 		Lease:           lease,
 		LeaseTTL:        demo.LeaseTTL,
 		Actor:           f.actor,

@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		prev = w
 	}
 	start := time.Now()
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.Options{
+	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		Actor:        "example",
 		PollInterval: *scrape / 3,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {

@@ -61,7 +61,7 @@ func main() {
 	}
 
 	journal := cutover.NewMemJournal()
-	runner := cutover.NewRunner(journal, cutover.Options{
+	runner := cutover.NewRunner(journal, cutover.RunnerOptions{
 		Clock:        clock,
 		PollInterval: 10 * time.Second,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {

@@ -370,7 +370,7 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 			_ = cutover.Send(context.WithoutCancel(ctx), journal, id, cutover.CmdApprove, f.Approve, "approved in the "+s.ID+" example", stage)
 		})
 	}
-	runner := cutover.NewRunner(journal, cutover.Options{
+	runner := cutover.NewRunner(journal, cutover.RunnerOptions{
 		Clock: clock, Observer: obs, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
 		// A throttled or timed-out call is tried again before it can roll

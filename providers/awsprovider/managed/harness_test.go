@@ -197,8 +197,8 @@ func (j *dying) Read(ctx context.Context, id string, after uint64) ([]cutover.Re
 }
 
 // runnerOpts are the runner options of the tests.
-func runnerOpts() cutover.Options {
-	return cutover.Options{PollInterval: 10 * time.Second, Actor: "deployer", RetryBackoff: time.Second}
+func runnerOpts() cutover.RunnerOptions {
+	return cutover.RunnerOptions{PollInterval: 10 * time.Second, Actor: "deployer", RetryBackoff: time.Second}
 }
 
 // approve journals an approval of the next PNR for cutover id.
@@ -212,7 +212,7 @@ func approve(t *testing.T, j cutover.Journal, id string) {
 // approvingOpts returns runnerOpts with an observer that approves cutover
 // id in j when the runner waits for an approval: a runner does not return
 // with a reversibility window open, so the approval comes while it waits.
-func approvingOpts(t *testing.T, j cutover.Journal, id string) cutover.Options {
+func approvingOpts(t *testing.T, j cutover.Journal, id string) cutover.RunnerOptions {
 	o := runnerOpts()
 	o.Observer = cutover.ObserverFunc(func(e cutover.Event) {
 		if e.Type == cutover.EvWaitingApproval {
