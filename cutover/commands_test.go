@@ -347,11 +347,7 @@ func TestResumeDoesNotRepausePromotedStage(t *testing.T) {
 func TestPauseHoldsAcrossApproval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
-		retire := cutover.Stage{
-			Name:          "retire",
-			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
-			Reversibility: cutover.Irreversible(),
-		}
+		retire := c.irreversible("retire")
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
 		j := cutover.NewMemJournal()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)

@@ -168,8 +168,7 @@ func TestIrreversibleApplyFailureRollsForward(t *testing.T) {
 func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
-		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible(),
-			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
+		retire := c.irreversible("retire blue")
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Hour, pass("ok"))}}
 		j := cutover.NewMemJournal()
@@ -218,8 +217,7 @@ func TestResumeAfterFailurePastPNR(t *testing.T) {
 			}
 			return cutover.Verdict{Decision: cutover.Fail, Reason: "503 from green"}, nil
 		}))
-		retire := cutover.Stage{Name: "retire blue", Reversibility: cutover.Irreversible(),
-			Apply: func(context.Context) error { c.do("apply", "retire blue", true); return nil }}
+		retire := c.irreversible("retire blue")
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Minute, check)}}
 		j := cutover.NewMemJournal()

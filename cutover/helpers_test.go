@@ -80,6 +80,15 @@ func (c *cloud) stage(name string, bake time.Duration, gates ...cutover.Gate) cu
 	}
 }
 
+// irreversible returns an irreversible stage that marks name applied in c.
+func (c *cloud) irreversible(name string) cutover.Stage {
+	return cutover.Stage{
+		Name:          name,
+		Apply:         func(context.Context) error { c.do("apply", name, true); return nil },
+		Reversibility: cutover.Irreversible(),
+	}
+}
+
 // plan returns a plan of n reversible stages s0..s(n-1), each baking bake
 // with one passing gate.
 func (c *cloud) plan(n int, bake time.Duration) cutover.Plan {

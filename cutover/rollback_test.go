@@ -445,11 +445,7 @@ func TestCrashAtEveryAppendConverges(t *testing.T) {
 func TestAbortDoesNotStrandUnfinishedIrreversibleStage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
-		retire := cutover.Stage{
-			Name:          "retire",
-			Apply:         func(context.Context) error { c.do("apply", "retire", true); return nil },
-			Reversibility: cutover.Irreversible(),
-		}
+		retire := c.irreversible("retire")
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", time.Minute, pass("ok")), retire}}
 		c.do("apply", "s0", true)
 		j := cutover.NewMemJournal()
