@@ -259,6 +259,9 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 		}
 		steps[i].Pause = true
 	}
+	// The schedule is in steps now: the canary does not keep the caller's
+	// step and pause lists as well (thousands of canaries in one process).
+	opts.Steps, opts.PauseAt = nil, nil
 	return &Canary{router: router, opts: opts, steps: steps, prop: settle.NewPropagation(opts.Propagation, router)}, nil
 }
 

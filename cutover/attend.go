@@ -3,36 +3,47 @@ package cutover
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.uber.org/zap"
 )
 
-// attend waits for a stage's call to return its error on done, and, every
-// poll interval until it does, takes in the commands sent meanwhile and
-// answers them (RecAck), so that a slow or hung Apply, Verify or Revert
-// does not leave an operator unanswered. When stop returns a cause — an
-// abort, a reversibility window about to close unapproved — the call's
-// context is cancelled with it, the cause is kept in d.cut for the caller,
-// and attend waits for the call to return: Apply and Revert honour their
-// context (the Stage contract), and a rollback must not run beside an
-// Apply still moving traffic.
+// attend attends to the journal while a stage's call runs on the drive's
+// goroutine, until fdone is closed (the call returned) or ctx is done:
+// every poll interval it takes in the commands sent meanwhile and answers
+// them (RecAck), so that a slow or hung Apply, Verify or Revert does not
+// leave an operator unanswered. When stop returns a cause — an abort, a
+// reversibility window about to close unapproved — the call's context is
+// cancelled with it and the cause is kept in d.cut for the caller: Apply
+// and Revert honour their context (the Stage contract), and the caller
+// waits for the call to return before it rolls back, so that a rollback
+// never runs beside an Apply still moving traffic. With waitFirst it waits
+// a poll interval before it first attends; without, a poll interval has
+// already passed.
+//
+// While it runs, the drive's goroutine is inside the call and touches the
+// drive only through the stage handle, under d.mu; attend is the drive's
+// goroutine for everything else until it returns.
 //
 // A journal that cannot be read or written here is logged and left to
 // the next append after the call, which stops the drive if it is really
 // gone.
-func (d *drive) attend(ctx context.Context, done <-chan error, cancel context.CancelCauseFunc, stop func() error) error {
+func (d *drive) attend(ctx context.Context, fdone <-chan struct{}, cancel context.CancelCauseFunc, stop func() error, waitFirst bool) {
 	for {
-		fired := d.after(d.o.PollInterval)
-		select {
-		case err := <-done:
-			d.stopAfter()
-			return err
-		case <-ctx.Done():
-			// The call's context is done too: nothing more to attend to.
-			d.stopAfter()
-			return <-done
-		case <-fired:
+		if waitFirst {
+			fired := d.after(d.o.PollInterval)
+			select {
+			case <-fdone:
+				d.stopAfter()
+				return
+			case <-ctx.Done():
+				// The call's context is done too: nothing more to attend to.
+				d.stopAfter()
+				return
+			case <-fired:
+			}
 		}
+		waitFirst = true
 		if err := d.pull(ctx); err != nil {
 			d.log.Warn("poll journal during a stage call", zap.String("cutover", d.id), zap.Error(err))
 		}
@@ -45,8 +56,36 @@ func (d *drive) attend(ctx context.Context, done <-chan error, cancel context.Ca
 		if c := stop(); c != nil {
 			d.cut = c
 			cancel(c)
-			return <-done
+			return
 		}
+	}
+}
+
+// attendLater starts attend once a poll interval has passed, unless the
+// returned stop function is called first; that function waits for attend
+// if it started, and is called when the call returned. On the real and the
+// scaled clock nothing but a timer exists until then, so a call that
+// returns within a poll interval (nearly all of them) costs no goroutine;
+// on another clock attend starts on a goroutine at once and waits itself.
+func (d *drive) attendLater(ctx context.Context, cancel context.CancelCauseFunc, stop func() error) (called func()) {
+	fdone, adone := make(chan struct{}), make(chan struct{})
+	run := func(waitFirst bool) {
+		defer close(adone)
+		d.attend(ctx, fdone, cancel, stop, waitFirst)
+	}
+	if wall, ok := d.wall(d.o.PollInterval); ok {
+		t := time.AfterFunc(wall, func() { run(false) })
+		return func() {
+			close(fdone)
+			if !t.Stop() {
+				<-adone
+			}
+		}
+	}
+	go run(true)
+	return func() {
+		close(fdone)
+		<-adone
 	}
 }
 

@@ -3,13 +3,48 @@ package cutover
 import (
 	"context"
 	"math"
+	"time"
+	"unique"
 )
 
 // stageVerdict is the last journaled verdict of one gate of one stage.
 type stageVerdict struct {
 	index int
 	gate  string
-	v     Verdict
+	v     keptVerdict
+}
+
+// keptVerdict is a verdict as the drive keeps it for the whole run: its
+// reason and figures interned, shared by every cutover whose gates said
+// the same (thousands of cutovers in one process), rather than the gate's
+// map of figures.
+type keptVerdict struct {
+	decision Decision
+	final    bool
+	text     unique.Handle[keptText]
+}
+
+// keptText is the interned part of a keptVerdict: the figures are in the
+// encoding of encodeFigures, with figures telling nil from empty.
+type keptText struct {
+	reason, figures string
+	hasFigures      bool
+}
+
+// keep returns v as the drive keeps it.
+func keep(v Verdict) keptVerdict {
+	return keptVerdict{decision: v.Decision, final: v.Final,
+		text: unique.Make(keptText{reason: v.Reason, figures: encodeFigures(v.Figures), hasFigures: v.Figures != nil})}
+}
+
+// verdict returns the kept verdict, with a map of its own.
+func (k keptVerdict) verdict() Verdict {
+	t := k.text.Value()
+	v := Verdict{Decision: k.decision, Reason: t.reason, Final: k.final}
+	if t.hasFigures {
+		v.Figures = decodeFigures(t.figures)
+	}
+	return v
 }
 
 // gateState is what bake knows of one gate.
@@ -25,11 +60,11 @@ type gateState struct {
 func (d *drive) keepVerdict(rec *Record) {
 	for k := range d.verdicts {
 		if sv := &d.verdicts[k]; sv.index == rec.Index && sv.gate == rec.Gate {
-			sv.v = *rec.Verdict
+			sv.v = keep(*rec.Verdict)
 			return
 		}
 	}
-	d.verdicts = append(d.verdicts, stageVerdict{index: rec.Index, gate: rec.Gate, v: *rec.Verdict})
+	d.verdicts = append(d.verdicts, stageVerdict{index: rec.Index, gate: rec.Gate, v: keep(*rec.Verdict)})
 }
 
 // bake observes stage i, applied, until its bake time is over and every
@@ -39,9 +74,52 @@ func (d *drive) keepVerdict(rec *Record) {
 // a resumed runner; since the gates start afresh then, a resumed bake gets
 // at least the stage's deadline minus its bake time (the grace) from now.
 func (d *drive) bake(ctx context.Context, i int) error {
+	var bt bakeTiming
+	gctx, cancel := d.bakeStart(ctx, i, &bt)
+	defer cancel()
+	promotes := d.st.Promotes
+	for {
+		now := d.clock.Now()
+		if done, err := d.bakeRound(ctx, gctx, i, now, &bt, promotes); err != nil || done {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if err := d.sleep(ctx, bt.wait(now, d.o.PollInterval)); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+	}
+	return d.baked(ctx, i)
+}
+
+// bakeTiming is when a bake started and when it may, should and must end.
+type bakeTiming struct {
+	applied, minBakeEnd, bakeEnd, deadline time.Time
+}
+
+// wait returns how long to wait at now before the next round of a bake.
+func (bt *bakeTiming) wait(now time.Time, poll time.Duration) time.Duration {
+	wait := poll
+	if now.Before(bt.bakeEnd) {
+		wait = min(wait, bt.bakeEnd.Sub(now))
+	}
+	if now.Before(bt.minBakeEnd) {
+		wait = min(wait, bt.minBakeEnd.Sub(now))
+	}
+	return min(wait, max(bt.deadline.Sub(now), 0))
+}
+
+// bakeStart sets bt to stage i's bake timing, resets its gates and returns
+// the context the gates are evaluated in. bake is split in this, rounds
+// and its end so that its own frame, on the goroutine's stack while the
+// cutover waits, stays small (see newDrive).
+func (d *drive) bakeStart(ctx context.Context, i int, bt *bakeTiming) (context.Context, context.CancelFunc) {
 	s := &d.p.Stages[i]
 	applied := d.st.Stages[i].AppliedAt
-	bakeEnd := applied.Add(s.Bake)
 	dl := s.Deadline
 	if dl == 0 {
 		dl = s.Bake + d.o.Grace
@@ -52,13 +130,12 @@ func (d *drive) bake(ctx context.Context, i int) error {
 			deadline = least
 		}
 	}
+	*bt = bakeTiming{applied: applied, minBakeEnd: applied.Add(s.MinBake), bakeEnd: applied.Add(s.Bake), deadline: deadline}
 	// Gates are bounded by the deadline (plus a poll) even if they ignore
 	// their own timeouts. The deadline is on the injected clock, so the
 	// bound is the time left on it, not a wall-clock instant.
 	gctx, cancel := context.WithTimeout(ctx, deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
-	defer cancel()
-	minBakeEnd := applied.Add(s.MinBake)
-	gctx = WithBakeTiming(gctx, BakeTiming{Applied: applied, MinBakeEnd: minBakeEnd, BakeEnd: bakeEnd, Deadline: deadline})
+	gctx = WithBakeTiming(gctx, BakeTiming{Applied: applied, MinBakeEnd: bt.minBakeEnd, BakeEnd: bt.bakeEnd, Deadline: deadline})
 
 	gs := d.gates[:0]
 	for k, g := range s.Gates {
@@ -68,83 +145,80 @@ func (d *drive) bake(ctx context.Context, i int) error {
 		gs = append(gs, gateState{name: GateName(g, k)})
 	}
 	d.gates = gs
-	promotes := d.st.Promotes
+	return gctx, cancel
+}
 
-	for {
-		now := d.clock.Now()
-		fail, pending := -1, -1
-		final := false
-		for k, g := range s.Gates {
-			v, err := g.Evaluate(gctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return d.stopped(ctx, err)
-				}
-				v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+// bakeRound evaluates stage i's gates once, at now. It returns true when
+// the bake is over (every gate passed and the bake time is over, or a
+// final pass after MinBake, or a promote since the bake began, promotes
+// being the count then), a *rollbackCause when a gate failed or the
+// deadline passed, or another error to stop.
+func (d *drive) bakeRound(ctx, gctx context.Context, i int, now time.Time, bt *bakeTiming, promotes int) (bool, error) {
+	s := &d.p.Stages[i]
+	gs := d.gates
+	fail, pending := -1, -1
+	final := false
+	for k, g := range s.Gates {
+		v, err := g.Evaluate(gctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, d.stopped(ctx, err)
 			}
-			st := &gs[k]
-			st.cur, st.journaled = v, false
-			// Journal a verdict when the decision changes; the reason of a
-			// pending gate changes every poll with its counts, and the last
-			// verdict of the bake is journaled at its end (journalVerdicts).
-			if !st.hasLast || st.last.Decision != v.Decision {
-				if err := d.journalVerdict(ctx, i, st); err != nil {
-					return err
-				}
-			}
-			if d.obs != nil || d.logOn {
-				d.emitVerdict(i, st, now.Sub(applied))
-			}
-			switch {
-			case v.Decision == Fail:
-				if fail < 0 {
-					fail = k
-				}
-			case v.Decision != Pass:
-				if pending < 0 {
-					pending = k
-				}
-			}
-			if v.Decision == Pass && v.Final {
-				final = true
+			v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+		}
+		st := &gs[k]
+		st.cur, st.journaled = v, false
+		// Journal a verdict when the decision changes; the reason of a
+		// pending gate changes every poll with its counts, and the last
+		// verdict of the bake is journaled at its end (journalVerdicts).
+		if !st.hasLast || st.last.Decision != v.Decision {
+			if err := d.journalVerdict(ctx, i, st); err != nil {
+				return false, err
 			}
 		}
-		if fail >= 0 {
-			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[fail].name, Verdict: gs[fail].cur}}
+		if d.obs != nil || d.logOn {
+			d.emitVerdict(i, st, now.Sub(bt.applied))
 		}
-		if d.st.Promotes > promotes {
-			d.marks[i].flags |= markPromoted
-			break
-		}
-		// A final Pass ends the bake early, but never before MinBake.
-		if pending < 0 && (final && !now.Before(minBakeEnd) || !now.Before(bakeEnd)) {
-			break
-		}
-		if !now.Before(deadline) {
-			if err := d.journalVerdicts(ctx, i); err != nil {
-				return err
+		switch {
+		case v.Decision == Fail:
+			if fail < 0 {
+				fail = k
 			}
-			return &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[pending].name, Verdict: gs[pending].cur, TimedOut: true}}
+		case v.Decision != Pass:
+			if pending < 0 {
+				pending = k
+			}
 		}
-		wait := d.o.PollInterval
-		if now.Before(bakeEnd) {
-			wait = min(wait, bakeEnd.Sub(now))
-		}
-		if now.Before(minBakeEnd) {
-			wait = min(wait, minBakeEnd.Sub(now))
-		}
-		wait = min(wait, max(deadline.Sub(now), 0))
-		if err := d.sleep(ctx, wait); err != nil {
-			return err
-		}
-		if err := d.poll(ctx); err != nil {
-			return err
+		if v.Decision == Pass && v.Final {
+			final = true
 		}
 	}
+	if fail >= 0 {
+		return false, &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[fail].name, Verdict: gs[fail].cur}}
+	}
+	if d.st.Promotes > promotes {
+		d.marks[i].flags |= markPromoted
+		return true, nil
+	}
+	// A final Pass ends the bake early, but never before MinBake.
+	if pending < 0 && (final && !now.Before(bt.minBakeEnd) || !now.Before(bt.bakeEnd)) {
+		return true, nil
+	}
+	if !now.Before(bt.deadline) {
+		if err := d.journalVerdicts(ctx, i); err != nil {
+			return false, err
+		}
+		return false, &rollbackCause{cause: &GateFailedError{Stage: s.Name, Gate: gs[pending].name, Verdict: gs[pending].cur, TimedOut: true}}
+	}
+	return false, nil
+}
+
+// baked journals the end of stage i's bake.
+func (d *drive) baked(ctx context.Context, i int) error {
 	if err := d.journalVerdicts(ctx, i); err != nil {
 		return err
 	}
-	if err := d.append(ctx, Record{Type: RecBaked, Stage: s.Name, Index: i}); err != nil {
+	if err := d.append(ctx, Record{Type: RecBaked, Stage: d.p.Stages[i].Name, Index: i}); err != nil {
 		return d.stopped(ctx, err)
 	}
 	d.emit(EvStageBaked, i, nil, "baked")
@@ -269,7 +343,7 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 			st := gateState{name: GateName(g, k)}
 			for _, sv := range d.verdicts {
 				if sv.index == i && sv.gate == st.name {
-					st.last, st.hasLast = sv.v, true
+					st.last, st.hasLast = sv.v.verdict(), true
 				}
 			}
 			d.watchGates[k] = st

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unique"
 )
@@ -21,8 +22,9 @@ import (
 // so a caller cannot change what is stored. Appends to different cutovers
 // do not contend beyond a short map lookup.
 type MemJournal struct {
-	mu   sync.RWMutex
-	logs map[string]*memLog
+	mu       sync.RWMutex
+	logs     map[string]*memLog
+	lastJSON atomic.Pointer[memLastJSON] // see packOther
 }
 
 type memLog struct {
@@ -79,8 +81,9 @@ const (
 )
 
 // memPack returns the compact form of r, whose type is known, sharing
-// nothing mutable with it.
-func memPack(r Record) memRec {
+// nothing mutable with it; last is the journal's memory of the last record
+// packOther interned.
+func memPack(r Record, last *atomic.Pointer[memLastJSON]) memRec {
 	m := memRec{index: int32(r.Index), typ: uint8(storageTypeIndex[r.Type])}
 	timeFits := true
 	switch loc := r.Time.Location(); {
@@ -113,32 +116,78 @@ func memPack(r Record) memRec {
 			t.figures = encodeFigures(v.Figures)
 		}
 		t.reason = v.Reason
-		rv := *v
-		rv.Decision, rv.Reason, rv.Figures, rv.Final = 0, "", nil, false
-		// Checked by reflection so that a field added to Verdict is kept too.
-		fits = fits && reflect.ValueOf(&rv).Elem().IsZero()
 	}
-	rest := r
-	rest.Seq, rest.Type, rest.Time, rest.Stage, rest.Index, rest.Action, rest.Gate, rest.Verdict = 0, "", time.Time{}, "", 0, "", "", nil
-	rest.Key, rest.Value, rest.Error = "", "", ""
-	// Checked by reflection so that a field added to Record is kept too.
-	if fits && reflect.ValueOf(&rest).Elem().IsZero() {
+	// The fields checked here are all those memText and memRec have no
+	// room for; TestMemRecordFields fails when Record or Verdict gains a
+	// field, so that it is added here (and to sameOther) and kept too.
+	if fits && r.Plan == "" && r.Stages == nil && r.Command == "" && r.Actor == "" && r.Reason == "" &&
+		r.Attempt == 0 && r.Outline == nil && !r.TwoPerson && r.Ref == 0 && r.Signed == nil && r.Identity == "" {
 		m.text = unique.Make(t)
 		return m
 	}
-	// Another record: interned as JSON if that is exact.
+	return packOther(r, m, last)
+}
+
+// memLastJSON is the last record MemJournal.Append interned as JSON (see
+// packOther), without Seq and Time, and its interned text.
+type memLastJSON struct {
+	bare Record
+	text unique.Handle[memText]
+}
+
+// packOther returns the compact form of r, a record with fields memRec
+// has no room for (a start, a command), given m with its time: its JSON
+// encoding interned when that decodes to the same record, else a copy.
+// The start records of one plan's cutovers are all alike: a record equal
+// to the last one interned (last) takes its text without being encoded
+// again.
+func packOther(r Record, m memRec, last *atomic.Pointer[memLastJSON]) memRec {
 	bare := r
 	bare.Seq, bare.Time = 0, time.Time{}
+	m.index, m.typ = 0, 0
+	if l := last.Load(); l != nil && sameOther(&l.bare, &bare) {
+		m.text = l.text
+		return m
+	}
 	if b, err := json.Marshal(bare); err == nil {
 		var back Record
 		if json.Unmarshal(b, &back) == nil && reflect.DeepEqual(back, bare) {
-			m.index, m.typ = 0, 0
 			m.text = unique.Make(memText{json: string(b)})
+			last.Store(&memLastJSON{bare: back, text: m.text})
 			return m
 		}
 	}
 	full := storageCopyRecord(r)
 	return memRec{full: &full}
+}
+
+// sameOther reports whether a and b, records without a verdict or a
+// signature, are equal, nil and empty lists apart; false for any record
+// with either.
+func sameOther(a, b *Record) bool {
+	if a.Verdict != nil || b.Verdict != nil || a.Signed != nil || b.Signed != nil {
+		return false
+	}
+	if a.Seq != b.Seq || a.Type != b.Type || !a.Time.Equal(b.Time) || a.Time.Location() != b.Time.Location() ||
+		a.Plan != b.Plan || a.Stage != b.Stage || a.Index != b.Index || a.Action != b.Action || a.Gate != b.Gate ||
+		a.Command != b.Command || a.Actor != b.Actor || a.Reason != b.Reason || a.Key != b.Key || a.Value != b.Value ||
+		a.Error != b.Error || a.Attempt != b.Attempt || a.TwoPerson != b.TwoPerson || a.Ref != b.Ref || a.Identity != b.Identity ||
+		!sameStrings(a.Stages, b.Stages) || (a.Outline == nil) != (b.Outline == nil) || len(a.Outline) != len(b.Outline) {
+		return false
+	}
+	for i := range a.Outline {
+		x, y := &a.Outline[i], &b.Outline[i]
+		if x.Reversibility != y.Reversibility || x.Window != y.Window || x.Bake != y.Bake ||
+			x.Approval != y.Approval || x.Pause != y.Pause || !sameStrings(x.Gates, y.Gates) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameStrings reports whether a and b are equal, nil and empty apart.
+func sameStrings(a, b []string) bool {
+	return (a == nil) == (b == nil) && slices.Equal(a, b)
 }
 
 // unpack returns a copy of the stored record with Seq seq.
@@ -243,7 +292,7 @@ func (j *MemJournal) Append(ctx context.Context, id string, rec Record) error {
 		copy(grown, l.recs)
 		l.recs = grown
 	}
-	l.recs = append(l.recs, memPack(rec))
+	l.recs = append(l.recs, memPack(rec, &j.lastJSON))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,36 @@ func TestMemJournalRoundTripEdges(t *testing.T) {
 	}
 	if diff := cmp.Diff(want[6:], again); diff != "" {
 		t.Errorf("after changing what Read returned (-want +got):\n%s", diff)
+	}
+}
+
+// Start records of two plans, appended in turn to many cutovers (the
+// journal reuses the encoding of the last one it stored), each come back
+// as they were appended, also when the caller changes its record after.
+func TestMemJournalAlternatingStarts(t *testing.T) {
+	j := cutover.NewMemJournal()
+	start := func(plan string, gate string) cutover.Record {
+		return cutover.Record{Seq: 1, Type: cutover.RecStart, Plan: plan, Stages: []string{"a", "b"}, Actor: "ci",
+			Outline: []cutover.StageOutline{{Reversibility: "reversible", Gates: []string{gate}}, {Reversibility: "irreversible"}}}
+	}
+	plans := []cutover.Record{start("p", "g"), start("p", "g"), start("q", "g"), start("p", "h"), start("p", "g")}
+	for i, r := range plans {
+		r.Time = time.Unix(int64(i), 0).UTC()
+		appended := r
+		appended.Stages = slices.Clone(r.Stages)
+		if err := j.Append(t.Context(), fmt.Sprintf("c%d", i), appended); err != nil {
+			t.Fatal(err)
+		}
+		appended.Stages[0] = "changed by the caller"
+		plans[i] = r
+	}
+	for i, want := range plans {
+		got, err := j.Read(t.Context(), fmt.Sprintf("c%d", i), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]cutover.Record{want}, got); diff != "" {
+			t.Errorf("cutover %d (-want +got):\n%s", i, diff)
+		}
 	}
 }

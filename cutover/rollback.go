@@ -8,9 +8,9 @@ import (
 
 // rollback reverts the applied stages in reverse order, on a context of its
 // own bounded by RevertTimeout, and journals the outcome.
-func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
+func (d *drive) rollback(ctx context.Context, cause error) error {
 	if d.leaseLost() {
-		return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+		return fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
 	}
 	if cause == nil {
 		cause = errors.New("rollback")
@@ -36,7 +36,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 		}
 		if err := d.revert(rctx, jctx, i, causeText); err != nil {
 			if d.leaseLost() {
-				return d.st, fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
+				return fmt.Errorf("cutover %s: %w", d.id, context.Cause(d.leaseCtx))
 			}
 			msg := fmt.Sprintf("%s: %s; cause: %s", ErrRollbackIncomplete, err, causeText)
 			fctx, fcancel := detached(ctx, finishTimeout, nil)
@@ -45,7 +45,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 				err = errors.Join(err, jerr)
 			}
 			d.emit(EvFailed, i, err, msg)
-			return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+			return &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
 		}
 		reverted++
 	}
@@ -53,7 +53,7 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 		out := &outcomeError{kind: ErrPNRCrossed, cause: cause,
 			detail: fmt.Errorf("stage %q can no longer be reverted", d.p.Stages[crossed].Name)}
 		if d.st.Phase == PhaseFailed && reverted == 0 {
-			return d.st, out
+			return out
 		}
 		msg := fmt.Sprintf("%s at stage %q: %s; once green is fixed, send resume and run again to go on", ErrPNRCrossed, d.p.Stages[crossed].Name, causeText)
 		if errors.Is(cause, ErrPNRNotApproved) {
@@ -63,16 +63,16 @@ func (d *drive) rollback(ctx context.Context, cause error) (State, error) {
 		}
 		if err := d.append(jctx, Record{Type: RecFailed, Stage: d.p.Stages[crossed].Name, Index: crossed, Error: msg}); err != nil {
 			out.detail = err
-			return d.st, out
+			return out
 		}
 		d.emit(EvFailed, crossed, cause, msg)
-		return d.st, out
+		return out
 	}
 	if err := d.append(jctx, Record{Type: RecRolledBack, Error: causeText}); err != nil {
-		return d.st, &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
+		return &outcomeError{kind: ErrRollbackIncomplete, cause: cause, detail: err}
 	}
 	d.emit(EvRolledBack, -1, cause, "rolled back")
-	return d.st, &outcomeError{kind: ErrRolledBack, cause: cause}
+	return &outcomeError{kind: ErrRolledBack, cause: cause}
 }
 
 // revert reverts stage i, retrying with exponential backoff until rctx is

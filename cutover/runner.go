@@ -43,26 +43,14 @@ func NewRunner(j Journal, opts RunnerOptions) *Runner {
 // the cloud further: the journal stays the truth, and a later Run resumes.
 // See the package documentation for the whole life cycle.
 func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
-	st := State{ID: id, Phase: PhaseNew}
-	if r == nil || r.j == nil {
-		return st, errors.New("runner: journal is nil; want NewRunner(journal, options)")
+	d, err := r.newDrive(id, &p)
+	if err != nil {
+		return State{ID: id, Phase: PhaseNew}, err
 	}
-	if id == "" {
-		return st, errors.New("run: cutover id: empty")
-	}
-	if err := p.Validate(); err != nil {
-		return st, err
-	}
-	if r.err != nil {
-		return st, r.err
-	}
-	o := &r.opts
-	d := &drive{j: r.j, o: o, id: id, p: &p, clock: o.Clock, log: o.Logger, logOn: r.logOn, obs: o.Observer, st: st}
-
 	if d.o.Lease != nil {
 		stop, err := d.holdLease(ctx)
 		if err != nil {
-			return st, err
+			return d.st, err
 		}
 		defer stop()
 		var cancel context.CancelCauseFunc
@@ -70,8 +58,32 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		defer cancel(nil)
 		defer context.AfterFunc(d.leaseCtx, func() { cancel(context.Cause(d.leaseCtx)) })()
 	}
-	st, err := d.run(ctx)
-	return d.folded(st), err
+	err = d.run(ctx)
+	d.foldKept()
+	return d.st, err
+}
+
+// newDrive checks a Run's arguments and returns the drive for them. It is
+// apart from Run so that Run's frame, which stays on the goroutine's stack
+// for the whole cutover, holds none of its temporaries: with thousands of
+// cutovers at once, the stacks the collector scans are a large part of the
+// heap's goal.
+func (r *Runner) newDrive(id string, p *Plan) (*drive, error) {
+	if r == nil || r.j == nil {
+		return nil, errors.New("runner: journal is nil; want NewRunner(journal, options)")
+	}
+	if id == "" {
+		return nil, errors.New("run: cutover id: empty")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	o := &r.opts
+	return &drive{j: r.j, o: o, id: id, p: p, clock: o.Clock, log: o.Logger, logOn: r.logOn, obs: o.Observer,
+		st: State{ID: id, Phase: PhaseNew}}, nil
 }
 
 // drive is the state of one Run call.
@@ -182,35 +194,30 @@ func (e *outcomeError) Unwrap() []error {
 }
 
 // run reads and folds the journal and drives the cutover from there.
-func (d *drive) run(ctx context.Context) (State, error) {
+func (d *drive) run(ctx context.Context) error {
 	recs, err := d.j.Read(ctx, d.id, 0)
 	if err != nil {
-		return d.st, fmt.Errorf("cutover %s: read journal: %w", d.id, err)
+		return fmt.Errorf("cutover %s: read journal: %w", d.id, err)
 	}
 	for i := range recs {
 		if err := d.take(ctx, &recs[i]); err != nil {
-			return d.st, err
+			return err
 		}
 	}
 	if d.st.LastSeq == 0 {
-		start := Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
-			Outline: outline(d.p), TwoPerson: d.o.TwoPerson}
-		if err := d.signStart(ctx, &start); err != nil {
-			return d.st, err
-		}
-		if err := d.append(ctx, start); err != nil {
-			return d.st, err
+		if err := d.start(ctx); err != nil {
+			return err
 		}
 	} else if err := d.matchPlan(); err != nil {
-		return d.st, err
+		return err
 	}
 	d.emit(EvStarted, -1, nil, "cutover "+string(d.st.Phase))
 
 	switch d.st.Phase {
 	case PhaseCompleted:
-		return d.st, nil
+		return nil
 	case PhaseRolledBack:
-		return d.st, &outcomeError{kind: ErrRolledBack, cause: errors.New(d.st.Cause)}
+		return &outcomeError{kind: ErrRolledBack, cause: errors.New(d.st.Cause)}
 	case PhaseRollingBack, PhaseFailed:
 		if d.st.Phase == PhaseFailed && d.pastPNR() && d.liftSeq > d.failSeq {
 			// It failed after the PNR, so it could not be rolled back;
@@ -229,7 +236,7 @@ func (d *drive) run(ctx context.Context) (State, error) {
 	}
 	err = d.forward(ctx)
 	if err == nil {
-		return d.st, nil
+		return nil
 	}
 	if errors.Is(err, ErrSuspended) && !d.leaseLost() {
 		return d.suspend(ctx)
@@ -240,18 +247,28 @@ func (d *drive) run(ctx context.Context) (State, error) {
 			// roll back to, and a cancellation is no evidence against
 			// green. Stop with the journal as it is; a later Run goes on.
 			d.emit(EvFailed, -1, rb.cause, "stopped after the point of no return; a later Run continues")
-			return d.st, &outcomeError{kind: ErrPNRCrossed, cause: rb.cause,
+			return &outcomeError{kind: ErrPNRCrossed, cause: rb.cause,
 				detail: errors.New("stopped after the point of no return; a later Run continues from the journal")}
 		}
 		return d.rollback(ctx, rb.cause)
 	}
-	return d.st, err
+	return err
+}
+
+// start journals the start of a new cutover.
+func (d *drive) start(ctx context.Context) error {
+	start := Record{Type: RecStart, Plan: d.p.Name, Stages: d.p.names(), Actor: d.o.Actor,
+		Outline: outline(d.p), TwoPerson: d.o.TwoPerson}
+	if err := d.signStart(ctx, &start); err != nil {
+		return err
+	}
+	return d.append(ctx, start)
 }
 
 // suspend journals that the cutover stopped on ErrSuspended, where it
 // stands, and returns an error wrapping ErrSuspended. Nothing is reverted;
 // the next Run resumes from the journal.
-func (d *drive) suspend(ctx context.Context) (State, error) {
+func (d *drive) suspend(ctx context.Context) error {
 	msg := "suspended before any stage was applied"
 	for i := len(d.st.Stages) - 1; i >= 0; i-- {
 		if ss := &d.st.Stages[i]; touched(ss.Status) {
@@ -262,10 +279,10 @@ func (d *drive) suspend(ctx context.Context) (State, error) {
 	jctx, cancel := detached(ctx, finishTimeout, d.leaseCtx)
 	defer cancel()
 	if err := d.append(jctx, Record{Type: RecSuspended, Error: msg}); err != nil {
-		return d.st, fmt.Errorf("cutover %s: journal the suspension: %w (%w)", d.id, err, ErrSuspended)
+		return fmt.Errorf("cutover %s: journal the suspension: %w (%w)", d.id, err, ErrSuspended)
 	}
 	d.emit(EvSuspended, -1, nil, msg)
-	return d.st, fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrSuspended)
+	return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrSuspended)
 }
 
 // unfinishedIrreversible returns the index of an irreversible stage that is
@@ -512,16 +529,8 @@ func (d *drive) sleep(ctx context.Context, dur time.Duration) error {
 // goroutine (10,000 cutovers poll every few seconds). Only the drive's
 // goroutine calls them.
 func (d *drive) after(dur time.Duration) <-chan time.Time {
-	wall := time.Duration(-1)
-	switch c := d.clock.(type) {
-	case RealClock:
-		wall = dur
-	case *ScaledClock:
-		if c != nil {
-			wall = c.wall(dur)
-		}
-	}
-	if wall < 0 {
+	wall, ok := d.wall(dur)
+	if !ok {
 		return d.clock.After(dur)
 	}
 	if d.timer == nil {
@@ -530,6 +539,20 @@ func (d *drive) after(dur time.Duration) <-chan time.Time {
 		d.timer.Reset(wall)
 	}
 	return d.timer.C
+}
+
+// wall returns dur on the runner's clock as wall-clock time, when the
+// clock is the real or the scaled clock.
+func (d *drive) wall(dur time.Duration) (time.Duration, bool) {
+	switch c := d.clock.(type) {
+	case RealClock:
+		return dur, true
+	case *ScaledClock:
+		if c != nil {
+			return c.wall(dur), true
+		}
+	}
+	return 0, false
 }
 
 // stopAfter stops the timer of the last after on the real or scaled clock.
@@ -565,8 +588,8 @@ func (d *drive) forward(ctx context.Context) error {
 					return err
 				}
 			}
-			if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
-				return d.stopped(ctx, err)
+			if err := d.intend(ctx, i, actionApply); err != nil {
+				return err
 			}
 		}
 		// A stage applying, or an irreversible stage whose apply failed
@@ -582,13 +605,33 @@ func (d *drive) forward(ctx context.Context) error {
 			}
 		}
 		if st := d.st.Stages[i].Status; st != StageBaked {
-			return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, st)}
+			return d.notBaked(i)
 		}
 		if err := d.hold(ctx, i, d.p.Stages[i].Pause); err != nil {
 			return err
 		}
 	}
 	return d.finish(ctx)
+}
+
+// intend journals the intent to apply or revert (action) stage i.
+func (d *drive) intend(ctx context.Context, i int, action string) error {
+	if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: action}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	return nil
+}
+
+// notBaked is the cause of a rollback when stage i is not baked in the
+// journal where forward expects it to be.
+func (d *drive) notBaked(i int) error {
+	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
+}
+
+// callThen returns f(ctx), calling then when f returns or panics.
+func callThen(ctx context.Context, f func(context.Context) error, then func()) error {
+	defer then()
+	return f(ctx)
 }
 
 // stageHandle lets Remember and Recall find the stage being applied or
@@ -608,9 +651,7 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, 
 	h := &stageHandle{d: d, i: i}
 	cctx, cancel := context.WithCancelCause(context.WithValue(ctx, stageKey{}, h))
 	defer cancel(nil)
-	done := make(chan error, 1)
-	go func() { done <- f(cctx) }()
-	err := d.attend(ctx, done, cancel, stop)
+	err := callThen(cctx, f, d.attendLater(ctx, cancel, stop))
 	d.mu.Lock()
 	h.closed = true
 	d.mu.Unlock()

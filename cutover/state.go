@@ -3,6 +3,7 @@ package cutover
 import (
 	"fmt"
 	"time"
+	"unique"
 )
 
 // Phase is where a cutover stands as a whole.
@@ -343,48 +344,50 @@ func touched(s StageStatus) bool {
 }
 
 // stageDatum is a datum one stage remembered (see Remember), as the drive
-// keeps it.
+// keeps it: the value interned, as the same traffic notes recur across
+// the cutovers of one process.
 type stageDatum struct {
-	index      int
-	key, value string
+	index int
+	key   string
+	value unique.Handle[string]
 }
 
 // keepDatum remembers the datum of a RecData record.
 func (d *drive) keepDatum(rec *Record) {
 	for k := range d.data {
 		if sd := &d.data[k]; sd.index == rec.Index && sd.key == rec.Key {
-			sd.value = rec.Value
+			sd.value = unique.Make(rec.Value)
 			return
 		}
 	}
-	d.data = append(d.data, stageDatum{index: rec.Index, key: rec.Key, value: rec.Value})
+	d.data = append(d.data, stageDatum{index: rec.Index, key: rec.Key, value: unique.Make(rec.Value)})
 }
 
 // datum returns what stage i remembered under key, if anything.
 func (d *drive) datum(i int, key string) (string, bool) {
 	for _, sd := range d.data {
 		if sd.index == i && sd.key == key {
-			return sd.value, true
+			return sd.value.Value(), true
 		}
 	}
 	return "", false
 }
 
-// folded returns st with what the drive keeps outside it, in compact lists
+// foldKept adds to d.st what the drive keeps outside it, in compact lists
 // rather than in maps per stage: the gates' last verdicts and the stages'
-// data. It is what Fold would return.
-func (d *drive) folded(st State) State {
+// data. d.st is then what Fold would return.
+func (d *drive) foldKept() {
+	st := &d.st
 	for _, sv := range d.verdicts {
 		if sv.index < len(st.Stages) {
-			put(&st.Stages[sv.index].Verdicts, sv.gate, sv.v)
+			put(&st.Stages[sv.index].Verdicts, sv.gate, sv.v.verdict())
 		}
 	}
 	for _, sd := range d.data {
 		if sd.index < len(st.Stages) {
-			put(&st.Stages[sd.index].Data, sd.key, sd.value)
+			put(&st.Stages[sd.index].Data, sd.key, sd.value.Value())
 		}
 	}
-	return st
 }
 
 // put sets (*m)[k] to v, making the map if it is nil.

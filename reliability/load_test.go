@@ -112,14 +112,7 @@ func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, f
 	for i := range n {
 		wg.Go(func() {
 			id := fmt.Sprintf("load-%05d", i)
-			router := cloud.Router("alb-"+id, "blue", "green")
-			c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 25, 50, 75, 100), Bake: bake,
-				Gates: []cutover.Gate{greenGate{share: func(scenario) int { return 0 }}}, VerifyInterval: poll, Clock: clock})
-			if err != nil {
-				fails.add("%s: %v", id, err)
-				return
-			}
-			p, err := cutover.Sequence("load", c)
+			router, p, err := loadPlan(cloud, clock, id, bake, poll)
 			if err != nil {
 				fails.add("%s: %v", id, err)
 				return
@@ -158,6 +151,21 @@ func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, f
 	}
 	slices.Sort(r.transitions)
 	return r
+}
+
+// loadPlan returns the load test's plan for cutover id: a 5-step canary
+// over a new router of cloud. It is a function of its own so that the
+// frame it needs is not on the cutover's goroutine's stack while the
+// cutover runs (the collector scans those stacks; see docs/reliability.md).
+func loadPlan(cloud *fake.Cloud, clock cutover.Clock, id string, bake, poll time.Duration) (*fake.Router, cutover.Plan, error) {
+	router := cloud.Router("alb-"+id, "blue", "green")
+	c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 25, 50, 75, 100), Bake: bake,
+		Gates: []cutover.Gate{greenGate{share: func(scenario) int { return 0 }}}, VerifyInterval: poll, Clock: clock})
+	if err != nil {
+		return nil, cutover.Plan{}, err
+	}
+	p, err := cutover.Sequence("load", c)
+	return router, p, err
 }
 
 // maxGoroutinesRace is how many cutovers run at once under the race

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -27,13 +26,7 @@ func BenchmarkLoadCutover(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		id := fmt.Sprintf("load-%07d", i)
-		router := cloud.Router("alb-"+id, "blue", "green")
-		c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 25, 50, 75, 100), Bake: 30 * time.Second,
-			Gates: []cutover.Gate{greenGate{share: func(scenario) int { return 0 }}}, VerifyInterval: 10 * time.Second, Clock: clock})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := cutover.Sequence("load", c)
+		_, p, err := loadPlan(cloud, clock, id, 30*time.Second, 10*time.Second)
 		if err != nil {
 			b.Fatal(err)
 		}
