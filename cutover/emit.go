@@ -43,9 +43,14 @@ func (d *drive) send(e *Event) {
 	if d.obs != nil {
 		d.obs.Observe(*e)
 	}
-	if !d.logOn {
-		return
+	if d.logOn {
+		d.logEvent(e)
 	}
+}
+
+// logEvent writes e to the logger, at its level. It is apart from send,
+// whose frame is on the stack of every event, logged or not.
+func (d *drive) logEvent(e *Event) {
 	ce := d.log.Check(eventLevel(e), e.Message)
 	if ce == nil {
 		return
