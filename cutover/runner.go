@@ -123,7 +123,7 @@ type drive struct {
 	rbCause  string
 	gateFail *GateFailedError
 	// verdicts holds the last journaled verdict of each gate, data what
-	// each stage remembered (see folded).
+	// each stage remembered (see foldKept).
 	verdicts []stageVerdict
 	data     []stageDatum
 	// unacked holds the commands folded in that no RecAck answers yet.

@@ -146,7 +146,7 @@ func (st *State) stage(rec *Record) (*StageState, error) {
 // apply folds one record into st. It is the incremental form of Fold.
 // Without whole it keeps neither the gates' verdicts nor the stages' data
 // (maps per stage, most of a State's memory): the runner keeps them in
-// compact lists instead (see drive.folded).
+// compact lists instead (see drive.foldKept).
 func (st *State) apply(rec *Record, whole bool) error {
 	if rec.Seq != st.LastSeq+1 {
 		if rec.Seq <= st.LastSeq {
