@@ -106,3 +106,33 @@ func (d *drive) stopApply() error {
 	}
 	return nil
 }
+
+// callThen returns f(ctx), calling then when f returns or panics.
+func callThen(ctx context.Context, f func(context.Context) error, then func()) error {
+	defer then()
+	return f(ctx)
+}
+
+// stageHandle lets Remember and Recall find the stage being applied or
+// reverted from the ctx passed to Apply or Revert.
+type stageHandle struct {
+	d      *drive
+	i      int
+	closed bool // guarded by d.mu
+}
+
+type stageKey struct{}
+
+// call runs f (Apply, Verify or Revert of stage i) with a stage context,
+// attending to the journal while it runs (see attend). stop, if not nil,
+// is asked at each poll whether to cut f short.
+func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
+	h := &stageHandle{d: d, i: i}
+	cctx, cancel := context.WithCancelCause(context.WithValue(ctx, stageKey{}, h))
+	defer cancel(nil)
+	err := callThen(cctx, f, d.attendLater(ctx, cancel, stop))
+	d.mu.Lock()
+	h.closed = true
+	d.mu.Unlock()
+	return err
+}

@@ -511,57 +511,6 @@ func (d *drive) stopped(ctx context.Context, err error) error {
 	return err
 }
 
-// sleep waits for dur or until ctx is done.
-func (d *drive) sleep(ctx context.Context, dur time.Duration) error {
-	fired := d.after(dur)
-	defer d.stopAfter()
-	select {
-	case <-ctx.Done():
-		return d.stopped(ctx, ctx.Err())
-	case <-fired:
-		return nil
-	}
-}
-
-// after returns a channel that fires after dur on the runner's clock;
-// stopAfter stops it. On the real and the scaled clock one wall-clock
-// timer serves the whole drive: a poll costs no allocation and no
-// goroutine (10,000 cutovers poll every few seconds). Only the drive's
-// goroutine calls them.
-func (d *drive) after(dur time.Duration) <-chan time.Time {
-	wall, ok := d.wall(dur)
-	if !ok {
-		return d.clock.After(dur)
-	}
-	if d.timer == nil {
-		d.timer = time.NewTimer(wall)
-	} else {
-		d.timer.Reset(wall)
-	}
-	return d.timer.C
-}
-
-// wall returns dur on the runner's clock as wall-clock time, when the
-// clock is the real or the scaled clock.
-func (d *drive) wall(dur time.Duration) (time.Duration, bool) {
-	switch c := d.clock.(type) {
-	case RealClock:
-		return dur, true
-	case *ScaledClock:
-		if c != nil {
-			return c.wall(dur), true
-		}
-	}
-	return 0, false
-}
-
-// stopAfter stops the timer of the last after on the real or scaled clock.
-func (d *drive) stopAfter() {
-	if d.timer != nil {
-		d.timer.Stop()
-	}
-}
-
 // forward moves the cutover stage by stage to the end. It returns nil when
 // the plan completed, a *rollbackCause to roll back, or an error to stop.
 func (d *drive) forward(ctx context.Context) error {
@@ -626,34 +575,4 @@ func (d *drive) intend(ctx context.Context, i int, action string) error {
 // journal where forward expects it to be.
 func (d *drive) notBaked(i int) error {
 	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
-}
-
-// callThen returns f(ctx), calling then when f returns or panics.
-func callThen(ctx context.Context, f func(context.Context) error, then func()) error {
-	defer then()
-	return f(ctx)
-}
-
-// stageHandle lets Remember and Recall find the stage being applied or
-// reverted from the ctx passed to Apply or Revert.
-type stageHandle struct {
-	d      *drive
-	i      int
-	closed bool // guarded by d.mu
-}
-
-type stageKey struct{}
-
-// call runs f (Apply, Verify or Revert of stage i) with a stage context,
-// attending to the journal while it runs (see attend). stop, if not nil,
-// is asked at each poll whether to cut f short.
-func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
-	h := &stageHandle{d: d, i: i}
-	cctx, cancel := context.WithCancelCause(context.WithValue(ctx, stageKey{}, h))
-	defer cancel(nil)
-	err := callThen(cctx, f, d.attendLater(ctx, cancel, stop))
-	d.mu.Lock()
-	h.closed = true
-	d.mu.Unlock()
-	return err
 }
