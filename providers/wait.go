@@ -28,7 +28,10 @@ func ReadBack(ctx context.Context, router TrafficRouter, want Weights, p cutover
 		if err != nil {
 			return false, "", err
 		}
-		return got.Equal(want), "got " + got.String(), nil
+		if got.Equal(want) {
+			return true, "", nil
+		}
+		return false, "got " + got.String(), nil
 	})
 }
 
@@ -64,7 +67,10 @@ func WaitHealthy(ctx context.Context, fleet Fleet, n int, p cutover.Poll) error 
 		if err != nil {
 			return false, "", err
 		}
-		return c.Healthy >= n, fmt.Sprintf("still %d of %d healthy (%d running)", c.Healthy, n, c.Running), nil
+		if c.Healthy >= n {
+			return true, "", nil
+		}
+		return false, fmt.Sprintf("still %d of %d healthy (%d running)", c.Healthy, n, c.Running), nil
 	})
 }
 
