@@ -3,90 +3,98 @@ package cutover
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 )
 
+// attendance is what the drive knows of one stage call while it runs:
+// the call's context and how to cut it short, and attend, which starts
+// only if the call outlives a poll interval (see call).
+type attendance struct {
+	d      *drive
+	h      *stageHandle
+	ctx    context.Context // the drive's, for the journal
+	cctx   context.Context // the call's; done when the call returned or was cut short
+	cancel context.CancelCauseFunc
+	stop   func() error
+	t      *time.Timer    // starts attend, on the real and the scaled clock
+	wg     sync.WaitGroup // attend, once armed
+}
+
 // attend attends to the journal while a stage's call runs on the drive's
-// goroutine, until fdone is closed (the call returned) or ctx is done:
-// every poll interval it takes in the commands sent meanwhile and answers
-// them (RecAck), so that a slow or hung Apply, Verify or Revert does not
-// leave an operator unanswered. When stop returns a cause — an abort, a
-// reversibility window about to close unapproved — the call's context is
-// cancelled with it and the cause is kept in d.cut for the caller: Apply
-// and Revert honour their context (the Stage contract), and the caller
-// waits for the call to return before it rolls back, so that a rollback
-// never runs beside an Apply still moving traffic. With waitFirst it waits
-// a poll interval before it first attends; without, a poll interval has
-// already passed.
+// goroutine, until the call's context is done (the call returned, or the
+// drive's context is done): every poll interval it takes in the commands
+// sent meanwhile and answers them (RecAck), so that a slow or hung Apply,
+// Verify or Revert does not leave an operator unanswered. When stop
+// returns a cause — an abort, a reversibility window about to close
+// unapproved — the call's context is cancelled with it and the cause is
+// kept in d.cut for the caller: Apply and Revert honour their context (the
+// Stage contract), and the caller waits for the call to return before it
+// rolls back, so that a rollback never runs beside an Apply still moving
+// traffic. With waitFirst it waits a poll interval before it first
+// attends; without, a poll interval has already passed.
 //
 // While it runs, the drive's goroutine is inside the call and touches the
 // drive only through the stage handle, under d.mu; attend is the drive's
-// goroutine for everything else until it returns.
+// goroutine for everything else until it returns, and the drive waits for
+// it before it goes on.
 //
 // A journal that cannot be read or written here is logged and left to
 // the next append after the call, which stops the drive if it is really
 // gone.
-func (d *drive) attend(ctx context.Context, fdone <-chan struct{}, cancel context.CancelCauseFunc, stop func() error, waitFirst bool) {
-	for {
+func (a *attendance) attend(waitFirst bool) {
+	defer a.wg.Done()
+	d := a.d
+	for a.cctx.Err() == nil {
 		if waitFirst {
 			fired := d.after(d.o.PollInterval)
 			select {
-			case <-fdone:
-				d.stopAfter()
-				return
-			case <-ctx.Done():
-				// The call's context is done too: nothing more to attend to.
+			case <-a.cctx.Done():
 				d.stopAfter()
 				return
 			case <-fired:
 			}
 		}
 		waitFirst = true
-		if err := d.pull(ctx); err != nil {
+		if err := d.pull(a.ctx); err != nil {
 			d.log.Warn("poll journal during a stage call", zap.String("cutover", d.id), zap.Error(err))
 		}
-		if err := d.answer(ctx); err != nil {
+		if err := d.answer(a.ctx); err != nil {
 			d.log.Warn("answer commands during a stage call", zap.String("cutover", d.id), zap.Error(err))
 		}
-		if stop == nil {
+		if a.stop == nil {
 			continue
 		}
-		if c := stop(); c != nil {
+		if c := a.stop(); c != nil {
 			d.cut = c
-			cancel(c)
+			a.cancel(c)
 			return
 		}
 	}
 }
 
-// attendLater starts attend once a poll interval has passed, unless the
-// returned stop function is called first; that function waits for attend
-// if it started, and is called when the call returned. On the real and the
-// scaled clock nothing but a timer exists until then, so a call that
-// returns within a poll interval (nearly all of them) costs no goroutine;
-// on another clock attend starts on a goroutine at once and waits itself.
-func (d *drive) attendLater(ctx context.Context, cancel context.CancelCauseFunc, stop func() error) (called func()) {
-	fdone, adone := make(chan struct{}), make(chan struct{})
-	run := func(waitFirst bool) {
-		defer close(adone)
-		d.attend(ctx, fdone, cancel, stop, waitFirst)
+// fire starts attend from the timer: a poll interval has passed.
+func (a *attendance) fire() { a.attend(false) }
+
+// run returns f(a.cctx) and, when f returns or panics, closes the stage
+// handle, ends the call's context and waits for attend if it started.
+func (a *attendance) run(f func(context.Context) error) error {
+	defer a.done()
+	return f(a.cctx)
+}
+
+// done is run's end.
+func (a *attendance) done() {
+	a.d.mu.Lock()
+	a.h.closed = true
+	a.d.mu.Unlock()
+	a.cancel(nil)
+	if a.t != nil && a.t.Stop() {
+		a.wg.Done() // attend never started
 	}
-	if wall, ok := d.wall(d.o.PollInterval); ok {
-		t := time.AfterFunc(wall, func() { run(false) })
-		return func() {
-			close(fdone)
-			if !t.Stop() {
-				<-adone
-			}
-		}
-	}
-	go run(true)
-	return func() {
-		close(fdone)
-		<-adone
-	}
+	a.wg.Wait()
 }
 
 // stopApply is the stop of a reversible stage's Apply or Verify under
@@ -107,12 +115,6 @@ func (d *drive) stopApply() error {
 	return nil
 }
 
-// callThen returns f(ctx), calling then when f returns or panics.
-func callThen(ctx context.Context, f func(context.Context) error, then func()) error {
-	defer then()
-	return f(ctx)
-}
-
 // stageHandle lets Remember and Recall find the stage being applied or
 // reverted from the ctx passed to Apply or Revert.
 type stageHandle struct {
@@ -124,15 +126,20 @@ type stageHandle struct {
 type stageKey struct{}
 
 // call runs f (Apply, Verify or Revert of stage i) with a stage context,
-// attending to the journal while it runs (see attend). stop, if not nil,
-// is asked at each poll whether to cut f short.
+// on the drive's goroutine, attending to the journal while it runs (see
+// attend). stop, if not nil, is asked at each poll whether to cut f short.
+// On the real and the scaled clock attend starts from a timer, and only
+// if f is still running after a poll interval, so a call that returns
+// sooner (nearly all of them) costs no goroutine; on another clock (a
+// test's manual clock) attend starts on a goroutine at once.
 func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
-	h := &stageHandle{d: d, i: i}
-	cctx, cancel := context.WithCancelCause(context.WithValue(ctx, stageKey{}, h))
-	defer cancel(nil)
-	err := callThen(cctx, f, d.attendLater(ctx, cancel, stop))
-	d.mu.Lock()
-	h.closed = true
-	d.mu.Unlock()
-	return err
+	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop}
+	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
+	a.wg.Add(1)
+	if wall, ok := d.wall(d.o.PollInterval); ok {
+		a.t = time.AfterFunc(wall, a.fire)
+	} else {
+		go a.attend(true)
+	}
+	return a.run(f)
 }

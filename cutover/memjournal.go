@@ -236,7 +236,11 @@ func encodeFigures(figures map[string]float64) string {
 		n += binary.MaxVarintLen64 + len(k) + 8
 	}
 	slices.Sort(names)
-	b := make([]byte, 0, n)
+	var stack [128]byte // most verdicts have a few figures: no allocation but the string's
+	b := stack[:0]
+	if n > len(stack) {
+		b = make([]byte, 0, n)
+	}
 	for _, k := range names {
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
