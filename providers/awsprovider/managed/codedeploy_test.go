@@ -81,8 +81,8 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		d := e.latest(t)
-		if d.Stage != "termination wait" || d.BlueGone || e.router.green() != 100 {
-			t.Fatalf("before approval: deployment %+v, green %d%%; want all traffic on green and blue kept", d, e.router.green())
+		if d.Stage != "termination wait" || d.BlueGone || e.router.Share("green") != 100 {
+			t.Fatalf("before approval: deployment %+v, green %d%%; want all traffic on green and blue kept", d, e.router.Share("green"))
 		}
 		if n := e.sim.Calls("ContinueDeployment"); n != 0 {
 			t.Fatalf("ContinueDeployment called %d times before the approval", n)
@@ -175,8 +175,8 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back for want of an approval", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.Share("green") != 0 {
+			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.Share("green"))
 		}
 		if took := time.Since(start); took > time.Hour {
 			t.Errorf("rolled back after %s, past the 1h termination wait", took)
@@ -209,8 +209,8 @@ func TestCodeDeployKilledInTerminationWait(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("resumed run: %v, want rolled back: the window closed unapproved, CodeDeploy still waited", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.Share("green") != 0 {
+			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.Share("green"))
 		}
 	})
 }
@@ -234,7 +234,7 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 		if len(deps) != 2 || deps[0].Status != "Stopped" || !deps[0].RolledBack || deps[1].RollbackOf != deps[0].ID || deps[1].Status != "Succeeded" {
 			t.Fatalf("deployments %+v, want the first stopped and its rollback succeeded", deps)
 		}
-		if g := e.router.green(); g != 0 {
+		if g := e.router.Share("green"); g != 0 {
 			t.Errorf("green has %d%% after the rollback, want 0", g)
 		}
 		if n := e.sim.Calls("StopDeployment"); n != 1 {
@@ -253,7 +253,7 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
 		alarm := cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
-			if d := e.latest(t); e.router.green() >= 30 && d.Status == "InProgress" {
+			if d := e.latest(t); e.router.Share("green") >= 30 && d.Status == "InProgress" {
 				must(t, e.sim.FailDeployment(d.ID, "alarm shop-5xx in ALARM"))
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -268,7 +268,7 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 		if n := e.sim.Calls("StopDeployment"); n != 0 {
 			t.Errorf("StopDeployment called %d times on a failed deployment, want 0", n)
 		}
-		if g := e.router.green(); g != 0 {
+		if g := e.router.Share("green"); g != 0 {
 			t.Errorf("green has %d%% after the rollback, want 0", g)
 		}
 	})
@@ -347,8 +347,8 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want it rolled back with blue kept", d, e.router.green())
+		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.Share("green") != 0 {
+			t.Errorf("deployment %+v, green %d%%; want it rolled back with blue kept", d, e.router.Share("green"))
 		}
 	})
 }

@@ -68,8 +68,8 @@ func TestECSStrategies(t *testing.T) {
 					t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 				}
 				d := e.latest(t)
-				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.green() != 100 {
-					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.green())
+				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.Share("green") != 100 {
+					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.Share("green"))
 				}
 				steps := len(tc.stages) - 2 // but the bake and the clean-up
 				if got := e.sim.Calls("ContinueServiceDeployment"); got != steps {
@@ -113,8 +113,8 @@ func TestECSGateFailsRollsBack(t *testing.T) {
 		}
 		d := e.latest(t)
 		td, _ := e.sim.ServiceTaskDefinition("prod", "web")
-		if d.Status != "ROLLBACK_SUCCESSFUL" || td != oldWebTaskDef || e.router.green() != 0 {
-			t.Errorf("deployment %+v, service runs %s, green %d%%; want rolled back", d, td, e.router.green())
+		if d.Status != "ROLLBACK_SUCCESSFUL" || td != oldWebTaskDef || e.router.Share("green") != 0 {
+			t.Errorf("deployment %+v, service runs %s, green %d%%; want rolled back", d, td, e.router.Share("green"))
 		}
 		if got := e.sim.Calls("StopServiceDeployment") + e.sim.Calls("ContinueServiceDeployment"); got != 2 {
 			t.Errorf("%d stop or continue calls, want 2 (continue the canary, then roll back)", got)
@@ -131,7 +131,7 @@ func TestECSRollsBackOnItsOwn(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
 		alarm := cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
-			if d := e.latest(t); e.router.green() >= 50 && d.Status == "IN_PROGRESS" {
+			if d := e.latest(t); e.router.Share("green") >= 50 && d.Status == "IN_PROGRESS" {
 				must(t, e.sim.FailDeployment(d.ID, "alarm web-5xx in ALARM"))
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -217,8 +217,8 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 			t.Fatalf("first run: %v, want it killed", err)
 		}
 		time.Sleep(3 * time.Hour) // nobody approves
-		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" || e.router.green() != 0 {
-			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.green())
+		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" || e.router.Share("green") != 0 {
+			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.Share("green"))
 		}
 		approve(t, j, "web-2")
 		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)

@@ -27,9 +27,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/safecutover/safecutover/cutover"
-	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
+	"github.com/safecutover/safecutover/providers/providertest"
 )
 
 const simTimeHeader = "X-Sim-Time"
@@ -39,7 +39,7 @@ type env struct {
 	sim    *awstest.Managed
 	clock  *cutover.ManualClock
 	url    string
-	router *router
+	router *providertest.Router
 }
 
 // newEnv serves a new simulation on 127.0.0.1. Call it outside the
@@ -47,7 +47,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clock := cutover.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
-	e := &env{clock: clock, router: newRouter()}
+	e := &env{clock: clock, router: providertest.NewRouter(t, "blue", "green")}
 	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -117,46 +117,17 @@ func (e *env) latest(t *testing.T) awstest.ManagedDeployment {
 	return last
 }
 
-// router records the weights the simulation gives it.
-type router struct {
-	mu sync.Mutex
-	w  providers.Weights
-	n  int
-}
-
-func newRouter() *router { return &router{w: providers.Weights{"blue": 100, "green": 0}} }
-
-func (r *router) SetWeights(_ context.Context, w providers.Weights) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.w = w
-	r.n++
-	return nil
-}
-
-func (r *router) Weights(context.Context) (providers.Weights, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w, nil
-}
-
-func (r *router) green() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w["green"]
-}
-
 // maxGreen is a gate that fails once the router gives green more than max
 // percent of the traffic while fail is set, and passes otherwise.
 type weightGate struct {
-	r    *router
+	r    *providertest.Router
 	fail int // fail at or above this green share; 0 never fails
 }
 
 func (g weightGate) Name() string { return "green error rate" }
 
 func (g weightGate) Evaluate(context.Context) (cutover.Verdict, error) {
-	if gr := g.r.green(); g.fail > 0 && gr >= g.fail {
+	if gr := g.r.Share("green"); g.fail > 0 && gr >= g.fail {
 		return cutover.Verdict{Decision: cutover.Fail, Reason: "green 5xx rate 4.2% > 1%"}, nil
 	}
 	return cutover.Verdict{Decision: cutover.Pass, Reason: "green 5xx rate 0.1% ≤ 1%"}, nil
