@@ -185,17 +185,14 @@ var _ cutover.Strategy = (*CodeDeploy)(nil)
 // no call. Prepare reads the deployment group and config it names before
 // Stages can build the plan. Bad input is an error naming the field.
 func NewCodeDeploy(client CodeDeployAPI, spec CodeDeploySpec, opts Options) (*CodeDeploy, error) {
-	if client == nil {
-		return nil, errors.New("codedeploy: client is nil")
-	}
-	if err := opts.validate(); err != nil {
+	opts, err := checkNew("codedeploy", client, opts)
+	if err != nil {
 		return nil, err
 	}
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("codedeploy: %w", err)
 	}
 	spec.Gates, spec.Comparative = slices.Clone(spec.Gates), slices.Clone(spec.Comparative)
-	opts = opts.withDefaults()
 	client = boundedCodeDeploy{c: client, t: opts.CallTimeout}
 	if spec.Services != nil {
 		spec.Services = boundedServices{c: spec.Services, t: opts.CallTimeout}

@@ -106,6 +106,19 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
+// checkNew checks what every managed deployment is built from — a client
+// and Options — and returns the options with their defaults; what names
+// the deployment in errors ("codedeploy").
+func checkNew(what string, client any, o Options) (Options, error) {
+	if client == nil {
+		return Options{}, fmt.Errorf("%s: client is nil", what)
+	}
+	if err := o.validate(); err != nil {
+		return Options{}, err
+	}
+	return o.withDefaults(), nil
+}
+
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
