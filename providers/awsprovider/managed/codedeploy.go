@@ -408,9 +408,7 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 			StillRevertible: c.stillRevertible,
 			Bake:            c.spec.Bake,
 			Gates:           append(slices.Clone(c.spec.Gates), cdGate{c}),
-			// Gates still pending halfway from the end of Bake to the
-			// window's close fail closed, leaving time to roll back.
-			Deadline: c.spec.Bake + (w-c.spec.Bake)/2,
+			Deadline: windowDeadline(c.spec.Bake, w),
 		},
 	}
 	if c.spec.TerminateEarly {

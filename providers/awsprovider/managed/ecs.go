@@ -343,7 +343,7 @@ func (e *ECS) Stages() ([]cutover.Stage, error) {
 			Approval:      true,
 			Bake:          e.spec.Bake,
 			Gates:         append(slices.Clone(e.spec.Gates), ecsGate{e}),
-			Deadline:      e.spec.Bake + (w-e.spec.Bake)/2,
+			Deadline:      windowDeadline(e.spec.Bake, w),
 		})
 	if e.spec.WaitForCleanUp {
 		st = append(st, cutover.Stage{

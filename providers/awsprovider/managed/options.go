@@ -106,6 +106,14 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
+// windowDeadline is the deadline of the gates of a stage that bakes for
+// bake inside a rollback window of w: gates still pending halfway from the
+// end of the bake to the window's close fail closed, leaving time to roll
+// back while the previous side is kept.
+func windowDeadline(bake, w time.Duration) time.Duration {
+	return bake + (w-bake)/2
+}
+
 // checkNew checks what every managed deployment is built from — a client
 // and Options — and returns the options with their defaults; what names
 // the deployment in errors ("codedeploy").
