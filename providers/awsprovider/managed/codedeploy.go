@@ -408,7 +408,7 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 			StillRevertible: c.stillRevertible,
 			Bake:            c.spec.Bake,
 			Gates:           append(slices.Clone(c.spec.Gates), cdGate{c}),
-			Deadline: windowDeadline(c.spec.Bake, w),
+			Deadline:        windowDeadline(c.spec.Bake, w),
 		},
 	}
 	if c.spec.TerminateEarly {
