@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,7 +33,6 @@ import (
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
-	"github.com/safecutover/safecutover/reliability"
 )
 
 // TestApprovals walks the migration to the PNR and tries to cross it every
@@ -317,7 +315,11 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	var j cutover.Journal = fj
 	var lease cutover.Lease
 	journaled := "the file journal"
-	if ep := os.Getenv(reliability.EnvDynamoDB); ep != "" {
+	ep, err := awstest.LocalDynamoDB()
+	if err != nil && !errors.Is(err, awstest.ErrNoDynamoDB) {
+		t.Fatal(err)
+	}
+	if err == nil {
 		ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) })
 		table := newDynamoTable(t, ddb)
 		if j, err = awsprovider.NewDynamoDBJournal(ddb, table, awsprovider.DynamoDBJournalOptions{Logger: log}); err != nil {
