@@ -8,7 +8,6 @@ package reliability_test
 // the AWS provider talking to a local endpoint through the real SDK.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
@@ -209,26 +209,6 @@ const (
 	markerToken  = "markerSESSIONtokenDoNotLog0123456789RELY"
 )
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Sync() error { return nil }
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // authSeen records the credentials of every request to an AWS fake.
 type authSeen struct {
 	mu   sync.Mutex
@@ -259,7 +239,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 	t.Setenv("AWS_PROFILE", "")
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	enc := zap.NewProductionEncoderConfig()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), &logs, zap.DebugLevel))
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)

@@ -17,6 +17,7 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
 )
@@ -237,7 +238,7 @@ func Flags(kinds ...string) []string {
 // output; with go test -v the output is logged.
 func RunAWS(t *testing.T, s demo.Scenario, cloud *awstest.Cloud, args []string) (int, string) {
 	t.Helper()
-	var out demo.LockedBuffer
+	var out syncbuf.Buffer
 	code := demo.Run(t.Context(), s, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
 		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
 	if testing.Verbose() {
