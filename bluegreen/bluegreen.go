@@ -98,14 +98,9 @@ var _ cutover.Strategy = (*BlueGreen)(nil)
 // New returns a blue/green cutover configured by opts, or an error naming
 // the option that is wrong.
 func New(opts Options) (*BlueGreen, error) {
-	if opts.Blue == "" {
-		opts.Blue = "blue"
-	}
-	if opts.Green == "" {
-		opts.Green = "green"
-	}
-	if opts.Blue == opts.Green {
-		return nil, fmt.Errorf("bluegreen: Options.Blue and Options.Green are both %q; they must differ", opts.Blue)
+	var err error
+	if opts.Blue, opts.Green, err = providers.Sides(opts.Blue, opts.Green); err != nil {
+		return nil, fmt.Errorf("bluegreen: %w", err)
 	}
 	if opts.Switcher != nil && opts.Router != nil {
 		return nil, errors.New("bluegreen: set only one of Options.Switcher and Options.Router")

@@ -163,14 +163,9 @@ func New(router providers.TrafficRouter, opts Options) (*Canary, error) {
 	if opts.Name == "" {
 		opts.Name = "canary"
 	}
-	if opts.Blue == "" {
-		opts.Blue = "blue"
-	}
-	if opts.Green == "" {
-		opts.Green = "green"
-	}
-	if opts.Blue == opts.Green {
-		return nil, fmt.Errorf("canary: Options.Blue and Options.Green are both %q; want two different targets", opts.Blue)
+	var err error
+	if opts.Blue, opts.Green, err = providers.Sides(opts.Blue, opts.Green); err != nil {
+		return nil, fmt.Errorf("canary: %w", err)
 	}
 	if opts.VerifyAttempts < 0 {
 		return nil, fmt.Errorf("canary: Options.VerifyAttempts %d: must be ≥ 1 (0 means 5)", opts.VerifyAttempts)

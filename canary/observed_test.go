@@ -1,10 +1,8 @@
 package canary_test
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,31 +11,8 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/fake"
+	"github.com/safecutover/safecutover/providers/providertest"
 )
-
-// deaf is a router that accepts and reads back weights but never moves
-// traffic: the listener changed behind the cutover's back, a router
-// writing somewhere clients do not look.
-type deaf struct {
-	mu sync.Mutex
-	w  providers.Weights
-}
-
-func (d *deaf) SetWeights(_ context.Context, w providers.Weights) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.w = w
-	return nil
-}
-
-func (d *deaf) Weights(context.Context) (providers.Weights, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.w == nil {
-		return providers.Weights{"blue": 100, "green": 0}, nil
-	}
-	return d.w, nil
-}
 
 // TestObservedShare: with Observe set, a step whose traffic moved passes
 // the check and the cutover completes; a step whose router said yes but
@@ -47,17 +22,23 @@ func TestObservedShare(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		router func(c *fake.Cloud) providers.TrafficRouter
+		router func(t *testing.T, c *fake.Cloud) providers.TrafficRouter
 		want   string // in the error; "" = completes
 	}{
-		{"Moved", func(c *fake.Cloud) providers.TrafficRouter { return c.Router("alb", "blue", "green") }, ""},
-		{"NeverMoved", func(c *fake.Cloud) providers.TrafficRouter { c.Router("alb", "blue", "green"); return &deaf{} },
+		{"Moved", func(_ *testing.T, c *fake.Cloud) providers.TrafficRouter { return c.Router("alb", "blue", "green") }, ""},
+		// A router that accepts and reads back weights but never moves
+		// traffic: the listener changed behind the cutover's back, a
+		// router writing somewhere clients do not look.
+		{"NeverMoved", func(t *testing.T, c *fake.Cloud) providers.TrafficRouter {
+			c.Router("alb", "blue", "green")
+			return providertest.NewRouter(t, "blue", "green")
+		},
 			"observed 0.0% of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				cloud := fake.MustNew(fake.Options{Rate: 50})
-				router := tc.router(cloud)
+				router := tc.router(t, cloud)
 				c, err := canary.New(router, canary.Options{Steps: canary.Weights(5, 50, 100), Bake: time.Minute,
 					Observe: cloud, ObserveDeadline: 5 * time.Minute, ObserveInterval: 10 * time.Second})
 				if err != nil {

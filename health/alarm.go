@@ -59,15 +59,11 @@ func NewAlarm(src providers.AlarmSource, names []string, opts AlarmOptions) (cut
 	if opts.NoData, err = opts.NoData.or(what, NoDataFail); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(what, "Deadline", opts.Deadline); err != nil {
+	dl, err := sourceOptions(what, opts.Deadline, &opts.Retry, &opts.Clock)
+	if err != nil {
 		return nil, err
 	}
-	if opts.Retry, err = opts.Retry.normalize(what); err != nil {
-		return nil, err
-	}
-	opts.Clock = clockOr(opts.Clock)
-	return &alarmGate{src: src, names: append([]string(nil), names...), opts: opts,
-		dl: deadline{d: opts.Deadline, clock: opts.Clock}}, nil
+	return &alarmGate{src: src, names: append([]string(nil), names...), opts: opts, dl: dl}, nil
 }
 
 // Name returns the gate's name.

@@ -18,11 +18,7 @@ import (
 // feedCloud is newCloud with minute data points published lag late.
 func feedCloud(t *testing.T, lag time.Duration) *fake.Cloud {
 	t.Helper()
-	c := fake.MustNew(fake.Options{Seed: 7, MetricResolution: time.Minute, MetricLag: lag})
-	if err := c.Router("alb", "blue", "green").SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10}); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return newCloudWith(t, fake.Options{Seed: 7, MetricResolution: time.Minute, MetricLag: lag})
 }
 
 // pollUntil evaluates g every 10s for d, stopping at a Fail or a final

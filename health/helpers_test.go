@@ -16,7 +16,13 @@ import (
 // inside a synctest bubble.
 func newCloud(t *testing.T) *fake.Cloud {
 	t.Helper()
-	c := fake.MustNew(fake.Options{Seed: 7})
+	return newCloudWith(t, fake.Options{Seed: 7})
+}
+
+// newCloudWith is newCloud with the fake cloud's options opts.
+func newCloudWith(t *testing.T, opts fake.Options) *fake.Cloud {
+	t.Helper()
+	c := fake.MustNew(opts)
 	r := c.Router("alb", "blue", "green")
 	if err := r.SetWeights(t.Context(), providers.Weights{"blue": 90, "green": 10}); err != nil {
 		t.Fatal(err)
@@ -55,6 +61,15 @@ func want(t *testing.T, what string, v cutover.Verdict, d cutover.Decision, frag
 		if !strings.Contains(v.Reason, f) {
 			t.Errorf("%s: reason %q does not mention %q", what, v.Reason, f)
 		}
+	}
+}
+
+// refused fails the test unless err, what a constructor returned for the
+// bad input named what, mentions fragment.
+func refused(t *testing.T, what string, err error, fragment string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), fragment) {
+		t.Errorf("%s: err = %v, want one mentioning %q", what, err, fragment)
 	}
 }
 

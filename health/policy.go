@@ -193,6 +193,21 @@ func checkDuration(gate, field string, d time.Duration) error {
 	return nil
 }
 
+// sourceOptions checks and completes what the options of every gate that
+// reads a source share — Deadline, Retry and Clock — and returns the
+// gate's deadline; what names the gate in errors.
+func sourceOptions(what string, d time.Duration, retry *Retry, clock *cutover.Clock) (deadline, error) {
+	if err := checkDuration(what, "Deadline", d); err != nil {
+		return deadline{}, err
+	}
+	r, err := retry.normalize(what)
+	if err != nil {
+		return deadline{}, err
+	}
+	*retry, *clock = r, clockOr(*clock)
+	return deadline{d: d, clock: *clock}, nil
+}
+
 func clockOr(c cutover.Clock) cutover.Clock {
 	if c == nil {
 		return cutover.RealClock{}

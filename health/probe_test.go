@@ -154,9 +154,7 @@ func TestProbeBadInput(t *testing.T) {
 		{"bad method", "http://127.0.0.1/", health.ProbeOptions{Method: "GET /"}, "Method"},
 	} {
 		_, err := health.NewProbe(tc.url, tc.opts)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err = %v, want one mentioning %q", tc.name, err, tc.want)
-		}
+		refused(t, tc.name, err, tc.want)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 
@@ -171,9 +170,7 @@ func TestSequentialBadInput(t *testing.T) {
 		{"prior negative", health.SequentialOptions{PriorStrength: -1}, "PriorStrength"},
 	} {
 		_, err := health.NewSequential(tc.opts)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
-		}
+		refused(t, tc.name, err, tc.want)
 	}
 	test, _ := health.NewSequential(health.SequentialOptions{})
 	for _, c := range []health.Counts{{Failures: -1, Requests: 10}, {Failures: 11, Requests: 10}, {Requests: -5}} {

@@ -59,15 +59,11 @@ func NewTargetHealth(src providers.TargetHealthSource, target string, opts Targe
 	default:
 		return nil, fmt.Errorf("%s: NoData %v: want NoDataPending or NoDataFail", what, opts.NoData)
 	}
-	if err := checkDuration(what, "Deadline", opts.Deadline); err != nil {
+	dl, err := sourceOptions(what, opts.Deadline, &opts.Retry, &opts.Clock)
+	if err != nil {
 		return nil, err
 	}
-	var err error
-	if opts.Retry, err = opts.Retry.normalize(what); err != nil {
-		return nil, err
-	}
-	opts.Clock = clockOr(opts.Clock)
-	return &targetHealth{src: src, target: target, opts: opts, dl: deadline{d: opts.Deadline, clock: opts.Clock}}, nil
+	return &targetHealth{src: src, target: target, opts: opts, dl: dl}, nil
 }
 
 // Name returns the gate's name.

@@ -109,16 +109,11 @@ func NewThreshold(src providers.MetricSource, target, metric string, bounds Boun
 	if opts.NoData, err = opts.NoData.or(what, NoDataPending); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(what, "Deadline", opts.Deadline); err != nil {
+	dl, err := sourceOptions(what, opts.Deadline, &opts.Retry, &opts.Clock)
+	if err != nil {
 		return nil, err
 	}
-	if opts.Retry, err = opts.Retry.normalize(what); err != nil {
-		return nil, err
-	}
-	opts.Clock = clockOr(opts.Clock)
-	g := &threshold{src: src, target: target, metric: metric, bounds: bounds, opts: opts}
-	g.dl = deadline{d: opts.Deadline, clock: opts.Clock}
-	return g, nil
+	return &threshold{src: src, target: target, metric: metric, bounds: bounds, opts: opts, dl: dl}, nil
 }
 
 func (g *threshold) subject() string {

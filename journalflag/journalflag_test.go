@@ -6,10 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,12 +20,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/journalflag"
-)
-
-const (
-	dynamoEndpointEnv = "SAFECUTOVER_DYNAMODB_ENDPOINT"
-	// dynamoRequireEnv, set by `make test`, turns the skip into a failure.
-	dynamoRequireEnv = "SAFECUTOVER_REQUIRE_DYNAMODB"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 func TestParse(t *testing.T) {
@@ -197,35 +189,13 @@ func localCredentials() aws.CredentialsProvider {
 	})
 }
 
-// localEndpoint returns the local DynamoDB-compatible server's URL, or
-// skips the test when none is configured (fails under make test).
-func localEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv(dynamoEndpointEnv)
-	if ep == "" {
-		msg := fmt.Sprintf("%s is unset, so the DynamoDB tests cannot run; run make test, which starts dynalite", dynamoEndpointEnv)
-		if os.Getenv(dynamoRequireEnv) != "" {
-			t.Fatalf("%s is set: %s", dynamoRequireEnv, msg)
-		}
-		t.Skip(msg)
-	}
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "http" || u.Port() == "" {
-		t.Fatalf("%s=%q: want http://127.0.0.1:PORT", dynamoEndpointEnv, ep)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		t.Fatalf("%s=%q: the tests talk only to a server on this machine", dynamoEndpointEnv, ep)
-	}
-	return ep
-}
-
 // TestOpenDynamoDB opens a DynamoDB journal and lease on the local server:
 // without CreateTable a missing table is refused; with it the table is
 // created; then the journal, its listing and the lease work, and a second
 // Open finds the table.
 func TestOpenDynamoDB(t *testing.T) {
 	t.Parallel()
-	ep := localEndpoint(t)
+	ep := awstest.DynamoDBEndpoint(t)
 	cfg := aws.Config{Credentials: localCredentials()} // no region: the local endpoint supplies one
 	var b [6]byte
 	_, _ = rand.Read(b[:])

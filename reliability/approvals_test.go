@@ -8,13 +8,11 @@ package reliability_test
 // the AWS provider talking to a local endpoint through the real SDK.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,10 +29,10 @@ import (
 
 	"github.com/safecutover/safecutover/canary"
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 	"github.com/safecutover/safecutover/providers/awsprovider"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
-	"github.com/safecutover/safecutover/reliability"
 )
 
 // TestApprovals walks the migration to the PNR and tries to cross it every
@@ -211,26 +209,6 @@ const (
 	markerToken  = "markerSESSIONtokenDoNotLog0123456789RELY"
 )
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Sync() error { return nil }
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // authSeen records the credentials of every request to an AWS fake.
 type authSeen struct {
 	mu   sync.Mutex
@@ -261,7 +239,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 	t.Setenv("AWS_PROFILE", "")
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	enc := zap.NewProductionEncoderConfig()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), &logs, zap.DebugLevel))
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -317,7 +295,11 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	var j cutover.Journal = fj
 	var lease cutover.Lease
 	journaled := "the file journal"
-	if ep := os.Getenv(reliability.EnvDynamoDB); ep != "" {
+	ep, err := awstest.LocalDynamoDB()
+	if err != nil && !errors.Is(err, awstest.ErrNoDynamoDB) {
+		t.Fatal(err)
+	}
+	if err == nil {
 		ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) })
 		table := newDynamoTable(t, ddb)
 		if j, err = awsprovider.NewDynamoDBJournal(ddb, table, awsprovider.DynamoDBJournalOptions{Logger: log}); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/fake"
 	"github.com/safecutover/safecutover/reliability"
 )
@@ -41,45 +42,21 @@ var controllerTiming = timing{bake: 120 * time.Millisecond, warm: 120 * time.Mil
 // third of that.
 const controllerLeaseTTL = 3 * time.Second
 
-// envRequireDynamoDB, set by `make test`, turns a missing DynamoDB endpoint
-// from a skip into a failure.
-const envRequireDynamoDB = "SAFECUTOVER_REQUIRE_DYNAMODB"
-
 // dynamoClient returns an SDK client for the local DynamoDB-compatible
-// server named by reliability.EnvDynamoDB, or "" reasons why there is none.
+// server awstest.LocalDynamoDB names, or the reason there is none.
 func dynamoClient() (*dynamodb.Client, string) {
-	ep := os.Getenv(reliability.EnvDynamoDB)
-	if ep == "" {
-		return nil, reliability.EnvDynamoDB + " is unset; `make test` and `make reliability` start dynalite and set it"
+	ep, err := awstest.LocalDynamoDB()
+	if err != nil {
+		return nil, err.Error()
 	}
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "http" || u.Port() == "" {
-		return nil, fmt.Sprintf("%s=%q: want http://127.0.0.1:PORT", reliability.EnvDynamoDB, ep)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Sprintf("%s=%q: the suite talks only to a server on this machine", reliability.EnvDynamoDB, ep)
-	}
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "safecutover reliability"}, nil
-		}),
-	}), ""
+	return awstest.DynamoDBClient(ep), ""
 }
 
 // requireDynamo returns the client or skips t (fails it under
-// SAFECUTOVER_REQUIRE_DYNAMODB).
+// awstest.EnvRequireDynamoDB).
 func requireDynamo(t testing.TB) *dynamodb.Client {
 	t.Helper()
-	c, why := dynamoClient()
-	if c == nil {
-		if os.Getenv(envRequireDynamoDB) != "" {
-			t.Fatalf("%s is set: %s", envRequireDynamoDB, why)
-		}
-		t.Skip(why)
-	}
-	return c
+	return awstest.DynamoDBClient(awstest.DynamoDBEndpoint(t))
 }
 
 // newDynamoTable creates a journal table of its own for t and deletes it
@@ -506,7 +483,7 @@ func TestTwoControllers(t *testing.T) {
 // tools/dynalite/guard.js).
 func TestDynamoDBSurvivesAbortedRequest(t *testing.T) {
 	client := requireDynamo(t)
-	u, err := url.Parse(os.Getenv(reliability.EnvDynamoDB))
+	u, err := url.Parse(awstest.DynamoDBEndpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // Environment variables the suite reads.
@@ -21,8 +23,9 @@ const (
 	EnvReport = "SAFECUTOVER_RELIABILITY_REPORT"
 	// EnvDynamoDB is the endpoint of a local DynamoDB-compatible server
 	// (dynalite), e.g. http://127.0.0.1:8000; without it the DynamoDB parts
-	// are skipped.
-	EnvDynamoDB = "SAFECUTOVER_DYNAMODB_ENDPOINT"
+	// are skipped. It is awstest.EnvDynamoDBEndpoint, whose LocalDynamoDB
+	// checks it.
+	EnvDynamoDB = awstest.EnvDynamoDBEndpoint
 )
 
 // Summary holds the figures of the summary line.

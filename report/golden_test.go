@@ -103,16 +103,9 @@ func TestGoldenHandBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var md, svg bytes.Buffer
-			if err := r.WriteMarkdown(&md); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.WriteSVG(&svg); err != nil {
-				t.Fatal(err)
-			}
-			checkXML(t, svg.Bytes())
-			golden(t, name+".md.golden", md.Bytes())
-			golden(t, name+".svg.golden", svg.Bytes())
+			_, md, svg := render(t, r)
+			golden(t, name+".md.golden", []byte(md))
+			golden(t, name+".svg.golden", []byte(svg))
 		})
 	}
 }
@@ -127,36 +120,26 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var txt, md, svg bytes.Buffer
-			if err := r.WriteText(&txt, report.TextOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.WriteMarkdown(&md); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.WriteSVG(&svg); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, name+".txt.golden", txt.Bytes())
-			golden(t, name+".md.golden", md.Bytes())
-			golden(t, name+".svg.golden", svg.Bytes())
-			checkXML(t, svg.Bytes())
+			txt, md, svg := render(t, r)
+			golden(t, name+".txt.golden", []byte(txt))
+			golden(t, name+".md.golden", []byte(md))
+			golden(t, name+".svg.golden", []byte(svg))
 
 			// Rendered twice, the same bytes: no map order, no clock.
 			var again bytes.Buffer
 			r2, _ := report.Build("migration", recs, report.Options{})
 			_ = r2.WriteSVG(&again)
-			if !bytes.Equal(again.Bytes(), svg.Bytes()) {
+			if again.String() != svg {
 				t.Error("a second rendering of the SVG differs")
 			}
-			if strings.Contains(svg.String(), "<script") {
+			if strings.Contains(svg, "<script") {
 				t.Error("the SVG has a script")
 			}
 			if name == "rolledback" {
 				// The failed verdict's marker (a vermillion triangle), the
 				// rollback's line and band, and traffic back on blue.
 				for _, want := range []string{`<g class="verdict fail"><title>canary 5% · judge green vs blue at +1m47s: fail (final)`, `<g class="rollback">`, ">rollback: judge green vs blue failed<", ">rollback<", "blue 100% · green 0%"} {
-					if !strings.Contains(svg.String(), want) {
+					if !strings.Contains(svg, want) {
 						t.Errorf("the SVG of the rollback lacks %q", want)
 					}
 				}

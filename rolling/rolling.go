@@ -77,14 +77,9 @@ func New(blue, green providers.Fleet, desired int, opts Options) (*Rolling, erro
 	if desired < 1 || desired > MaxDesired {
 		return nil, fmt.Errorf("rolling: desired %d outside 1–%d", desired, MaxDesired)
 	}
-	if opts.Blue == "" {
-		opts.Blue = "blue"
-	}
-	if opts.Green == "" {
-		opts.Green = "green"
-	}
-	if opts.Blue == opts.Green {
-		return nil, fmt.Errorf("rolling: Options.Blue and Options.Green are both %q; they must differ", opts.Blue)
+	var err error
+	if opts.Blue, opts.Green, err = providers.Sides(opts.Blue, opts.Green); err != nil {
+		return nil, fmt.Errorf("rolling: %w", err)
 	}
 	if opts.BatchSize != 0 && opts.BatchPercent != 0 {
 		return nil, errors.New("rolling: set only one of Options.BatchSize and Options.BatchPercent")

@@ -10,10 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,12 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/safecutover/safecutover/providers/awsprovider"
-)
-
-const (
-	dynamoEndpointEnv = "SAFECUTOVER_DYNAMODB_ENDPOINT"
-	// dynamoRequireEnv, set by `make test`, turns the skip into a failure.
-	dynamoRequireEnv = "SAFECUTOVER_REQUIRE_DYNAMODB"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // dynamoBackend creates a journal table of the test's own on the local
@@ -35,28 +26,8 @@ const (
 // none.
 func dynamoBackend(t *testing.T) backend {
 	t.Helper()
-	ep := os.Getenv(dynamoEndpointEnv)
-	if ep == "" {
-		msg := fmt.Sprintf("%s is unset, so the DynamoDB tests cannot run; start dynalite (npm ci --prefix tools/dynalite && tools/dynalite/start.sh 18100) and set %s=http://127.0.0.1:18100", dynamoEndpointEnv, dynamoEndpointEnv)
-		if os.Getenv(dynamoRequireEnv) != "" {
-			t.Fatalf("%s is set: %s", dynamoRequireEnv, msg)
-		}
-		t.Skip(msg)
-	}
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "http" || u.Port() == "" {
-		t.Fatalf("%s=%q: want http://127.0.0.1:PORT", dynamoEndpointEnv, ep)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		t.Fatalf("%s=%q: the tests talk only to a server on this machine", dynamoEndpointEnv, ep)
-	}
-	client := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "cutoverctl tests"}, nil
-		}),
-	})
+	ep := awstest.DynamoDBEndpoint(t)
+	client := awstest.DynamoDBClient(ep)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	table := "cutoverctl-test-" + hex.EncodeToString(b[:])

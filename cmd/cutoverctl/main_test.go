@@ -14,11 +14,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 )
 
 // bins are the binaries TestMain builds.
@@ -62,24 +62,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // backend is where a test's cutovers are journaled: a file journal, or a
 // DynamoDB table.
 type backend struct {
@@ -95,7 +77,7 @@ type backend struct {
 // a long-running cutoverctl.
 type runner struct {
 	cmd  *exec.Cmd
-	out  lockedBuffer
+	out  syncbuf.Buffer
 	done chan struct{}
 	code int
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -96,17 +94,7 @@ func TestAWSMode(t *testing.T) {
 // TestDynamoDBAWSMode runs the -aws mode with its journal and lease in
 // DynamoDB — dynalite, started by make test — creating the table.
 func TestDynamoDBAWSMode(t *testing.T) {
-	ep := os.Getenv("SAFECUTOVER_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		msg := "SAFECUTOVER_DYNAMODB_ENDPOINT is unset; run with make test, which starts dynalite"
-		if os.Getenv("SAFECUTOVER_REQUIRE_DYNAMODB") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if u, err := url.Parse(ep); err != nil || u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" {
-		t.Fatalf("SAFECUTOVER_DYNAMODB_ENDPOINT=%q: want http://127.0.0.1:PORT", ep)
-	}
+	ep := awstest.DynamoDBEndpoint(t)
 	cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
 	cloud.Setenv(t)
 	var b [6]byte

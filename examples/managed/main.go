@@ -19,6 +19,7 @@ import (
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
+	"github.com/safecutover/safecutover/providers/fake"
 )
 
 func main() {
@@ -131,14 +132,25 @@ func simOptions(env *demo.Env) managed.Options {
 	return managed.Options{Clock: env.Clock, PollInterval: demo.PollInterval}
 }
 
-func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
+// simulation watches the fake cloud's ALB and returns the gates that
+// judge green and the managed deployment services simulated in process
+// on the example's clock, whose traffic shifts move the ALB's weights.
+func simulation(env *demo.Env) (*fake.Router, demo.Gates, *awstest.Managed, error) {
 	alb := env.Cloud.Router("alb", "blue", "green")
 	env.Watch = demo.Watch{Router: alb}
 	gates, err := demo.NewGates(env)
 	if err != nil {
-		return cutover.Plan{}, err
+		return nil, demo.Gates{}, nil, err
 	}
 	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: env.Clock})
+	if err != nil {
+		return nil, demo.Gates{}, nil, err
+	}
+	return alb, gates, sim, nil
+}
+
+func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
+	alb, gates, sim, err := simulation(env)
 	if err != nil {
 		return cutover.Plan{}, err
 	}
@@ -171,13 +183,7 @@ func buildCodeDeploy(env *demo.Env) (cutover.Plan, error) {
 }
 
 func buildECS(env *demo.Env, strategy string) (cutover.Plan, error) {
-	alb := env.Cloud.Router("alb", "blue", "green")
-	env.Watch = demo.Watch{Router: alb}
-	gates, err := demo.NewGates(env)
-	if err != nil {
-		return cutover.Plan{}, err
-	}
-	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: env.Clock})
+	alb, gates, sim, err := simulation(env)
 	if err != nil {
 		return cutover.Plan{}, err
 	}

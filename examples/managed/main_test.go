@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 )
 
 func TestRunExitStatus(t *testing.T) {
@@ -72,7 +73,7 @@ func runCaptured(t *testing.T, args []string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	var out demo.LockedBuffer
+	var out syncbuf.Buffer
 	code := run(ctx, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out})
 	return code, out.String()
 }
@@ -86,7 +87,7 @@ var managedSpeed = []string{"-speed", "600", "-plain"}
 // TestUsage: -h lists the example's own flags and those of both modes.
 func TestUsage(t *testing.T) {
 	t.Parallel()
-	var out demo.LockedBuffer
+	var out syncbuf.Buffer
 	code := run(t.Context(), []string{"-h"}, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out})
 	if code != demo.ExitCompleted {
 		t.Errorf("-h: exit status %d, want 0", code)

@@ -12,19 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/demo"
 	"github.com/safecutover/safecutover/examples/internal/demotest"
-	"github.com/safecutover/safecutover/providers/fake"
 )
 
 func TestPlanAnalysis(t *testing.T) {
 	t.Parallel()
-	env := &demo.Env{Cloud: fake.MustNew(fake.Options{}), Clock: cutover.RealClock{}}
-	plan, err := build(env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := demotest.FakePlan(t, scenario)
 	var names []string
 	for _, s := range plan.Stages {
 		names = append(names, s.Name)

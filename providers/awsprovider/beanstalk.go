@@ -31,6 +31,15 @@ type BeanstalkAPI interface {
 
 var _ BeanstalkAPI = (*eb.Client)(nil)
 
+// checkEnvName checks the name of a Beanstalk environment, which Elastic
+// Beanstalk allows 4 to 40 characters long; field names it in the error.
+func checkEnvName(field, name string) error {
+	if len(name) < 4 || len(name) > 40 {
+		return fmt.Errorf("%s: %q: want 4–40 characters", field, name)
+	}
+	return nil
+}
+
 // BeanstalkOptions configures a BeanstalkSwitcher. The zero value is valid.
 type BeanstalkOptions struct {
 	// Logger receives debug and info logs; nil means none.
@@ -112,8 +121,8 @@ func NewBeanstalkSwitcher(client BeanstalkAPI, cname string, envs [2]string, opt
 		return nil, fmt.Errorf("beanstalk switcher: cname is empty")
 	}
 	for i, e := range envs {
-		if len(e) < 4 || len(e) > 40 {
-			return nil, fmt.Errorf("beanstalk switcher: environment %d name %q must be 4–40 characters", i, e)
+		if err := checkEnvName(fmt.Sprintf("beanstalk switcher: envs[%d]", i), e); err != nil {
+			return nil, err
 		}
 	}
 	if envs[0] == envs[1] {

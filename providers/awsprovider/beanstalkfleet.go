@@ -119,8 +119,8 @@ func NewBeanstalkFleet(client BeanstalkEnvAPI, env string, opts BeanstalkFleetOp
 	if client == nil {
 		return nil, fmt.Errorf("beanstalk fleet: nil client")
 	}
-	if len(env) < 4 || len(env) > 40 {
-		return nil, fmt.Errorf("beanstalk fleet: environment name %q: want 4–40 characters", env)
+	if err := checkEnvName("beanstalk fleet: env", env); err != nil {
+		return nil, err
 	}
 	timeout, err := durationOr("beanstalk fleet: Timeout", opts.Timeout, 20*time.Minute)
 	if err != nil {
@@ -324,8 +324,8 @@ func TerminateEnvironmentStage(client BeanstalkTerminateAPI, env string, opts Be
 	if client == nil {
 		return cutover.Stage{}, fmt.Errorf("terminate environment stage: nil client")
 	}
-	if len(env) < 4 || len(env) > 40 {
-		return cutover.Stage{}, fmt.Errorf("terminate environment stage: environment name %q: want 4–40 characters", env)
+	if err := checkEnvName("terminate environment stage: env", env); err != nil {
+		return cutover.Stage{}, err
 	}
 	b := newAWSBase(opts.Logger, opts.Clock, opts.Pacer)
 	name := "terminate environment " + env

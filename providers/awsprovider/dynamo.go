@@ -41,6 +41,23 @@ const (
 	dynamoDefaultWait = 5 * time.Minute
 )
 
+// newDynamoBase checks what a DynamoDB journal or lease is built from —
+// a client, the table's name, the call timeout — and returns its base;
+// what names the store in errors ("dynamodb journal").
+func newDynamoBase(what string, client any, table string, log *zap.Logger, clock cutover.Clock, pacer Pacer, callTimeout time.Duration) (awsBase, error) {
+	if client == nil {
+		return awsBase{}, fmt.Errorf("%s: client is nil", what)
+	}
+	if err := CheckTableName(table); err != nil {
+		return awsBase{}, fmt.Errorf("%s: %w", what, err)
+	}
+	b := newAWSBase(log, clock, pacer)
+	if err := b.setCallTimeout(what+": CallTimeout", callTimeout); err != nil {
+		return awsBase{}, err
+	}
+	return b, nil
+}
+
 // DynamoDBJournalAPI is the part of *dynamodb.Client a DynamoDBJournal uses.
 type DynamoDBJournalAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)

@@ -9,10 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,42 +19,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/safecutover/safecutover/providers/awsprovider"
-)
-
-const (
-	dynamoEndpointEnv = "SAFECUTOVER_DYNAMODB_ENDPOINT"
-	// dynamoRequireEnv, set by `make test`, turns the skip into a failure.
-	dynamoRequireEnv = "SAFECUTOVER_REQUIRE_DYNAMODB"
+	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 )
 
 // dynamoTestClient returns a real SDK client for the local DynamoDB-compatible
-// server, or skips the test when none is configured.
+// server, or skips the test when none is configured (awstest.DynamoDBEndpoint).
 func dynamoTestClient(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
-	ep := os.Getenv(dynamoEndpointEnv)
-	if ep == "" {
-		msg := fmt.Sprintf("%s is unset, so the DynamoDB tests cannot run. Run them with `make test`, which starts dynalite, "+
-			"or by hand: npm ci --prefix tools/dynalite && tools/dynalite/start.sh 8000 && "+
-			"%s=http://127.0.0.1:8000 go test ./providers/awsprovider/ -run DynamoDB", dynamoEndpointEnv, dynamoEndpointEnv)
-		if os.Getenv(dynamoRequireEnv) != "" {
-			tb.Fatalf("%s is set: %s", dynamoRequireEnv, msg) // CI: they must run, not skip
-		}
-		tb.Skip(msg)
-	}
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "http" || u.Port() == "" {
-		tb.Fatalf("%s=%q: want http://127.0.0.1:PORT", dynamoEndpointEnv, ep)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		tb.Fatalf("%s=%q: the tests talk only to a server on this machine (127.0.0.1, ::1 or localhost)", dynamoEndpointEnv, ep)
-	}
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "safecutover tests"}, nil
-		}),
-	})
+	return awstest.DynamoDBClient(awstest.DynamoDBEndpoint(tb))
 }
 
 // dynamoTableName returns a table name no other test uses.

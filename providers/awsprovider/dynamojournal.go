@@ -3,7 +3,6 @@ package awsprovider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -91,14 +90,8 @@ const dynamoSeenMax = 4096
 // table, reached through client (a *dynamodb.Client fits). It makes no call;
 // use CreateJournalTable or CheckJournalTable to prepare and check the table.
 func NewDynamoDBJournal(client DynamoDBJournalAPI, table string, opts DynamoDBJournalOptions) (*DynamoDBJournal, error) {
-	if client == nil {
-		return nil, errors.New("dynamodb journal: client is nil")
-	}
-	if err := CheckTableName(table); err != nil {
-		return nil, fmt.Errorf("dynamodb journal: %w", err)
-	}
-	b := newAWSBase(opts.Logger, nil, opts.Pacer)
-	if err := b.setCallTimeout("dynamodb journal: CallTimeout", opts.CallTimeout); err != nil {
+	b, err := newDynamoBase("dynamodb journal", client, table, opts.Logger, nil, opts.Pacer, opts.CallTimeout)
+	if err != nil {
 		return nil, err
 	}
 	return &DynamoDBJournal{

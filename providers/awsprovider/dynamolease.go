@@ -2,7 +2,6 @@ package awsprovider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -67,14 +66,8 @@ const dynamoAcquireTries = 3
 // NewDynamoDBLease returns a lease kept in the DynamoDB table named table,
 // reached through client (a *dynamodb.Client fits). It makes no call.
 func NewDynamoDBLease(client DynamoDBLeaseAPI, table string, opts DynamoDBLeaseOptions) (*DynamoDBLease, error) {
-	if client == nil {
-		return nil, errors.New("dynamodb lease: client is nil")
-	}
-	if err := CheckTableName(table); err != nil {
-		return nil, fmt.Errorf("dynamodb lease: %w", err)
-	}
-	b := newAWSBase(opts.Logger, opts.Clock, opts.Pacer)
-	if err := b.setCallTimeout("dynamodb lease: CallTimeout", opts.CallTimeout); err != nil {
+	b, err := newDynamoBase("dynamodb lease", client, table, opts.Logger, opts.Clock, opts.Pacer, opts.CallTimeout)
+	if err != nil {
 		return nil, err
 	}
 	return &DynamoDBLease{awsBase: b, client: client, table: table}, nil

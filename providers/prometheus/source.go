@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"text/template"
@@ -145,7 +145,7 @@ func New(address string, opts Options) (*Source, error) {
 		}
 		s.targets[name] = v
 	}
-	for _, m := range sortedKeys(opts.Queries) {
+	for _, m := range slices.Sorted(maps.Keys(opts.Queries)) {
 		t, err := parseQuery(m, opts.Queries[m])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
@@ -200,7 +200,7 @@ func (s *Source) Resolution() time.Duration { return s.interval }
 // newest scrape may be one interval old) and the metrics that have a
 // query template (providers.MetricFeed).
 func (s *Source) FeedInfo() providers.FeedInfo {
-	ms := sortedKeys(s.queries)
+	ms := slices.Sorted(maps.Keys(s.queries))
 	return providers.FeedInfo{Resolution: s.interval, Lag: s.interval, Metrics: slices.Clip(ms)}
 }
 
@@ -232,7 +232,7 @@ func (s *Source) Settled(ctx context.Context, target string) (time.Time, error) 
 func (s *Source) Query(q providers.MetricQuery) (string, error) {
 	t, ok := s.queries[q.Metric]
 	if !ok {
-		return "", fmt.Errorf("prometheus metric %s of %q: %w: no query template (have: %s)", q.Metric, q.Target, ErrUnsupportedMetric, strings.Join(sortedKeys(s.queries), ", "))
+		return "", fmt.Errorf("prometheus metric %s of %q: %w: no query template (have: %s)", q.Metric, q.Target, ErrUnsupportedMetric, strings.Join(slices.Sorted(maps.Keys(s.queries)), ", "))
 	}
 	if q.Target == "" {
 		return "", fmt.Errorf("prometheus metric %s: empty target", q.Metric)
@@ -299,13 +299,4 @@ func (s *Source) Metric(ctx context.Context, q providers.MetricQuery) (providers
 	}
 	s.log.Debug("metric read", zap.String("query", promql), zap.Float64("value", x))
 	return providers.MetricValue{Value: x, Points: 1}, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -16,4 +16,13 @@
 // assumed instant; calls may be slow but must honour a cancelled context.
 // It uses real time (it cannot run inside a testing/synctest bubble, which
 // forbids subtests), so keep harness warm-ups short.
+//
+// Router is the package's one test double: an in-memory TrafficRouter
+// that records the weights it is given, for tests of code that drives a
+// router (a strategy, a simulation whose traffic a router follows), in the
+// spirit of net/http/httptest's ResponseRecorder:
+//
+//	r := providertest.NewRouter(t, "blue", "green")
+//	// ... drive r ...
+//	if r.Share("green") != 100 { t.Error("green not at 100 %") }
 package providertest

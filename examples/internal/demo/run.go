@@ -2,7 +2,6 @@ package demo
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 	"github.com/safecutover/safecutover/journalflag"
 	"github.com/safecutover/safecutover/notify"
 	"github.com/safecutover/safecutover/providers"
@@ -496,30 +496,9 @@ func ask(ctx context.Context, std IO, pnr, judged string) string {
 // terminal is set) and its output captured, and returns the exit status
 // and the output. Tests of the examples use it.
 func RunCaptured(ctx context.Context, s Scenario, args []string, stdin string, terminal bool) (int, string) {
-	var out LockedBuffer
+	var out syncbuf.Buffer
 	code := Run(ctx, s, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &out, InTerminal: terminal})
 	return code, out.String()
-}
-
-// LockedBuffer is a bytes.Buffer safe for concurrent writes: the output
-// of a run captured by a test.
-type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (l *LockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns what was written.
-func (l *LockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // journaledTraffic returns the weights the last traffic note of cutover id

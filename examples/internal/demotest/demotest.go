@@ -17,7 +17,9 @@ import (
 	"github.com/safecutover/safecutover/cutover"
 	"github.com/safecutover/safecutover/examples/internal/awsdemo"
 	"github.com/safecutover/safecutover/examples/internal/demo"
+	"github.com/safecutover/safecutover/internal/syncbuf"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
+	"github.com/safecutover/safecutover/providers/fake"
 )
 
 // Fast are flags that run a scenario ten times faster than by default,
@@ -52,6 +54,29 @@ func Run(t *testing.T, s demo.Scenario, cases []Case) {
 			}
 		})
 	}
+}
+
+// GreenOrBack are the two runs every strategy example passes: a healthy
+// green completes with all traffic on green, a bad green rolls back with
+// all traffic back on blue; both approve the point of no return as "ci".
+func GreenOrBack() []Case {
+	return []Case{
+		{Name: "healthy green", Args: []string{"-approve", "ci"}, Want: demo.ExitCompleted,
+			Output: []string{"✓ completed", "all traffic is on green"}},
+		{Name: "bad green", Args: []string{"-bad-green", "-approve", "ci"}, Want: demo.ExitRolledBack,
+			Output: []string{"rolling back", "all traffic is back on blue"}},
+	}
+}
+
+// FakePlan builds s's plan over a new fake cloud with default options, as
+// a run without -aws would, and fails the test if it cannot.
+func FakePlan(t *testing.T, s demo.Scenario) cutover.Plan {
+	t.Helper()
+	plan, err := s.Build(&demo.Env{Cloud: fake.MustNew(fake.Options{}), Clock: cutover.RealClock{}})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return plan
 }
 
 // RunOnce runs s fast with args and returns its exit status and output.
@@ -213,7 +238,7 @@ func Flags(kinds ...string) []string {
 // output; with go test -v the output is logged.
 func RunAWS(t *testing.T, s demo.Scenario, cloud *awstest.Cloud, args []string) (int, string) {
 	t.Helper()
-	var out demo.LockedBuffer
+	var out syncbuf.Buffer
 	code := demo.Run(t.Context(), s, args, demo.IO{In: strings.NewReader(""), Out: &out, Err: &out,
 		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(cloud.HTTPClient())}})
 	if testing.Verbose() {

@@ -40,6 +40,11 @@
 //     minute, fleets behind its target groups, reached through the SDK's
 //     AWS_ENDPOINT_URL_* variables.
 //
+// DynamoDB is not faked: the journal and lease tests run against a real
+// DynamoDB-compatible server on this machine (dynalite), which
+// DynamoDBEndpoint finds — skipping the test when none is named — and
+// DynamoDBClient reaches.
+//
 // # Faults
 //
 // Every fake embeds one Faults: it counts calls per operation and injects

@@ -1,20 +1,18 @@
 package awstest_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/safecutover/safecutover/cutover"
-	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
+	"github.com/safecutover/safecutover/providers/providertest"
 )
 
 // call sends one awsJson1_1 request to m and returns the status and the
@@ -72,7 +70,7 @@ func TestManagedProtocolErrors(t *testing.T) {
 func TestManagedCodeDeployLifecycle(t *testing.T) {
 	clock := cutover.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := newManaged(t, awstest.ManagedOptions{Clock: clock})
-	r := &weights{}
+	r := providertest.NewRouter(t, "blue", "green")
 	if err := m.AddDeploymentGroup(awstest.ManagedGroup{Application: "a", Name: "g", TerminationWait: 30 * time.Minute, Router: r,
 		DeploymentConfig: "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}); err != nil {
 		t.Fatal(err)
@@ -98,8 +96,8 @@ func TestManagedCodeDeployLifecycle(t *testing.T) {
 	} {
 		clock.Set(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Add(step.after))
 		d := m.Deployments()[0]
-		if r.green() != step.green || d.Stage != step.stage || d.Status != step.status {
-			t.Errorf("at +%s: green %d%%, %s %q; want %d%%, %s %q", step.after, r.green(), d.Status, d.Stage, step.green, step.status, step.stage)
+		if r.Share("green") != step.green || d.Stage != step.stage || d.Status != step.status {
+			t.Errorf("at +%s: green %d%%, %s %q; want %d%%, %s %q", step.after, r.Share("green"), d.Status, d.Stage, step.green, step.status, step.stage)
 		}
 	}
 	if td, _ := m.ServiceTaskDefinition("", "g"); td != "td:2" {
@@ -123,31 +121,6 @@ func TestManagedOptionsRefused(t *testing.T) {
 	if !errors.Is(err, awstest.ErrManaged) || !strings.Contains(err.Error(), "ManagedOptions.Rollback: -1s: want ≥ 0 (0 means 1m0s)") {
 		t.Errorf("NewManaged with a negative rollback: %v", err)
 	}
-}
-
-// weights is a router that records the last weights it was given.
-type weights struct {
-	mu sync.Mutex
-	w  providers.Weights
-}
-
-func (r *weights) SetWeights(_ context.Context, w providers.Weights) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.w = w
-	return nil
-}
-
-func (r *weights) Weights(context.Context) (providers.Weights, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w, nil
-}
-
-func (r *weights) green() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w["green"]
 }
 
 // TestManagedServiceCapacity: a service of the simulation reports its

@@ -185,17 +185,14 @@ var _ cutover.Strategy = (*CodeDeploy)(nil)
 // no call. Prepare reads the deployment group and config it names before
 // Stages can build the plan. Bad input is an error naming the field.
 func NewCodeDeploy(client CodeDeployAPI, spec CodeDeploySpec, opts Options) (*CodeDeploy, error) {
-	if client == nil {
-		return nil, errors.New("codedeploy: client is nil")
-	}
-	if err := opts.validate(); err != nil {
+	opts, err := checkNew("codedeploy", client, opts)
+	if err != nil {
 		return nil, err
 	}
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("codedeploy: %w", err)
 	}
 	spec.Gates, spec.Comparative = slices.Clone(spec.Gates), slices.Clone(spec.Comparative)
-	opts = opts.withDefaults()
 	client = boundedCodeDeploy{c: client, t: opts.CallTimeout}
 	if spec.Services != nil {
 		spec.Services = boundedServices{c: spec.Services, t: opts.CallTimeout}
@@ -411,9 +408,7 @@ func (c *CodeDeploy) Stages() ([]cutover.Stage, error) {
 			StillRevertible: c.stillRevertible,
 			Bake:            c.spec.Bake,
 			Gates:           append(slices.Clone(c.spec.Gates), cdGate{c}),
-			// Gates still pending halfway from the end of Bake to the
-			// window's close fail closed, leaving time to roll back.
-			Deadline: c.spec.Bake + (w-c.spec.Bake)/2,
+			Deadline:        windowDeadline(c.spec.Bake, w),
 		},
 	}
 	if c.spec.TerminateEarly {

@@ -52,8 +52,7 @@ func must(t *testing.T, err error) {
 // of an approval without ending the wait; with the approval journaled, a
 // second run terminates the original task set and completes.
 func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
 	// Transient API errors are retried by the SDK and change nothing.
 	e.sim.FailNext("CreateDeployment", 2, awstest.Throttling)
 	e.sim.FailNext("GetDeployment", 1, awstest.InternalError)
@@ -81,8 +80,8 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		d := e.latest(t)
-		if d.Stage != "termination wait" || d.BlueGone || e.router.green() != 100 {
-			t.Fatalf("before approval: deployment %+v, green %d%%; want all traffic on green and blue kept", d, e.router.green())
+		if d.Stage != "termination wait" || d.BlueGone || e.router.Share("green") != 100 {
+			t.Fatalf("before approval: deployment %+v, green %d%%; want all traffic on green and blue kept", d, e.router.Share("green"))
 		}
 		if n := e.sim.Calls("ContinueDeployment"); n != 0 {
 			t.Fatalf("ContinueDeployment called %d times before the approval", n)
@@ -103,11 +102,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		if got := data(st, "codedeploy shift", "deployment"); got != d.ID {
 			t.Errorf("journaled deployment = %q, want %q", got, d.ID)
 		}
-		for op, want := range map[string]int{"CreateDeployment": 3, "ContinueDeployment": 1, "StopDeployment": 0} {
-			if got := e.sim.Calls(op); got != want {
-				t.Errorf("%s called %d times, want %d", op, got, want)
-			}
-		}
+		e.calls(t, map[string]int{"CreateDeployment": 3, "ContinueDeployment": 1, "StopDeployment": 0})
 		if n := len(e.sim.Deployments()); n != 1 {
 			t.Errorf("%d deployments, want 1", n)
 		}
@@ -118,12 +113,10 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 // one point of no return of the plan: the cutover completes with the
 // original task set kept until CodeDeploy's wait runs out.
 func TestCodeDeployWaitRunsOut(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
+		plan := e.shopPlan(t, 0)
 		if an := plan.Analyze(); an.PNRStage != "codedeploy termination wait" || len(an.Findings) > 0 {
 			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
 		}
@@ -152,9 +145,7 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 		if d := e.latest(t); d.Status != "Succeeded" || !d.BlueGone {
 			t.Errorf("an hour on: %+v, want the wait run out and blue terminated", d)
 		}
-		if n := e.sim.Calls("ContinueDeployment"); n != 0 {
-			t.Errorf("ContinueDeployment called %d times, want 0", n)
-		}
+		e.calls(t, map[string]int{"ContinueDeployment": 0})
 	})
 }
 
@@ -162,12 +153,10 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 // comes: the runner rolls back while the original task set still runs,
 // rather than let the wait run out unapproved.
 func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	e := shopEnv(t, "CodeDeployDefault.ECSAllAtOnce")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
+		plan := e.shopPlan(t, 0)
 		opts := runnerOpts()
 		opts.WaitForApproval = true
 		start := time.Now()
@@ -175,9 +164,7 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back for want of an approval", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
-		}
+		e.rolledBackKept(t)
 		if took := time.Since(start); took > time.Hour {
 			t.Errorf("rolled back after %s, past the 1h termination wait", took)
 		}
@@ -190,12 +177,10 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 // runner asks the stage, which can still be undone, and rolls back onto
 // the kept original; an approval sent after the window is refused.
 func TestCodeDeployKilledInTerminationWait(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	e := shopEnv(t, "CodeDeployDefault.ECSAllAtOnce")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
+		plan := e.shopPlan(t, 0)
 		j := killedAt(t, plan, cutover.RecVerdict, "codedeploy termination wait")
 		w := plan.Stages[1].Reversibility.Window
 		time.Sleep(w + time.Minute) // past the declared window, inside the wait
@@ -209,9 +194,7 @@ func TestCodeDeployKilledInTerminationWait(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("resumed run: %v, want rolled back: the window closed unapproved, CodeDeploy still waited", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.green())
-		}
+		e.rolledBackKept(t)
 	})
 }
 
@@ -219,12 +202,10 @@ func TestCodeDeployKilledInTerminationWait(t *testing.T) {
 // canary takes 10% of the traffic: the deployment is stopped with rollback
 // and the traffic is back on the original task set.
 func TestCodeDeployGateFailsRollsBack(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent15Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSCanary10Percent15Minutes")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router, fail: 10}))
+		plan := e.shopPlan(t, 10)
 		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "green error rate" || gf.Stage != "codedeploy shift" {
@@ -234,12 +215,10 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 		if len(deps) != 2 || deps[0].Status != "Stopped" || !deps[0].RolledBack || deps[1].RollbackOf != deps[0].ID || deps[1].Status != "Succeeded" {
 			t.Fatalf("deployments %+v, want the first stopped and its rollback succeeded", deps)
 		}
-		if g := e.router.green(); g != 0 {
+		if g := e.router.Share("green"); g != 0 {
 			t.Errorf("green has %d%% after the rollback, want 0", g)
 		}
-		if n := e.sim.Calls("StopDeployment"); n != 1 {
-			t.Errorf("StopDeployment called %d times, want 1", n)
-		}
+		e.calls(t, map[string]int{"StopDeployment": 1})
 	})
 }
 
@@ -247,13 +226,12 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 // alarm): the library's view of the deployment fails, and the rollback
 // waits for CodeDeploy's own rollback deployment.
 func TestCodeDeployFailsOnItsOwn(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
 		alarm := cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
-			if d := e.latest(t); e.router.green() >= 30 && d.Status == "InProgress" {
+			if d := e.latest(t); e.router.Share("green") >= 30 && d.Status == "InProgress" {
 				must(t, e.sim.FailDeployment(d.ID, "alarm shop-5xx in ALARM"))
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -268,7 +246,7 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 		if n := e.sim.Calls("StopDeployment"); n != 0 {
 			t.Errorf("StopDeployment called %d times on a failed deployment, want 0", n)
 		}
-		if g := e.router.green(); g != 0 {
+		if g := e.router.Share("green"); g != 0 {
 			t.Errorf("green has %d%% after the rollback, want 0", g)
 		}
 	})
@@ -290,21 +268,14 @@ func TestCodeDeployResume(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSLinear10PercentEvery3Minutes")))
+			e := shopEnv(t, "CodeDeployDefault.ECSLinear10PercentEvery3Minutes")
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
 				cd, _ := e.clients()
 				j := cutover.NewMemJournal()
-				plan := func() cutover.Plan { // each process builds its own
-					spec := shopSpec(weightGate{r: e.router})
-					spec.TerminateEarly = true
-					s, err := newCodeDeploy(ctx, cd, spec, managed.Options{})
-					must(t, err)
-					p, err := cutover.Sequence("shop release 2", s)
-					must(t, err)
-					return p
-				}
+				spec := shopSpec(weightGate{r: e.router})
+				spec.TerminateEarly = true
+				plan := func() cutover.Plan { return cdPlan(t, cd, spec) } // each process builds its own
 				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "shop-2", plan())
 				if !errors.Is(err, errKilled) {
 					t.Fatalf("first run: %v, want it killed", err)
@@ -319,9 +290,7 @@ func TestCodeDeployResume(t *testing.T) {
 					t.Fatalf("resumed run: %v", err)
 				}
 				d := e.latest(t)
-				if n := e.sim.Calls("CreateDeployment"); n != 1 {
-					t.Errorf("CreateDeployment called %d times, want 1", n)
-				}
+				e.calls(t, map[string]int{"CreateDeployment": 1})
 				if got := data(st, "codedeploy shift", "deployment"); d.Status != "Succeeded" || got != d.ID {
 					t.Errorf("deployment %+v, journaled %q; want it succeeded and journaled", d, got)
 				}
@@ -335,21 +304,17 @@ func TestCodeDeployResume(t *testing.T) {
 // a window whose start it did not see within WindowMargin, so it rolls
 // back while it still can instead of guessing.
 func TestCodeDeployResumedTooLate(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	e := shopEnv(t, "CodeDeployDefault.ECSAllAtOnce")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
+		plan := e.shopPlan(t, 0)
 		j := killedAt(t, plan, cutover.RecIntent, "codedeploy termination wait")
 		time.Sleep(20 * time.Minute)
 		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 		}
-		if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.green() != 0 {
-			t.Errorf("deployment %+v, green %d%%; want it rolled back with blue kept", d, e.router.green())
-		}
+		e.rolledBackKept(t)
 	})
 }
 
@@ -378,11 +343,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("run approved at the termination wait: %v", err)
 		}
-		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1} {
-			if got := e.sim.Calls(op); got != want {
-				t.Errorf("%s called %d times, want %d", op, got, want)
-			}
-		}
+		e.calls(t, map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1})
 		// The config exists now and matches; a different shift under its
 		// name is refused.
 		if _, err := newCodeDeploy(ctx, cd, spec, managed.Options{}); err != nil {
@@ -464,16 +425,7 @@ func TestNewCodeDeployRejects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := newCodeDeploy(context.Background(), cd, tc.spec(), managed.Options{})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			var se *managed.SetupError
-			if errors.As(err, &se) != tc.setup || errors.Is(err, managed.ErrInvalidSetup) != tc.setup {
-				t.Errorf("error %q: SetupError %v, want %v", err, !tc.setup, tc.setup)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
+			rejected(t, err, tc.setup, tc.want)
 		})
 	}
 }
@@ -489,13 +441,10 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 	must(t, e.sim.AddDeploymentGroup(g))
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cd, _ := e.clients()
-		s, err := newCodeDeploy(ctx, cd, shopSpec(weightGate{r: e.router}), managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		plan := e.shopPlan(t, 0)
 		e.sim.FailNext("ContinueDeployment", 1, awstest.Fault{Status: http.StatusBadRequest, Code: "DeploymentIsNotInReadyStateException", Message: "not ready"})
 		j := cutover.NewMemJournal()
+		var err error
 		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "to reroute traffic: still Ready") {
 			t.Fatalf("Run = %v, want the refused reroute reported with the deployment's status", err)
@@ -526,8 +475,7 @@ func (endlessList) ListDeployments(context.Context, *codedeploy.ListDeploymentsI
 // cannot all be listed, the check for one already in progress must not
 // pass as if there were none: no deployment is created.
 func TestCodeDeployListNotTruncated(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
 	synctest.Test(t, func(t *testing.T) {
 		cd, _ := e.clients()
 		plan := cdPlan(t, endlessList{cd}, shopSpec(weightGate{r: e.router}))
@@ -535,9 +483,7 @@ func TestCodeDeployListNotTruncated(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "pages") {
 			t.Errorf("run: %v, want an error saying the deployments could not all be listed", err)
 		}
-		if n := e.sim.Calls("CreateDeployment"); n != 0 {
-			t.Errorf("CreateDeployment called %d times, want 0", n)
-		}
+		e.calls(t, map[string]int{"CreateDeployment": 0})
 	})
 }
 
@@ -570,8 +516,7 @@ func (c *lostCreate) ListDeployments(ctx context.Context, in *codedeploy.ListDep
 // lost is found again by the cutover's journaled token, with one listing
 // of the few minutes around it — no second deployment, no history read.
 func TestCodeDeployFoundByToken(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
+	e := shopEnv(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
 	synctest.Test(t, func(t *testing.T) {
 		cd, _ := e.clients()
 		lc := &lostCreate{CodeDeployAPI: cd}
@@ -596,8 +541,7 @@ func TestCodeDeployFoundByToken(t *testing.T) {
 // input; the plan cannot be built before Prepare has read AWS, and
 // Prepare is where the reads happen.
 func TestConstructorsMakeNoCall(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSAllAtOnce")))
+	e := shopEnv(t, "CodeDeployDefault.ECSAllAtOnce")
 	cd, ec := e.clients()
 	before := e.sim.Snapshot()
 	c, err := managed.NewCodeDeploy(cd, shopSpec(), managed.Options{})

@@ -228,13 +228,10 @@ var _ cutover.Strategy = (*ECS)(nil)
 // call. Prepare reads the service before Stages can build the plan. Bad
 // input is an error naming the field.
 func NewECS(client ECSDeploymentAPI, spec ECSSpec, opts Options) (*ECS, error) {
-	if client == nil {
-		return nil, errors.New("ecs: client is nil")
-	}
-	if err := opts.validate(); err != nil {
+	opts, err := checkNew("ecs", client, opts)
+	if err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
 	client = boundedECS{c: client, t: opts.CallTimeout}
 	if err := spec.validate(opts.WindowMargin); err != nil {
 		return nil, fmt.Errorf("ecs: %w", err)
@@ -346,7 +343,7 @@ func (e *ECS) Stages() ([]cutover.Stage, error) {
 			Approval:      true,
 			Bake:          e.spec.Bake,
 			Gates:         append(slices.Clone(e.spec.Gates), ecsGate{e}),
-			Deadline:      e.spec.Bake + (w-e.spec.Bake)/2,
+			Deadline:      windowDeadline(e.spec.Bake, w),
 		})
 	if e.spec.WaitForCleanUp {
 		st = append(st, cutover.Stage{

@@ -49,12 +49,10 @@ func TestECSStrategies(t *testing.T) {
 		{managed.Linear, []string{"ecs 25%", "ecs 50%", "ecs 75%", "ecs 100%", "ecs bake", "ecs clean-up"}},
 	} {
 		t.Run(string(tc.strategy), func(t *testing.T) {
-			e := newEnv(t)
-			must(t, e.sim.AddService(webService(e)))
+			e := webEnv(t)
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
-				_, ec := e.clients()
-				plan := ecsPlan(t, ec, webSpec(tc.strategy, weightGate{r: e.router}))
+				plan := e.webPlan(t, tc.strategy, 0)
 				if diff := cmp.Diff(tc.stages, stageNames(plan)); diff != "" {
 					t.Errorf("stages (-want +got):\n%s", diff)
 				}
@@ -68,8 +66,8 @@ func TestECSStrategies(t *testing.T) {
 					t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 				}
 				d := e.latest(t)
-				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.green() != 100 {
-					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.green())
+				if d.Stage != "POST_PRODUCTION_TRAFFIC_SHIFT" || d.Status != "IN_PROGRESS" || e.router.Share("green") != 100 {
+					t.Fatalf("before approval: %+v, green %d%%; want held after the last shift", d, e.router.Share("green"))
 				}
 				steps := len(tc.stages) - 2 // but the bake and the clean-up
 				if got := e.sim.Calls("ContinueServiceDeployment"); got != steps {
@@ -87,11 +85,7 @@ func TestECSStrategies(t *testing.T) {
 				if st.Phase != cutover.PhaseCompleted || d.Status != "SUCCESSFUL" || td != newWebTaskDef {
 					t.Errorf("phase %s, deployment %+v, service runs %s; want completed on the new revision", st.Phase, d, td)
 				}
-				for op, want := range map[string]int{"UpdateService": 1, "ContinueServiceDeployment": steps + 1, "StopServiceDeployment": 0} {
-					if got := e.sim.Calls(op); got != want {
-						t.Errorf("%s called %d times, want %d", op, got, want)
-					}
-				}
+				e.calls(t, map[string]int{"UpdateService": 1, "ContinueServiceDeployment": steps + 1, "StopServiceDeployment": 0})
 			})
 		})
 	}
@@ -100,12 +94,10 @@ func TestECSStrategies(t *testing.T) {
 // TestECSGateFailsRollsBack fails the library's gate at the canary step:
 // the deployment is rolled back and the service runs the old revision.
 func TestECSGateFailsRollsBack(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		_, ec := e.clients()
-		plan := ecsPlan(t, ec, webSpec(managed.Canary, weightGate{r: e.router, fail: 10}))
+		plan := e.webPlan(t, managed.Canary, 10)
 		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "ecs 10%" {
@@ -113,8 +105,8 @@ func TestECSGateFailsRollsBack(t *testing.T) {
 		}
 		d := e.latest(t)
 		td, _ := e.sim.ServiceTaskDefinition("prod", "web")
-		if d.Status != "ROLLBACK_SUCCESSFUL" || td != oldWebTaskDef || e.router.green() != 0 {
-			t.Errorf("deployment %+v, service runs %s, green %d%%; want rolled back", d, td, e.router.green())
+		if d.Status != "ROLLBACK_SUCCESSFUL" || td != oldWebTaskDef || e.router.Share("green") != 0 {
+			t.Errorf("deployment %+v, service runs %s, green %d%%; want rolled back", d, td, e.router.Share("green"))
 		}
 		if got := e.sim.Calls("StopServiceDeployment") + e.sim.Calls("ContinueServiceDeployment"); got != 2 {
 			t.Errorf("%d stop or continue calls, want 2 (continue the canary, then roll back)", got)
@@ -125,13 +117,12 @@ func TestECSGateFailsRollsBack(t *testing.T) {
 // TestECSRollsBackOnItsOwn has ECS roll the deployment back (its alarm);
 // the library fails its stage and waits for ECS's rollback.
 func TestECSRollsBackOnItsOwn(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
 		alarm := cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
-			if d := e.latest(t); e.router.green() >= 50 && d.Status == "IN_PROGRESS" {
+			if d := e.latest(t); e.router.Share("green") >= 50 && d.Status == "IN_PROGRESS" {
 				must(t, e.sim.FailDeployment(d.ID, "alarm web-5xx in ALARM"))
 			}
 			return cutover.Verdict{Decision: cutover.Pass}, nil
@@ -164,19 +155,12 @@ func TestECSResume(t *testing.T) {
 		{"between steps", func(r cutover.Record) bool { return r.Type == cutover.RecIntent && r.Stage == "ecs 100%" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			must(t, e.sim.AddService(webService(e)))
+			e := webEnv(t)
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
 				_, ec := e.clients()
 				j := cutover.NewMemJournal()
-				plan := func() cutover.Plan {
-					s, err := newECS(ctx, ec, webSpec(managed.Canary, weightGate{r: e.router}), managed.Options{})
-					must(t, err)
-					p, err := cutover.Sequence("web release 2", s)
-					must(t, err)
-					return p
-				}
+				plan := func() cutover.Plan { return ecsPlan(t, ec, webSpec(managed.Canary, weightGate{r: e.router})) }
 				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "web-2", plan())
 				if !errors.Is(err, errKilled) {
 					t.Fatalf("first run: %v, want it killed", err)
@@ -186,9 +170,7 @@ func TestECSResume(t *testing.T) {
 				if _, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan()); err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
-				if n := e.sim.Calls("UpdateService"); n != 1 {
-					t.Errorf("UpdateService called %d times, want 1", n)
-				}
+				e.calls(t, map[string]int{"UpdateService": 1})
 				if d := e.latest(t); d.Status != "SUCCESSFUL" || len(e.sim.Deployments()) != 1 {
 					t.Errorf("deployments %+v, want one, successful", e.sim.Deployments())
 				}
@@ -201,8 +183,7 @@ func TestECSResume(t *testing.T) {
 // after the last shift for longer than HookTimeout: ECS rolls back on its
 // own, and the next run finds it rolled back.
 func TestECSHookTimeoutRollsBack(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
@@ -217,8 +198,8 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 			t.Fatalf("first run: %v, want it killed", err)
 		}
 		time.Sleep(3 * time.Hour) // nobody approves
-		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" || e.router.green() != 0 {
-			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.green())
+		if d := e.latest(t); d.Status != "ROLLBACK_SUCCESSFUL" || e.router.Share("green") != 0 {
+			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.Share("green"))
 		}
 		approve(t, j, "web-2")
 		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
@@ -274,16 +255,7 @@ func TestNewECSRejects(t *testing.T) {
 			spec := webSpec(managed.BlueGreen)
 			tc.edit(&spec)
 			_, err := newECS(context.Background(), ec, spec, managed.Options{})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			var se *managed.SetupError
-			if errors.As(err, &se) != tc.setup || errors.Is(err, managed.ErrInvalidSetup) != tc.setup {
-				t.Errorf("error %q: SetupError %v, want %v", err, !tc.setup, tc.setup)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
+			rejected(t, err, tc.setup, tc.want)
 		})
 	}
 }
@@ -291,8 +263,7 @@ func TestNewECSRejects(t *testing.T) {
 // TestComparativeGates checks that comparative gates are judged only where
 // both revisions take traffic.
 func TestComparativeGates(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "CodeDeployDefault.ECSCanary10Percent5Minutes")))
 	cd, ec := e.clients()
 	judge := cutover.Named("judge green vs blue", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
@@ -354,8 +325,7 @@ func (c fullARNs) DescribeServices(ctx context.Context, in *ecs.DescribeServices
 // find the service deployment although ECS reports the task definition by
 // its ARN, and complete.
 func TestECSFamilyRevisionResumed(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
@@ -375,8 +345,6 @@ func TestECSFamilyRevisionResumed(t *testing.T) {
 		if d := e.latest(t); d.Status != "SUCCESSFUL" {
 			t.Errorf("deployment %+v, want SUCCESSFUL", d)
 		}
-		if got := e.sim.Calls("UpdateService"); got != 1 {
-			t.Errorf("UpdateService called %d times, want 1", got)
-		}
+		e.calls(t, map[string]int{"UpdateService": 1})
 	})
 }

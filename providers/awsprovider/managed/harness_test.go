@@ -16,6 +16,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,11 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/safecutover/safecutover/cutover"
-	"github.com/safecutover/safecutover/providers"
 	"github.com/safecutover/safecutover/providers/awsprovider/awstest"
 	"github.com/safecutover/safecutover/providers/awsprovider/managed"
+	"github.com/safecutover/safecutover/providers/providertest"
 )
 
 const simTimeHeader = "X-Sim-Time"
@@ -39,7 +41,7 @@ type env struct {
 	sim    *awstest.Managed
 	clock  *cutover.ManualClock
 	url    string
-	router *router
+	router *providertest.Router
 }
 
 // newEnv serves a new simulation on 127.0.0.1. Call it outside the
@@ -47,7 +49,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clock := cutover.NewManualClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
-	e := &env{clock: clock, router: newRouter()}
+	e := &env{clock: clock, router: providertest.NewRouter(t, "blue", "green")}
 	sim, err := awstest.NewManaged(awstest.ManagedOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -117,46 +119,17 @@ func (e *env) latest(t *testing.T) awstest.ManagedDeployment {
 	return last
 }
 
-// router records the weights the simulation gives it.
-type router struct {
-	mu sync.Mutex
-	w  providers.Weights
-	n  int
-}
-
-func newRouter() *router { return &router{w: providers.Weights{"blue": 100, "green": 0}} }
-
-func (r *router) SetWeights(_ context.Context, w providers.Weights) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.w = w
-	r.n++
-	return nil
-}
-
-func (r *router) Weights(context.Context) (providers.Weights, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w, nil
-}
-
-func (r *router) green() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.w["green"]
-}
-
 // maxGreen is a gate that fails once the router gives green more than max
 // percent of the traffic while fail is set, and passes otherwise.
 type weightGate struct {
-	r    *router
+	r    *providertest.Router
 	fail int // fail at or above this green share; 0 never fails
 }
 
 func (g weightGate) Name() string { return "green error rate" }
 
 func (g weightGate) Evaluate(context.Context) (cutover.Verdict, error) {
-	if gr := g.r.green(); g.fail > 0 && gr >= g.fail {
+	if gr := g.r.Share("green"); g.fail > 0 && gr >= g.fail {
 		return cutover.Verdict{Decision: cutover.Fail, Reason: "green 5xx rate 4.2% > 1%"}, nil
 	}
 	return cutover.Verdict{Decision: cutover.Pass, Reason: "green 5xx rate 0.1% ≤ 1%"}, nil
@@ -254,13 +227,35 @@ func data(st cutover.State, stage, key string) string {
 	return ""
 }
 
+// shopEnv serves a new simulation (newEnv) with the shop deployment group
+// of shopGroup under config. Call it outside the synctest bubble.
+func shopEnv(t *testing.T, config string) *env {
+	t.Helper()
+	e := newEnv(t)
+	must(t, e.sim.AddDeploymentGroup(shopGroup(e, config)))
+	return e
+}
+
+// webEnv serves a new simulation (newEnv) with the web service of
+// webService. Call it outside the synctest bubble.
+func webEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	must(t, e.sim.AddService(webService(e)))
+	return e
+}
+
+// cdStrategy returns the prepared CodeDeploy strategy of spec and its plan.
+func cdStrategy(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec) (*managed.CodeDeploy, cutover.Plan) {
+	t.Helper()
+	s, err := newCodeDeploy(t.Context(), cd, spec, managed.Options{})
+	return s, planOf(t, "shop release 2", s, err)
+}
+
 // cdPlan returns the plan of a CodeDeploy deployment of spec.
 func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec) cutover.Plan {
 	t.Helper()
-	s, err := newCodeDeploy(t.Context(), cd, spec, managed.Options{})
-	must(t, err)
-	p, err := cutover.Sequence("shop release 2", s)
-	must(t, err)
+	_, p := cdStrategy(t, cd, spec)
 	return p
 }
 
@@ -268,33 +263,95 @@ func cdPlan(t *testing.T, cd managed.CodeDeployAPI, spec managed.CodeDeploySpec)
 func ecsPlan(t *testing.T, ec managed.ECSDeploymentAPI, spec managed.ECSSpec) cutover.Plan {
 	t.Helper()
 	s, err := newECS(t.Context(), ec, spec, managed.Options{})
+	return planOf(t, "web release 2", s, err)
+}
+
+// planOf returns the plan called name of strategy s, which was built with
+// err; an error fails t.
+func planOf(t *testing.T, name string, s cutover.Strategy, err error) cutover.Plan {
+	t.Helper()
 	must(t, err)
-	p, err := cutover.Sequence("web release 2", s)
+	p, err := cutover.Sequence(name, s)
 	must(t, err)
 	return p
+}
+
+// shopPlan returns the plan of the shop's CodeDeploy deployment, over
+// real SDK clients for e, judged by a weightGate that fails at a green
+// share of fail percent (0: never). Call it inside the bubble, if any.
+func (e *env) shopPlan(t *testing.T, fail int) cutover.Plan {
+	t.Helper()
+	cd, _ := e.clients()
+	return cdPlan(t, cd, shopSpec(weightGate{r: e.router, fail: fail}))
+}
+
+// webPlan returns the plan of the web service's ECS native deployment by
+// strategy, as shopPlan does for CodeDeploy.
+func (e *env) webPlan(t *testing.T, strategy ecstypes.DeploymentStrategy, fail int) cutover.Plan {
+	t.Helper()
+	_, ec := e.clients()
+	return ecsPlan(t, ec, webSpec(strategy, weightGate{r: e.router, fail: fail}))
+}
+
+// calls fails t for each operation of want the simulation did not answer
+// the number of times want says.
+func (e *env) calls(t *testing.T, want map[string]int) {
+	t.Helper()
+	for op, n := range want {
+		if got := e.sim.Calls(op); got != n {
+			t.Errorf("%s called %d times, want %d", op, got, n)
+		}
+	}
+}
+
+// rolledBackKept fails t unless the newest CodeDeploy deployment was
+// rolled back onto the original task set, kept, with no traffic on green.
+func (e *env) rolledBackKept(t *testing.T) {
+	t.Helper()
+	if d := e.latest(t); d.BlueGone || !d.RolledBack || e.router.Share("green") != 0 {
+		t.Errorf("deployment %+v, green %d%%; want rolled back onto the kept original", d, e.router.Share("green"))
+	}
 }
 
 // newCodeDeploy builds a CodeDeploy strategy and prepares it, as a program
 // does before it builds the plan.
 func newCodeDeploy(ctx context.Context, client managed.CodeDeployAPI, spec managed.CodeDeploySpec, opts managed.Options) (*managed.CodeDeploy, error) {
 	s, err := managed.NewCodeDeploy(client, spec, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Prepare(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return prepare(ctx, s, err)
 }
 
 // newECS builds an ECS native deployment strategy and prepares it.
 func newECS(ctx context.Context, client managed.ECSDeploymentAPI, spec managed.ECSSpec, opts managed.Options) (*managed.ECS, error) {
 	s, err := managed.NewECS(client, spec, opts)
-	if err != nil {
-		return nil, err
+	return prepare(ctx, s, err)
+}
+
+// prepare prepares s, which its constructor returned with err.
+func prepare[S interface{ Prepare(context.Context) error }](ctx context.Context, s S, err error) (S, error) {
+	if err == nil {
+		err = s.Prepare(ctx)
 	}
-	if err := s.Prepare(ctx); err != nil {
-		return nil, err
+	if err != nil {
+		var none S
+		return none, err
 	}
 	return s, nil
+}
+
+// rejected fails t unless err is a constructor's or Prepare's refusal
+// that says want, and is a *managed.SetupError (wrapping
+// managed.ErrInvalidSetup) exactly when setup is set: the resources are
+// not set up for the deployment, rather than the spec being bad.
+func rejected(t *testing.T, err error, setup bool, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var se *managed.SetupError
+	if errors.As(err, &se) != setup || errors.Is(err, managed.ErrInvalidSetup) != setup {
+		t.Errorf("error %q: SetupError %v, want %v", err, !setup, setup)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
 }

@@ -106,6 +106,27 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
+// windowDeadline is the deadline of the gates of a stage that bakes for
+// bake inside a rollback window of w: gates still pending halfway from the
+// end of the bake to the window's close fail closed, leaving time to roll
+// back while the previous side is kept.
+func windowDeadline(bake, w time.Duration) time.Duration {
+	return bake + (w-bake)/2
+}
+
+// checkNew checks what every managed deployment is built from — a client
+// and Options — and returns the options with their defaults; what names
+// the deployment in errors ("codedeploy").
+func checkNew(what string, client any, o Options) (Options, error) {
+	if client == nil {
+		return Options{}, fmt.Errorf("%s: client is nil", what)
+	}
+	if err := o.validate(); err != nil {
+		return Options{}, err
+	}
+	return o.withDefaults(), nil
+}
+
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -211,8 +211,7 @@ func (h *holding) Do(r *http.Request) (*http.Response, error) {
 // so NewCodeDeploy returns after about one timeout; a negative
 // CallTimeout is refused naming the field.
 func TestManagedCallTimeout(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "")))
+	e := shopEnv(t, "")
 	synctest.Test(t, func(t *testing.T) {
 		h := &holding{e: e, op: "GetDeploymentGroup", n: 1}
 		cd := codedeploy.New(codedeploy.Options{

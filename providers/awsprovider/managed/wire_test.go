@@ -24,17 +24,13 @@ import (
 // its settings, the alarms, this package's PAUSE hooks (rolling back on
 // timeout), and the service's own settings kept.
 func TestECSDeploymentConfigurationOnTheWire(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddService(webService(e)))
+	e := webEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		_, ec := e.clients()
 		spec := webSpec(managed.Canary, weightGate{r: e.router})
 		spec.Alarms, spec.AlarmRollback = []string{"web-5xx"}, true
-		s, err := newECS(ctx, ec, spec, managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("web release 2", s)
-		must(t, err)
+		plan := ecsPlan(t, ec, spec)
 		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
@@ -74,8 +70,7 @@ func TestECSDeploymentConfigurationOnTheWire(t *testing.T) {
 // TestCodeDeployAppSpecOnTheWire reads back, through the SDK, the AppSpec
 // the deployment was created with.
 func TestCodeDeployAppSpecOnTheWire(t *testing.T) {
-	e := newEnv(t)
-	must(t, e.sim.AddDeploymentGroup(shopGroup(e, "")))
+	e := shopEnv(t, "")
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
@@ -83,10 +78,7 @@ func TestCodeDeployAppSpecOnTheWire(t *testing.T) {
 		spec.PlatformVersion = "1.4.0"
 		spec.Hooks = managed.AppSpecHooks{BeforeAllowTraffic: "shop-smoke-test"}
 		spec.Description = "release 2"
-		s, err := newCodeDeploy(ctx, cd, spec, managed.Options{})
-		must(t, err)
-		plan, err := cutover.Sequence("shop release 2", s)
-		must(t, err)
+		s, plan := cdStrategy(t, cd, spec)
 		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
