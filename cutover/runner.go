@@ -33,6 +33,20 @@ func NewRunner(j Journal, opts RunnerOptions) *Runner {
 	return r
 }
 
+// MustNewRunner is NewRunner for a journal and options written in the
+// program (tests, examples): it panics on a nil journal or options out of
+// range, as regexp.MustCompile does on a bad expression.
+func MustNewRunner(j Journal, opts RunnerOptions) *Runner {
+	r := NewRunner(j, opts)
+	if j == nil {
+		panic("runner: journal: nil")
+	}
+	if r.err != nil {
+		panic(r.err)
+	}
+	return r
+}
+
 // Run drives cutover id through plan p to the end: it starts a new cutover,
 // or resumes one whose journal already has records. It returns the final
 // state and nil when the plan completed; otherwise an error that unwraps to

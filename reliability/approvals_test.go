@@ -78,7 +78,7 @@ func testApprovals(t *testing.T, signed bool) {
 				return err
 			}
 		}
-		run := func() (cutover.State, error) { return cutover.NewRunner(mem, opts).Run(ctx, cutoverID, p) }
+		run := func() (cutover.State, error) { return cutover.MustNewRunner(mem, opts).Run(ctx, cutoverID, p) }
 		stillWarm := func(when string) {
 			t.Helper()
 			if err := checkCloud(cloud, scMigration, expWaiting); err != nil {
@@ -330,7 +330,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	}
 	copts := opts
 	copts.Lease = lease
-	if st, err := cutover.NewRunner(j, copts).Run(ctx, "aws-canary", cp); err != nil || st.Phase != cutover.PhaseCompleted {
+	if st, err := cutover.MustNewRunner(j, copts).Run(ctx, "aws-canary", cp); err != nil || st.Phase != cutover.PhaseCompleted {
 		t.Fatalf("canary on the ALB: %s: %v", st.Phase, err)
 	}
 	if got := fakeELB.WeightAt(awstest.ListenerARN, awstest.GreenTG, time.Now()); got != 100 {

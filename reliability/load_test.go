@@ -128,7 +128,7 @@ func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, f
 				}
 			})
 			opts := cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: poll, Observer: obs}
-			st, err := cutover.NewRunner(cj, opts).Run(context.Background(), id, p)
+			st, err := cutover.MustNewRunner(cj, opts).Run(context.Background(), id, p)
 			if err != nil || st.Phase != cutover.PhaseCompleted {
 				fails.add("%s: %s: %v", id, st.Phase, err)
 				return

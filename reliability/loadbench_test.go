@@ -30,7 +30,7 @@ func BenchmarkLoadCutover(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: 10 * time.Second}).Run(context.Background(), id, p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: 10 * time.Second}).Run(context.Background(), id, p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			b.Fatalf("%s: %s: %v", id, st.Phase, err)
 		}

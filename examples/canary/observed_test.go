@@ -78,7 +78,7 @@ func TestAWSObservedShare(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 15 * time.Second}).Run(ctx, "observed", plan)
+				_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 15 * time.Second}).Run(ctx, "observed", plan)
 				if !tc.back {
 					if err != nil {
 						t.Fatalf("Run: %v", err)

@@ -75,7 +75,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		}
 
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, runnerOpts())
+		r := cutover.MustNewRunner(j, runnerOpts())
 		_, err := r.Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
@@ -128,7 +128,7 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
 		}
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		recs, err := j.Read(ctx, "shop-2", 0)
@@ -171,7 +171,7 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 		opts := runnerOpts()
 		opts.WaitForApproval = true
 		start := time.Now()
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back for want of an approval", err)
 		}
@@ -205,7 +205,7 @@ func TestCodeDeployKilledInTerminationWait(t *testing.T) {
 		if err := cutover.Send(ctx, j, "shop-2", cutover.CmdApprove, "bob", "too late", "codedeploy termination wait"); err == nil {
 			t.Error("Send accepted an approval after the window had closed")
 		}
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("resumed run: %v, want rolled back: the window closed unapproved, CodeDeploy still waited", err)
 		}
@@ -225,7 +225,7 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 		ctx := t.Context()
 		cd, _ := e.clients()
 		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router, fail: 10}))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "green error rate" || gf.Stage != "codedeploy shift" {
 			t.Fatalf("run: %v, want rolled back by the gate in the shift", err)
@@ -259,7 +259,7 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 			return cutover.Verdict{Decision: cutover.Pass}, nil
 		})
 		plan := cdPlan(t, cd, shopSpec(alarm))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "codedeploy deployment" ||
 			!strings.Contains(gf.Verdict.Reason, "ALARM_ACTIVE") {
@@ -305,7 +305,7 @@ func TestCodeDeployResume(t *testing.T) {
 					must(t, err)
 					return p
 				}
-				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "shop-2", plan())
+				_, err := cutover.MustNewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "shop-2", plan())
 				if !errors.Is(err, errKilled) {
 					t.Fatalf("first run: %v, want it killed", err)
 				}
@@ -314,7 +314,7 @@ func TestCodeDeployResume(t *testing.T) {
 				}
 				time.Sleep(2 * time.Minute) // the process restarts
 				approve(t, j, "shop-2")
-				st, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan())
+				st, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan())
 				if err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
@@ -343,7 +343,7 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 		plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
 		j := killedAt(t, plan, cutover.RecIntent, "codedeploy termination wait")
 		time.Sleep(20 * time.Minute)
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 		}
@@ -375,7 +375,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		for op, want := range map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1} {
@@ -496,7 +496,7 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 		must(t, err)
 		e.sim.FailNext("ContinueDeployment", 1, awstest.Fault{Status: http.StatusBadRequest, Code: "DeploymentIsNotInReadyStateException", Message: "not ready"})
 		j := cutover.NewMemJournal()
-		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err = cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "to reroute traffic: still Ready") {
 			t.Fatalf("Run = %v, want the refused reroute reported with the deployment's status", err)
 		}
@@ -531,7 +531,7 @@ func TestCodeDeployListNotTruncated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cd, _ := e.clients()
 		plan := cdPlan(t, endlessList{cd}, shopSpec(weightGate{r: e.router}))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "pages") {
 			t.Errorf("run: %v, want an error saying the deployments could not all be listed", err)
 		}
@@ -580,7 +580,7 @@ func TestCodeDeployFoundByToken(t *testing.T) {
 		opts := approvingOpts(t, j, "shop-2")
 		opts.ApplyAttempts = 2
 		opts.Transient = providers.IsTransient
-		if _, err := cutover.NewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
 			t.Fatalf("run: %v, want it to complete with the one deployment", err)
 		}
 		if n := len(e.sim.Deployments()); n != 1 || e.sim.Calls("CreateDeployment") != 1 {

@@ -35,7 +35,7 @@ func TestECSDeploymentConfigurationOnTheWire(t *testing.T) {
 		must(t, err)
 		plan, err := cutover.Sequence("web release 2", s)
 		must(t, err)
-		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
 		out, err := ec.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
@@ -87,7 +87,7 @@ func TestCodeDeployAppSpecOnTheWire(t *testing.T) {
 		must(t, err)
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
-		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
 		out, err := cd.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(s.DeploymentID())})
