@@ -28,7 +28,7 @@ func ExampleRunner() {
 		shift("green-10", 0, 10), shift("green-50", 10, 50), shift("green-100", 50, 100),
 	}}
 
-	r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
+	r, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		Actor:        "alice",
 		PollInterval: 5 * time.Millisecond,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -38,6 +38,10 @@ func ExampleRunner() {
 			}
 		}),
 	})
+	if err != nil {
+		fmt.Println(err) // an option out of range, named
+		return
+	}
 	st, err := r.Run(context.Background(), "checkout-v2-rollout", plan)
 	fmt.Println(st.Phase, err)
 	// Output:

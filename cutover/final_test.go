@@ -391,7 +391,7 @@ func TestApplyAttempts(t *testing.T) {
 			})
 		})
 	}
-	if _, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{ApplyAttempts: -1}).Run(context.Background(), "c", newCloud().plan(1, 0)); err == nil || !strings.Contains(err.Error(), "ApplyAttempts") {
+	if _, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{ApplyAttempts: -1}); err == nil || !strings.Contains(err.Error(), "ApplyAttempts") {
 		t.Errorf("negative ApplyAttempts: err %v, want one naming ApplyAttempts", err)
 	}
 }

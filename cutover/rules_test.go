@@ -79,14 +79,17 @@ func TestErrorLevelLoggerSeesFailure(t *testing.T) {
 
 // With the two-person rule, an approval must come from someone other than
 // the initiator. With no initiator (RunnerOptions.Actor empty) that cannot be
-// checked, so Run refuses the options instead of accepting anyone.
+// checked, so NewRunner refuses the options instead of accepting anyone.
 func TestTwoPersonNeedsActor(t *testing.T) {
 	j := cutover.NewMemJournal()
 	c := newCloud()
 	p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", 0)}}
-	_, err := cutover.NewRunner(j, cutover.RunnerOptions{TwoPerson: true}).Run(context.Background(), "c", p)
+	r, err := cutover.NewRunner(j, cutover.RunnerOptions{TwoPerson: true})
 	if err == nil || !strings.Contains(err.Error(), "Actor") {
-		t.Fatalf("Run: %v; want an error naming the Actor option", err)
+		t.Fatalf("NewRunner: %v; want an error naming the Actor option", err)
+	}
+	if _, err := r.Run(context.Background(), "c", p); err == nil {
+		t.Fatal("Run of the refused runner: nil error")
 	}
 	if recs := readAll(t, j, "c"); len(recs) != 0 {
 		t.Errorf("journal has %d records, want none", len(recs))

@@ -92,11 +92,8 @@ func TestRunRejects(t *testing.T) {
 		want error
 		text string
 	}{
-		{"nil journal", cutover.NewRunner(nil, cutover.RunnerOptions{}), "c", good, nil, "journal is nil"},
 		{"empty id", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "", good, nil, "cutover id"},
 		{"invalid plan", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "c", cutover.Plan{}, cutover.ErrInvalidPlan, "Stages"},
-		{"negative poll", cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: -1}), "c", good, nil, "PollInterval"},
-		{"negative revert timeout", cutover.NewRunner(j, cutover.RunnerOptions{RevertTimeout: -time.Second}), "c", good, nil, "RevertTimeout"},
 		{"other plan name", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", otherName, cutover.ErrPlanMismatch, "plan"},
 		{"other stage name", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", renamed, cutover.ErrPlanMismatch, "other"},
 		{"other stage count", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", longer, cutover.ErrPlanMismatch, "3"},

@@ -216,8 +216,7 @@ func TestRunnerStartNeedsTheStartRole(t *testing.T) {
 		if recs, _ := j.Read(t.Context(), "c1", 0); len(recs) != 0 {
 			t.Errorf("%d records journaled; want none", len(recs))
 		}
-		r = cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Approvers: tm.approvers})
-		if _, err := r.Run(t.Context(), "c1", p); err == nil || !strings.Contains(err.Error(), "Signer") {
+		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Approvers: tm.approvers}); err == nil || !strings.Contains(err.Error(), "Signer") {
 			t.Errorf("approvers without a signer: %v; want an error naming Signer", err)
 		}
 	})

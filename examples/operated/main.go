@@ -213,7 +213,10 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		fmt.Fprintf(out, "signed commands only; approve with: cutoverctl -journal %s approve %s -as %s -sign-key %s -reason TEXT\n",
 			f.journal, f.id, approverName, filepath.Join(f.keys, keyApprover))
 	}
-	runner := cutover.NewRunner(s.Journal, opts)
+	runner, err := cutover.NewRunner(s.Journal, opts)
+	if err != nil {
+		return exitError, err
+	}
 	_, err = runner.Run(ctx, f.id, plan)
 	if f.report != "" {
 		if rerr := writeReport(context.WithoutCancel(ctx), s.Journal, f.id, f.report); rerr != nil {

@@ -61,7 +61,7 @@ func main() {
 	}
 
 	journal := cutover.NewMemJournal()
-	runner := cutover.NewRunner(journal, cutover.RunnerOptions{
+	runner, err := cutover.NewRunner(journal, cutover.RunnerOptions{
 		Clock:        clock,
 		PollInterval: 10 * time.Second,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -70,6 +70,9 @@ func main() {
 			}
 		}),
 	})
+	if err != nil {
+		fail(err)
+	}
 	_, err = runner.Run(context.Background(), "release-42", plan)
 	if *reportDir != "" {
 		if rerr := writeReport(journal, "release-42", *reportDir); rerr != nil {
