@@ -277,7 +277,10 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	}
 
 	// The migration on the fake cloud, every part logging at debug.
-	clock := cutover.NewScaledClock(time.Time{}, 1e5)
+	clock, err := cutover.NewScaledClock(time.Time{}, 1e5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, Logger: log})
 	w := newWorld(cloud, newMemLedger())
 	p, err := buildPlan(planConfig{sc: scMigration, timing: timing{bake: time.Minute, warm: time.Minute, poll: 10 * time.Second, verify: time.Second}, clock: clock}, w)

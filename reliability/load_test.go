@@ -99,7 +99,10 @@ func memPeak(stop <-chan struct{}) (heap, total func() uint64) {
 func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, factor float64) loadResult {
 	t.Helper()
 	runtime.GC()
-	clock := cutover.NewScaledClock(time.Time{}, factor)
+	clock, err := cutover.NewScaledClock(time.Time{}, factor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	cj := &countingJournal{Journal: j}
 	stop := make(chan struct{})

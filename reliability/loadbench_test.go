@@ -19,7 +19,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkLoadCutover -benchmem ./reliability
 func BenchmarkLoadCutover(b *testing.B) {
-	clock := cutover.NewScaledClock(time.Time{}, 1e6)
+	clock, err := cutover.NewScaledClock(time.Time{}, 1e6)
+	if err != nil {
+		b.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	j := cutover.NewMemJournal()
 	var records int

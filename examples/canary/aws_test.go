@@ -46,7 +46,10 @@ func TestAWSMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
+			cloud, err := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cloud.Setenv(t)
 			args := []string{
 				"-aws", "-plain", "-journal", t.TempDir(),
@@ -107,7 +110,10 @@ func TestDynamoDBAWSMode(t *testing.T) {
 	if u, err := url.Parse(ep); err != nil || u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" {
 		t.Fatalf("SAFECUTOVER_DYNAMODB_ENDPOINT=%q: want http://127.0.0.1:PORT", ep)
 	}
-	cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	cloud, err := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud.Setenv(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -48,7 +48,10 @@ func TestAWSObservedShare(t *testing.T) {
 		back bool
 	}{{"follows", false}, {"changed behind the back", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := awstest.NewCloud(awstest.CloudOptions{})
+			cloud, err := awstest.NewCloud(awstest.CloudOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cloud.Setenv(t)
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()

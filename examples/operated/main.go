@@ -177,7 +177,10 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 			origin = t
 		}
 	}
-	clock := cutover.NewScaledClock(origin, f.speed)
+	clock, err := cutover.NewScaledClock(origin, f.speed)
+	if err != nil {
+		return exitError, err
+	}
 	lease, err := s.Lease(clock)
 	if err != nil {
 		return exitError, err

@@ -21,7 +21,10 @@ func main() {
 	reportDir := flag.String("report", "", "write the cutover's report (report.md, report.svg, report.txt) into `DIR`")
 	flag.Parse()
 
-	clock := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
+	clock, err := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
+	if err != nil {
+		fail(err)
+	}
 	cloud, err := fake.New(fake.Options{Seed: 7, Clock: clock})
 	if err != nil {
 		fail(err)
