@@ -48,7 +48,7 @@ func Example() {
 	fmt.Printf("PNR: %q, %d stages reversible before it, %d findings\n", a.PNRStage, a.ReversibleStages, len(a.Findings))
 
 	j := cutover.NewMemJournal()
-	runner := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: time.Millisecond})
+	runner := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: time.Millisecond})
 	_, err = runner.Run(ctx, "swap-1", plan)
 	active, _ := cname.Active(ctx)
 	fmt.Println("waiting for approval:", errors.Is(err, cutover.ErrPNRNotApproved), "traffic on", active)

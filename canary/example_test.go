@@ -30,7 +30,7 @@ func Example() {
 	for _, s := range plan.Stages {
 		fmt.Printf("%-12s %s\n", s.Name, s.Reversibility)
 	}
-	runner := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond})
+	runner := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond})
 	st, err := runner.Run(ctx, "release-42", plan)
 	if err != nil {
 		fmt.Println(err)
@@ -69,7 +69,7 @@ func Example_rollback() {
 		return
 	}
 	plan, _ := cutover.Sequence("release 43", c)
-	runner := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond})
+	runner := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond})
 	_, err = runner.Run(ctx, "release-43", plan)
 	var gf *cutover.GateFailedError
 	if errors.Is(err, cutover.ErrRolledBack) && errors.As(err, &gf) {

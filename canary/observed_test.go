@@ -49,7 +49,7 @@ func TestObservedShare(t *testing.T) {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(t.Context(), "c1", plan)
+				_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(t.Context(), "c1", plan)
 				if tc.want == "" {
 					if err != nil {
 						t.Fatalf("Run: %v", err)
@@ -80,7 +80,7 @@ func TestObservedShareNeedsHealthyCanary(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan, _ := cutover.Sequence("healthy", c)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c1", plan)
+		_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c1", plan)
 		if !errors.Is(err, canary.ErrNoHealthyTarget) {
 			t.Fatalf("Run = %v, want ErrNoHealthyTarget", err)
 		}

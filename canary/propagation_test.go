@@ -54,7 +54,7 @@ func TestPropagationHoldsGates(t *testing.T) {
 				names = append(names, e.Gate)
 			}
 		})
-		r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: obs})
+		r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: obs})
 		if _, err := r.Run(t.Context(), "dns", plan); err != nil {
 			t.Fatal(err)
 		}

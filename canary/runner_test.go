@@ -33,7 +33,7 @@ func TestPauseStepWaitsForResume(t *testing.T) {
 		}
 		j := cutover.NewMemJournal()
 		paused := make(chan struct{}, 1)
-		r := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: cutover.ObserverFunc(func(e cutover.Event) {
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: cutover.ObserverFunc(func(e cutover.Event) {
 			if e.Type == cutover.EvPaused {
 				paused <- struct{}{}
 			}
@@ -89,7 +89,7 @@ func TestRollbackIsOneChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan, _ := cutover.Sequence("rb", c)
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(ctx, "c1", plan)
+		_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(ctx, "c1", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "canary 50%" {
 			t.Fatalf("Run error = %v, want a rollback from canary 50%%", err)

@@ -37,7 +37,7 @@ func TestTrafficIsJournaled(t *testing.T) {
 			t.Fatal(err)
 		}
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(ctx, "c1", plan); err == nil {
+		if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(ctx, "c1", plan); err == nil {
 			t.Fatal("Run succeeded, want a rollback")
 		}
 		recs, err := j.Read(ctx, "c1", 0)

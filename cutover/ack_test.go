@@ -112,7 +112,7 @@ func testJournalPlanFromOutline(t *testing.T) {
 	p.Stages[1].Bake = 2 * time.Minute
 	p.Stages[2].Reversibility = cutover.Irreversible()
 	mem := cutover.NewMemJournal()
-	_, err := cutover.NewRunner(mem, cutover.RunnerOptions{PollInterval: poll}).Run(context.Background(), "c", p)
+	_, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{PollInterval: poll}).Run(context.Background(), "c", p)
 	if !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 	}

@@ -125,6 +125,9 @@ func (p Plan) Validate() error {
 			if nilGate(gate) {
 				return bad(fmt.Sprintf("Gates[%d]", g), "nil gate")
 			}
+			if err := misconfiguration(gate); err != nil {
+				return bad(fmt.Sprintf("Gates[%d]", g), "misconfigured: %s", err)
+			}
 		}
 	}
 	return nil

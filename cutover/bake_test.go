@@ -90,7 +90,7 @@ func TestBakeTiming(t *testing.T) {
 					}
 				})
 				j := cutover.NewMemJournal()
-				st, err := cutover.NewRunner(j, cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
+				st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
 				if tt.wantErr == nil && err != nil || tt.wantErr != nil && !tt.wantErr(err) {
 					t.Fatalf("err %v", err)
 				}
@@ -137,7 +137,7 @@ func TestResumedBakeCountsFromApplied(t *testing.T) {
 		time.Sleep(40 * time.Minute)
 		cj.dead.Store(true)
 		time.Sleep(5 * time.Minute)
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if o := <-zombie; !errors.Is(o.err, errCrash) {
 			t.Errorf("first runner: %v", o.err)
 		}
@@ -225,11 +225,11 @@ func TestRememberRecall(t *testing.T) {
 			time.Sleep(10 * time.Minute)
 			cj.dead.Store(true)
 		}()
-		cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+		cutover.MustNewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdAbort, "ops", "stop", ""); err != nil {
 			t.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrAborted) || st.Phase != cutover.PhaseRolledBack {
 			t.Fatalf("%v %s", err, st.Phase)
 		}
@@ -270,7 +270,7 @@ func TestGateContextOnInjectedClock(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		opts := cutover.RunnerOptions{Clock: behindClock{}, PollInterval: 10 * time.Second}
-		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "c", p)
+		st, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(ctx, "c", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("Run: %v (phase %s); want completed", err, st.Phase)
 		}

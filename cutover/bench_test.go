@@ -31,7 +31,7 @@ func BenchmarkTransition(b *testing.B) {
 		p.Stages = append(p.Stages, cutover.Stage{Name: fmt.Sprintf("s%d", i), Apply: nopFn, Revert: nopFn, Gates: []cutover.Gate{g}})
 	}
 	var events atomic.Int64
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: cutover.ObserverFunc(func(cutover.Event) { events.Add(1) })})
+	r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: cutover.ObserverFunc(func(cutover.Event) { events.Add(1) })})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -97,7 +97,7 @@ func TestManyConcurrentCutovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cloud := fake.MustNew(fake.Options{MaxCalls: -1})
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second})
 		gate := cutover.Named("5xx", cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
 			return cutover.Verdict{Decision: cutover.Pass, Reason: "0.1% ≤ 1%"}, nil
 		}))

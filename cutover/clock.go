@@ -2,6 +2,7 @@ package cutover
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -32,17 +33,29 @@ type ScaledClock struct {
 	factor float64
 }
 
+// Bounds of a ScaledClock's factor: slower than a thousandth of the wall
+// clock is no use, and beyond a billion one wall nanosecond is more than
+// a second of this clock.
+const (
+	minScaleFactor = 1e-3
+	maxScaleFactor = 1e9
+)
+
 // NewScaledClock returns a clock that starts at origin (now, if zero) and
-// runs factor times faster than the wall clock. A factor ≤ 0 means 1.
-func NewScaledClock(origin time.Time, factor float64) *ScaledClock {
-	if factor <= 0 {
+// runs factor times faster than the wall clock (0: 1, the wall clock's
+// pace), or an error if factor is outside 0.001 to 1e9 or not a number.
+func NewScaledClock(origin time.Time, factor float64) (*ScaledClock, error) {
+	if factor == 0 {
 		factor = 1
+	}
+	if !(factor >= minScaleFactor && factor <= maxScaleFactor) { // NaN too
+		return nil, fmt.Errorf("scaled clock: factor: %v: want %g to %g (0: 1, the wall clock's pace)", factor, float64(minScaleFactor), float64(maxScaleFactor))
 	}
 	now := time.Now()
 	if origin.IsZero() {
 		origin = now
 	}
-	return &ScaledClock{start: now, origin: origin, factor: factor}
+	return &ScaledClock{start: now, origin: origin, factor: factor}, nil
 }
 
 // Now returns the scaled time.

@@ -24,7 +24,7 @@ type outcome struct {
 func startRun(ctx context.Context, j cutover.Journal, o cutover.RunnerOptions, p cutover.Plan) <-chan outcome {
 	ch := make(chan outcome, 1)
 	go func() {
-		st, err := cutover.NewRunner(j, o).Run(ctx, "c", p)
+		st, err := cutover.MustNewRunner(j, o).Run(ctx, "c", p)
 		ch <- outcome{st, err}
 	}()
 	return ch
@@ -143,12 +143,12 @@ func TestStagePauseHoldsUntilResume(t *testing.T) {
 func TestSendValidates(t *testing.T) {
 	mem := cutover.NewMemJournal()
 	ctx := context.Background()
-	if _, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "done", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0)}}); err != nil {
+	if _, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "done", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0)}}); err != nil {
 		t.Fatal(err)
 	}
 	irr := newCloud().stage("b", 0)
 	irr.Reversibility = cutover.Irreversible()
-	if _, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
+	if _, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{}).Run(ctx, "open", cutover.Plan{Name: "p", Stages: []cutover.Stage{newCloud().stage("a", 0), irr}}); !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("run open: %v, want ErrPNRNotApproved", err)
 	}
 	tests := []struct {
@@ -223,13 +223,13 @@ func TestJournalConflicts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
 		j := &racyJournal{Journal: cutover.NewMemJournal(), n: 4, other: cutover.Record{Type: cutover.RecCommand, Command: cutover.CmdAbort, Actor: "ops"}}
-		_, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
+		_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
 		if !errors.Is(err, cutover.ErrAborted) || !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want the raced abort obeyed", err)
 		}
 		c = newCloud()
 		j = &racyJournal{Journal: cutover.NewMemJournal(), n: 4, other: cutover.Record{Type: cutover.RecBaked, Stage: "s0"}}
-		_, err = cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
+		_, err = cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", c.plan(3, time.Minute))
 		if !errors.Is(err, cutover.ErrLeaseLost) || errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrLeaseLost and no rollback", err)
 		}
@@ -331,7 +331,7 @@ func TestResumeDoesNotRepausePromotedStage(t *testing.T) {
 		)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 		defer cancel()
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: time.Second}).Run(ctx, "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: time.Second}).Run(ctx, "c", p)
 		if err != nil {
 			t.Fatalf("resumed run: %v (phase %s); want it to complete without pausing at s0 again", err, st.Phase)
 		}
@@ -355,7 +355,7 @@ func TestPauseHoldsAcrossApproval(t *testing.T) {
 		done := make(chan error, 1)
 		go func() {
 			opts := cutover.RunnerOptions{Actor: "alice", PollInterval: 10 * time.Second, WaitForApproval: true}
-			_, err := cutover.NewRunner(j, opts).Run(ctx, "c", p)
+			_, err := cutover.MustNewRunner(j, opts).Run(ctx, "c", p)
 			done <- err
 		}()
 		send := func(cmd cutover.Command, actor string) {

@@ -12,7 +12,10 @@
 // A Runner drives a cutover, identified by an ID, through a plan:
 //
 //	j := cutover.NewMemJournal()
-//	r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: 5 * time.Second})
+//	r, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: 5 * time.Second})
+//	if err != nil {
+//		return err // an option out of range, named: "runner options: PollInterval: ..."
+//	}
 //	st, err := r.Run(ctx, "checkout-2024-06-01", plan)
 //	switch {
 //	case err == nil:                                // completed

@@ -77,25 +77,13 @@ type Wrapper interface {
 // Wrappers and Named.
 func Comparatives(g Gate) []Comparative {
 	var out []Comparative
-	var walk func(g Gate, depth int)
-	walk = func(g Gate, depth int) {
-		if g == nil || depth > 32 {
-			return
-		}
-		if c, ok := g.(Comparative); ok {
+	walkGates(g, func(g Gate) bool {
+		c, ok := g.(Comparative)
+		if ok {
 			out = append(out, c)
-			return
 		}
-		switch w := g.(type) {
-		case namedGate:
-			walk(w.Gate, depth+1)
-		case Wrapper:
-			for _, in := range w.Unwrap() {
-				walk(in, depth+1)
-			}
-		}
-	}
-	walk(g, 0)
+		return ok
+	})
 	return out
 }
 

@@ -28,7 +28,7 @@ func ExampleRunner() {
 		shift("green-10", 0, 10), shift("green-50", 10, 50), shift("green-100", 50, 100),
 	}}
 
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
+	r, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		Actor:        "alice",
 		PollInterval: 5 * time.Millisecond,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -38,6 +38,10 @@ func ExampleRunner() {
 			}
 		}),
 	})
+	if err != nil {
+		fmt.Println(err) // an option out of range, named
+		return
+	}
 	st, err := r.Run(context.Background(), "checkout-v2-rollout", plan)
 	fmt.Println(st.Phase, err)
 	// Output:
@@ -73,7 +77,7 @@ func ExampleRunner_rollback() {
 	plan := cutover.Plan{Name: "checkout-v2", Stages: []cutover.Stage{
 		stage("green-10", 0, 10, ok), stage("green-50", 10, 50, bad), stage("green-100", 50, 100, ok),
 	}}
-	_, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond}).
+	_, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: time.Millisecond}).
 		Run(context.Background(), "checkout-v2-rollout", plan)
 	var gf *cutover.GateFailedError
 	fmt.Println(errors.Is(err, cutover.ErrRolledBack), errors.As(err, &gf), gf.Stage, gf.Gate, green)
@@ -117,7 +121,7 @@ func ExampleSend() {
 		{Name: "shift-100", Apply: nop, Revert: nop},
 		{Name: "delete-blue", Apply: nop, Reversibility: cutover.Irreversible()},
 	}}
-	r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: true})
+	r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: true})
 	ctx := context.Background()
 	_, err := r.Run(ctx, "retire-1", plan)
 	fmt.Println(errors.Is(err, cutover.ErrPNRNotApproved))

@@ -77,7 +77,7 @@ func TestFakeCloudFailAtStageK(t *testing.T) {
 					}
 					return pass("5xx")
 				}
-				_, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c", canary(r, 10*time.Minute, gate, steps...))
+				_, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c", canary(r, 10*time.Minute, gate, steps...))
 				if !errors.Is(err, cutover.ErrRolledBack) {
 					t.Fatalf("err %v", err)
 				}
@@ -122,7 +122,7 @@ func TestFakeCloudCrashAtEveryAppend(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				cj := &crashJournal{Journal: cutover.NewMemJournal(), n: 1 << 40}
 				r := fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
-				cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", canary(r, time.Minute, gate, steps...))
+				cutover.MustNewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", canary(r, time.Minute, gate, steps...))
 				total = cj.appends.Load()
 			})
 			converged := 0
@@ -131,8 +131,8 @@ func TestFakeCloudCrashAtEveryAppend(t *testing.T) {
 					r := fake.MustNew(fake.Options{}).Router("alb", "blue", "green")
 					p := canary(r, time.Minute, gate, steps...)
 					mem := cutover.NewMemJournal()
-					cutover.NewRunner(&crashJournal{Journal: mem, n: n}, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
-					st, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+					cutover.MustNewRunner(&crashJournal{Journal: mem, n: n}, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+					st, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 					wantPhase, wantGreen := cutover.PhaseCompleted, 100
 					if failAt >= 0 {
 						wantPhase, wantGreen = cutover.PhaseRolledBack, 0

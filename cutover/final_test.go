@@ -39,7 +39,7 @@ func TestFinalPassWithNonFinalPassesEndsBake(t *testing.T) {
 				baked = e.Time
 			}
 		})
-		st, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestNonFiniteFiguresAreJournaled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
+		if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
 			t.Fatal(err)
 		}
 		var figs map[string]float64
@@ -120,7 +120,7 @@ func TestIrreversibleApplyFailureRollsForward(t *testing.T) {
 					t.Fatal("Send to a cutover that has not started succeeded")
 				}
 				opts := cutover.RunnerOptions{PollInterval: poll, RevertTimeout: 5 * time.Minute, WaitForApproval: true, Actor: "bob"}
-				r := cutover.NewRunner(j, opts)
+				r := cutover.MustNewRunner(j, opts)
 				go func() {
 					time.Sleep(2 * time.Minute)
 					if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "alice", "green is healthy", ""); err != nil {
@@ -179,7 +179,7 @@ func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
 				cancel()
 			}
 		})
-		r := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll, Observer: obs})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll, Observer: obs})
 		if _, err := r.Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("err %v, want ErrPNRNotApproved", err)
 		}
@@ -196,7 +196,7 @@ func TestCancelAfterPNRStopsAndResumes(t *testing.T) {
 		if got := c.Reverts(); len(got) != 0 {
 			t.Errorf("reverted %v after a cancel past the PNR", got)
 		}
-		r2 := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll})
+		r2 := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll})
 		if st, err := r2.Run(t.Context(), "c", p); err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("later run ended %s: %v, want completed", st.Phase, err)
 		}
@@ -221,7 +221,7 @@ func TestResumeAfterFailurePastPNR(t *testing.T) {
 		p := cutover.Plan{Name: "p", Stages: []cutover.Stage{
 			c.stage("shift", time.Minute, pass("ok")), retire, c.stage("clean up", time.Minute, check)}}
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true, Actor: "bob"})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true, Actor: "bob"})
 		go func() {
 			time.Sleep(2 * time.Minute)
 			if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "alice", "go", ""); err != nil {
@@ -369,7 +369,7 @@ func TestApplyAttempts(t *testing.T) {
 				}
 				p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("prepare", time.Minute, pass("ok")), flaky}}
 				j := cutover.NewMemJournal()
-				st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll, ApplyAttempts: tc.attempts}).Run(t.Context(), "c", p)
+				st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll, ApplyAttempts: tc.attempts}).Run(t.Context(), "c", p)
 				if st.Phase != tc.want {
 					t.Fatalf("ended %s (%v), want %s", st.Phase, err, tc.want)
 				}
@@ -391,7 +391,7 @@ func TestApplyAttempts(t *testing.T) {
 			})
 		})
 	}
-	if _, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{ApplyAttempts: -1}).Run(context.Background(), "c", newCloud().plan(1, 0)); err == nil || !strings.Contains(err.Error(), "ApplyAttempts") {
+	if _, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{ApplyAttempts: -1}); err == nil || !strings.Contains(err.Error(), "ApplyAttempts") {
 		t.Errorf("negative ApplyAttempts: err %v, want one naming ApplyAttempts", err)
 	}
 }
@@ -405,12 +405,12 @@ func TestPlanMismatchNamesFileAndLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCloud()
-	if _, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "c", c.plan(2, 0)); err != nil {
+	if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "c", c.plan(2, 0)); err != nil {
 		t.Fatal(err)
 	}
 	other := c.plan(2, 0)
 	other.Name = "another plan"
-	_, err = cutover.NewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "c", other)
+	_, err = cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "c", other)
 	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), j.Path("c")+":1") {
 		t.Fatalf("err %v, want ErrPlanMismatch naming %s:1", err, j.Path("c"))
 	}
@@ -429,7 +429,7 @@ func TestResumedRollbackKeepsTypedCause(t *testing.T) {
 		// Die at the first append after the Fail verdict (the revert intent).
 		var failAt int64
 		probe := cutover.NewMemJournal()
-		_, _ = cutover.NewRunner(probe, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
+		_, _ = cutover.MustNewRunner(probe, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
 		for _, r := range readAll(t, probe, "c") {
 			if r.Type == cutover.RecVerdict && r.Verdict.Decision == cutover.Fail {
 				failAt = int64(r.Seq) + 1
@@ -439,10 +439,10 @@ func TestResumedRollbackKeepsTypedCause(t *testing.T) {
 			t.Fatal("no Fail verdict journaled")
 		}
 		crash := &crashJournal{Journal: mem, n: failAt}
-		if _, err := cutover.NewRunner(crash, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) && err == nil {
+		if _, err := cutover.MustNewRunner(crash, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) && err == nil {
 			t.Fatalf("crashed run: %v", err)
 		}
-		st, err := cutover.NewRunner(mem, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
 		var gf *cutover.GateFailedError
 		if st.Phase != cutover.PhaseRolledBack || !errors.As(err, &gf) || gf.Gate != "5xx" || gf.Stage != "shift" {
 			t.Fatalf("resumed: %s %v, want rolled back with a *GateFailedError for gate 5xx of stage shift", st.Phase, err)

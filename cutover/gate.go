@@ -108,3 +108,47 @@ func (n namedGate) Reset() {
 
 // Named returns g with the given name.
 func Named(name string, g Gate) Gate { return namedGate{name: name, Gate: g} }
+
+// Misconfigured is implemented by a gate built from arguments out of
+// range by a function that returns a Gate, not an error, so that it
+// composes (a decorator such as health.Consecutive(0, g)). Such a gate
+// fails closed when it is evaluated; Plan.Validate refuses a plan that
+// holds one, looking through Named and Wrapper gates, so the mistake is
+// reported before anything is applied.
+type Misconfigured interface {
+	// Misconfiguration says what is wrong: the function, the argument
+	// and the range it wants.
+	Misconfiguration() error
+}
+
+// walkGates calls visit on g and, unless visit returns true, on the gates
+// inside it (through Named and Wrapper), to a bounded depth.
+func walkGates(g Gate, visit func(Gate) bool) {
+	var walk func(g Gate, depth int)
+	walk = func(g Gate, depth int) {
+		if g == nil || depth > 32 || visit(g) {
+			return
+		}
+		switch w := g.(type) {
+		case namedGate:
+			walk(w.Gate, depth+1)
+		case Wrapper:
+			for _, in := range w.Unwrap() {
+				walk(in, depth+1)
+			}
+		}
+	}
+	walk(g, 0)
+}
+
+// misconfiguration returns the first Misconfiguration in g, or nil.
+func misconfiguration(g Gate) error {
+	var err error
+	walkGates(g, func(g Gate) bool {
+		if m, ok := g.(Misconfigured); ok && err == nil {
+			err = m.Misconfiguration()
+		}
+		return err != nil
+	})
+	return err
+}

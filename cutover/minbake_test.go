@@ -36,7 +36,7 @@ func TestBakeMinBake(t *testing.T) {
 						end = e.Time
 					}
 				})
-				st, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
+				st, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs, PollInterval: poll}).Run(t.Context(), "c", p)
 				if err != nil {
 					t.Fatal(err)
 				}

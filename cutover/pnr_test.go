@@ -45,7 +45,7 @@ func TestIrreversibleNeedsApproval(t *testing.T) {
 				p := irreversiblePlan(c)
 				j := cutover.NewMemJournal()
 				rec := &recorder{}
-				r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: tt.twoPerson, Observer: rec})
+				r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: tt.twoPerson, Observer: rec})
 				st, err := r.Run(t.Context(), "c", p)
 				if !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseWaiting {
 					t.Fatalf("first run: %v %s, want ErrPNRNotApproved, waiting", err, st.Phase)
@@ -212,7 +212,7 @@ func TestWindowOpenAtEndNotWaiting(t *testing.T) {
 		c := newCloud()
 		p := windowPlan(c, time.Minute)
 		j := cutover.NewMemJournal()
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", PollInterval: poll}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseRolledBack {
 			t.Fatalf("%v %s, want a rollback before the window closed unapproved", err, st.Phase)
 		}
@@ -253,13 +253,13 @@ func TestWindowClosedWhileNobodyWatched(t *testing.T) {
 			time.Sleep(10 * time.Minute)
 			cj.dead.Store(true)
 		}()
-		_, err := cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(ctx, "c", p)
+		_, err := cutover.MustNewRunner(cj, cutover.RunnerOptions{}).Run(ctx, "c", p)
 		cancel()
 		if !errors.Is(err, errCrash) {
 			t.Fatalf("err %v", err)
 		}
 		time.Sleep(time.Hour)
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrPNRCrossed) || !errors.Is(err, cutover.ErrPNRNotApproved) || st.Phase != cutover.PhaseFailed {
 			t.Fatalf("%v %s, want ErrPNRCrossed caused by ErrPNRNotApproved", err, st.Phase)
 		}

@@ -28,7 +28,7 @@ func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
 				p.Stages[k].Gates = append(p.Stages[k].Gates, bad)
 				j := cutover.NewMemJournal()
 				rec := &recorder{}
-				st, err := cutover.NewRunner(j, cutover.RunnerOptions{Observer: rec}).Run(t.Context(), "c", p)
+				st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Observer: rec}).Run(t.Context(), "c", p)
 				if !errors.Is(err, cutover.ErrRolledBack) {
 					t.Fatalf("err %v, want ErrRolledBack", err)
 				}
@@ -56,7 +56,7 @@ func TestGateFailAtStageKRevertsInReverse(t *testing.T) {
 					t.Errorf("events %v", rec.Types())
 				}
 				// Running it again reports the same outcome and changes nothing.
-				_, err = cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+				_, err = cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 				if !errors.Is(err, cutover.ErrRolledBack) || len(readAll(t, j, "c")) != int(st.LastSeq) {
 					t.Errorf("rerun: %v", err)
 				}
@@ -81,7 +81,7 @@ func TestApplyOrVerifyErrorRollsBack(t *testing.T) {
 					s.Verify = func(context.Context) error { return boom }
 				}
 				j := cutover.NewMemJournal()
-				_, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+				_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 				var se *cutover.StageError
 				if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, boom) || !errors.As(err, &se) || se.Stage != "s1" || se.Action != action {
 					t.Fatalf("err %v, want ErrRolledBack and a StageError s1 %s wrapping boom", err, action)
@@ -114,7 +114,7 @@ func TestRevertPermanentErrorStopsAtOnce(t *testing.T) {
 		}
 		j := cutover.NewMemJournal()
 		start := time.Now()
-		_, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
+		_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRollbackIncomplete) || !strings.Contains(err.Error(), `stage "s0": revert: access denied`) {
 			t.Fatalf("err %v, want ErrRollbackIncomplete naming stage s0's revert", err)
 		}
@@ -172,7 +172,7 @@ func revertRetriedWithBackoff(t *testing.T, backoff time.Duration, wantGaps []ti
 		}
 		j := cutover.NewMemJournal()
 		rec := &recorder{}
-		_, err := cutover.NewRunner(j, cutover.RunnerOptions{Observer: rec, RetryBackoff: backoff}).Run(t.Context(), "c", p)
+		_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Observer: rec, RetryBackoff: backoff}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrRolledBack", err)
 		}
@@ -222,7 +222,7 @@ func TestRevertFailingForeverThenResumed(t *testing.T) {
 		}
 		j := cutover.NewMemJournal()
 		start := time.Now()
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{RevertTimeout: 5 * time.Minute}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{RevertTimeout: 5 * time.Minute}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRollbackIncomplete) || errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("err %v, want ErrRollbackIncomplete only", err)
 		}
@@ -240,7 +240,7 @@ func TestRevertFailingForeverThenResumed(t *testing.T) {
 			t.Errorf("cloud (-want +got):\n%s", diff)
 		}
 		broken = false
-		st, err = cutover.NewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+		st, err = cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) || st.Phase != cutover.PhaseRolledBack {
 			t.Fatalf("resumed: %v %s, want rolled back", err, st.Phase)
 		}
@@ -286,7 +286,7 @@ func TestCancelMidBakeRollsBack(t *testing.T) {
 			cancel(cause)
 		}()
 		j := cutover.NewMemJournal()
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(ctx, "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(ctx, "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cause) {
 			t.Fatalf("err %v, want ErrRolledBack and the cause", err)
 		}
@@ -314,7 +314,7 @@ func TestFailureAfterPNR(t *testing.T) {
 		bad.fail.Store(true)
 		p.Stages[4].Gates = []cutover.Gate{bad}
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", WaitForApproval: true})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", WaitForApproval: true})
 		go func() {
 			time.Sleep(90 * time.Second)
 			if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "go", "s2"); err != nil {
@@ -378,7 +378,7 @@ func TestCrashAtEveryAppendConverges(t *testing.T) {
 			var total int64
 			synctest.Test(t, func(t *testing.T) {
 				cj := &crashJournal{Journal: cutover.NewMemJournal(), n: 1 << 40}
-				st, _ := cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", build(newCloud()))
+				st, _ := cutover.MustNewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", build(newCloud()))
 				if st.Phase != sc.wantEnd {
 					t.Fatalf("uninterrupted run ends %s, want %s", st.Phase, sc.wantEnd)
 				}
@@ -394,14 +394,14 @@ func TestCrashAtEveryAppendConverges(t *testing.T) {
 					p := build(c)
 					mem := cutover.NewMemJournal()
 					cj := &crashJournal{Journal: mem, n: n}
-					if _, err := cutover.NewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) {
+					if _, err := cutover.MustNewRunner(cj, cutover.RunnerOptions{}).Run(t.Context(), "c", p); !errors.Is(err, errCrash) {
 						t.Fatalf("crash at append %d: err %v, want the crash", n, err)
 					}
 					before := foldAll(t, mem, "c")
 					if err := c.matches(before); err != nil {
 						t.Errorf("crash at append %d: after the crash: %v", n, err)
 					}
-					st, err := cutover.NewRunner(mem, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
+					st, err := cutover.MustNewRunner(mem, cutover.RunnerOptions{}).Run(t.Context(), "c", p)
 					if n == 1 {
 						// Nothing was journaled: the new runner starts afresh.
 						before.Phase = cutover.PhaseNew
@@ -464,7 +464,7 @@ func TestAbortDoesNotStrandUnfinishedIrreversibleStage(t *testing.T) {
 		)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: time.Second}).Run(ctx, "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: time.Second}).Run(ctx, "c", p)
 		if got := c.Applied(); !slices.Contains(got, "retire") {
 			t.Fatalf("Run: %v; cloud has %v applied, want retire applied again (rolled forward)", err, got)
 		}

@@ -23,11 +23,11 @@ func TestTwoPersonIsTheJournals(t *testing.T) {
 	p := c.plan(2, 0)
 	p.Stages[1].Reversibility = cutover.Irreversible()
 	j := cutover.NewMemJournal()
-	if _, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: true}).Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+	if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", TwoPerson: true}).Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 		t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 	}
 	before := len(readAll(t, j, "c"))
-	_, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice"}).Run(ctx, "c", p)
+	_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice"}).Run(ctx, "c", p)
 	if !errors.Is(err, cutover.ErrPlanMismatch) || !strings.Contains(err.Error(), "TwoPerson: false") || !strings.Contains(err.Error(), "has it true") {
 		t.Fatalf("weaker runner: %v, want ErrPlanMismatch naming both values", err)
 	}
@@ -50,7 +50,7 @@ func TestWarnLevelLoggerSeesRollback(t *testing.T) {
 		c := newCloud()
 		p := c.plan(2, 0)
 		p.Stages[1].Gates = []cutover.Gate{fixed("errors", cutover.Verdict{Decision: cutover.Fail, Reason: "5xx"})}
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Logger: zap.New(core), PollInterval: time.Millisecond}).Run(context.Background(), "c", p)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Logger: zap.New(core), PollInterval: time.Millisecond}).Run(context.Background(), "c", p)
 		if !errors.Is(err, cutover.ErrRolledBack) {
 			t.Fatalf("run: %v, want ErrRolledBack", err)
 		}
@@ -68,7 +68,7 @@ func TestErrorLevelLoggerSeesFailure(t *testing.T) {
 	p.Stages[0].Revert = func(context.Context) error { return errors.New("throttled") }
 	p.Stages[1].Gates = []cutover.Gate{fixed("errors", cutover.Verdict{Decision: cutover.Fail, Reason: "5xx"})}
 	opts := cutover.RunnerOptions{Logger: zap.New(core), PollInterval: time.Millisecond, RevertTimeout: 20 * time.Millisecond, RetryBackoff: time.Millisecond}
-	_, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(context.Background(), "c", p)
+	_, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(context.Background(), "c", p)
 	if !errors.Is(err, cutover.ErrRollbackIncomplete) {
 		t.Fatalf("run: %v, want ErrRollbackIncomplete", err)
 	}
@@ -79,14 +79,17 @@ func TestErrorLevelLoggerSeesFailure(t *testing.T) {
 
 // With the two-person rule, an approval must come from someone other than
 // the initiator. With no initiator (RunnerOptions.Actor empty) that cannot be
-// checked, so Run refuses the options instead of accepting anyone.
+// checked, so NewRunner refuses the options instead of accepting anyone.
 func TestTwoPersonNeedsActor(t *testing.T) {
 	j := cutover.NewMemJournal()
 	c := newCloud()
 	p := cutover.Plan{Name: "p", Stages: []cutover.Stage{c.stage("s0", 0)}}
-	_, err := cutover.NewRunner(j, cutover.RunnerOptions{TwoPerson: true}).Run(context.Background(), "c", p)
+	r, err := cutover.NewRunner(j, cutover.RunnerOptions{TwoPerson: true})
 	if err == nil || !strings.Contains(err.Error(), "Actor") {
-		t.Fatalf("Run: %v; want an error naming the Actor option", err)
+		t.Fatalf("NewRunner: %v; want an error naming the Actor option", err)
+	}
+	if _, err := r.Run(context.Background(), "c", p); err == nil {
+		t.Fatal("Run of the refused runner: nil error")
 	}
 	if recs := readAll(t, j, "c"); len(recs) != 0 {
 		t.Errorf("journal has %d records, want none", len(recs))

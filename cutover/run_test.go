@@ -15,7 +15,7 @@ func TestRunCompletes(t *testing.T) {
 		c := newCloud()
 		j := cutover.NewMemJournal()
 		rec := &recorder{}
-		r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", Observer: rec, PollInterval: 10 * time.Second})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", Observer: rec, PollInterval: 10 * time.Second})
 		start := time.Now()
 		st, err := r.Run(t.Context(), "c1", c.plan(3, time.Minute))
 		if err != nil {

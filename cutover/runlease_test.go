@@ -25,7 +25,7 @@ func TestRunHoldsLease(t *testing.T) {
 		time.Sleep(10 * time.Minute) // many TTLs: renewal must work
 		o2 := o
 		o2.Owner = "two"
-		_, err := cutover.NewRunner(j, o2).Run(t.Context(), "c", p)
+		_, err := cutover.MustNewRunner(j, o2).Run(t.Context(), "c", p)
 		var held *cutover.LeaseHeldError
 		if !errors.Is(err, cutover.ErrLeaseHeld) || !errors.As(err, &held) || held.Holder != "one" {
 			t.Fatalf("second runner: %v, want ErrLeaseHeld by one", err)
@@ -76,7 +76,7 @@ func TestRunRejects(t *testing.T) {
 	c := newCloud()
 	good := c.plan(2, 0)
 	j := cutover.NewMemJournal()
-	if _, err := cutover.NewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "used", good); err != nil {
+	if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{}).Run(context.Background(), "used", good); err != nil {
 		t.Fatal(err)
 	}
 	renamed := c.plan(2, 0)
@@ -92,14 +92,11 @@ func TestRunRejects(t *testing.T) {
 		want error
 		text string
 	}{
-		{"nil journal", cutover.NewRunner(nil, cutover.RunnerOptions{}), "c", good, nil, "journal is nil"},
-		{"empty id", cutover.NewRunner(j, cutover.RunnerOptions{}), "", good, nil, "cutover id"},
-		{"invalid plan", cutover.NewRunner(j, cutover.RunnerOptions{}), "c", cutover.Plan{}, cutover.ErrInvalidPlan, "Stages"},
-		{"negative poll", cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: -1}), "c", good, nil, "PollInterval"},
-		{"negative revert timeout", cutover.NewRunner(j, cutover.RunnerOptions{RevertTimeout: -time.Second}), "c", good, nil, "RevertTimeout"},
-		{"other plan name", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", otherName, cutover.ErrPlanMismatch, "plan"},
-		{"other stage name", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", renamed, cutover.ErrPlanMismatch, "other"},
-		{"other stage count", cutover.NewRunner(j, cutover.RunnerOptions{}), "used", longer, cutover.ErrPlanMismatch, "3"},
+		{"empty id", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "", good, nil, "cutover id"},
+		{"invalid plan", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "c", cutover.Plan{}, cutover.ErrInvalidPlan, "Stages"},
+		{"other plan name", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", otherName, cutover.ErrPlanMismatch, "plan"},
+		{"other stage name", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", renamed, cutover.ErrPlanMismatch, "other"},
+		{"other stage count", cutover.MustNewRunner(j, cutover.RunnerOptions{}), "used", longer, cutover.ErrPlanMismatch, "3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +116,7 @@ func (corruptJournal) Read(context.Context, string, uint64) ([]cutover.Record, e
 }
 
 func TestRunCorruptJournal(t *testing.T) {
-	_, err := cutover.NewRunner(corruptJournal{cutover.NewMemJournal()}, cutover.RunnerOptions{}).Run(context.Background(), "c", newCloud().plan(2, 0))
+	_, err := cutover.MustNewRunner(corruptJournal{cutover.NewMemJournal()}, cutover.RunnerOptions{}).Run(context.Background(), "c", newCloud().plan(2, 0))
 	if !errors.Is(err, cutover.ErrCorruptJournal) || !hasText(err.Error(), "seq 3") {
 		t.Fatalf("err %v, want ErrCorruptJournal naming seq 3", err)
 	}

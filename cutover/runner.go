@@ -15,20 +15,39 @@ import (
 type Runner struct {
 	j    Journal
 	opts RunnerOptions // with defaults filled in
-	err  error         // what is wrong with the options
 	// logOn is false when the logger drops every level (zap.NewNop), so
 	// that no event is built for it; which events it writes is left to
 	// its Check.
 	logOn bool
 }
 
-// NewRunner returns a runner that journals to j. RunnerOptions out of range are
-// reported by Run.
-func NewRunner(j Journal, opts RunnerOptions) *Runner {
+// NewRunner returns a runner that journals to j, or an error naming what
+// is wrong: a nil j, or the first field of opts out of range ("FIELD:
+// VALUE: want RANGE", saying what 0 means). The zero RunnerOptions are
+// valid: every field has a default.
+func NewRunner(j Journal, opts RunnerOptions) (*Runner, error) {
+	if j == nil {
+		return nil, errors.New("runner: journal: nil; want a Journal (NewMemJournal, NewFileJournal or a provider's)")
+	}
 	o, err := opts.resolve()
-	r := &Runner{j: j, opts: o, err: err}
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{j: j, opts: o}
 	if o.Logger != nil {
 		r.logOn = logsAny(o.Logger)
+	}
+	return r, nil
+}
+
+// MustNewRunner is NewRunner for a journal and options written in the
+// program (tests, examples): it panics where NewRunner returns an error,
+// as regexp.MustCompile does on a bad expression. Options that come from
+// flags, files or users go through NewRunner.
+func MustNewRunner(j Journal, opts RunnerOptions) *Runner {
+	r, err := NewRunner(j, opts)
+	if err != nil {
+		panic(err)
 	}
 	return r
 }
@@ -70,16 +89,13 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 // heap's goal.
 func (r *Runner) newDrive(id string, p *Plan) (*drive, error) {
 	if r == nil || r.j == nil {
-		return nil, errors.New("runner: journal is nil; want NewRunner(journal, options)")
+		return nil, errors.New("runner: journal is nil; want a Runner from NewRunner")
 	}
 	if id == "" {
 		return nil, errors.New("run: cutover id: empty")
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
-	}
-	if r.err != nil {
-		return nil, r.err
 	}
 	o := &r.opts
 	return &drive{j: r.j, o: o, id: id, p: p, clock: o.Clock, log: o.Logger, logOn: r.logOn, obs: o.Observer,

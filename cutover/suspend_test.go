@@ -42,7 +42,7 @@ func TestSuspendAndResume(t *testing.T) {
 		if err := lease.Release(context.Background(), "c", "probe"); err != nil {
 			t.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, opts).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, opts).Run(t.Context(), "c", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("resumed run: %v %s", err, st.Phase)
 		}
@@ -76,7 +76,7 @@ func TestRestartWaitsForHeldLease(t *testing.T) {
 		rec := &recorder{}
 		opts := cutover.RunnerOptions{PollInterval: poll, Lease: lease, LeaseTTL: 30 * time.Second, Observer: rec}
 		start := time.Now()
-		st, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "c", p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("run: %v %s, want completed once the dead runner's lease expired", err, st.Phase)
 		}
@@ -91,7 +91,7 @@ func TestRestartWaitsForHeldLease(t *testing.T) {
 		if err := lease.Acquire(context.Background(), "d", "alive", time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "d", p); !errors.Is(err, cutover.ErrLeaseHeld) {
+		if _, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(t.Context(), "d", p); !errors.Is(err, cutover.ErrLeaseHeld) {
 			t.Fatalf("run on a held lease: %v, want ErrLeaseHeld", err)
 		}
 	})

@@ -12,7 +12,11 @@ import (
 // A Poll waits, bounded, for something a stage changed to show; its
 // timeout error says what it waited for and what it saw last.
 func ExamplePoll_Until() {
-	clock := cutover.NewScaledClock(time.Time{}, 1000) // a second a millisecond
+	clock, err := cutover.NewScaledClock(time.Time{}, 1000) // a second a millisecond
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	healthy := 0
 	check := func(context.Context) (bool, string, error) {
 		healthy++ // one more instance healthy at each look
@@ -22,7 +26,7 @@ func ExamplePoll_Until() {
 	fmt.Println(p.Until(context.Background(), check), healthy)
 
 	healthy = -10 // too far behind for 5 looks
-	err := p.Until(context.Background(), check)
+	err = p.Until(context.Background(), check)
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, cutover.ErrWaitTimeout))
 	// Output:

@@ -93,7 +93,7 @@ func TestResumeAtPNRWithBadGreenRollsBack(t *testing.T) {
 		g := &switchGate{name: "errors"}
 		p := badGreenPlan(c, g)
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		time.Sleep(2 * time.Hour)
@@ -101,7 +101,7 @@ func TestResumeAtPNRWithBadGreenRollsBack(t *testing.T) {
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "approved this morning", ""); err != nil {
 			t.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p)
 		rolledBackOnFail(t, j, c, outcome{st, err})
 	})
 }
@@ -113,14 +113,14 @@ func TestResumeAtPNRJournalsFreshEvidence(t *testing.T) {
 		c := newCloud()
 		p := badGreenPlan(c, &switchGate{name: "errors"})
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		time.Sleep(2 * time.Hour)
 		if err := cutover.Send(context.Background(), j, "c", cutover.CmdApprove, "bob", "ok", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
+		if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: poll}).Run(t.Context(), "c", p); err != nil {
 			t.Fatal(err)
 		}
 		var approved, judged, retired uint64

@@ -22,6 +22,11 @@ type misconfigured struct{ name, reason string }
 // Name returns the decorator's name.
 func (m misconfigured) Name() string { return m.name }
 
+// Misconfiguration returns what is wrong, for Plan.Validate.
+func (m misconfigured) Misconfiguration() error { return errors.New(m.reason) }
+
+var _ cutover.Misconfigured = misconfigured{}
+
 // Evaluate fails, finally, with what is wrong.
 func (m misconfigured) Evaluate(context.Context) (cutover.Verdict, error) {
 	return failClosed(cutover.Verdict{Reason: "misconfigured gate: " + m.reason, Final: true}), nil

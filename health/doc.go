@@ -8,7 +8,10 @@
 // a pass: metric gates return Pending and fail closed at their deadline.
 // Constructors take the required dependencies, then an options struct whose
 // zero value is valid, and return an error naming the field and the allowed
-// range for bad input.
+// range for bad input. The decorators (All, Any, Not, Consecutive,
+// FailureLimit, WithTimeout, DryRun) return a Gate so that they compose;
+// given a bad argument they return a gate that is cutover.Misconfigured,
+// which Plan.Validate (and so Run) refuses before anything is applied.
 //
 // The shortest real use, a canary on the reference schedule (1, 5, 25, 50,
 // 100 %) judged by the sequential judge with its defaults:

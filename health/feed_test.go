@@ -211,7 +211,7 @@ func TestJudgeInconclusiveInRunner(t *testing.T) {
 				})
 				stage := cutover.Stage{Name: "s", Apply: func(context.Context) error { return nil }, Revert: func(context.Context) error { return nil },
 					Bake: 5 * time.Minute, Deadline: 8 * time.Minute, Gates: []cutover.Gate{g}}
-				st, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs}).Run(t.Context(), "c", cutover.Plan{Name: "p", Stages: []cutover.Stage{stage}})
+				st, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Observer: obs}).Run(t.Context(), "c", cutover.Plan{Name: "p", Stages: []cutover.Stage{stage}})
 				var gf *cutover.GateFailedError
 				switch {
 				case !stall && err != nil:

@@ -49,7 +49,7 @@ func TestSourceOutageDoesNotRollBack(t *testing.T) {
 				st.Apply = func(ctx context.Context) error { return nil }
 				st.Revert = st.Apply
 				p := cutover.Plan{Name: "p", Stages: []cutover.Stage{st}}
-				s, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 30 * time.Second}).Run(t.Context(), "c", p)
+				s, err := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 30 * time.Second}).Run(t.Context(), "c", p)
 				if s.Phase != tc.want {
 					t.Errorf("ended %s (%v), want %s", s.Phase, err, tc.want)
 				}

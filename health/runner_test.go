@@ -59,7 +59,7 @@ func TestJudgeDrivesTheRunner(t *testing.T) {
 				if tc.wantErr {
 					plan.Stages[0].Gates = []cutover.Gate{health.All(judge, alarms)}
 				}
-				runner := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second})
+				runner := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second})
 				start := time.Now()
 				_, err = runner.Run(t.Context(), "c1", plan)
 				took := time.Since(start)

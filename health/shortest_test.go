@@ -67,7 +67,7 @@ func TestShortestRealUse(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c", plan)
+				_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "c", plan)
 				if !errors.Is(err, tc.wantErr) && (err != nil || tc.wantErr != nil) {
 					t.Fatalf("run: %v, want %v", err, tc.wantErr)
 				}

@@ -30,7 +30,10 @@
 //	if err != nil {
 //		return err
 //	}
-//	runner := cutover.NewRunner(store.Journal, cutover.RunnerOptions{Lease: lease})
+//	runner, err := cutover.NewRunner(store.Journal, cutover.RunnerOptions{Lease: lease})
+//	if err != nil {
+//		return err
+//	}
 //
 // The flag -dynamodb-table, which older versions of the examples took,
 // stays registered only to answer with an error that names

@@ -32,7 +32,7 @@ func Example() {
 		return
 	}
 	fmt.Println(lease.Acquire(ctx, "release-42", "me", time.Minute))
-	r := cutover.NewRunner(store.Journal, cutover.RunnerOptions{Lease: lease})
+	r := cutover.MustNewRunner(store.Journal, cutover.RunnerOptions{Lease: lease})
 	fmt.Println(r != nil)
 	// Output:
 	// -journal: "dynamodb:": names no table; want dynamodb:TABLE

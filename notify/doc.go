@@ -15,7 +15,8 @@
 //	n, err := notify.New(hook, notify.Options{})
 //	if err != nil { … }
 //	defer n.Close(context.Background())
-//	runner := cutover.NewRunner(journal, cutover.RunnerOptions{Observer: n})
+//	runner, err := cutover.NewRunner(journal, cutover.RunnerOptions{Observer: n})
+//	if err != nil { … }
 //
 // Which events are sent is Options.Events; the default is DefaultEvents:
 // waiting for an approval, point of no return approaching, rolled back,

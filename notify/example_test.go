@@ -28,7 +28,7 @@ func Example() {
 		Revert: func(context.Context) error { return nil },
 		Bake:   10 * time.Millisecond,
 	}
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Actor: "ci", PollInterval: time.Millisecond, Observer: n})
+	r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Actor: "ci", PollInterval: time.Millisecond, Observer: n})
 	if _, err := r.Run(context.Background(), "web-42", cutover.Plan{Name: "web", Stages: []cutover.Stage{stage}}); err != nil {
 		fmt.Println(err)
 	}

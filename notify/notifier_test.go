@@ -197,7 +197,7 @@ func TestRunnerDoesNotWaitOnAStalledReceiver(t *testing.T) {
 			return cutover.Stage{Name: name, Apply: func(context.Context) error { return nil }, Revert: func(context.Context) error { return nil }, Bake: time.Minute}
 		}
 		plan := cutover.Plan{Name: "p", Stages: []cutover.Stage{stage("a"), stage("b"), stage("c")}}
-		r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Actor: "ci", PollInterval: time.Second, Observer: obs})
+		r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{Actor: "ci", PollInterval: time.Second, Observer: obs})
 		start := time.Now()
 		st, err := r.Run(t.Context(), "c1", plan)
 		if err != nil || st.Phase != cutover.PhaseCompleted {

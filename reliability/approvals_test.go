@@ -76,7 +76,7 @@ func testApprovals(t *testing.T, signed bool) {
 				return err
 			}
 		}
-		run := func() (cutover.State, error) { return cutover.NewRunner(mem, opts).Run(ctx, cutoverID, p) }
+		run := func() (cutover.State, error) { return cutover.MustNewRunner(mem, opts).Run(ctx, cutoverID, p) }
 		stillWarm := func(when string) {
 			t.Helper()
 			if err := checkCloud(cloud, scMigration, expWaiting); err != nil {
@@ -255,7 +255,10 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	}
 
 	// The migration on the fake cloud, every part logging at debug.
-	clock := cutover.NewScaledClock(time.Time{}, 1e5)
+	clock, err := cutover.NewScaledClock(time.Time{}, 1e5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, Logger: log})
 	w := newWorld(cloud, newMemLedger())
 	p, err := buildPlan(planConfig{sc: scMigration, timing: timing{bake: time.Minute, warm: time.Minute, poll: 10 * time.Second, verify: time.Second}, clock: clock}, w)
@@ -312,7 +315,7 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 	}
 	copts := opts
 	copts.Lease = lease
-	if st, err := cutover.NewRunner(j, copts).Run(ctx, "aws-canary", cp); err != nil || st.Phase != cutover.PhaseCompleted {
+	if st, err := cutover.MustNewRunner(j, copts).Run(ctx, "aws-canary", cp); err != nil || st.Phase != cutover.PhaseCompleted {
 		t.Fatalf("canary on the ALB: %s: %v", st.Phase, err)
 	}
 	if got := fakeELB.WeightAt(awstest.ListenerARN, awstest.GreenTG, time.Now()); got != 100 {

@@ -255,7 +255,7 @@ func controllerChild() (childResult, error) {
 		if err != nil {
 			return res, err
 		}
-		st, err := cutover.NewRunner(j, opts).Run(ctx, cutoverID, p)
+		st, err := cutover.MustNewRunner(j, opts).Run(ctx, cutoverID, p)
 		if errors.Is(err, cutover.ErrLeaseHeld) && ctx.Err() == nil {
 			res.LeaseHeld++
 			time.Sleep(50 * time.Millisecond)

@@ -99,7 +99,10 @@ func memPeak(stop <-chan struct{}) (heap, total func() uint64) {
 func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, factor float64) loadResult {
 	t.Helper()
 	runtime.GC()
-	clock := cutover.NewScaledClock(time.Time{}, factor)
+	clock, err := cutover.NewScaledClock(time.Time{}, factor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	cj := &countingJournal{Journal: j}
 	stop := make(chan struct{})
@@ -128,7 +131,7 @@ func runLoad(t *testing.T, n int, j cutover.Journal, bake, poll time.Duration, f
 				}
 			})
 			opts := cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: poll, Observer: obs}
-			st, err := cutover.NewRunner(cj, opts).Run(context.Background(), id, p)
+			st, err := cutover.MustNewRunner(cj, opts).Run(context.Background(), id, p)
 			if err != nil || st.Phase != cutover.PhaseCompleted {
 				fails.add("%s: %s: %v", id, st.Phase, err)
 				return

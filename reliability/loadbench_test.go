@@ -19,7 +19,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkLoadCutover -benchmem ./reliability
 func BenchmarkLoadCutover(b *testing.B) {
-	clock := cutover.NewScaledClock(time.Time{}, 1e6)
+	clock, err := cutover.NewScaledClock(time.Time{}, 1e6)
+	if err != nil {
+		b.Fatal(err)
+	}
 	cloud := fake.MustNew(fake.Options{Clock: clock, MaxCalls: -1})
 	j := cutover.NewMemJournal()
 	var records int
@@ -30,7 +33,7 @@ func BenchmarkLoadCutover(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: 10 * time.Second}).Run(context.Background(), id, p)
+		st, err := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: initiator, Clock: clock, PollInterval: 10 * time.Second}).Run(context.Background(), id, p)
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			b.Fatalf("%s: %s: %v", id, st.Phase, err)
 		}

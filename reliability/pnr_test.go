@@ -38,7 +38,7 @@ func TestPNRStageApplyFailureIsResumable(t *testing.T) {
 					t.Fatal(err)
 				}
 				opts := runnerOptions(bubbleTiming, nil)
-				if _, err := cutover.NewRunner(mem, opts).Run(t.Context(), cutoverID, p); err == nil {
+				if _, err := cutover.MustNewRunner(mem, opts).Run(t.Context(), cutoverID, p); err == nil {
 					t.Fatal("the first Run did not stop at the PNR")
 				}
 				if err := cutover.Send(t.Context(), mem, cutoverID, cutover.CmdApprove, approver, "green healthy", ""); err != nil {
@@ -57,12 +57,12 @@ func TestPNRStageApplyFailureIsResumable(t *testing.T) {
 						}
 					})
 				}
-				st, err := cutover.NewRunner(mem, ropts).Run(ctx, cutoverID, p)
+				st, err := cutover.MustNewRunner(mem, ropts).Run(ctx, cutoverID, p)
 				t.Logf("the Run whose retire failed: %s: %v", st.Phase, err)
 				if st.Phase != cutover.PhaseCompleted {
 					// The cloud is healthy again; a later runner resumes.
 					cloud.ClearFaults()
-					st, err = cutover.NewRunner(mem, opts).Run(t.Context(), cutoverID, p)
+					st, err = cutover.MustNewRunner(mem, opts).Run(t.Context(), cutoverID, p)
 				}
 				if st.Phase != cutover.PhaseCompleted {
 					t.Errorf("the cutover ended %s: %v;\nwant completed: the retire is idempotent and an irreversible stage "+

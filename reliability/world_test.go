@@ -771,7 +771,7 @@ func drive(ctx context.Context, j cutover.Journal, opts cutover.RunnerOptions, p
 		if k != nil {
 			k.run.Store(int64(round))
 		}
-		st, err = cutover.NewRunner(j, opts).Run(ctx, cutoverID, p)
+		st, err = cutover.MustNewRunner(j, opts).Run(ctx, cutoverID, p)
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			return st, err
 		}

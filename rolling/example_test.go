@@ -33,7 +33,7 @@ func Example() {
 		return
 	}
 	fmt.Println("green after each batch:", r.Batches())
-	runner := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
+	runner := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		PollInterval: time.Millisecond,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
 			if e.Type == cutover.EvStageApplied {

@@ -41,7 +41,7 @@ func TestRollbackOnFakeCloud(t *testing.T) {
 			g, _ := green.Capacity(ctx)
 			minHealthy = min(minHealthy, b.Healthy+g.Healthy)
 		})
-		_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: obs}).Run(ctx, "roll-1", plan)
+		_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 10 * time.Second, Observer: obs}).Run(ctx, "roll-1", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "batch 3/3" {
 			t.Fatalf("Run error = %v, want a rollback from batch 3/3", err)

@@ -36,7 +36,7 @@ func Example() {
 		{Name: "retire blue", Apply: noop, Reversibility: cutover.Irreversible()},
 	}}
 	j := cutover.NewMemJournal()
-	runner := cutover.NewRunner(j, cutover.RunnerOptions{
+	runner := cutover.MustNewRunner(j, cutover.RunnerOptions{
 		Actor: "alice@example.com", Signer: alice, TwoPerson: true,
 		Approvers: &cutover.Approvers{Entries: allowed.Approvers(), Verifiers: []cutover.KeyVerifier{allowed}},
 	})

@@ -49,7 +49,7 @@ func TestRunnerTakesOnlySignedApprovals(t *testing.T) {
 		j := cutover.NewMemJournal()
 		applied := map[string]bool{}
 		p := retirePlan(applied)
-		r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers, TwoPerson: true})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers, TwoPerson: true})
 		ctx := t.Context()
 		if _, err := r.Run(ctx, "c1", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v; want ErrPNRNotApproved", err)
@@ -182,7 +182,7 @@ func TestRunnerRefusesUnsignedSteering(t *testing.T) {
 		j := cutover.NewMemJournal()
 		applied := map[string]bool{}
 		p := retirePlan(applied)
-		r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Signer: tm.alice, Approvers: tm.approvers})
 		ctx := t.Context()
 		if _, err := r.Run(ctx, "c1", p); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v", err)
@@ -209,15 +209,14 @@ func TestRunnerStartNeedsTheStartRole(t *testing.T) {
 		tm := newTeam(t)
 		j := cutover.NewMemJournal()
 		p := retirePlan(map[string]bool{})
-		r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "bob@example.com", Signer: tm.bob, Approvers: tm.approvers})
+		r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "bob@example.com", Signer: tm.bob, Approvers: tm.approvers})
 		if _, err := r.Run(t.Context(), "c1", p); !errors.Is(err, cutover.ErrRefused) || !strings.Contains(err.Error(), "wrong role") {
 			t.Fatalf("start by a key without the start role: %v; want refused: wrong role", err)
 		}
 		if recs, _ := j.Read(t.Context(), "c1", 0); len(recs) != 0 {
 			t.Errorf("%d records journaled; want none", len(recs))
 		}
-		r = cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Approvers: tm.approvers})
-		if _, err := r.Run(t.Context(), "c1", p); err == nil || !strings.Contains(err.Error(), "Signer") {
+		if _, err := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice@example.com", Approvers: tm.approvers}); err == nil || !strings.Contains(err.Error(), "Signer") {
 			t.Errorf("approvers without a signer: %v; want an error naming Signer", err)
 		}
 	})

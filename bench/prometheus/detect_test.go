@@ -51,7 +51,7 @@ func trial(b *testing.B, prom *promtest.Server, tr *promtest.Traffic, k float64,
 		Bake:   time.Duration(float64(maxWait) / k),
 		Gates:  []cutover.Gate{judge},
 	}}}
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
+	r := cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		Actor:        "bench",
 		PollInterval: time.Duration(float64(scrape) / k / 3),
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {

@@ -72,7 +72,7 @@ func TestSignedApproveAndVerify(t *testing.T) {
 		{Name: "shift", Apply: noop, Revert: noop},
 		{Name: "retire", Apply: noop, Reversibility: cutover.Irreversible()},
 	}}
-	r := cutover.NewRunner(j, cutover.RunnerOptions{Actor: "alice", Signer: alice, TwoPerson: true, PollInterval: 10 * time.Millisecond,
+	r := cutover.MustNewRunner(j, cutover.RunnerOptions{Actor: "alice", Signer: alice, TwoPerson: true, PollInterval: 10 * time.Millisecond,
 		Approvers: &cutover.Approvers{Entries: as.Approvers(), Verifiers: []cutover.KeyVerifier{as}}})
 	ctx := t.Context()
 	if _, err := r.Run(ctx, "c", p); !errors.Is(err, cutover.ErrPNRNotApproved) {

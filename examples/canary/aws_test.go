@@ -44,7 +44,10 @@ func TestAWSMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
+			cloud, err := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: tt.greenErrors, Alarms: map[string]string{"web-5xx": tt.alarm}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cloud.Setenv(t)
 			args := []string{
 				"-aws", "-plain", "-journal", t.TempDir(),
@@ -95,7 +98,10 @@ func TestAWSMode(t *testing.T) {
 // DynamoDB — dynalite, started by make test — creating the table.
 func TestDynamoDBAWSMode(t *testing.T) {
 	ep := awstest.DynamoDBEndpoint(t)
-	cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	cloud, err := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, DynamoDB: ep})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cloud.Setenv(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])

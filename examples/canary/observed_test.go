@@ -48,7 +48,10 @@ func TestAWSObservedShare(t *testing.T) {
 		back bool
 	}{{"follows", false}, {"changed behind the back", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := awstest.NewCloud(awstest.CloudOptions{})
+			cloud, err := awstest.NewCloud(awstest.CloudOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cloud.Setenv(t)
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
@@ -78,7 +81,7 @@ func TestAWSObservedShare(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 15 * time.Second}).Run(ctx, "observed", plan)
+				_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{PollInterval: 15 * time.Second}).Run(ctx, "observed", plan)
 				if !tc.back {
 					if err != nil {
 						t.Fatalf("Run: %v", err)

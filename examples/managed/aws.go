@@ -209,9 +209,12 @@ func driveAWS(ctx context.Context, f awsFlags, out io.Writer) (int, error) {
 			_ = cutover.Send(context.WithoutCancel(ctx), j, f.id, cutover.CmdApprove, f.approve, "approved with -approve", stage)
 		})
 	}
-	r := cutover.NewRunner(j, cutover.RunnerOptions{
+	r, err := cutover.NewRunner(j, cutover.RunnerOptions{
 		Observer: obs, PollInterval: f.poll, Actor: actor, Lease: lease,
 	})
+	if err != nil {
+		return demo.ExitError, err // -poll out of range, named
+	}
 	_, err = r.Run(ctx, f.id, plan)
 	if errors.Is(err, cutover.ErrPNRNotApproved) && !errors.Is(err, cutover.ErrRolledBack) && f.approve != "" {
 		if err := approve(); err != nil {

@@ -65,7 +65,10 @@ func TestAWSMigration(t *testing.T) {
 			map[string]int{"UpdateEnvironment": 2, "DescribeEnvironments": 1, "ModifyListener": 1, "UpdateService": 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, Throttle: tc.throttle})
+			cloud, err := awstest.NewCloud(awstest.CloudOptions{BlueErrorRate: 0.005, GreenErrorRate: 0.005, Throttle: tc.throttle})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cloud.Setenv(t)
 			args := append([]string{"-aws", "-plain", "-journal", t.TempDir(),
 				"-listener-arn", awstest.ListenerARN, "-target-groups", "blue=" + awstest.BlueTG + ",green=" + awstest.GreenTG,

@@ -177,7 +177,10 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 			origin = t
 		}
 	}
-	clock := cutover.NewScaledClock(origin, f.speed)
+	clock, err := cutover.NewScaledClock(origin, f.speed)
+	if err != nil {
+		return exitError, err
+	}
 	lease, err := s.Lease(clock)
 	if err != nil {
 		return exitError, err
@@ -213,7 +216,10 @@ func drive(ctx context.Context, f flags, out io.Writer) (int, error) {
 		fmt.Fprintf(out, "signed commands only; approve with: cutoverctl -journal %s approve %s -as %s -sign-key %s -reason TEXT\n",
 			f.journal, f.id, approverName, filepath.Join(f.keys, keyApprover))
 	}
-	runner := cutover.NewRunner(s.Journal, opts)
+	runner, err := cutover.NewRunner(s.Journal, opts)
+	if err != nil {
+		return exitError, err
+	}
 	_, err = runner.Run(ctx, f.id, plan)
 	if f.report != "" {
 		if rerr := writeReport(context.WithoutCancel(ctx), s.Journal, f.id, f.report); rerr != nil {

@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		prev = w
 	}
 	start := time.Now()
-	r := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
+	r, err := cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{
 		Actor:        "example",
 		PollInterval: *scrape / 3,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -117,6 +117,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 			}
 		}),
 	})
+	if err != nil {
+		return err // -scrape out of range, named
+	}
 	st, err := r.Run(ctx, "prometheus-example", cutover.Plan{Name: "canary judged from Prometheus", Stages: stages})
 	fmt.Fprintf(out, "%s after %.1fs\n", st.Phase, time.Since(start).Seconds())
 	if *bad && st.Phase == cutover.PhaseRolledBack {

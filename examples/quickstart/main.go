@@ -21,7 +21,10 @@ func main() {
 	reportDir := flag.String("report", "", "write the cutover's report (report.md, report.svg, report.txt) into `DIR`")
 	flag.Parse()
 
-	clock := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
+	clock, err := cutover.NewScaledClock(time.Time{}, 600) // ten minutes a second
+	if err != nil {
+		fail(err)
+	}
 	cloud, err := fake.New(fake.Options{Seed: 7, Clock: clock})
 	if err != nil {
 		fail(err)
@@ -61,7 +64,7 @@ func main() {
 	}
 
 	journal := cutover.NewMemJournal()
-	runner := cutover.NewRunner(journal, cutover.RunnerOptions{
+	runner, err := cutover.NewRunner(journal, cutover.RunnerOptions{
 		Clock:        clock,
 		PollInterval: 10 * time.Second,
 		Observer: cutover.ObserverFunc(func(e cutover.Event) {
@@ -70,6 +73,9 @@ func main() {
 			}
 		}),
 	})
+	if err != nil {
+		fail(err)
+	}
 	_, err = runner.Run(context.Background(), "release-42", plan)
 	if *reportDir != "" {
 		if rerr := writeReport(journal, "release-42", *reportDir); rerr != nil {

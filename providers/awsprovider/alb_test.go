@@ -451,8 +451,12 @@ func TestALBRouterReadBackMismatch(t *testing.T) {
 func TestALBRouterPacer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := awstest.NewELB()
+		pacer, err := awsprovider.NewPacer(2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		r, err := awsprovider.NewALBRouter(f.Client(awstest.InProcess(f)), awstest.ListenerARN, blueGreen,
-			awsprovider.ALBOptions{Pacer: awsprovider.NewPacer(2, 1)})
+			awsprovider.ALBOptions{Pacer: pacer})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,7 +59,7 @@ func TestBeanstalkSwapPropagation(t *testing.T) {
 					t.Fatal(err)
 				}
 				j := cutover.NewMemJournal()
-				if _, err := cutover.NewRunner(j, cutover.RunnerOptions{PollInterval: 5 * time.Second}).Run(t.Context(), "eb", plan); err != nil {
+				if _, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: 5 * time.Second}).Run(t.Context(), "eb", plan); err != nil {
 					t.Fatalf("run: %v", err)
 				}
 				recs, err := j.Read(t.Context(), "eb", 0)
@@ -93,7 +93,7 @@ func TestBeanstalkSwapPropagation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = cutover.NewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "eb", plan)
+			_, err = cutover.MustNewRunner(cutover.NewMemJournal(), cutover.RunnerOptions{}).Run(t.Context(), "eb", plan)
 			if !errors.Is(err, cutover.ErrRolledBack) || !strings.Contains(err.Error(), "Options.Window 30s is shorter than the propagation 1m0s") {
 				t.Fatalf("run: %v, want rolled back naming Options.Window and the TTL", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -53,15 +54,19 @@ type Pacer interface {
 var _ Pacer = (*rate.Limiter)(nil)
 
 // NewPacer returns a token bucket that lets perSecond calls a second
-// through, with bursts of up to burst calls. perSecond ≤ 0 means no limit.
-func NewPacer(perSecond float64, burst int) *rate.Limiter {
-	if perSecond <= 0 {
-		return rate.NewLimiter(rate.Inf, 1)
+// through (0: no limit), with bursts of up to burst calls (0: 1), or an
+// error naming an argument that is negative or not a finite number.
+func NewPacer(perSecond float64, burst int) (*rate.Limiter, error) {
+	if !(perSecond >= 0) || math.IsInf(perSecond, 1) { // NaN too
+		return nil, fmt.Errorf("pacer: perSecond: %v: want a finite number ≥ 0 (0: no limit)", perSecond)
 	}
-	if burst < 1 {
-		burst = 1
+	if burst < 0 {
+		return nil, fmt.Errorf("pacer: burst: %d: want ≥ 0 (0: 1)", burst)
 	}
-	return rate.NewLimiter(rate.Limit(perSecond), burst)
+	if perSecond == 0 {
+		return rate.NewLimiter(rate.Inf, 1), nil
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(burst, 1)), nil
 }
 
 // awsBase holds what every type of this package shares: logger, clock,

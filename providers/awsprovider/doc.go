@@ -51,9 +51,10 @@
 // The shortest use, a canary step on an ALB listener:
 //
 //	cfg, err := config.LoadDefaultConfig(ctx)
+//	pacer, err := awsprovider.NewPacer(5, 5) // share it between everything that calls ELB
 //	router, err := awsprovider.NewALBRouter(elasticloadbalancingv2.NewFromConfig(cfg),
 //		listenerARN, map[string]string{"blue": blueTG, "green": greenTG},
-//		awsprovider.ALBOptions{Pacer: awsprovider.NewPacer(5, 5)})
+//		awsprovider.ALBOptions{Pacer: pacer})
 //	err = router.SetWeights(ctx, providers.Weights{"blue": 90, "green": 10})
 //
 // Before a cutover journals anything, Preflight checks at once that the

@@ -38,7 +38,7 @@ func ExampleNewDynamoDBJournal() {
 	// The runner journals every intent and outcome to the table and holds
 	// the lease while it drives; a second controller running the same
 	// cutover gets cutover.ErrLeaseHeld until this one stops renewing.
-	runner := cutover.NewRunner(journal, cutover.RunnerOptions{Lease: lease, LeaseTTL: 30 * time.Second})
+	runner := cutover.MustNewRunner(journal, cutover.RunnerOptions{Lease: lease, LeaseTTL: 30 * time.Second})
 	_ = runner // runner.Run(ctx, "orders-2025-03", plan)
 
 	// Or by hand:

@@ -25,12 +25,17 @@ func ExampleNewALBRouter() {
 	defer srv.Close()
 	client := elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: awstest.Credentials()})
 
+	pacer, err := awsprovider.NewPacer(5, 5) // shared by everything that calls ELB
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	listenerARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/front/50dc6c495c0c9188/f2f7dc8efc522ab2"
 	router, err := awsprovider.NewALBRouter(client, listenerARN, map[string]string{
 		"blue":  "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067",
 		"green": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/4b8d2f4e9c1a7d35",
 	}, awsprovider.ALBOptions{
-		Pacer:       awsprovider.NewPacer(5, 5),
+		Pacer:       pacer,
 		CallTimeout: 10 * time.Second, // each attempt; a held one is retried
 	})
 	if err != nil {

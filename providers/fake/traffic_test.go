@@ -397,7 +397,10 @@ func TestLongWindows(t *testing.T) {
 }
 
 func TestScaledClock(t *testing.T) {
-	clock := cutover.NewScaledClock(epoch, 600) // ten simulated minutes per real second
+	clock, err := cutover.NewScaledClock(epoch, 600) // ten simulated minutes per real second
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := fake.MustNew(fake.Options{Clock: clock})
 	c.Router("alb", "blue", "green")
 	start := clock.Now()

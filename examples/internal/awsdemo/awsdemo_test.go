@@ -114,7 +114,10 @@ func TestRenamedSwitcherConformance(t *testing.T) {
 // newCloud makes a Cloud for args with the SDK pointed at awstest.
 func newCloud(t *testing.T, args ...string) (*Cloud, error) {
 	t.Helper()
-	fc := awstest.NewCloud(awstest.CloudOptions{})
+	fc, err := awstest.NewCloud(awstest.CloudOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fc.Setenv(t)
 	f, given := parse(t, append([]string{"-aws"}, args...)...)
 	if err := f.Check(given); err != nil {
@@ -193,7 +196,10 @@ func TestCloudRouterRoute53(t *testing.T) {
 
 func TestCloudRegion(t *testing.T) {
 	t.Run("from the listener's ARN", func(t *testing.T) {
-		fc := awstest.NewCloud(awstest.CloudOptions{})
+		fc, err := awstest.NewCloud(awstest.CloudOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		fc.Setenv(t)
 		t.Setenv("AWS_REGION", "")
 		f, _ := parse(t, "-aws", "-listener-arn", strings.Replace(awstest.ListenerARN, "us-east-1", "eu-west-1", 1), "-target-groups", tgs)
@@ -203,7 +209,10 @@ func TestCloudRegion(t *testing.T) {
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		fc := awstest.NewCloud(awstest.CloudOptions{})
+		fc, err := awstest.NewCloud(awstest.CloudOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		fc.Setenv(t)
 		t.Setenv("AWS_REGION", "")
 		f, _ := parse(t, "-aws", "-alarms", "a")

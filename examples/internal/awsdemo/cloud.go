@@ -99,12 +99,19 @@ func New(ctx context.Context, f Flags, opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("%s is in region %s but the AWS region is %s; set -region %s", a.name, p.Region, cfg.Region, p.Region)
 		}
 	}
+	// ELB and Route 53 throttle at a few requests a second per account;
+	// stay well under that.
+	elbPacer, err := awsprovider.NewPacer(5, 5)
+	if err != nil {
+		return nil, err
+	}
+	route53Pacer, err := awsprovider.NewPacer(4, 4)
+	if err != nil {
+		return nil, err
+	}
 	c := &Cloud{
 		f: f, cfg: cfg, logger: opts.Logger, clock: opts.Clock,
-		// ELB and Route 53 throttle at a few requests a second per
-		// account; stay well under that.
-		elbPacer:     awsprovider.NewPacer(5, 5),
-		route53Pacer: awsprovider.NewPacer(4, 4),
+		elbPacer: elbPacer, route53Pacer: route53Pacer,
 		// The caller uses -region, -id and the journal's flags itself.
 		used:   map[string]bool{"region": true, "id": true, "create-table": true},
 		fleets: map[string]providers.Fleet{},

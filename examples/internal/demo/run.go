@@ -370,13 +370,16 @@ func run(ctx context.Context, s Scenario, f Flags, std IO) (int, error) {
 			_ = cutover.Send(context.WithoutCancel(ctx), journal, id, cutover.CmdApprove, f.Approve, "approved in the "+s.ID+" example", stage)
 		})
 	}
-	runner := cutover.NewRunner(journal, cutover.RunnerOptions{
+	runner, err := cutover.NewRunner(journal, cutover.RunnerOptions{
 		Clock: clock, Observer: obs, PollInterval: PollInterval, Actor: su.actor,
 		Lease: su.lease, LeaseTTL: LeaseTTL,
 		// A throttled or timed-out call is tried again before it can roll
 		// a healthy release back.
 		ApplyAttempts: 3,
 	})
+	if err != nil {
+		return ExitError, err
+	}
 	st, err := runLeased(ctx, runner, id, plan, clock, ui)
 	if errors.Is(err, cutover.ErrPNRNotApproved) && !errors.Is(err, cutover.ErrRolledBack) {
 		pnr := plan.Analyze().PNRStage

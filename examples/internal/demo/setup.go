@@ -50,7 +50,11 @@ func setupFake(ctx context.Context, s Scenario, f Flags) (setup, error) {
 			origin = t
 		}
 	}
-	su.clock = cutover.NewScaledClock(origin, f.Speed)
+	clock, err := cutover.NewScaledClock(origin, f.Speed)
+	if err != nil {
+		return su, fmt.Errorf("-speed: %w", err)
+	}
+	su.clock = clock
 	fopts := fake.Options{Seed: f.Seed, Clock: su.clock, Rate: Rate, WarmUp: 90 * time.Second, Profile: BlueProfile}
 	var cloud *fake.Cloud
 	if store != nil {

@@ -94,7 +94,10 @@ func RunOnce(t *testing.T, s demo.Scenario, args []string, stdin string, termina
 // test must not be parallel (it sets environment variables).
 func AWSEnv(t *testing.T) demo.IO {
 	t.Helper()
-	fake := awstest.NewCloud(awstest.CloudOptions{})
+	fake, err := awstest.NewCloud(awstest.CloudOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fake.Setenv(t)
 	return demo.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard,
 		AWSConfig: []func(*config.LoadOptions) error{config.WithHTTPClient(fake.HTTPClient())}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,8 +87,12 @@ const (
 	ecsHost = "ecs.awstest.test"
 )
 
-// NewCloud returns a Cloud whose listener sends all traffic to blue.
-func NewCloud(opts CloudOptions) *Cloud {
+// NewCloud returns a Cloud whose listener sends all traffic to blue, or an
+// error naming the first field of opts out of range.
+func NewCloud(opts CloudOptions) (*Cloud, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	faults := &Faults{}
 	for op, n := range opts.Throttle {
 		faults.FailNext(op, n, Throttling)
@@ -119,7 +124,37 @@ func NewCloud(opts CloudOptions) *Cloud {
 	c.ECS.Set(GreenService, func(s *Service) { *s = Service{Rollout: "COMPLETED", Status: "ACTIVE"} })
 
 	c.hosts = map[string]http.Handler{elbHost: c.ELB, cwHost: c.CloudWatch, asHost: c.AutoScaling, ebHost: c.Beanstalk, ecsHost: c.ECS}
-	return c
+	return c, nil
+}
+
+// check returns an error naming the first field of o out of range.
+func (o CloudOptions) check() error {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"BlueErrorRate", o.BlueErrorRate}, {"GreenErrorRate", o.GreenErrorRate}} {
+		if !(r.v >= 0 && r.v <= 1) { // NaN too
+			return fmt.Errorf("awstest: CloudOptions.%s: %v: want a share from 0 to 1 (0: no errors)", r.name, r.v)
+		}
+	}
+	for name, state := range o.Alarms {
+		switch state {
+		case "OK", "ALARM", "INSUFFICIENT_DATA":
+		default:
+			return fmt.Errorf("awstest: CloudOptions.Alarms[%q]: %q: want OK, ALARM or INSUFFICIENT_DATA", name, state)
+		}
+	}
+	for op, n := range o.Throttle {
+		if n < 0 {
+			return fmt.Errorf("awstest: CloudOptions.Throttle[%q]: %d: want ≥ 0 (0: none)", op, n)
+		}
+	}
+	if o.DynamoDB != "" {
+		if u, err := url.Parse(o.DynamoDB); err != nil || u.Scheme != "http" || u.Host == "" {
+			return fmt.Errorf("awstest: CloudOptions.DynamoDB: %q: want http://HOST:PORT (empty: not served)", o.DynamoDB)
+		}
+	}
+	return nil
 }
 
 // Setenv points the SDK's default configuration at c for the rest of the

@@ -21,7 +21,10 @@ import (
 func TestCloudMetricsFollowWeights(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		c := awstest.NewCloud(awstest.CloudOptions{GreenErrorRate: 0.1, Throttle: map[string]int{"DescribeListeners": 2}})
+		c, err := awstest.NewCloud(awstest.CloudOptions{GreenErrorRate: 0.1, Throttle: map[string]int{"DescribeListeners": 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ep := awstest.Endpoint{URL: "http://127.0.0.1:9", HTTPClient: awstest.InProcessClient(c.CloudWatch)}
 		start := time.Now().Truncate(time.Minute).Add(time.Minute)
 		time.Sleep(time.Until(start))

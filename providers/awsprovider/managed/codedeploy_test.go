@@ -74,7 +74,7 @@ func TestCodeDeployApprovalBeforeTermination(t *testing.T) {
 		}
 
 		j := cutover.NewMemJournal()
-		r := cutover.NewRunner(j, runnerOpts())
+		r := cutover.MustNewRunner(j, runnerOpts())
 		_, err := r.Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
@@ -121,7 +121,7 @@ func TestCodeDeployWaitRunsOut(t *testing.T) {
 			t.Errorf("Analyze: PNR %q, findings %v; want the termination wait and none", an.PNRStage, an.Findings)
 		}
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		recs, err := j.Read(ctx, "shop-2", 0)
@@ -160,7 +160,7 @@ func TestCodeDeployWindowClosesUnapproved(t *testing.T) {
 		opts := runnerOpts()
 		opts.WaitForApproval = true
 		start := time.Now()
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), opts).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want rolled back for want of an approval", err)
 		}
@@ -190,7 +190,7 @@ func TestCodeDeployKilledInTerminationWait(t *testing.T) {
 		if err := cutover.Send(ctx, j, "shop-2", cutover.CmdApprove, "bob", "too late", "codedeploy termination wait"); err == nil {
 			t.Error("Send accepted an approval after the window had closed")
 		}
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("resumed run: %v, want rolled back: the window closed unapproved, CodeDeploy still waited", err)
 		}
@@ -206,7 +206,7 @@ func TestCodeDeployGateFailsRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		plan := e.shopPlan(t, 10)
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "green error rate" || gf.Stage != "codedeploy shift" {
 			t.Fatalf("run: %v, want rolled back by the gate in the shift", err)
@@ -237,7 +237,7 @@ func TestCodeDeployFailsOnItsOwn(t *testing.T) {
 			return cutover.Verdict{Decision: cutover.Pass}, nil
 		})
 		plan := cdPlan(t, cd, shopSpec(alarm))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "codedeploy deployment" ||
 			!strings.Contains(gf.Verdict.Reason, "ALARM_ACTIVE") {
@@ -276,7 +276,7 @@ func TestCodeDeployResume(t *testing.T) {
 				spec := shopSpec(weightGate{r: e.router})
 				spec.TerminateEarly = true
 				plan := func() cutover.Plan { return cdPlan(t, cd, spec) } // each process builds its own
-				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "shop-2", plan())
+				_, err := cutover.MustNewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "shop-2", plan())
 				if !errors.Is(err, errKilled) {
 					t.Fatalf("first run: %v, want it killed", err)
 				}
@@ -285,7 +285,7 @@ func TestCodeDeployResume(t *testing.T) {
 				}
 				time.Sleep(2 * time.Minute) // the process restarts
 				approve(t, j, "shop-2")
-				st, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan())
+				st, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan())
 				if err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
@@ -310,7 +310,7 @@ func TestCodeDeployResumedTooLate(t *testing.T) {
 		plan := e.shopPlan(t, 0)
 		j := killedAt(t, plan, cutover.RecIntent, "codedeploy termination wait")
 		time.Sleep(20 * time.Minute)
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 			t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 		}
@@ -340,7 +340,7 @@ func TestCodeDeployCustomConfigManualReroute(t *testing.T) {
 		plan, err := cutover.Sequence("shop release 2", s)
 		must(t, err)
 		j := cutover.NewMemJournal()
-		if _, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, approvingOpts(t, j, "shop-2")).Run(ctx, "shop-2", plan); err != nil {
 			t.Fatalf("run approved at the termination wait: %v", err)
 		}
 		e.calls(t, map[string]int{"CreateDeploymentConfig": 1, "ContinueDeployment": 1})
@@ -445,7 +445,7 @@ func TestCodeDeployRerouteRefused(t *testing.T) {
 		e.sim.FailNext("ContinueDeployment", 1, awstest.Fault{Status: http.StatusBadRequest, Code: "DeploymentIsNotInReadyStateException", Message: "not ready"})
 		j := cutover.NewMemJournal()
 		var err error
-		_, err = cutover.NewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
+		_, err = cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "to reroute traffic: still Ready") {
 			t.Fatalf("Run = %v, want the refused reroute reported with the deployment's status", err)
 		}
@@ -479,7 +479,7 @@ func TestCodeDeployListNotTruncated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cd, _ := e.clients()
 		plan := cdPlan(t, endlessList{cd}, shopSpec(weightGate{r: e.router}))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(t.Context(), "shop-2", plan)
 		if err == nil || !strings.Contains(err.Error(), "pages") {
 			t.Errorf("run: %v, want an error saying the deployments could not all be listed", err)
 		}
@@ -525,7 +525,7 @@ func TestCodeDeployFoundByToken(t *testing.T) {
 		opts := approvingOpts(t, j, "shop-2")
 		opts.ApplyAttempts = 2
 		opts.Transient = providers.IsTransient
-		if _, err := cutover.NewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
+		if _, err := cutover.MustNewRunner(j, opts).Run(t.Context(), "shop-2", plan); err != nil {
 			t.Fatalf("run: %v, want it to complete with the one deployment", err)
 		}
 		if n := len(e.sim.Deployments()); n != 1 || e.sim.Calls("CreateDeployment") != 1 {

@@ -24,7 +24,9 @@
 //	if err != nil { ... }
 //	if err := cd.Prepare(ctx); err != nil { ... } // reads the deployment group
 //	plan, err := cutover.Sequence("shop 42", cd)
-//	state, err := cutover.NewRunner(journal, cutover.RunnerOptions{}).Run(ctx, "shop-42", plan)
+//	runner, err := cutover.NewRunner(journal, cutover.RunnerOptions{})
+//	if err != nil { ... }
+//	state, err := runner.Run(ctx, "shop-42", plan)
 //
 // Both types talk to AWS through the narrowest interfaces of the SDK
 // methods they call (CodeDeployAPI, ECSDeploymentAPI), which the SDK's clients

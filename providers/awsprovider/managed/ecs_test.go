@@ -60,7 +60,7 @@ func TestECSStrategies(t *testing.T) {
 					t.Errorf("Analyze: PNR %q, findings %v; want %q and none", an.PNRStage, an.Findings, "ecs bake")
 				}
 				j := cutover.NewMemJournal()
-				r := cutover.NewRunner(j, runnerOpts())
+				r := cutover.MustNewRunner(j, runnerOpts())
 				_, err := r.Run(ctx, "web-2", plan)
 				if !errors.Is(err, cutover.ErrPNRNotApproved) {
 					t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
@@ -98,7 +98,7 @@ func TestECSGateFailsRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		plan := e.webPlan(t, managed.Canary, 10)
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Stage != "ecs 10%" {
 			t.Fatalf("run: %v, want rolled back by the gate at the canary step", err)
@@ -128,7 +128,7 @@ func TestECSRollsBackOnItsOwn(t *testing.T) {
 			return cutover.Verdict{Decision: cutover.Pass}, nil
 		})
 		plan := ecsPlan(t, ec, webSpec(managed.Linear, alarm))
-		_, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
+		_, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan)
 		var gf *cutover.GateFailedError
 		if !errors.Is(err, cutover.ErrRolledBack) || !errors.As(err, &gf) || gf.Gate != "ecs service deployment" ||
 			!strings.Contains(gf.Verdict.Reason, "web-5xx") {
@@ -161,13 +161,13 @@ func TestECSResume(t *testing.T) {
 				_, ec := e.clients()
 				j := cutover.NewMemJournal()
 				plan := func() cutover.Plan { return ecsPlan(t, ec, webSpec(managed.Canary, weightGate{r: e.router})) }
-				_, err := cutover.NewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "web-2", plan())
+				_, err := cutover.MustNewRunner(&dying{Journal: j, die: tc.die}, runnerOpts()).Run(ctx, "web-2", plan())
 				if !errors.Is(err, errKilled) {
 					t.Fatalf("first run: %v, want it killed", err)
 				}
 				time.Sleep(2 * time.Minute)
 				approve(t, j, "web-2")
-				if _, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan()); err != nil {
+				if _, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "web-2", plan()); err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
 				e.calls(t, map[string]int{"UpdateService": 1})
@@ -194,7 +194,7 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 		// The runner dies as it starts waiting for the approval, and
 		// nobody watches the deployment for three hours.
 		die := func(r cutover.Record) bool { return r.Type == cutover.RecWaiting }
-		if _, err := cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, errKilled) {
+		if _, err := cutover.MustNewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, errKilled) {
 			t.Fatalf("first run: %v, want it killed", err)
 		}
 		time.Sleep(3 * time.Hour) // nobody approves
@@ -202,7 +202,7 @@ func TestECSHookTimeoutRollsBack(t *testing.T) {
 			t.Fatalf("deployment %+v, green %d%%; want ECS to have rolled back at the hook's timeout", d, e.router.Share("green"))
 		}
 		approve(t, j, "web-2")
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "web-2", plan)
 		// The late run judges green before it goes on (the deployment
 		// gate fails) or finds the deployment failed as it applies.
 		var gf *cutover.GateFailedError
@@ -332,13 +332,13 @@ func TestECSFamilyRevisionResumed(t *testing.T) {
 		spec := webSpec(managed.Canary, weightGate{r: e.router})
 		spec.TaskDefinition = "web:2"
 		j := cutover.NewMemJournal()
-		_, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
+		_, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
 		if !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("first run: %v, want ErrPNRNotApproved", err)
 		}
 		approve(t, j, "web-2")
 		// A new process: a new strategy and runner over the same journal.
-		st, err := cutover.NewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
+		st, err := cutover.MustNewRunner(j, runnerOpts()).Run(ctx, "web-2", ecsPlan(t, fullARNs{ec}, spec))
 		if err != nil || st.Phase != cutover.PhaseCompleted {
 			t.Fatalf("resumed run: phase %s, %v; want completed", st.Phase, err)
 		}

@@ -202,7 +202,7 @@ func killedAt(t *testing.T, plan cutover.Plan, typ cutover.RecordType, stage str
 	t.Helper()
 	j := cutover.NewMemJournal()
 	die := func(r cutover.Record) bool { return r.Type == typ && r.Stage == stage }
-	if _, err := cutover.NewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(t.Context(), "shop-2", plan); !errors.Is(err, errKilled) {
+	if _, err := cutover.MustNewRunner(&dying{Journal: j, die: die}, runnerOpts()).Run(t.Context(), "shop-2", plan); !errors.Is(err, errKilled) {
 		t.Fatalf("first run: %v, want it killed", err)
 	}
 	return j

@@ -160,7 +160,7 @@ func TestCodeDeployWaitFlagLeftFalse(t *testing.T) {
 				plan := cdPlan(t, cd, shopSpec(weightGate{r: e.router}))
 				if !resumedLate {
 					j := cutover.NewMemJournal()
-					st, err := cutover.NewRunner(j, approvingOpts(t, j, "shop-2")).Run(t.Context(), "shop-2", plan)
+					st, err := cutover.MustNewRunner(j, approvingOpts(t, j, "shop-2")).Run(t.Context(), "shop-2", plan)
 					if err != nil || st.Phase != cutover.PhaseCompleted {
 						t.Fatalf("run: %s, %v; want completed with the window declared and approved", st.Phase, err)
 					}
@@ -171,7 +171,7 @@ func TestCodeDeployWaitFlagLeftFalse(t *testing.T) {
 				}
 				j := killedAt(t, plan, cutover.RecIntent, "codedeploy termination wait")
 				time.Sleep(20 * time.Minute)
-				_, err := cutover.NewRunner(j, runnerOpts()).Run(t.Context(), "shop-2", plan)
+				_, err := cutover.MustNewRunner(j, runnerOpts()).Run(t.Context(), "shop-2", plan)
 				if !errors.Is(err, cutover.ErrRolledBack) || !errors.Is(err, managed.ErrWindowUnknown) {
 					t.Fatalf("resumed run: %v, want rolled back for an unknown window", err)
 				}

@@ -31,7 +31,7 @@ func TestECSDeploymentConfigurationOnTheWire(t *testing.T) {
 		spec := webSpec(managed.Canary, weightGate{r: e.router})
 		spec.Alarms, spec.AlarmRollback = []string{"web-5xx"}, true
 		plan := ecsPlan(t, ec, spec)
-		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "web-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
 		out, err := ec.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
@@ -79,7 +79,7 @@ func TestCodeDeployAppSpecOnTheWire(t *testing.T) {
 		spec.Hooks = managed.AppSpecHooks{BeforeAllowTraffic: "shop-smoke-test"}
 		spec.Description = "release 2"
 		s, plan := cdStrategy(t, cd, spec)
-		if _, err := cutover.NewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
+		if _, err := cutover.MustNewRunner(cutover.NewMemJournal(), runnerOpts()).Run(ctx, "shop-2", plan); !errors.Is(err, cutover.ErrPNRNotApproved) {
 			t.Fatalf("run: %v, want ErrPNRNotApproved", err)
 		}
 		out, err := cd.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(s.DeploymentID())})
