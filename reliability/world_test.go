@@ -787,6 +787,9 @@ func drive(ctx context.Context, j cutover.Journal, opts cutover.RunnerOptions, p
 			}
 		}
 		if serr := cutover.Send(ctx, j, cutoverID, cutover.CmdApprove, approver, "green healthy at 100% for the whole bake; blue kept warm", ""); serr != nil {
+			if ctx.Err() != nil {
+				continue // stopped during the Send: as above
+			}
 			return st, serr
 		}
 	}
