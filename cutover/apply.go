@@ -153,3 +153,17 @@ func (d *drive) rollForward(ctx context.Context, i int, first *StageError) error
 	d.applied(i)
 	return nil
 }
+
+// intend journals the intent to apply or revert (action) stage i.
+func (d *drive) intend(ctx context.Context, i int, action string) error {
+	if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: action}); err != nil {
+		return d.stopped(ctx, err)
+	}
+	return nil
+}
+
+// notBaked is the cause of a rollback when stage i is not baked in the
+// journal where forward expects it to be.
+func (d *drive) notBaked(i int) error {
+	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
+}

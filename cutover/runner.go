@@ -211,7 +211,16 @@ func (e *outcomeError) Unwrap() []error {
 
 // run reads and folds the journal and drives the cutover from there.
 func (d *drive) run(ctx context.Context) error {
-	recs, err := d.j.Read(ctx, d.id, 0)
+	rctx := ctx
+	if errors.Is(context.Cause(ctx), ErrSuspended) {
+		// Suspended before it began (a SIGTERM between two Runs): the
+		// journal is read all the same, so that the stop is journaled
+		// where the cutover stands, as a suspension during the run is.
+		var cancel context.CancelFunc
+		rctx, cancel = detached(ctx, finishTimeout, d.leaseCtx)
+		defer cancel()
+	}
+	recs, err := d.j.Read(rctx, d.id, 0)
 	if err != nil {
 		return fmt.Errorf("cutover %s: read journal: %w", d.id, err)
 	}
@@ -577,18 +586,4 @@ func (d *drive) forward(ctx context.Context) error {
 		}
 	}
 	return d.finish(ctx)
-}
-
-// intend journals the intent to apply or revert (action) stage i.
-func (d *drive) intend(ctx context.Context, i int, action string) error {
-	if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: action}); err != nil {
-		return d.stopped(ctx, err)
-	}
-	return nil
-}
-
-// notBaked is the cause of a rollback when stage i is not baked in the
-// journal where forward expects it to be.
-func (d *drive) notBaked(i int) error {
-	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
 }

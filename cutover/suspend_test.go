@@ -96,3 +96,37 @@ func TestRestartWaitsForHeldLease(t *testing.T) {
 		}
 	})
 }
+
+// A Run given a context suspended before it begins (a SIGTERM between two
+// Runs) journals the suspension where the cutover stands, and touches
+// nothing: no stage applied, none reverted.
+func TestSuspendedBeforeRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		p := c.plan(3, time.Hour)
+		j := cutover.NewMemJournal()
+		opts := cutover.RunnerOptions{PollInterval: poll}
+		ctx, suspend := context.WithCancelCause(t.Context())
+		done := startRun(ctx, j, opts, p)
+		time.Sleep(90 * time.Minute) // s1 bakes
+		suspend(cutover.ErrSuspended)
+		if o := <-done; !errors.Is(o.err, cutover.ErrSuspended) {
+			t.Fatalf("first run: %v, want ErrSuspended", o.err)
+		}
+		if err := cutover.Send(t.Context(), j, "c", cutover.CmdPause, "ops", "hold", ""); err != nil {
+			t.Fatal(err)
+		}
+		applied := c.Applied()
+		_, err := cutover.MustNewRunner(j, opts).Run(ctx, "c", p)
+		if !errors.Is(err, cutover.ErrSuspended) || errors.Is(err, cutover.ErrRolledBack) {
+			t.Fatalf("run on a suspended context: %v, want ErrSuspended", err)
+		}
+		recs := readAll(t, j, "c")
+		if last := recs[len(recs)-1]; last.Type != cutover.RecSuspended {
+			t.Fatalf("journal ends with %s, want %s", last.Type, cutover.RecSuspended)
+		}
+		if len(c.Reverts()) != 0 || len(c.Applied()) != len(applied) {
+			t.Errorf("cloud: applied %v (before %v), reverts %v", c.Applied(), applied, c.Reverts())
+		}
+	})
+}
