@@ -154,9 +154,10 @@ func (d *drive) rollForward(ctx context.Context, i int, first *StageError) error
 	return nil
 }
 
-// intend journals the intent to apply or revert (action) stage i.
-func (d *drive) intend(ctx context.Context, i int, action string) error {
-	if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: action}); err != nil {
+// intendApply journals the intent to apply stage i. (A revert's intent
+// is journaled by revert, on the rollback's own context.)
+func (d *drive) intendApply(ctx context.Context, i int) error {
+	if err := d.append(ctx, Record{Type: RecIntent, Stage: d.p.Stages[i].Name, Index: i, Action: actionApply}); err != nil {
 		return d.stopped(ctx, err)
 	}
 	return nil

@@ -562,7 +562,7 @@ func (d *drive) forward(ctx context.Context) error {
 					return err
 				}
 			}
-			if err := d.intend(ctx, i, actionApply); err != nil {
+			if err := d.intendApply(ctx, i); err != nil {
 				return err
 			}
 		}
