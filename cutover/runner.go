@@ -214,8 +214,9 @@ func (d *drive) run(ctx context.Context) error {
 	rctx := ctx
 	if errors.Is(context.Cause(ctx), ErrSuspended) {
 		// Suspended before it began (a SIGTERM between two Runs): the
-		// journal is read all the same, so that the stop is journaled
-		// where the cutover stands, as a suspension during the run is.
+		// journal is read (and its signed records checked) all the same,
+		// so that the stop is journaled where the cutover stands, as a
+		// suspension during the run is.
 		var cancel context.CancelFunc
 		rctx, cancel = detached(ctx, finishTimeout, d.leaseCtx)
 		defer cancel()
@@ -225,7 +226,7 @@ func (d *drive) run(ctx context.Context) error {
 		return fmt.Errorf("cutover %s: read journal: %w", d.id, err)
 	}
 	for i := range recs {
-		if err := d.take(ctx, &recs[i]); err != nil {
+		if err := d.take(rctx, &recs[i]); err != nil { // signatures are checked as the records are read
 			return err
 		}
 	}
