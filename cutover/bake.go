@@ -47,13 +47,44 @@ func (k keptVerdict) verdict() Verdict {
 	return v
 }
 
+// says reports whether k says what v says, figures compared as they are
+// journaled (see finiteFigures); nil and empty figures say the same.
+func (k keptVerdict) says(v Verdict) bool {
+	if k.decision != v.Decision || k.final != v.Final {
+		return false
+	}
+	t := k.text.Value()
+	return t.reason == v.Reason && t.figures == encodeFigures(finiteFigures(v.Figures))
+}
+
 // gateState is what bake knows of one gate.
 type gateState struct {
-	name      string
-	last      Verdict // last journaled
-	hasLast   bool
-	cur       Verdict // last judged
-	journaled bool    // cur is journaled
+	name    string
+	last    keptVerdict // last journaled
+	hasLast bool
+	// cur is the gate's verdict in the round being judged, journaled if
+	// journaled is set. Every use of it is in its round: forget drops it
+	// before the cutover waits, so that thousands of waiting cutovers do
+	// not keep their gates' maps of figures.
+	cur       Verdict
+	journaled bool
+}
+
+// forget drops the verdicts of the round of gs (see gateState.cur).
+func forget(gs []gateState) {
+	for k := range gs {
+		gs[k].cur = Verdict{}
+	}
+}
+
+// kept returns the last journaled verdict of gate of stage i, if any.
+func (d *drive) kept(i int, gate string) (keptVerdict, bool) {
+	for _, sv := range d.verdicts {
+		if sv.index == i && sv.gate == gate {
+			return sv.v, true
+		}
+	}
+	return keptVerdict{}, false
 }
 
 // keepVerdict remembers the verdict of a RecVerdict record.
@@ -74,19 +105,19 @@ func (d *drive) keepVerdict(rec *Record) {
 // a resumed runner; since the gates start afresh then, a resumed bake gets
 // at least the stage's deadline minus its bake time (the grace) from now.
 func (d *drive) bake(ctx context.Context, i int) error {
-	var bt bakeTiming
-	gctx, cancel := d.bakeStart(ctx, i, &bt)
-	defer cancel()
+	var bt BakeTiming
+	d.bakeStart(i, &bt)
 	promotes := d.st.Promotes
 	for {
 		now := d.clock.Now()
-		if done, err := d.bakeRound(ctx, gctx, i, now, &bt, promotes); err != nil || done {
+		if done, err := d.bakeRound(ctx, i, now, &bt, promotes); err != nil || done {
 			if err != nil {
 				return err
 			}
 			break
 		}
-		if err := d.sleep(ctx, bt.wait(now, d.o.PollInterval)); err != nil {
+		forget(d.gates)
+		if err := d.sleep(ctx, bakeWait(&bt, now, d.o.PollInterval)); err != nil {
 			return err
 		}
 		if err := d.poll(ctx); err != nil {
@@ -96,28 +127,23 @@ func (d *drive) bake(ctx context.Context, i int) error {
 	return d.baked(ctx, i)
 }
 
-// bakeTiming is when a bake started and when it may, should and must end.
-type bakeTiming struct {
-	applied, minBakeEnd, bakeEnd, deadline time.Time
-}
-
-// wait returns how long to wait at now before the next round of a bake.
-func (bt *bakeTiming) wait(now time.Time, poll time.Duration) time.Duration {
+// bakeWait returns how long to wait at now before the next round of a
+// bake timed bt.
+func bakeWait(bt *BakeTiming, now time.Time, poll time.Duration) time.Duration {
 	wait := poll
-	if now.Before(bt.bakeEnd) {
-		wait = min(wait, bt.bakeEnd.Sub(now))
+	if now.Before(bt.BakeEnd) {
+		wait = min(wait, bt.BakeEnd.Sub(now))
 	}
-	if now.Before(bt.minBakeEnd) {
-		wait = min(wait, bt.minBakeEnd.Sub(now))
+	if now.Before(bt.MinBakeEnd) {
+		wait = min(wait, bt.MinBakeEnd.Sub(now))
 	}
-	return min(wait, max(bt.deadline.Sub(now), 0))
+	return min(wait, max(bt.Deadline.Sub(now), 0))
 }
 
-// bakeStart sets bt to stage i's bake timing, resets its gates and returns
-// the context the gates are evaluated in. bake is split in this, rounds
-// and its end so that its own frame, on the goroutine's stack while the
-// cutover waits, stays small (see newDrive).
-func (d *drive) bakeStart(ctx context.Context, i int, bt *bakeTiming) (context.Context, context.CancelFunc) {
+// bakeStart sets bt to stage i's bake timing and resets its gates. bake is
+// split in this, rounds and its end so that its own frame, on the
+// goroutine's stack while the cutover waits, stays small (see newDrive).
+func (d *drive) bakeStart(i int, bt *BakeTiming) {
 	s := &d.p.Stages[i]
 	applied := d.st.Stages[i].AppliedAt
 	dl := s.Deadline
@@ -130,13 +156,7 @@ func (d *drive) bakeStart(ctx context.Context, i int, bt *bakeTiming) (context.C
 			deadline = least
 		}
 	}
-	*bt = bakeTiming{applied: applied, minBakeEnd: applied.Add(s.MinBake), bakeEnd: applied.Add(s.Bake), deadline: deadline}
-	// Gates are bounded by the deadline (plus a poll) even if they ignore
-	// their own timeouts. The deadline is on the injected clock, so the
-	// bound is the time left on it, not a wall-clock instant.
-	gctx, cancel := context.WithTimeout(ctx, deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
-	gctx = WithBakeTiming(gctx, BakeTiming{Applied: applied, MinBakeEnd: bt.minBakeEnd, BakeEnd: bt.bakeEnd, Deadline: deadline})
-
+	*bt = BakeTiming{Applied: applied, MinBakeEnd: applied.Add(s.MinBake), BakeEnd: applied.Add(s.Bake), Deadline: deadline}
 	gs := d.gates[:0]
 	for k, g := range s.Gates {
 		if r, ok := g.(Resetter); ok {
@@ -145,7 +165,6 @@ func (d *drive) bakeStart(ctx context.Context, i int, bt *bakeTiming) (context.C
 		gs = append(gs, gateState{name: GateName(g, k)})
 	}
 	d.gates = gs
-	return gctx, cancel
 }
 
 // bakeRound evaluates stage i's gates once, at now. It returns true when
@@ -153,7 +172,15 @@ func (d *drive) bakeStart(ctx context.Context, i int, bt *bakeTiming) (context.C
 // final pass after MinBake, or a promote since the bake began, promotes
 // being the count then), a *rollbackCause when a gate failed or the
 // deadline passed, or another error to stop.
-func (d *drive) bakeRound(ctx, gctx context.Context, i int, now time.Time, bt *bakeTiming, promotes int) (bool, error) {
+func (d *drive) bakeRound(ctx context.Context, i int, now time.Time, bt *BakeTiming, promotes int) (bool, error) {
+	// Gates are bounded by the deadline (plus a poll) even if they ignore
+	// their own timeouts. The deadline is on the injected clock, so the
+	// bound is the time left on it, not a wall-clock instant. The context
+	// lives for the round only, not for the whole bake: thousands of
+	// cutovers wait in one process.
+	gctx, cancel := context.WithTimeout(ctx, bt.Deadline.Add(d.o.PollInterval).Sub(now))
+	defer cancel()
+	gctx = WithBakeTiming(gctx, *bt)
 	s := &d.p.Stages[i]
 	gs := d.gates
 	fail, pending := -1, -1
@@ -171,13 +198,13 @@ func (d *drive) bakeRound(ctx, gctx context.Context, i int, now time.Time, bt *b
 		// Journal a verdict when the decision changes; the reason of a
 		// pending gate changes every poll with its counts, and the last
 		// verdict of the bake is journaled at its end (journalVerdicts).
-		if !st.hasLast || st.last.Decision != v.Decision {
+		if !st.hasLast || st.last.decision != v.Decision {
 			if err := d.journalVerdict(ctx, i, st); err != nil {
 				return false, err
 			}
 		}
 		if d.obs != nil || d.logOn {
-			d.emitVerdict(i, st, now.Sub(bt.applied))
+			d.emitVerdict(i, st, now.Sub(bt.Applied))
 		}
 		switch {
 		case v.Decision == Fail:
@@ -201,10 +228,10 @@ func (d *drive) bakeRound(ctx, gctx context.Context, i int, now time.Time, bt *b
 		return true, nil
 	}
 	// A final Pass ends the bake early, but never before MinBake.
-	if pending < 0 && (final && !now.Before(bt.minBakeEnd) || !now.Before(bt.bakeEnd)) {
+	if pending < 0 && (final && !now.Before(bt.MinBakeEnd) || !now.Before(bt.BakeEnd)) {
 		return true, nil
 	}
-	if !now.Before(bt.deadline) {
+	if !now.Before(bt.Deadline) {
 		if err := d.journalVerdicts(ctx, i); err != nil {
 			return false, err
 		}
@@ -215,7 +242,9 @@ func (d *drive) bakeRound(ctx, gctx context.Context, i int, now time.Time, bt *b
 
 // baked journals the end of stage i's bake.
 func (d *drive) baked(ctx context.Context, i int) error {
-	if err := d.journalVerdicts(ctx, i); err != nil {
+	err := d.journalVerdicts(ctx, i)
+	forget(d.gates)
+	if err != nil {
 		return err
 	}
 	if err := d.append(ctx, Record{Type: RecBaked, Stage: d.p.Stages[i].Name, Index: i}); err != nil {
@@ -232,7 +261,8 @@ func (d *drive) journalVerdict(ctx context.Context, i int, st *gateState) error 
 	if err := d.append(ctx, Record{Type: RecVerdict, Stage: d.p.Stages[i].Name, Index: i, Gate: st.name, Verdict: &v}); err != nil {
 		return d.stopped(ctx, err)
 	}
-	st.last, st.hasLast, st.journaled = v, true, true
+	st.last, st.hasLast = d.kept(i, st.name)
+	st.journaled = true
 	return nil
 }
 
@@ -242,7 +272,7 @@ func (d *drive) journalVerdict(ctx context.Context, i int, st *gateState) error 
 func (d *drive) journalVerdicts(ctx context.Context, i int) error {
 	for k := range d.gates {
 		st := &d.gates[k]
-		if st.journaled || sameVerdict(st.last, st.cur) {
+		if st.journaled || st.hasLast && st.last.says(st.cur) {
 			continue
 		}
 		if err := d.journalVerdict(ctx, i, st); err != nil {
@@ -250,19 +280,6 @@ func (d *drive) journalVerdicts(ctx context.Context, i int) error {
 		}
 	}
 	return nil
-}
-
-// sameVerdict reports whether a and b say the same, figures included.
-func sameVerdict(a, b Verdict) bool {
-	if a.Decision != b.Decision || a.Reason != b.Reason || a.Final != b.Final || len(a.Figures) != len(b.Figures) {
-		return false
-	}
-	for k, v := range a.Figures {
-		if w, ok := b.Figures[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // finiteFigures returns figs without NaN, with ±Inf clamped to the largest
@@ -305,6 +322,7 @@ func (d *drive) watchPoll(ctx context.Context) error {
 		return err
 	}
 	_, _, err := d.watch(ctx)
+	forget(d.watchGates)
 	return err
 }
 
@@ -341,11 +359,7 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 		d.watchGates = make([]gateState, len(s.Gates))
 		for k, g := range s.Gates {
 			st := gateState{name: GateName(g, k)}
-			for _, sv := range d.verdicts {
-				if sv.index == i && sv.gate == st.name {
-					st.last, st.hasLast = sv.v.verdict(), true
-				}
-			}
+			st.last, st.hasLast = d.kept(i, st.name)
 			d.watchGates[k] = st
 		}
 	}
@@ -361,7 +375,7 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 		}
 		st := &d.watchGates[k]
 		st.cur, st.journaled = v, false
-		if !st.hasLast || st.last.Decision != v.Decision {
+		if !st.hasLast || st.last.decision != v.Decision {
 			if err := d.journalVerdict(ctx, i, st); err != nil {
 				return 0, 0, err
 			}
@@ -424,6 +438,7 @@ func (d *drive) fresh(ctx context.Context) error {
 				}
 			}
 		}
+		forget(d.watchGates)
 		if err := d.sleep(ctx, d.o.PollInterval); err != nil {
 			return err
 		}

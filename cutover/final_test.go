@@ -51,7 +51,8 @@ func TestFinalPassWithNonFinalPassesEndsBake(t *testing.T) {
 
 // A gate whose figures are not finite (a ratio over zero requests) is still
 // journaled, by a journal that refuses NaN and Inf, with the figures made
-// finite.
+// finite; and once: the same verdict every poll, NaN included, is no new
+// evidence at the end of the bake.
 func TestNonFiniteFiguresAreJournaled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud()
@@ -68,10 +69,15 @@ func TestNonFiniteFiguresAreJournaled(t *testing.T) {
 			t.Fatal(err)
 		}
 		var figs map[string]float64
+		n := 0
 		for _, r := range readAll(t, j, "c") {
 			if r.Type == cutover.RecVerdict {
 				figs = r.Verdict.Figures
+				n++
 			}
+		}
+		if n != 1 {
+			t.Errorf("%d verdict records, want 1 (the gate said the same every poll)", n)
 		}
 		want := map[string]float64{"ratio": math.MaxFloat64, "low": -math.MaxFloat64, "requests": 0}
 		if len(figs) != len(want) {
