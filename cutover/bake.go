@@ -106,11 +106,12 @@ func (d *drive) keepVerdict(rec *Record) {
 // at least the stage's deadline minus its bake time (the grace) from now.
 func (d *drive) bake(ctx context.Context, i int) error {
 	var bt BakeTiming
-	d.bakeStart(i, &bt)
+	gctx := d.bakeStart(ctx, i, &bt)
+	defer gctx.release()
 	promotes := d.st.Promotes
 	for {
 		now := d.clock.Now()
-		if done, err := d.bakeRound(ctx, i, now, &bt, promotes); err != nil || done {
+		if done, err := d.bakeRound(ctx, gctx, i, now, &bt, promotes); err != nil || done {
 			if err != nil {
 				return err
 			}
@@ -140,10 +141,11 @@ func bakeWait(bt *BakeTiming, now time.Time, poll time.Duration) time.Duration {
 	return min(wait, max(bt.Deadline.Sub(now), 0))
 }
 
-// bakeStart sets bt to stage i's bake timing and resets its gates. bake is
-// split in this, rounds and its end so that its own frame, on the
-// goroutine's stack while the cutover waits, stays small (see newDrive).
-func (d *drive) bakeStart(i int, bt *BakeTiming) {
+// bakeStart sets bt to stage i's bake timing, resets its gates and returns
+// the context they are evaluated in. bake is split in this, rounds and its
+// end so that its own frame, on the goroutine's stack while the cutover
+// waits, stays small (see newDrive).
+func (d *drive) bakeStart(ctx context.Context, i int, bt *BakeTiming) *gateContext {
 	s := &d.p.Stages[i]
 	applied := d.st.Stages[i].AppliedAt
 	dl := s.Deadline
@@ -165,6 +167,10 @@ func (d *drive) bakeStart(i int, bt *BakeTiming) {
 		gs = append(gs, gateState{name: GateName(g, k)})
 	}
 	d.gates = gs
+	// Gates are bounded by the deadline (plus a poll) even if they ignore
+	// their own timeouts. The deadline is on the injected clock, so the
+	// bound is the time left on it, not a wall-clock instant.
+	return newGateContext(ctx, *bt, bt.Deadline.Add(d.o.PollInterval).Sub(d.clock.Now()))
 }
 
 // bakeRound evaluates stage i's gates once, at now. It returns true when
@@ -172,15 +178,7 @@ func (d *drive) bakeStart(i int, bt *BakeTiming) {
 // final pass after MinBake, or a promote since the bake began, promotes
 // being the count then), a *rollbackCause when a gate failed or the
 // deadline passed, or another error to stop.
-func (d *drive) bakeRound(ctx context.Context, i int, now time.Time, bt *BakeTiming, promotes int) (bool, error) {
-	// Gates are bounded by the deadline (plus a poll) even if they ignore
-	// their own timeouts. The deadline is on the injected clock, so the
-	// bound is the time left on it, not a wall-clock instant. The context
-	// lives for the round only, not for the whole bake: thousands of
-	// cutovers wait in one process.
-	gctx, cancel := context.WithTimeout(ctx, bt.Deadline.Add(d.o.PollInterval).Sub(now))
-	defer cancel()
-	gctx = WithBakeTiming(gctx, *bt)
+func (d *drive) bakeRound(ctx context.Context, gctx *gateContext, i int, now time.Time, bt *BakeTiming, promotes int) (bool, error) {
 	s := &d.p.Stages[i]
 	gs := d.gates
 	fail, pending := -1, -1

@@ -28,13 +28,15 @@ type bakeTimingKey struct{}
 // WithBakeTiming returns ctx carrying t; the runner calls it for the
 // context of every Evaluate during a bake. Tests of gates may call it too.
 func WithBakeTiming(ctx context.Context, t BakeTiming) context.Context {
-	return context.WithValue(ctx, bakeTimingKey{}, t)
+	return context.WithValue(ctx, bakeTimingKey{}, &t)
 }
 
 // BakeTimingFrom returns the bake timing the runner put in ctx, if any.
 func BakeTimingFrom(ctx context.Context) (BakeTiming, bool) {
-	t, ok := ctx.Value(bakeTimingKey{}).(BakeTiming)
-	return t, ok
+	if t, ok := ctx.Value(bakeTimingKey{}).(*BakeTiming); ok {
+		return *t, true
+	}
+	return BakeTiming{}, false
 }
 
 // Comparative is implemented by gates that compare a canary with a
