@@ -417,6 +417,7 @@ func (c *Canary) WeightsAt(w int) providers.Weights {
 // traffic on blue in one change.
 func (c *Canary) Stages() ([]cutover.Stage, error) {
 	stages := make([]cutover.Stage, len(c.steps))
+	revert := c.revert // one method value for every stage
 	for i, s := range c.steps {
 		name := c.StageName(s.Weight)
 		bake := c.opts.Bake
@@ -471,7 +472,7 @@ func (c *Canary) Stages() ([]cutover.Stage, error) {
 				}
 				return c.observe(ctx, prev, weight, changed)
 			},
-			Revert:      c.revert,
+			Revert:      revert,
 			Bake:        bake,
 			MinBake:     minBake,
 			CanaryShare: float64(s.Weight) / 100,

@@ -111,7 +111,11 @@ type drive struct {
 	clock Clock
 	log   *zap.Logger
 	logOn bool
-	obs   Observer
+	// redrive is set when a resume newer than failSeq sends a cutover that
+	// failed after its PNR forward again. (It sits by logOn: the drive
+	// fits a smaller size class.)
+	redrive bool
+	obs     Observer
 
 	// leaseCtx is cancelled, with a cause wrapping ErrLeaseLost, when the
 	// lease is lost; nil without a lease.
@@ -126,11 +130,8 @@ type drive struct {
 	// promoteSeq of the last promote.
 	liftSeq    uint64
 	promoteSeq uint64
-	// failSeq is the Seq of the last RecFailed; redrive is set when a
-	// resume newer than it sends a cutover that failed after its PNR
-	// forward again.
+	// failSeq is the Seq of the last RecFailed (see redrive).
 	failSeq uint64
-	redrive bool
 	// waiting identifies the point the last RecWaiting was written for.
 	waiting string
 	// rbCause is why the cutover is rolling back, as the journal says;
