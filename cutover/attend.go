@@ -59,10 +59,10 @@ func (a *attendance) attend(waitFirst bool) {
 		}
 		waitFirst = true
 		if err := d.pull(a.ctx); err != nil {
-			d.log.Warn("poll journal during a stage call", zap.String("cutover", d.id), zap.Error(err))
+			d.log.Warn("poll journal during a slow call", zap.String("cutover", d.id), zap.Error(err))
 		}
 		if err := d.answer(a.ctx); err != nil {
-			d.log.Warn("answer commands during a stage call", zap.String("cutover", d.id), zap.Error(err))
+			d.log.Warn("answer commands during a slow call", zap.String("cutover", d.id), zap.Error(err))
 		}
 		if a.stop == nil {
 			continue
@@ -97,15 +97,16 @@ func (a *attendance) done() {
 	a.wg.Wait()
 }
 
-// stopApply is the stop of a reversible stage's Apply or Verify under
-// attend: an abort in the journal, or an unapproved reversibility window
-// of an earlier stage that would close within a poll interval, cuts the
-// call short so that the runner rolls back at once. An irreversible stage
-// is never cut short: an abort waits until it is finished (see poll).
+// stopApply is the stop of a reversible stage's Apply or Verify, and of a
+// round of gates, under attend: an abort in the journal, or an unapproved
+// reversibility window of an earlier stage that would close within a poll
+// interval, cuts the call short so that the runner rolls back at once, as
+// poll would between calls. An irreversible stage is never cut short: an
+// abort waits until it is finished (see poll).
 func (d *drive) stopApply() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.st.Aborted {
+	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
 		return ErrAborted
 	}
 	var rb *rollbackCause
@@ -142,4 +143,91 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, 
 		go a.attend(true)
 	}
 	return a.run(f)
+}
+
+// judging attends to the journal while a round of gates runs on the
+// drive's goroutine, as call does for a stage's call: a gate that hangs
+// (a metrics query that ignores its context, a source that never answers)
+// does not leave commands unanswered in a bake, a pause, an approval wait
+// or a window, and an abort or a closing window taken in meanwhile cuts
+// the round short (its gateContext is cancelled with the cause, kept in
+// d.cut) so that the runner rolls back within a poll interval instead of
+// at the gates' bound. One per drive, made at its first round and reused:
+// a round that ends within a poll interval (nearly all) costs no
+// allocation and no goroutine.
+type judging struct {
+	a       attendance // ctx, stop, wg and timer; cctx and cancel once attend starts
+	mu      sync.Mutex // guards running, gctx and end against the timer's goroutine
+	running bool
+	gctx    *gateContext
+	end     context.CancelCauseFunc // ends a.cctx: the round is over
+}
+
+// judgeStart starts attending to a round of gates evaluated in gctx; the
+// round must end with judgeEnd.
+func (d *drive) judgeStart(ctx context.Context, gctx *gateContext) {
+	j := d.judging
+	if j == nil {
+		j = &judging{a: attendance{d: d, stop: d.stopApply}}
+		d.judging = j
+	}
+	j.mu.Lock()
+	j.running, j.gctx, j.a.ctx = true, gctx, ctx
+	j.mu.Unlock()
+	j.a.wg.Add(1)
+	wall, ok := d.wall(d.o.PollInterval)
+	switch {
+	case !ok:
+		go j.attend(true)
+	case j.a.t == nil:
+		j.a.t = time.AfterFunc(wall, j.fire)
+	default:
+		j.a.t.Reset(wall)
+	}
+}
+
+// fire starts attend from the timer: a poll interval has passed.
+func (j *judging) fire() { j.attend(false) }
+
+// attend attends to the journal until the round is over (see
+// attendance.attend), unless it is over already.
+func (j *judging) attend(waitFirst bool) {
+	j.mu.Lock()
+	if !j.running {
+		j.mu.Unlock()
+		j.a.wg.Done()
+		return
+	}
+	cctx, end := context.WithCancelCause(j.a.ctx)
+	gctx := j.gctx
+	j.a.cctx, j.end = cctx, end
+	j.a.cancel = func(cause error) {
+		end(cause)
+		gctx.cut(cause)
+	}
+	j.mu.Unlock()
+	j.a.attend(waitFirst)
+}
+
+// judgeEnd ends the round judgeStart started, waits for attend if it
+// started, and returns a *rollbackCause if attend cut the round short.
+func (d *drive) judgeEnd() error {
+	j := d.judging
+	if j.a.t != nil && j.a.t.Stop() {
+		j.a.wg.Done() // attend never started
+	}
+	j.mu.Lock()
+	j.running = false
+	end := j.end
+	j.mu.Unlock()
+	if end != nil {
+		end(nil)
+	}
+	j.a.wg.Wait() // attend is over: the fields are the drive's again
+	j.gctx, j.end, j.a.cctx, j.a.cancel = nil, nil, nil, nil
+	if c := d.cut; c != nil {
+		d.cut = nil
+		return &rollbackCause{cause: c}
+	}
+	return nil
 }

@@ -181,18 +181,14 @@ func (d *drive) bakeStart(ctx context.Context, i int, bt *BakeTiming) *gateConte
 func (d *drive) bakeRound(ctx context.Context, gctx *gateContext, i int, now time.Time, bt *BakeTiming, promotes int) (bool, error) {
 	s := &d.p.Stages[i]
 	gs := d.gates
+	if err := d.judge(ctx, gctx, s.Gates, gs); err != nil {
+		return false, err
+	}
 	fail, pending := -1, -1
 	final := false
-	for k, g := range s.Gates {
-		v, err := g.Evaluate(gctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false, d.stopped(ctx, err)
-			}
-			v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
-		}
+	for k := range gs {
 		st := &gs[k]
-		st.cur, st.journaled = v, false
+		v := &st.cur
 		// Journal a verdict when the decision changes; the reason of a
 		// pending gate changes every poll with its counts, and the last
 		// verdict of the bake is journaled at its end (journalVerdicts).
@@ -309,6 +305,35 @@ func finiteFigures(figs map[string]float64) map[string]float64 {
 	return out
 }
 
+// judge evaluates gates in gctx, each into gs[k].cur, on the drive's
+// goroutine, attending to the journal while they run (see judging). A
+// gate's error is a Pending verdict that names it; the Run's context
+// ending stops the drive, and an abort or a closing window taken in while
+// the gates run returns a *rollbackCause.
+func (d *drive) judge(ctx context.Context, gctx *gateContext, gates []Gate, gs []gateState) error {
+	d.judgeStart(ctx, gctx)
+	var stop error
+	for k, g := range gates {
+		v, err := g.Evaluate(gctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				stop = err
+				break
+			}
+			v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
+		}
+		gs[k].cur, gs[k].journaled = v, false
+		if gctx.isCut.Load() {
+			break
+		}
+	}
+	cut := d.judgeEnd()
+	if stop != nil {
+		return d.stopped(ctx, stop)
+	}
+	return cut
+}
+
 // watchPoll is one step of a hold or a wait (a pause, an approval wait, an
 // open reversibility window): it waits a poll interval, takes in commands
 // and judges green (watch).
@@ -352,8 +377,8 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 		return 0, 0, nil
 	}
 	s := &d.p.Stages[i]
-	if d.watchGates == nil || d.watchIdx != i {
-		d.watchIdx = i
+	if d.watchGates == nil || int(d.watchIdx) != i {
+		d.watchIdx = int32(i)
 		d.watchGates = make([]gateState, len(s.Gates))
 		for k, g := range s.Gates {
 			st := gateState{name: GateName(g, k)}
@@ -362,17 +387,18 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 		}
 	}
 	now := d.clock.Now()
+	// Outside a bake the gates are bounded by the grace, the time fresh
+	// evidence may take before the PNR (see fresh).
+	gctx := newWatchContext(ctx, d.o.Grace)
+	err = d.judge(ctx, gctx, s.Gates, d.watchGates)
+	gctx.release()
+	if err != nil {
+		return 0, 0, err
+	}
 	fail := -1
-	for k, g := range s.Gates {
-		v, err := g.Evaluate(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return 0, 0, d.stopped(ctx, err)
-			}
-			v = Verdict{Decision: Pending, Reason: "gate error: " + err.Error()}
-		}
+	for k := range d.watchGates {
 		st := &d.watchGates[k]
-		st.cur, st.journaled = v, false
+		v := &st.cur
 		if !st.hasLast || st.last.decision != v.Decision {
 			if err := d.journalVerdict(ctx, i, st); err != nil {
 				return 0, 0, err

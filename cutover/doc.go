@@ -46,7 +46,11 @@
 //
 // A gate that returns an error counts as Pending, with the error as its
 // reason. Gates are evaluated with a context that ends one poll after the
-// stage's deadline, so a gate that hangs fails closed too.
+// stage's deadline (outside a bake: after RunnerOptions.Grace), so a gate
+// that hangs fails closed too; and while a gate is slow the runner
+// attends to the journal as it does during a slow stage call: commands
+// are answered, and an abort cuts the gate's context short (its cause
+// ErrAborted) and rolls back within a poll interval.
 //
 // # Rollback
 //
@@ -109,8 +113,8 @@
 // resume, promote, abort, approve) from any process; the runner obeys it
 // within one poll and journals an answer (RecAck) that says what it does
 // about it, or why it refuses it — also while a stage's Apply, Verify or
-// Revert is slow or hung: the runner keeps polling the journal while the
-// call runs, answers what it takes in, and, for a reversible stage's
+// Revert, or a gate, is slow or hung: the runner keeps polling the journal
+// while the call runs, answers what it takes in, and, for a reversible stage's
 // Apply or Verify, cancels the call's context (its cause ErrAborted, or
 // the ErrPNRNotApproved of an earlier stage's window about to close) and
 // rolls back as soon as the call returns. Send refuses a cutover that has ended

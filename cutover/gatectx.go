@@ -3,13 +3,16 @@ package cutover
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// gateContext is the context a bake's gates are evaluated in: the Run's
-// context carrying the bake's timing (BakeTimingFrom) and bounded by the
-// bake's deadline plus a poll, so that a gate that ignores its own timeouts
-// cannot hold the cutover past it.
+// gateContext is the context gates are evaluated in: the Run's context,
+// bounded so that a gate that ignores its own timeouts cannot hold the
+// cutover (a bake's gates by its deadline plus a poll, carrying the bake's
+// timing for BakeTimingFrom; the watch's by the grace), and cut short with
+// the cause when an abort or a closing window is taken in while a gate
+// runs (see judging).
 //
 // It arms its timer only when a gate asks for Done, Err or a value of the
 // Run's context: a gate that never looks at its context (a check of numbers
@@ -24,9 +27,12 @@ type gateContext struct {
 	timing   BakeTiming
 	deadline time.Time // on the wall clock
 
-	once   sync.Once
-	armed  context.Context // context.WithDeadline(Context, deadline), or released
+	armed  context.Context // context.WithDeadline(cut's context, deadline), or released
 	cancel context.CancelFunc
+	cutAt  context.CancelCauseFunc // cancels armed with a cause
+	once   sync.Once
+	isCut  atomic.Bool
+	timed  bool // timing is a bake's
 }
 
 // released is a gateContext's armed context after release when no gate
@@ -40,20 +46,40 @@ var released = func() context.Context {
 // newGateContext returns the gates' context for a bake timed t, bounded
 // after wait on the wall clock.
 func newGateContext(ctx context.Context, t BakeTiming, wait time.Duration) *gateContext {
-	return &gateContext{Context: ctx, timing: t, deadline: time.Now().Add(wait)}
+	return &gateContext{Context: ctx, timing: t, timed: true, deadline: time.Now().Add(wait)}
+}
+
+// newWatchContext returns the gates' context for a round of the watch
+// (outside a bake: no bake timing), bounded after wait on the wall clock.
+func newWatchContext(ctx context.Context, wait time.Duration) *gateContext {
+	return &gateContext{Context: ctx, deadline: time.Now().Add(wait)}
 }
 
 // arm returns the context the gates' Done, Err and values come from.
 func (c *gateContext) arm() context.Context {
-	c.once.Do(func() { c.armed, c.cancel = context.WithDeadline(c.Context, c.deadline) })
+	c.once.Do(func() {
+		cctx, cut := context.WithCancelCause(c.Context)
+		c.armed, c.cancel = context.WithDeadline(cctx, c.deadline)
+		c.cutAt = cut
+	})
 	return c.armed
 }
 
-// release ends the context: the bake is over.
+// cut cuts the gates short with cause (an abort, a closing window).
+func (c *gateContext) cut(cause error) {
+	c.isCut.Store(true)
+	c.arm()
+	if c.cutAt != nil {
+		c.cutAt(cause)
+	}
+}
+
+// release ends the context: the bake, or the watch's round, is over.
 func (c *gateContext) release() {
 	c.once.Do(func() { c.armed = released })
 	if c.cancel != nil {
 		c.cancel()
+		c.cutAt(nil)
 	}
 }
 
@@ -76,6 +102,9 @@ func (c *gateContext) Err() error { return c.arm().Err() }
 // the deadline).
 func (c *gateContext) Value(key any) any {
 	if _, ok := key.(bakeTimingKey); ok {
+		if !c.timed {
+			return nil
+		}
 		return &c.timing
 	}
 	if a := c.arm(); a != released {

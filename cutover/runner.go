@@ -112,10 +112,13 @@ type drive struct {
 	log   *zap.Logger
 	logOn bool
 	// redrive is set when a resume newer than failSeq sends a cutover that
-	// failed after its PNR forward again. (It sits by logOn: the drive
-	// fits a smaller size class.)
+	// failed after its PNR forward again. (It and watchIdx sit by logOn:
+	// the drive fits a smaller size class.)
 	redrive bool
-	obs     Observer
+	// watchIdx is the stage whose gates watch judges, watchGates what it
+	// knows of them.
+	watchIdx int32
+	obs      Observer
 
 	// leaseCtx is cancelled, with a cause wrapping ErrLeaseLost, when the
 	// lease is lost; nil without a lease.
@@ -152,12 +155,10 @@ type drive struct {
 	refused map[uint64]*RefusedError
 	signers map[uint64]Identity
 
-	gates []gateState // scratch for bake
-	// watchIdx is the stage whose gates watch judges, watchGates what it
-	// knows of them.
-	watchIdx   int
+	gates      []gateState // scratch for bake
 	watchGates []gateState
 	timer      *time.Timer // reused by after on the real and the scaled clock
+	judging    *judging    // attends to the journal during a round of gates
 	// cut is why attend cut a stage's call short, until apply takes it
 	// as the cause of the rollback.
 	cut error
