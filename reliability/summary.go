@@ -193,6 +193,18 @@ func ReadReport(path string) (Report, error) {
 // "fuzz: elapsed: 3s, execs: 12345 (4115/sec), new interesting: 2 (total: 9)".
 var fuzzProgress = regexp.MustCompile(`^fuzz: elapsed: [^,]+, execs: ([0-9]+) `)
 
+// FuzzStopRace reports whether a failed `go test -fuzz` run failed only
+// because its -fuzztime ran out while a worker was mid-input: the run
+// ends with "context deadline exceeded" and wrote no failing input and no
+// panic. That is a race in the Go toolchain's fuzzing coordinator
+// (Go issue 75804, fixed in Go 1.27), not a finding: the target ran
+// its time and no input failed it.
+func FuzzStopRace(output string) bool {
+	return strings.Contains(output, "context deadline exceeded") &&
+		!strings.Contains(output, "Failing input written to") &&
+		!strings.Contains(output, "panic: ")
+}
+
 // ParseFuzzExecs returns the number of inputs a `go test -fuzz` run tried,
 // from its output: the execs of its last progress line. Output without a
 // progress line is an error that says so.

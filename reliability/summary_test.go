@@ -75,6 +75,28 @@ func TestParseFuzzExecs(t *testing.T) {
 	}
 }
 
+// The toolchain's stop race is told apart from a finding by what the run
+// wrote: a failing input or a panic is a finding, whatever else it says.
+func TestFuzzStopRace(t *testing.T) {
+	progress := "fuzz: elapsed: 10s, execs: 31366 (3397/sec), new interesting: 2 (total: 165)\n"
+	for _, tc := range []struct {
+		name, out string
+		want      bool
+	}{
+		{"deadline at the end", progress + "--- FAIL: FuzzFileJournalMutation (10.15s)\n    context deadline exceeded\nFAIL\n", true},
+		{"failing input", progress + "--- FAIL: FuzzX (2.01s)\n    x_test.go:12: bad\n\n    Failing input written to testdata/fuzz/FuzzX/0a1b\n" +
+			"    To re-run:\n    go test -run=FuzzX/0a1b\n    context deadline exceeded\nFAIL\n", false},
+		{"panic", progress + "--- FAIL: FuzzX (1.00s)\n    panic: runtime error: index out of range\n    context deadline exceeded\n", false},
+		{"another failure", progress + "--- FAIL: FuzzX (1.00s)\n    x_test.go:9: journal lost a record\nFAIL\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := reliability.FuzzStopRace(tc.out); got != tc.want {
+				t.Errorf("FuzzStopRace = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestReportRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
 	r := reliability.Report{Summary: reliability.Summary{CrashPoints: 5, Converged: 5, FuzzExecs: 9},

@@ -173,6 +173,9 @@ func runFuzz(ctx context.Context, root string, ft fuzzTarget, d time.Duration) (
 	output := buf.String()
 	execs, perr := reliability.ParseFuzzExecs(output)
 	panicked := strings.Contains(output, "panic: ")
+	if runErr != nil && perr == nil && reliability.FuzzStopRace(output) {
+		runErr = nil // the toolchain's stop race, not a finding (see FuzzStopRace)
+	}
 	if runErr != nil {
 		return execs, panicked, fmt.Errorf("%w:\n%s", runErr, tail(output, 30))
 	}
