@@ -9,7 +9,9 @@
 // MaxUnavailable, nor their desired capacity rise above desired + MaxSurge.
 // With a TrafficRouter, the weights follow the healthy capacity, moved
 // before blue shrinks. Reverting a batch makes the same moves the other
-// way, back to the capacities before it.
+// way, back to the capacities before it; members still starting (a batch
+// whose Apply was cut short by an abort while they warmed up) are waited
+// for, within the same bound, before anything shrinks.
 //
 //	r, err := rolling.New(blueFleet, greenFleet, 8, rolling.Options{
 //		BatchPercent:   25,

@@ -278,6 +278,15 @@ func (r *Rolling) move(ctx context.Context, wantBlue, wantGreen int) error {
 			return nil
 		}
 		if !progress {
+			// Members still starting (a move cut short while they warm
+			// up, then reverted) count as unavailable: wait for them,
+			// within the ready bound, and try again.
+			if s := warming(sides); s != nil {
+				if err := providers.WaitHealthy(ctx, s.fleet, s.c.Desired, r.ready()); err != nil {
+					return fmt.Errorf("%s: %w", s.name, err)
+				}
+				continue
+			}
 			return fmt.Errorf("cannot move %s %d→%d and %s %d→%d without healthy capacity falling below %d (desired %d − max unavailable %d) or desired rising above %d: %s %d/%d healthy, %s %d/%d healthy",
 				sides[0].name, sides[0].c.Desired, wantBlue, sides[1].name, sides[1].c.Desired, wantGreen,
 				floor, r.desired, r.unavail, r.desired+r.surge,
@@ -285,6 +294,16 @@ func (r *Rolling) move(ctx context.Context, wantBlue, wantGreen int) error {
 		}
 	}
 	return fmt.Errorf("move %s to %d and %s to %d: no end after many steps", r.opts.Blue, wantBlue, r.opts.Green, wantGreen)
+}
+
+// warming returns a side with members that are not healthy yet, or nil.
+func warming(sides []*side) *side {
+	for _, s := range sides {
+		if s.c.Healthy < s.c.Desired {
+			return s
+		}
+	}
+	return nil
 }
 
 func (r *Rolling) read(ctx context.Context, sides []*side) error {

@@ -59,3 +59,46 @@ func TestRollbackOnFakeCloud(t *testing.T) {
 		}
 	})
 }
+
+// A batch whose Apply is cut short while new members warm up (an abort,
+// the runner's deadline) can be reverted: Revert waits for the members
+// still starting instead of refusing the move as one that would take
+// healthy capacity below the floor.
+func TestRevertAfterApplyCutDuringWarmUp(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
+		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		r, err := rolling.New(blue, green, 6, rolling.Options{BatchSize: 2, MaxUnavailable: 1, PollInterval: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stages, err := r.Stages()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range stages[:2] {
+			if err := s.Apply(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second) // cut while green warms up
+		defer cancel()
+		if err := stages[2].Apply(actx); err == nil {
+			t.Fatal("the last batch's Apply finished within 10s; want it cut during the warm-up")
+		}
+		g, _ := green.Capacity(ctx)
+		if g.Healthy >= g.Desired {
+			t.Fatalf("green %+v after the cut; want members still warming up", g)
+		}
+		if err := stages[2].Revert(ctx); err != nil {
+			t.Fatalf("Revert after the cut: %v", err)
+		}
+		b, _ := blue.Capacity(ctx)
+		g, _ = green.Capacity(ctx)
+		if b.Desired != 2 || b.Healthy != 2 || g.Desired != 4 {
+			t.Errorf("after the revert blue %+v, green %+v; want blue 2 healthy, green 4 (the batch before)", b, g)
+		}
+	})
+}
