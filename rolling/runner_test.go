@@ -102,3 +102,50 @@ func TestRevertAfterApplyCutDuringWarmUp(t *testing.T) {
 		}
 	})
 }
+
+// An abort while a batch's new members warm up rolls the whole cutover
+// back in the same Run: the batch's Apply is cut short, and its Revert
+// waits for the members still starting.
+func TestAbortDuringWarmUpRollsBack(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
+		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		r, err := rolling.New(blue, green, 6, rolling.Options{BatchSize: 2, MaxUnavailable: 1, Bake: time.Minute, PollInterval: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := cutover.Sequence("roll", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := cutover.NewMemJournal()
+		done := make(chan error, 1)
+		go func() {
+			_, err := cutover.MustNewRunner(j, cutover.RunnerOptions{PollInterval: 10 * time.Second}).Run(ctx, "roll-1", plan)
+			done <- err
+		}()
+		for range 3600 { // until the last batch's members are starting
+			if g, _ := green.Capacity(ctx); g.Desired > 4 && g.Healthy < g.Desired {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if g, _ := green.Capacity(ctx); g.Desired <= 4 || g.Healthy >= g.Desired {
+			t.Fatalf("green %+v: the last batch never started warming up", g)
+		}
+		if err := cutover.Send(ctx, j, "roll-1", cutover.CmdAbort, "ops", "stop the roll", ""); err != nil {
+			t.Fatal(err)
+		}
+		err = <-done
+		if !errors.Is(err, cutover.ErrRolledBack) || errors.Is(err, cutover.ErrRollbackIncomplete) || !errors.Is(err, cutover.ErrAborted) {
+			t.Fatalf("Run error = %v, want a complete rollback for the abort", err)
+		}
+		b, _ := blue.Capacity(ctx)
+		g, _ := green.Capacity(ctx)
+		if b.Desired != 6 || b.Healthy != 6 || g.Desired != 0 {
+			t.Errorf("after the rollback blue %+v, green %+v; want blue 6 healthy, green 0", b, g)
+		}
+	})
+}
