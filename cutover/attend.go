@@ -18,7 +18,7 @@ type attendance struct {
 	ctx    context.Context // the drive's, for the journal
 	cctx   context.Context // the call's; done when the call returned or was cut short
 	cancel context.CancelCauseFunc
-	stop   func() error
+	stop   func(context.Context) error
 	t      *time.Timer    // starts attend, on the real and the scaled clock
 	wg     sync.WaitGroup // attend, once armed
 }
@@ -67,7 +67,7 @@ func (a *attendance) attend(waitFirst bool) {
 		if a.stop == nil {
 			continue
 		}
-		if c := a.stop(); c != nil {
+		if c := a.stop(a.ctx); c != nil {
 			d.cut = c
 			a.cancel(c)
 			return
@@ -97,13 +97,13 @@ func (a *attendance) done() {
 	a.wg.Wait()
 }
 
-// stopApply is the stop of a reversible stage's Apply or Verify, and of a
-// round of gates, under attend: an abort in the journal, or an unapproved
+// stopApply is the stop of a round of gates under attend, and the first
+// part of stopWatched: an abort in the journal, or an unapproved
 // reversibility window of an earlier stage that would close within a poll
 // interval, cuts the call short so that the runner rolls back at once, as
 // poll would between calls. An irreversible stage is never cut short: an
 // abort waits until it is finished (see poll).
-func (d *drive) stopApply() error {
+func (d *drive) stopApply(context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
@@ -112,6 +112,38 @@ func (d *drive) stopApply() error {
 	var rb *rollbackCause
 	if err := d.windows(); errors.As(err, &rb) {
 		return rb.cause
+	}
+	return nil
+}
+
+// stopWatched is the stop of a reversible stage's Apply or Verify under
+// attend: stopApply, and green judged while the call runs. The gates watch
+// would judge (the last stage applied, while rollback is possible; see
+// watched) are evaluated at each poll, each round bounded by a poll
+// interval so that attend stays responsive, and a Fail cuts the call
+// short with the *GateFailedError as its cause; the drive journals that
+// verdict once the call has returned, before it rolls back (see apply).
+// Other verdicts are neither journaled nor sent here, since attend keeps
+// off the drive's bookkeeping outside d.mu: the bake after the call
+// judges again. Without it a slow Apply (a rolling batch's warm-up, a
+// managed deployment of twenty minutes) left green unwatched as long.
+func (d *drive) stopWatched(ctx context.Context) error {
+	if err := d.stopApply(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	w := d.watched()
+	d.mu.Unlock()
+	if w < 0 {
+		return nil
+	}
+	s := &d.p.Stages[w]
+	gctx := newWatchContext(ctx, d.o.PollInterval)
+	defer gctx.release()
+	for k, g := range s.Gates {
+		if v, err := g.Evaluate(gctx); err == nil && v.Decision == Fail {
+			return &GateFailedError{Stage: s.Name, Gate: GateName(g, k), Verdict: v}
+		}
 	}
 	return nil
 }
@@ -133,7 +165,7 @@ type stageKey struct{}
 // if f is still running after a poll interval, so a call that returns
 // sooner (nearly all of them) costs no goroutine; on another clock (a
 // test's manual clock) attend starts on a goroutine at once.
-func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
+func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func(context.Context) error) error {
 	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop}
 	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
 	a.wg.Add(1)

@@ -114,6 +114,8 @@
 // within one poll and journals an answer (RecAck) that says what it does
 // about it, or why it refuses it — also while a stage's Apply, Verify or
 // Revert, or a gate, is slow or hung: the runner keeps polling the journal
+// (and, during a reversible stage's Apply or Verify, judging green with
+// the gates of the stage before, a Fail rolling back as an abort does)
 // while the call runs, answers what it takes in, and, for a reversible stage's
 // Apply or Verify, cancels the call's context (its cause ErrAborted, or
 // the ErrPNRNotApproved of an earlier stage's window about to close) and

@@ -128,3 +128,43 @@ func TestResumeDuringHungGate(t *testing.T) {
 		}
 	})
 }
+
+// Green is judged while the next stage's Apply is slow: the gates of the
+// stage before (the one green's traffic is judged by) are evaluated every
+// poll while the call runs, and a Fail cuts the call short (its context's
+// cause is the GateFailedError), is journaled, and rolls back within a
+// poll or two of green going bad, instead of when the call returns.
+func TestGreenWatchedDuringSlowApply(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := &switchGate{name: "errors"}
+		p := c.plan(3, time.Minute)
+		p.Stages[0].Gates = []cutover.Gate{g}
+		entered, cause := hung(c, &p, 1, nil)
+		j := cutover.NewMemJournal()
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Hour) // the Apply would hang for good
+		defer cancel()
+		done := startRun(ctx, j, cutover.RunnerOptions{PollInterval: poll}, p)
+		<-entered
+		time.Sleep(5 * poll) // s1's Apply hangs; green is fine
+		bad := time.Now()
+		g.fail.Store(true)
+		o := <-done
+		var gf *cutover.GateFailedError
+		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.As(o.err, &gf) || gf.Stage != "s0" {
+			t.Fatalf("run: %v, want rolled back for s0's gate", o.err)
+		}
+		if got := <-cause; !errors.As(got, &gf) {
+			t.Errorf("the Apply's context ended with %v, want the gate's failure", got)
+		}
+		at := rolledBackOnFail(t, j, c, o)
+		t.Logf("green bad during a hung Apply: Fail journaled after %s (poll interval %s)", at.Sub(bad), poll)
+		if at.Sub(bad) > 2*poll {
+			t.Errorf("Fail journaled %s after green went bad, want within two polls (%s)", at.Sub(bad), 2*poll)
+		}
+		recs := readAll(t, j, "c")
+		if last := recs[len(recs)-1]; last.Type != cutover.RecRolledBack || last.Time.Sub(bad) > 2*poll {
+			t.Errorf("last record %s at %s after green went bad, want rolled_back within two polls", last.Type, last.Time.Sub(bad))
+		}
+	})
+}
