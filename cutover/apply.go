@@ -15,7 +15,7 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	// short (see attend); an irreversible one is finished first.
 	var stop func(context.Context) error
 	if !irreversible {
-		stop = d.stopWatched
+		stop = d.stopApply
 	}
 	r, err := d.retry(ctx, retryLoop{
 		first: 1,
@@ -41,7 +41,7 @@ func (d *drive) apply(ctx context.Context, i int) error {
 		return err
 	}
 	if gf, ok := cut.(*GateFailedError); ok {
-		// Green failed while the call ran (stopWatched): the journal
+		// Green failed while the call ran (watchGreen): the journal
 		// shows the evidence before the rollback, as after a bake.
 		if err := d.journalFail(ctx, gf); err != nil {
 			return err
@@ -176,7 +176,7 @@ func (d *drive) notBaked(i int) error {
 	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
 }
 
-// journalFail journals and sends the Fail verdict gf that stopWatched saw
+// journalFail journals and sends the Fail verdict gf that watchGreen saw
 // while a stage's call ran.
 func (d *drive) journalFail(ctx context.Context, gf *GateFailedError) error {
 	w := d.p.index(gf.Stage)

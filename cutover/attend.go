@@ -21,6 +21,11 @@ type attendance struct {
 	stop   func(context.Context) error
 	t      *time.Timer    // starts attend, on the real and the scaled clock
 	wg     sync.WaitGroup // attend, once armed
+	// watch is set for a reversible stage's Apply or Verify (a call with
+	// a stop): attend judges green too (see judgeGreen); green carries
+	// the result of a round of gates still running.
+	watch bool
+	green chan error
 }
 
 // attend attends to the journal while a stage's call runs on the drive's
@@ -33,7 +38,9 @@ type attendance struct {
 // kept in d.cut for the caller: Apply and Revert honour their context (the
 // Stage contract), and the caller waits for the call to return before it
 // rolls back, so that a rollback never runs beside an Apply still moving
-// traffic. With waitFirst it waits a poll interval before it first
+// traffic. For a reversible stage's Apply or Verify it also judges green
+// at each poll (judgeGreen), and a gate's Fail cuts the call short the
+// same way. With waitFirst it waits a poll interval before it first
 // attends; without, a poll interval has already passed.
 //
 // While it runs, the drive's goroutine is inside the call and touches the
@@ -46,6 +53,7 @@ type attendance struct {
 // gone.
 func (a *attendance) attend(waitFirst bool) {
 	defer a.wg.Done()
+	defer a.awaitGreen()
 	d := a.d
 	for a.cctx.Err() == nil {
 		if waitFirst {
@@ -67,11 +75,55 @@ func (a *attendance) attend(waitFirst bool) {
 		if a.stop == nil {
 			continue
 		}
-		if c := a.stop(a.ctx); c != nil {
+		c := a.stop(a.ctx)
+		if c == nil && a.watch {
+			var waited bool
+			if c, waited = a.judgeGreen(); waited {
+				waitFirst = false // a poll passed waiting for a slow gate
+			}
+		}
+		if c != nil {
 			d.cut = c
 			a.cancel(c)
 			return
 		}
+	}
+}
+
+// judgeGreen judges green for attend while a reversible stage's call runs
+// (see watchGreen), on a goroutine of its own, so that a gate that ignores
+// its context holds neither attend nor the commands it answers: it waits
+// for the round at most a poll interval, and a round still running then
+// is waited for at the next poll, not started again. It returns the
+// *GateFailedError of a Fail, if any, and whether it waited a whole poll.
+func (a *attendance) judgeGreen() (error, bool) {
+	d := a.d
+	if a.green == nil {
+		ch := make(chan error, 1)
+		a.green = ch
+		go func() { ch <- d.watchGreen(a.ctx) }()
+	}
+	fired := d.after(d.o.PollInterval)
+	select {
+	case c := <-a.green:
+		d.stopAfter()
+		a.green = nil
+		return c, false
+	case <-a.cctx.Done():
+		d.stopAfter()
+		return nil, false
+	case <-fired:
+		return nil, true
+	}
+}
+
+// awaitGreen waits, as attend ends, for a round of gates judgeGreen left
+// running (bounded by its context, a poll interval): the drive evaluates
+// the same gates next, and a gate is never evaluated twice at once.
+func (a *attendance) awaitGreen() {
+	if a.green != nil {
+		<-a.green
+		a.green = nil
 	}
 }
 
@@ -97,8 +149,8 @@ func (a *attendance) done() {
 	a.wg.Wait()
 }
 
-// stopApply is the stop of a round of gates under attend, and the first
-// part of stopWatched: an abort in the journal, or an unapproved
+// stopApply is the stop of a reversible stage's Apply or Verify, and of a
+// round of gates, under attend: an abort in the journal, or an unapproved
 // reversibility window of an earlier stage that would close within a poll
 // interval, cuts the call short so that the runner rolls back at once, as
 // poll would between calls. An irreversible stage is never cut short: an
@@ -116,21 +168,16 @@ func (d *drive) stopApply(context.Context) error {
 	return nil
 }
 
-// stopWatched is the stop of a reversible stage's Apply or Verify under
-// attend: stopApply, and green judged while the call runs. The gates watch
-// would judge (the last stage applied, while rollback is possible; see
-// watched) are evaluated at each poll, each round bounded by a poll
-// interval so that attend stays responsive, and a Fail cuts the call
-// short with the *GateFailedError as its cause; the drive journals that
-// verdict once the call has returned, before it rolls back (see apply).
-// Other verdicts are neither journaled nor sent here, since attend keeps
-// off the drive's bookkeeping outside d.mu: the bake after the call
+// watchGreen judges green while a reversible stage's Apply or Verify runs
+// (see judgeGreen): the gates watch would judge (the last stage applied,
+// while rollback is possible; see watched), bounded by a poll interval,
+// and returns a *GateFailedError for the first Fail. The drive journals
+// that verdict once the call has returned, before it rolls back (see
+// apply). Other verdicts are neither journaled nor sent here, since attend
+// keeps off the drive's bookkeeping outside d.mu: the bake after the call
 // judges again. Without it a slow Apply (a rolling batch's warm-up, a
 // managed deployment of twenty minutes) left green unwatched as long.
-func (d *drive) stopWatched(ctx context.Context) error {
-	if err := d.stopApply(ctx); err != nil {
-		return err
-	}
+func (d *drive) watchGreen(ctx context.Context) error {
 	d.mu.Lock()
 	w := d.watched()
 	d.mu.Unlock()
@@ -166,7 +213,7 @@ type stageKey struct{}
 // sooner (nearly all of them) costs no goroutine; on another clock (a
 // test's manual clock) attend starts on a goroutine at once.
 func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func(context.Context) error) error {
-	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop}
+	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop, watch: stop != nil}
 	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
 	a.wg.Add(1)
 	if wall, ok := d.wall(d.o.PollInterval); ok {

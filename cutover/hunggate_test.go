@@ -3,6 +3,7 @@ package cutover_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -165,6 +166,60 @@ func TestGreenWatchedDuringSlowApply(t *testing.T) {
 		recs := readAll(t, j, "c")
 		if last := recs[len(recs)-1]; last.Type != cutover.RecRolledBack || last.Time.Sub(bad) > 2*poll {
 			t.Errorf("last record %s at %s after green went bad, want rolled_back within two polls", last.Type, last.Time.Sub(bad))
+		}
+	})
+}
+
+// stubbornGate passes; once hang is set, each evaluation blocks until
+// release is closed, whatever its context says.
+type stubbornGate struct {
+	hang    atomic.Bool
+	release chan struct{}
+}
+
+func (g *stubbornGate) Name() string { return "stubborn" }
+
+func (g *stubbornGate) Evaluate(context.Context) (cutover.Verdict, error) {
+	if g.hang.Load() {
+		<-g.release
+	}
+	return cutover.Verdict{Decision: cutover.Pass, Reason: "fine"}, nil
+}
+
+// While a stage's Apply is slow and a gate judging green ignores its
+// context and hangs too, commands are still answered within two polls;
+// the rollback an abort asks for waits for the gate to return (a gate is
+// never evaluated twice at once), then completes.
+func TestCommandsAnsweredWhileWatchedGateHangs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := &stubbornGate{release: make(chan struct{})}
+		p := c.plan(3, time.Minute)
+		p.Stages[0].Gates = []cutover.Gate{g}
+		entered, _ := hung(c, &p, 1, nil)
+		j := cutover.NewMemJournal()
+		var once sync.Once
+		release := func() { once.Do(func() { close(g.release) }) }
+		defer release() // a failed check must not leave the run's goroutine blocked
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
+		<-entered
+		g.hang.Store(true)
+		time.Sleep(3 * poll) // the Apply hangs, and so does the gate
+		sent := time.Now()
+		seq, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdAbort, "ops", "all stuck", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * poll)
+		ack, ok := ackOf(readAll(t, j, "c"), seq)
+		if !ok {
+			t.Fatalf("abort not answered %s after it was sent, with the watched gate hanging", time.Since(sent))
+		}
+		t.Logf("abort answered %s after it was sent (poll interval %s)", ack.Time.Sub(sent), poll)
+		release()
+		o := <-done
+		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrAborted) {
+			t.Fatalf("run: %v, want rolled back for the abort", o.err)
 		}
 	})
 }
