@@ -83,9 +83,10 @@
 //
 // Every phase counts: from the first stage applied until the PNR is
 // crossed, green is judged in every phase the runner is in — bakes, pauses,
-// approval waits, open windows — by the gates of the last stage applied
+// approval waits, open windows, and the next stage's Apply or Verify once
+// it outlives a poll interval — by the gates of the last stage applied
 // (strategies add their background gates to every stage), and a Fail rolls
-// back as in a bake. Before a stage that cannot be undone is applied, green
+// back as in a bake (a slow Apply is cut short first). Before a stage that cannot be undone is applied, green
 // is judged afresh (at least one gate passing, none failing), so a Run
 // resumed hours after it stopped at the PNR rolls back a green gone bad.
 // State.Judged and PNRStatus.Judged say when green was last judged.
