@@ -78,7 +78,7 @@ func (a *attendance) attend(waitFirst bool) {
 		c := a.stop(a.ctx)
 		if c == nil && a.watch {
 			var waited bool
-			if c, waited = a.judgeGreen(); waited {
+			if waited, c = a.judgeGreen(); waited {
 				waitFirst = false // a poll passed waiting for a slow gate
 			}
 		}
@@ -94,9 +94,9 @@ func (a *attendance) attend(waitFirst bool) {
 // (see watchGreen), on a goroutine of its own, so that a gate that ignores
 // its context holds neither attend nor the commands it answers: it waits
 // for the round at most a poll interval, and a round still running then
-// is waited for at the next poll, not started again. It returns the
-// *GateFailedError of a Fail, if any, and whether it waited a whole poll.
-func (a *attendance) judgeGreen() (error, bool) {
+// is waited for at the next poll, not started again. It returns whether
+// it waited a whole poll, and the *GateFailedError of a Fail, if any.
+func (a *attendance) judgeGreen() (bool, error) {
 	d := a.d
 	if a.green == nil {
 		ch := make(chan error, 1)
@@ -108,12 +108,12 @@ func (a *attendance) judgeGreen() (error, bool) {
 	case c := <-a.green:
 		d.stopAfter()
 		a.green = nil
-		return c, false
+		return false, c
 	case <-a.cctx.Done():
 		d.stopAfter()
-		return nil, false
+		return false, nil
 	case <-fired:
-		return nil, true
+		return true, nil
 	}
 }
 
