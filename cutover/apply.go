@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // apply applies and verifies stage i, whose intent is journaled.
@@ -34,6 +35,8 @@ func (d *drive) apply(ctx context.Context, i int) error {
 			d.emit(EvApplyRetry, i, err, fmt.Sprintf("apply attempt %d of %d failed; trying again", attempt, d.o.ApplyAttempts))
 			return nil
 		},
+		// Between attempts commands are taken in and green is judged.
+		wait: func(dur time.Duration) error { return d.waitWatched(ctx, dur) },
 	})
 	cut := d.cut
 	d.cut = nil

@@ -83,8 +83,9 @@
 //
 // Every phase counts: from the first stage applied until the PNR is
 // crossed, green is judged in every phase the runner is in — bakes, pauses,
-// approval waits, open windows, and the next stage's Apply or Verify once
-// it outlives a poll interval — by the gates of the last stage applied
+// approval waits, open windows, the next stage's Apply or Verify once it
+// outlives a poll interval, and the waits between its attempts while it
+// fails with transient errors — by the gates of the last stage applied
 // (strategies add their background gates to every stage), and a Fail rolls
 // back as in a bake (a slow Apply is cut short first). Before a stage that cannot be undone is applied, green
 // is judged afresh (at least one gate passing, none failing), so a Run

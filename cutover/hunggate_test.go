@@ -223,3 +223,55 @@ func TestCommandsAnsweredWhileWatchedGateHangs(t *testing.T) {
 		}
 	})
 }
+
+// Between two attempts of a stage's Apply that keeps failing with a
+// transient error (the default tries for about 13 minutes), the runner is
+// neither deaf nor blind: an abort, or green going bad, rolls back within
+// a poll interval instead of after the last attempt.
+func TestWatchedBetweenApplyAttempts(t *testing.T) {
+	for _, by := range []string{"abort", "green fails"} {
+		t.Run(by, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud()
+				g := &switchGate{name: "errors"}
+				p := c.plan(3, time.Minute)
+				p.Stages[0].Gates = []cutover.Gate{g}
+				var attempts atomic.Int32
+				p.Stages[1].Apply = func(context.Context) error {
+					attempts.Add(1)
+					return transientErr{transient: true}
+				}
+				j := cutover.NewMemJournal()
+				done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
+				for attempts.Load() < 6 { // the waits between attempts have grown past a poll
+					time.Sleep(time.Second)
+				}
+				at := time.Now()
+				if by == "abort" {
+					if _, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdAbort, "ops", "stop retrying", ""); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					g.fail.Store(true)
+				}
+				o := <-done
+				if !errors.Is(o.err, cutover.ErrRolledBack) {
+					t.Fatalf("run: %v, want rolled back", o.err)
+				}
+				var gf *cutover.GateFailedError
+				if by == "abort" && !errors.Is(o.err, cutover.ErrAborted) || by != "abort" && !errors.As(o.err, &gf) {
+					t.Fatalf("run: %v, want rolled back for the %s", o.err, by)
+				}
+				recs := readAll(t, j, "c")
+				last := recs[len(recs)-1]
+				t.Logf("%s between apply attempts: rolled back %s later, after %d attempts (poll interval %s)", by, last.Time.Sub(at), attempts.Load(), poll)
+				if last.Type != cutover.RecRolledBack || last.Time.Sub(at) > poll {
+					t.Errorf("last record %s %s after the %s, want rolled_back within a poll (%s)", last.Type, last.Time.Sub(at), by, poll)
+				}
+				if got := c.Applied(); len(got) != 0 {
+					t.Errorf("applied after the rollback: %v", got)
+				}
+			})
+		})
+	}
+}

@@ -48,9 +48,11 @@ type RunnerOptions struct {
 	// default RetryBackoff the waits add up to about 13 minutes, which
 	// rides out a throttling burst or an outage of the provider's API
 	// (a stage whose Apply makes many calls, like a rolling batch, needs
-	// many attempts when a large share of calls fails). 1 rolls back on
-	// the first failure. Irreversible stages are
-	// always applied again (they cannot be rolled back).
+	// many attempts when a large share of calls fails). Between attempts
+	// the runner takes in commands and judges green every poll interval,
+	// as in a pause: an abort or a Fail rolls back at once. 1 rolls back
+	// on the first failure. Irreversible stages are always applied again
+	// (they cannot be rolled back).
 	ApplyAttempts int
 	// Transient reports whether an error of a stage's Apply, Verify or
 	// Revert may go away if the call is made again (throttling, a 5xx, a

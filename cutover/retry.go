@@ -49,6 +49,9 @@ type retryLoop struct {
 	// failed is called after each failed attempt that is tried again; it
 	// journals and reports it. An error from it ends the loop.
 	failed func(attempt int, err error) error
+	// wait, if set, waits the backoff before the next attempt instead of a
+	// plain wait (see waitWatched); an error from it ends the loop.
+	wait func(d time.Duration) error
 }
 
 // retried is the outcome of a retryLoop.
@@ -78,8 +81,41 @@ func (d *drive) retry(ctx context.Context, l retryLoop) (retried, error) {
 		if ferr := l.failed(attempt, err); ferr != nil {
 			return retried{attempts: attempt, err: err}, ferr
 		}
+		if l.wait != nil {
+			if werr := l.wait(backoff.Delay(attempt - l.first)); werr != nil {
+				return retried{attempts: attempt, err: err}, werr
+			}
+			continue
+		}
 		if backoff.Wait(ctx, d.clock, attempt-l.first) != nil {
 			return retried{attempts: attempt, err: err, cut: true}, nil
+		}
+	}
+}
+
+// waitWatched waits dur between two attempts of a reversible stage's
+// apply as a hold waits: in steps of at most a poll interval it takes in
+// commands (an abort rolls back at once; see poll) and judges green (a
+// Fail rolls back; see watch), so that a storm of transient errors, tried
+// for about 13 minutes by default, leaves the cutover neither deaf nor
+// unwatched between attempts.
+func (d *drive) waitWatched(ctx context.Context, dur time.Duration) error {
+	end := d.clock.Now().Add(dur)
+	for {
+		left := end.Sub(d.clock.Now())
+		if left <= 0 {
+			return nil
+		}
+		if err := d.sleep(ctx, min(left, d.o.PollInterval)); err != nil {
+			return err
+		}
+		if err := d.poll(ctx); err != nil {
+			return err
+		}
+		_, _, err := d.watch(ctx)
+		forget(d.watchGates)
+		if err != nil {
+			return err
 		}
 	}
 }
