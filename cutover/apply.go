@@ -14,7 +14,7 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	irreversible := s.Reversibility.Kind == KindIrreversible
 	// An abort or a closing window cuts a reversible stage's slow call
 	// short (see attend); an irreversible one is finished first.
-	var stop func(context.Context) error
+	var stop func() error
 	if !irreversible {
 		stop = d.stopApply
 	}
@@ -42,13 +42,6 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	d.cut = nil
 	if err != nil {
 		return err
-	}
-	if gf, ok := cut.(*GateFailedError); ok {
-		// Green failed while the call ran (watchGreen): the journal
-		// shows the evidence before the rollback, as after a bake.
-		if err := d.journalFail(ctx, gf); err != nil {
-			return err
-		}
 	}
 	if r.cut {
 		return d.stopped(ctx, ctx.Err())
@@ -92,7 +85,7 @@ func (d *drive) apply(ctx context.Context, i int) error {
 
 // applyOnce calls stage i's Apply and then its Verify, and returns a
 // *StageError saying which failed, or nil. stop is attend's.
-func (d *drive) applyOnce(ctx context.Context, i int, stop func(context.Context) error) error {
+func (d *drive) applyOnce(ctx context.Context, i int, stop func() error) error {
 	s := &d.p.Stages[i]
 	if err := d.call(ctx, i, s.Apply, stop); err != nil {
 		return &StageError{Stage: s.Name, Action: "apply", Err: err}
@@ -177,18 +170,4 @@ func (d *drive) intendApply(ctx context.Context, i int) error {
 // journal where forward expects it to be.
 func (d *drive) notBaked(i int) error {
 	return &rollbackCause{cause: fmt.Errorf("stage %q is %s in the journal while the cutover runs forward", d.p.Stages[i].Name, d.st.Stages[i].Status)}
-}
-
-// journalFail journals and sends the Fail verdict gf that watchGreen saw
-// while a stage's call ran.
-func (d *drive) journalFail(ctx context.Context, gf *GateFailedError) error {
-	w := d.p.index(gf.Stage)
-	st := gateState{name: gf.Gate, cur: gf.Verdict}
-	if err := d.journalVerdict(ctx, w, &st); err != nil {
-		return err
-	}
-	if d.obs != nil || d.logOn {
-		d.emitVerdict(w, &st, d.clock.Now().Sub(d.st.Stages[w].AppliedAt))
-	}
-	return nil
 }

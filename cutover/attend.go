@@ -18,14 +18,9 @@ type attendance struct {
 	ctx    context.Context // the drive's, for the journal
 	cctx   context.Context // the call's; done when the call returned or was cut short
 	cancel context.CancelCauseFunc
-	stop   func(context.Context) error
+	stop   func() error
 	t      *time.Timer    // starts attend, on the real and the scaled clock
 	wg     sync.WaitGroup // attend, once armed
-	// watch is set for a reversible stage's Apply or Verify (a call with
-	// a stop): attend judges green too (see judgeGreen); green carries
-	// the result of a round of gates still running.
-	watch bool
-	green chan error
 }
 
 // attend attends to the journal while a stage's call runs on the drive's
@@ -38,9 +33,7 @@ type attendance struct {
 // kept in d.cut for the caller: Apply and Revert honour their context (the
 // Stage contract), and the caller waits for the call to return before it
 // rolls back, so that a rollback never runs beside an Apply still moving
-// traffic. For a reversible stage's Apply or Verify it also judges green
-// at each poll (judgeGreen), and a gate's Fail cuts the call short the
-// same way. With waitFirst it waits a poll interval before it first
+// traffic. With waitFirst it waits a poll interval before it first
 // attends; without, a poll interval has already passed.
 //
 // While it runs, the drive's goroutine is inside the call and touches the
@@ -53,7 +46,6 @@ type attendance struct {
 // gone.
 func (a *attendance) attend(waitFirst bool) {
 	defer a.wg.Done()
-	defer a.awaitGreen()
 	d := a.d
 	for a.cctx.Err() == nil {
 		if waitFirst {
@@ -75,55 +67,11 @@ func (a *attendance) attend(waitFirst bool) {
 		if a.stop == nil {
 			continue
 		}
-		c := a.stop(a.ctx)
-		if c == nil && a.watch {
-			var waited bool
-			if waited, c = a.judgeGreen(); waited {
-				waitFirst = false // a poll passed waiting for a slow gate
-			}
-		}
-		if c != nil {
+		if c := a.stop(); c != nil {
 			d.cut = c
 			a.cancel(c)
 			return
 		}
-	}
-}
-
-// judgeGreen judges green for attend while a reversible stage's call runs
-// (see watchGreen), on a goroutine of its own, so that a gate that ignores
-// its context holds neither attend nor the commands it answers: it waits
-// for the round at most a poll interval, and a round still running then
-// is waited for at the next poll, not started again. It returns whether
-// it waited a whole poll, and the *GateFailedError of a Fail, if any.
-func (a *attendance) judgeGreen() (bool, error) {
-	d := a.d
-	if a.green == nil {
-		ch := make(chan error, 1)
-		a.green = ch
-		go func() { ch <- d.watchGreen(a.ctx) }()
-	}
-	fired := d.after(d.o.PollInterval)
-	select {
-	case c := <-a.green:
-		d.stopAfter()
-		a.green = nil
-		return false, c
-	case <-a.cctx.Done():
-		d.stopAfter()
-		return false, nil
-	case <-fired:
-		return true, nil
-	}
-}
-
-// awaitGreen waits, as attend ends, for a round of gates judgeGreen left
-// running (bounded by its context, a poll interval): the drive evaluates
-// the same gates next, and a gate is never evaluated twice at once.
-func (a *attendance) awaitGreen() {
-	if a.green != nil {
-		<-a.green
-		a.green = nil
 	}
 }
 
@@ -155,7 +103,7 @@ func (a *attendance) done() {
 // interval, cuts the call short so that the runner rolls back at once, as
 // poll would between calls. An irreversible stage is never cut short: an
 // abort waits until it is finished (see poll).
-func (d *drive) stopApply(context.Context) error {
+func (d *drive) stopApply() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
@@ -164,33 +112,6 @@ func (d *drive) stopApply(context.Context) error {
 	var rb *rollbackCause
 	if err := d.windows(); errors.As(err, &rb) {
 		return rb.cause
-	}
-	return nil
-}
-
-// watchGreen judges green while a reversible stage's Apply or Verify runs
-// (see judgeGreen): the gates watch would judge (the last stage applied,
-// while rollback is possible; see watched), bounded by a poll interval,
-// and returns a *GateFailedError for the first Fail. The drive journals
-// that verdict once the call has returned, before it rolls back (see
-// apply). Other verdicts are neither journaled nor sent here, since attend
-// keeps off the drive's bookkeeping outside d.mu: the bake after the call
-// judges again. Without it a slow Apply (a rolling batch's warm-up, a
-// managed deployment of twenty minutes) left green unwatched as long.
-func (d *drive) watchGreen(ctx context.Context) error {
-	d.mu.Lock()
-	w := d.watched()
-	d.mu.Unlock()
-	if w < 0 {
-		return nil
-	}
-	s := &d.p.Stages[w]
-	gctx := newWatchContext(ctx, d.o.PollInterval)
-	defer gctx.release()
-	for k, g := range s.Gates {
-		if v, err := g.Evaluate(gctx); err == nil && v.Decision == Fail {
-			return &GateFailedError{Stage: s.Name, Gate: GateName(g, k), Verdict: v}
-		}
 	}
 	return nil
 }
@@ -212,8 +133,8 @@ type stageKey struct{}
 // if f is still running after a poll interval, so a call that returns
 // sooner (nearly all of them) costs no goroutine; on another clock (a
 // test's manual clock) attend starts on a goroutine at once.
-func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func(context.Context) error) error {
-	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop, watch: stop != nil}
+func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
+	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop}
 	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
 	a.wg.Add(1)
 	if wall, ok := d.wall(d.o.PollInterval); ok {

@@ -3,7 +3,6 @@ package cutover_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -126,100 +125,6 @@ func TestResumeDuringHungGate(t *testing.T) {
 		}
 		if got := <-g.cause; !errors.Is(got, context.DeadlineExceeded) {
 			t.Errorf("the hanging round's context ended with %v, want its deadline", got)
-		}
-	})
-}
-
-// Green is judged while the next stage's Apply is slow: the gates of the
-// stage before (the one green's traffic is judged by) are evaluated every
-// poll while the call runs, and a Fail cuts the call short (its context's
-// cause is the GateFailedError), is journaled, and rolls back within a
-// poll or two of green going bad, instead of when the call returns.
-func TestGreenWatchedDuringSlowApply(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c := newCloud()
-		g := &switchGate{name: "errors"}
-		p := c.plan(3, time.Minute)
-		p.Stages[0].Gates = []cutover.Gate{g}
-		entered, cause := hung(c, &p, 1, nil)
-		j := cutover.NewMemJournal()
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Hour) // the Apply would hang for good
-		defer cancel()
-		done := startRun(ctx, j, cutover.RunnerOptions{PollInterval: poll}, p)
-		<-entered
-		time.Sleep(5 * poll) // s1's Apply hangs; green is fine
-		bad := time.Now()
-		g.fail.Store(true)
-		o := <-done
-		var gf *cutover.GateFailedError
-		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.As(o.err, &gf) || gf.Stage != "s0" {
-			t.Fatalf("run: %v, want rolled back for s0's gate", o.err)
-		}
-		if got := <-cause; !errors.As(got, &gf) {
-			t.Errorf("the Apply's context ended with %v, want the gate's failure", got)
-		}
-		at := rolledBackOnFail(t, j, c, o)
-		t.Logf("green bad during a hung Apply: Fail journaled after %s (poll interval %s)", at.Sub(bad), poll)
-		if at.Sub(bad) > 2*poll {
-			t.Errorf("Fail journaled %s after green went bad, want within two polls (%s)", at.Sub(bad), 2*poll)
-		}
-		recs := readAll(t, j, "c")
-		if last := recs[len(recs)-1]; last.Type != cutover.RecRolledBack || last.Time.Sub(bad) > 2*poll {
-			t.Errorf("last record %s at %s after green went bad, want rolled_back within two polls", last.Type, last.Time.Sub(bad))
-		}
-	})
-}
-
-// stubbornGate passes; once hang is set, each evaluation blocks until
-// release is closed, whatever its context says.
-type stubbornGate struct {
-	hang    atomic.Bool
-	release chan struct{}
-}
-
-func (g *stubbornGate) Name() string { return "stubborn" }
-
-func (g *stubbornGate) Evaluate(context.Context) (cutover.Verdict, error) {
-	if g.hang.Load() {
-		<-g.release
-	}
-	return cutover.Verdict{Decision: cutover.Pass, Reason: "fine"}, nil
-}
-
-// While a stage's Apply is slow and a gate judging green ignores its
-// context and hangs too, commands are still answered within two polls;
-// the rollback an abort asks for waits for the gate to return (a gate is
-// never evaluated twice at once), then completes.
-func TestCommandsAnsweredWhileWatchedGateHangs(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c := newCloud()
-		g := &stubbornGate{release: make(chan struct{})}
-		p := c.plan(3, time.Minute)
-		p.Stages[0].Gates = []cutover.Gate{g}
-		entered, _ := hung(c, &p, 1, nil)
-		j := cutover.NewMemJournal()
-		var once sync.Once
-		release := func() { once.Do(func() { close(g.release) }) }
-		defer release() // a failed check must not leave the run's goroutine blocked
-		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
-		<-entered
-		g.hang.Store(true)
-		time.Sleep(3 * poll) // the Apply hangs, and so does the gate
-		sent := time.Now()
-		seq, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdAbort, "ops", "all stuck", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(2 * poll)
-		ack, ok := ackOf(readAll(t, j, "c"), seq)
-		if !ok {
-			t.Fatalf("abort not answered %s after it was sent, with the watched gate hanging", time.Since(sent))
-		}
-		t.Logf("abort answered %s after it was sent (poll interval %s)", ack.Time.Sub(sent), poll)
-		release()
-		o := <-done
-		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrAborted) {
-			t.Fatalf("run: %v, want rolled back for the abort", o.err)
 		}
 	})
 }
