@@ -82,14 +82,15 @@
 // written after a window closed is refused.
 //
 // Every phase counts: from the first stage applied until the PNR is
-// crossed, green is judged in every phase the runner is in — bakes, pauses,
-// approval waits, open windows, the next stage's Apply or Verify once it
-// outlives a poll interval, and the waits between its attempts while it
-// fails with transient errors — by the gates of the last stage applied
-// (strategies add their background gates to every stage), and a Fail rolls
-// back as in a bake (a slow Apply is cut short first). Before a stage that cannot be undone is applied, green
-// is judged afresh (at least one gate passing, none failing), so a Run
-// resumed hours after it stopped at the PNR rolls back a green gone bad.
+// crossed, green is judged in every phase the runner waits in — bakes,
+// pauses, approval waits, open windows, and the waits between the attempts
+// of the next stage's Apply while it fails with transient errors — by the
+// gates of the last stage applied (strategies add their background gates to
+// every stage), and a Fail rolls back as in a bake. While a stage's call is
+// in flight green is not judged; the watch resumes when it returns. Before
+// a stage that cannot be undone is applied, green is judged afresh (at
+// least one gate passing, none failing), so a Run resumed hours after it
+// stopped at the PNR rolls back a green gone bad.
 // State.Judged and PNRStatus.Judged say when green was last judged.
 //
 // A Run whose context is cancelled with the cause ErrSuspended stops
@@ -116,8 +117,6 @@
 // within one poll and journals an answer (RecAck) that says what it does
 // about it, or why it refuses it — also while a stage's Apply, Verify or
 // Revert, or a gate, is slow or hung: the runner keeps polling the journal
-// (and, during a reversible stage's Apply or Verify, judging green with
-// the gates of the stage before, a Fail rolling back as an abort does)
 // while the call runs, answers what it takes in, and, for a reversible stage's
 // Apply or Verify, cancels the call's context (its cause ErrAborted, or
 // the ErrPNRNotApproved of an earlier stage's window about to close) and
