@@ -43,6 +43,14 @@ func (d *drive) apply(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
+	if gf, ok := cut.(*GateFailedError); ok {
+		// Green failed while the call waited (waitedInCall): the
+		// journal shows the evidence before the rollback, as after a
+		// bake.
+		if err := d.journalFail(ctx, gf); err != nil {
+			return err
+		}
+	}
 	if r.cut {
 		return d.stopped(ctx, ctx.Err())
 	}
@@ -80,6 +88,25 @@ func (d *drive) apply(ctx context.Context, i int) error {
 		return d.stopped(ctx, err)
 	}
 	d.applied(i)
+	if gf, ok := cut.(*GateFailedError); ok {
+		// The call finished although green failed while it waited:
+		// roll back all the same, this stage too.
+		return &rollbackCause{cause: gf}
+	}
+	return nil
+}
+
+// journalFail journals and sends the Fail that cut a stage's call short
+// (see waitedInCall), as the watch would have.
+func (d *drive) journalFail(ctx context.Context, gf *GateFailedError) error {
+	w := d.p.index(gf.Stage)
+	st := gateState{name: gf.Gate, cur: gf.Verdict}
+	if err := d.journalVerdict(ctx, w, &st); err != nil {
+		return err
+	}
+	if d.obs != nil || d.logOn {
+		d.emitVerdict(w, &st, d.clock.Now().Sub(d.st.Stages[w].AppliedAt))
+	}
 	return nil
 }
 

@@ -21,6 +21,20 @@ type attendance struct {
 	stop   func() error
 	t      *time.Timer    // starts attend, on the real and the scaled clock
 	wg     sync.WaitGroup // attend, once armed
+	// green is set for a reversible stage's Apply or Verify (a call with
+	// a stop): the waits the call makes through Poll judge green (see
+	// waitedInCall).
+	green *callGreen
+}
+
+// callGreen is what a reversible stage's call knows of judging green
+// while it waits (see waitedInCall). mu is held while gates are evaluated,
+// so that two waits of one call never evaluate them at once and a gate's
+// own wait does not judge again.
+type callGreen struct {
+	mu    sync.Mutex
+	slept time.Duration    // waited since green was last judged
+	fail  *GateFailedError // the Fail that cut the call short
 }
 
 // attend attends to the journal while a stage's call runs on the drive's
@@ -117,10 +131,12 @@ func (d *drive) stopApply() error {
 }
 
 // stageHandle lets Remember and Recall find the stage being applied or
-// reverted from the ctx passed to Apply or Revert.
+// reverted from the ctx passed to Apply or Revert, and Poll the call it
+// waits in (see waitedInCall).
 type stageHandle struct {
 	d      *drive
 	i      int
+	a      *attendance
 	closed bool // guarded by d.mu
 }
 
@@ -134,7 +150,11 @@ type stageKey struct{}
 // sooner (nearly all of them) costs no goroutine; on another clock (a
 // test's manual clock) attend starts on a goroutine at once.
 func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
-	a := &attendance{d: d, h: &stageHandle{d: d, i: i}, ctx: ctx, stop: stop}
+	a := &attendance{d: d, ctx: ctx, stop: stop}
+	a.h = &stageHandle{d: d, i: i, a: a}
+	if stop != nil {
+		a.green = &callGreen{}
+	}
 	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
 	a.wg.Add(1)
 	if wall, ok := d.wall(d.o.PollInterval); ok {
@@ -142,7 +162,15 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, 
 	} else {
 		go a.attend(true)
 	}
-	return a.run(f)
+	err := a.run(f)
+	if g := a.green; g != nil && d.cut == nil {
+		g.mu.Lock()
+		if g.fail != nil {
+			d.cut = g.fail // attend is over: d.cut is the drive's again
+		}
+		g.mu.Unlock()
+	}
+	return err
 }
 
 // judging attends to the journal while a round of gates runs on the
@@ -230,4 +258,56 @@ func (d *drive) judgeEnd() error {
 		return &rollbackCause{cause: c}
 	}
 	return nil
+}
+
+// waitedInCall is told by Poll.Until, after each wait, how long it
+// waited, with the context it waits in. Inside a reversible stage's Apply
+// or Verify (a rolling batch waiting for new members, a managed
+// deployment waiting to finish, a read-back), once the waits add up to a
+// poll interval, it judges green with the gates the watch would judge
+// (see watched): the last stage applied, while rollback is possible. A
+// Fail cuts the call short, as an abort does (the call's context is
+// cancelled with the *GateFailedError as its cause), and the drive
+// journals it and rolls back once the call returns (see apply). Other
+// verdicts are neither journaled nor sent: the bake after the call judges
+// again at once. It counts the waits the call asked for, not the time
+// that passed, so that the same call makes the same judgements however
+// fast the machine runs. Anywhere else it does nothing.
+func waitedInCall(ctx context.Context, dur time.Duration) {
+	h, _ := ctx.Value(stageKey{}).(*stageHandle)
+	if h == nil || h.a == nil || h.a.green == nil {
+		return
+	}
+	g := h.a.green
+	if !g.mu.TryLock() {
+		return // a gate's own wait, or another wait of the call judging
+	}
+	defer g.mu.Unlock()
+	d := h.d
+	if g.fail != nil {
+		return
+	}
+	if g.slept += dur; g.slept < d.o.PollInterval {
+		return
+	}
+	g.slept = 0
+	d.mu.Lock()
+	w := -1
+	if !h.closed {
+		w = d.watched()
+	}
+	d.mu.Unlock()
+	if w < 0 {
+		return
+	}
+	s := &d.p.Stages[w]
+	gctx := newWatchContext(h.a.cctx, d.o.PollInterval)
+	defer gctx.release()
+	for k, gate := range s.Gates {
+		if v, err := gate.Evaluate(gctx); err == nil && v.Decision == Fail {
+			g.fail = &GateFailedError{Stage: s.Name, Gate: GateName(gate, k), Verdict: v}
+			h.a.cancel(g.fail)
+			return
+		}
+	}
 }

@@ -168,7 +168,10 @@ func (p Poll) Within(d time.Duration) Poll {
 // ErrWaitTimeout, and the last retried error if the last check failed);
 // one that ctx ends returns an error wrapping ctx's cause (and the last
 // check's error, if it failed). A Poll that fails Validate returns that
-// error without calling check.
+// error without calling check. Inside a reversible stage's Apply or
+// Verify under a Runner, its waits also judge green once they add up to a
+// poll interval, and a gate's Fail ends ctx with the *GateFailedError as
+// its cause (see RunnerOptions.PollInterval).
 func (p Poll) Until(ctx context.Context, check Check) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", p.what(), err)
@@ -215,6 +218,12 @@ func (p Poll) Until(ctx context.Context, check Check) error {
 		case <-ctx.Done():
 			return p.ended(ctx, status, err)
 		case <-clock.After(wait):
+		}
+		// Inside a reversible stage's call, green is judged as the
+		// waits add up (see waitedInCall); a Fail ends ctx.
+		waitedInCall(ctx, wait)
+		if ctx.Err() != nil {
+			return p.ended(ctx, status, err)
 		}
 	}
 }
