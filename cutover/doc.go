@@ -83,11 +83,14 @@
 //
 // Every phase counts: from the first stage applied until the PNR is
 // crossed, green is judged in every phase the runner waits in — bakes,
-// pauses, approval waits, open windows, and the waits between the attempts
-// of the next stage's Apply while it fails with transient errors — by the
-// gates of the last stage applied (strategies add their background gates to
-// every stage), and a Fail rolls back as in a bake. While a stage's call is
-// in flight green is not judged; the watch resumes when it returns. Before
+// pauses, approval waits, open windows, the waits of the next stage's
+// Apply or Verify (through Poll: a rolling batch's warm-up, a managed
+// deployment, a read-back) each time they add up to a poll interval, and
+// the waits between its attempts while it fails with transient errors — by
+// the gates of the last stage applied (strategies add their background
+// gates to every stage), and a Fail rolls back as in a bake (a waiting
+// Apply is cut short first). A call that blocks without waiting through
+// Poll is not judged during; the watch resumes when it returns. Before
 // a stage that cannot be undone is applied, green is judged afresh (at
 // least one gate passing, none failing), so a Run resumed hours after it
 // stopped at the PNR rolls back a green gone bad.

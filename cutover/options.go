@@ -26,7 +26,10 @@ type RunnerOptions struct {
 	// Observer receives events; nil means none.
 	Observer Observer
 	// PollInterval is how often gates and commands are polled while a stage
-	// bakes or the cutover waits. Default 10s.
+	// bakes or the cutover waits. Inside a reversible stage's Apply or
+	// Verify, gates are judged each time the call's waits through Poll add
+	// up to it, and commands are polled at it while the call runs.
+	// Default 10s.
 	PollInterval time.Duration
 	// Grace is added to a stage's Bake to make its deadline when the stage
 	// sets none. Default 5m.
