@@ -21,10 +21,11 @@ type attendance struct {
 	stop   func() error
 	t      *time.Timer    // starts attend, on the real and the scaled clock
 	wg     sync.WaitGroup // attend, once armed
-	// green is set for a reversible stage's Apply or Verify (a call with
+	// watch is set for a reversible stage's Apply or Verify (a call with
 	// a stop): the waits the call makes through Poll judge green (see
-	// waitedInCall).
-	green *callGreen
+	// waitedInCall), with green.
+	watch bool
+	green callGreen
 }
 
 // callGreen is what a reversible stage's call knows of judging green
@@ -152,9 +153,7 @@ type stageKey struct{}
 func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, stop func() error) error {
 	a := &attendance{d: d, ctx: ctx, stop: stop}
 	a.h = &stageHandle{d: d, i: i, a: a}
-	if stop != nil {
-		a.green = &callGreen{}
-	}
+	a.watch = stop != nil
 	a.cctx, a.cancel = context.WithCancelCause(context.WithValue(ctx, stageKey{}, a.h))
 	a.wg.Add(1)
 	if wall, ok := d.wall(d.o.PollInterval); ok {
@@ -163,7 +162,7 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, 
 		go a.attend(true)
 	}
 	err := a.run(f)
-	if g := a.green; g != nil && d.cut == nil {
+	if g := &a.green; a.watch && d.cut == nil {
 		g.mu.Lock()
 		if g.fail != nil {
 			d.cut = g.fail // attend is over: d.cut is the drive's again
@@ -275,10 +274,10 @@ func (d *drive) judgeEnd() error {
 // fast the machine runs. Anywhere else it does nothing.
 func waitedInCall(ctx context.Context, dur time.Duration) {
 	h, _ := ctx.Value(stageKey{}).(*stageHandle)
-	if h == nil || h.a == nil || h.a.green == nil {
+	if h == nil || h.a == nil || !h.a.watch {
 		return
 	}
-	g := h.a.green
+	g := &h.a.green
 	if !g.mu.TryLock() {
 		return // a gate's own wait, or another wait of the call judging
 	}
