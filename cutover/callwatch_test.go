@@ -154,3 +154,46 @@ func TestGreenNotJudgedInIrreversibleApply(t *testing.T) {
 		}
 	})
 }
+
+// A gate that hangs while it judges green inside a waiting Apply holds
+// the Apply at most a poll interval at a time (its context is bounded),
+// and an abort sent meanwhile is answered and rolls back within two polls,
+// the hanging evaluation's context ending with ErrAborted.
+func TestAbortWhileGateHangsInApplyWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := newHangingGate()
+		p := c.plan(3, time.Minute)
+		p.Stages[0].Gates = []cutover.Gate{g}
+		var in atomic.Bool
+		entered, cause := waiting(c, &p, 1, 2*time.Second, nil, &in)
+		j := cutover.NewMemJournal()
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
+		<-entered
+		g.hang.Store(true)
+		<-g.entered
+		<-g.cause // the first hanging evaluation is bounded by a poll
+		time.Sleep(3 * poll)
+		if n := g.hung.Load(); n < 2 {
+			t.Errorf("%d hanging evaluations in 3 polls after the first ended, want the Apply to go on waiting and judging", n)
+		}
+		sent := time.Now()
+		if err := cutover.Send(context.Background(), j, "c", cutover.CmdAbort, "ops", "stuck", ""); err != nil {
+			t.Fatal(err)
+		}
+		o := <-done
+		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrAborted) {
+			t.Fatalf("run: %v, want rolled back on the abort", o.err)
+		}
+		if got := <-cause; !errors.Is(got, cutover.ErrAborted) {
+			t.Errorf("the Apply's context ended with %v, want ErrAborted", got)
+		}
+		recs := readAll(t, j, "c")
+		if last := recs[len(recs)-1]; last.Type != cutover.RecRolledBack || last.Time.Sub(sent) > 2*poll {
+			t.Errorf("last record %s %s after the abort, want rolled_back within two polls", last.Type, last.Time.Sub(sent))
+		}
+		if got := c.Applied(); len(got) != 0 {
+			t.Errorf("applied after the rollback: %v", got)
+		}
+	})
+}
