@@ -335,10 +335,11 @@ func (d *drive) judge(ctx context.Context, gctx *gateContext, gates []Gate, gs [
 }
 
 // watchPoll is one step of a hold or a wait (a pause, an approval wait, an
-// open reversibility window): it waits a poll interval, takes in commands
-// and judges green (watch).
-func (d *drive) watchPoll(ctx context.Context) error {
-	if err := d.sleep(ctx, d.o.PollInterval); err != nil {
+// open reversibility window, the wait between two apply attempts): it
+// waits dur (a poll interval, or what is left of a shorter wait), takes in
+// commands and judges green (watch).
+func (d *drive) watchPoll(ctx context.Context, dur time.Duration) error {
+	if err := d.sleep(ctx, dur); err != nil {
 		return err
 	}
 	if err := d.poll(ctx); err != nil {

@@ -286,7 +286,7 @@ func (d *drive) hold(ctx context.Context, i int, stagePause bool) error {
 			held = true
 			d.emit(EvPaused, i, nil, "paused; send resume or promote to go on")
 		}
-		if err := d.watchPoll(ctx); err != nil {
+		if err := d.watchPoll(ctx, d.o.PollInterval); err != nil {
 			return err
 		}
 	}

@@ -98,7 +98,7 @@ func (d *drive) await(ctx context.Context, i int, what string, ok func() bool) e
 		if !d.o.WaitForApproval && what == actionApply {
 			return fmt.Errorf("cutover %s: %s: %w", d.id, msg, ErrPNRNotApproved)
 		}
-		if err := d.watchPoll(ctx); err != nil {
+		if err := d.watchPoll(ctx, d.o.PollInterval); err != nil {
 			return err
 		}
 	}

@@ -94,30 +94,18 @@ func (d *drive) retry(ctx context.Context, l retryLoop) (retried, error) {
 }
 
 // waitWatched waits dur between two attempts of a reversible stage's
-// apply as a hold waits: in steps of at most a poll interval it takes in
-// commands (an abort rolls back at once; see poll) and judges green (a
-// Fail rolls back; see watch), so that a storm of transient errors, tried
-// for about 13 minutes by default, leaves the cutover neither deaf nor
-// unwatched between attempts.
+// apply as a hold waits, in steps of at most a poll interval (watchPoll):
+// an abort taken in, or a Fail, rolls back at once, so that a storm of
+// transient errors, tried for about 13 minutes by default, leaves the
+// cutover neither deaf nor unwatched between attempts.
 func (d *drive) waitWatched(ctx context.Context, dur time.Duration) error {
 	end := d.clock.Now().Add(dur)
-	for {
-		left := end.Sub(d.clock.Now())
-		if left <= 0 {
-			return nil
-		}
-		if err := d.sleep(ctx, min(left, d.o.PollInterval)); err != nil {
-			return err
-		}
-		if err := d.poll(ctx); err != nil {
-			return err
-		}
-		_, _, err := d.watch(ctx)
-		forget(d.watchGates)
-		if err != nil {
+	for left := dur; left > 0; left = end.Sub(d.clock.Now()) {
+		if err := d.watchPoll(ctx, min(left, d.o.PollInterval)); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // detached returns a context for work that must be finished even when the
