@@ -74,22 +74,9 @@ func TestAbortDuringHungGate(t *testing.T) {
 					t.Fatal(err)
 				}
 				o := <-done
-				if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrAborted) {
-					t.Fatalf("run: %v, want rolled back for the abort", o.err)
-				}
+				rolledBackOnAbort(t, j, c, o, sent, poll)
 				if got := <-g.cause; !errors.Is(got, cutover.ErrAborted) {
 					t.Errorf("the gate's context ended with %v, want ErrAborted", got)
-				}
-				recs := readAll(t, j, "c")
-				last := recs[len(recs)-1]
-				if last.Type != cutover.RecRolledBack {
-					t.Fatalf("last record %s, want rolled_back", last.Type)
-				}
-				if took := last.Time.Sub(sent); took > poll {
-					t.Errorf("rolled back %s after the abort, want within one poll interval (%s)", took, poll)
-				}
-				if got := c.Applied(); len(got) != 0 {
-					t.Errorf("applied after the rollback: %v", got)
 				}
 			})
 		})

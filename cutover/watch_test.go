@@ -38,6 +38,28 @@ func rolledBackOnFail(t *testing.T, j cutover.Journal, c *cloud, o outcome) time
 	return time.Time{}
 }
 
+// rolledBackOnAbort checks that the run ended rolled back for an abort,
+// its journal's last record a rolled_back written within bound of sent,
+// and no stage left applied; it returns the journal's records.
+func rolledBackOnAbort(t *testing.T, j cutover.Journal, c *cloud, o outcome, sent time.Time, bound time.Duration) []cutover.Record {
+	t.Helper()
+	if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrAborted) {
+		t.Fatalf("run: %v, want rolled back for the abort", o.err)
+	}
+	recs := readAll(t, j, "c")
+	last := recs[len(recs)-1]
+	if last.Type != cutover.RecRolledBack {
+		t.Fatalf("last record %s, want rolled_back", last.Type)
+	}
+	if took := last.Time.Sub(sent); took > bound {
+		t.Errorf("rolled back %s after the abort, want within %s", took, bound)
+	}
+	if got := c.Applied(); len(got) != 0 {
+		t.Errorf("applied after the rollback: %v", got)
+	}
+	return recs
+}
+
 // A canary paused after its bake is watched: green going bad during the
 // pause rolls it back within one poll of the gate showing it.
 func TestPauseWithBadGreenRollsBack(t *testing.T) {
