@@ -13,6 +13,24 @@ import (
 	"github.com/safecutover/safecutover/rolling"
 )
 
+// warmingFleets returns a fake cloud whose new members take 40 s to be
+// healthy, with blue at 6 members and green at none.
+func warmingFleets() (*fake.Cloud, *fake.Fleet, *fake.Fleet) {
+	cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
+	return cloud, cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+}
+
+// backOnBlue checks that a rollback left blue at 6 healthy members and
+// green at none.
+func backOnBlue(t *testing.T, blue, green providers.Fleet) {
+	t.Helper()
+	b, _ := blue.Capacity(t.Context())
+	g, _ := green.Capacity(t.Context())
+	if b.Desired != 6 || b.Healthy != 6 || g.Desired != 0 {
+		t.Errorf("after the rollback blue %+v, green %+v; want blue 6 healthy, green 0", b, g)
+	}
+}
+
 // TestRollbackOnFakeCloud runs a rolling cutover through the runner on the
 // fake cloud, with a warm-up for new members, fails a gate in the third
 // batch and checks that the capacities and the weights end where they
@@ -24,8 +42,7 @@ func TestRollbackOnFakeCloud(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
-		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		cloud, blue, green := warmingFleets()
 		alb := cloud.Router("alb", "blue", "green")
 		failAtThird := cutover.Named("third batch fails", cutover.GateFunc(func(ctx context.Context) (cutover.Verdict, error) {
 			if c, _ := green.Capacity(ctx); c.Desired >= 6 {
@@ -49,11 +66,7 @@ func TestRollbackOnFakeCloud(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || errors.Is(err, cutover.ErrRollbackIncomplete) || !errors.As(err, &gf) || gf.Gate != "third batch fails" || gf.Stage != "batch 2/3" {
 			t.Fatalf("Run error = %v, want a complete rollback for the gate, judging green during batch 3/3's Apply", err)
 		}
-		b, _ := blue.Capacity(ctx)
-		g, _ := green.Capacity(ctx)
-		if b.Desired != 6 || b.Healthy != 6 || g.Desired != 0 {
-			t.Errorf("after rollback blue %+v, green %+v; want blue 6 healthy, green 0", b, g)
-		}
+		backOnBlue(t, blue, green)
 		if w, _ := alb.Weights(ctx); !w.Equal(providers.Weights{"blue": 100}) {
 			t.Errorf("after rollback weights %s", w)
 		}
@@ -71,8 +84,7 @@ func TestRevertAfterApplyCutDuringWarmUp(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
-		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		_, blue, green := warmingFleets()
 		r, err := rolling.New(blue, green, 6, rolling.Options{BatchSize: 2, MaxUnavailable: 1, PollInterval: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -113,8 +125,7 @@ func TestAbortDuringWarmUpRollsBack(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		cloud := fake.MustNew(fake.Options{WarmUp: 40 * time.Second})
-		blue, green := cloud.Fleet("blue", 6), cloud.Fleet("green", 0)
+		_, blue, green := warmingFleets()
 		r, err := rolling.New(blue, green, 6, rolling.Options{BatchSize: 2, MaxUnavailable: 1, Bake: time.Minute, PollInterval: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -145,10 +156,6 @@ func TestAbortDuringWarmUpRollsBack(t *testing.T) {
 		if !errors.Is(err, cutover.ErrRolledBack) || errors.Is(err, cutover.ErrRollbackIncomplete) || !errors.Is(err, cutover.ErrAborted) {
 			t.Fatalf("Run error = %v, want a complete rollback for the abort", err)
 		}
-		b, _ := blue.Capacity(ctx)
-		g, _ := green.Capacity(ctx)
-		if b.Desired != 6 || b.Healthy != 6 || g.Desired != 0 {
-			t.Errorf("after the rollback blue %+v, green %+v; want blue 6 healthy, green 0", b, g)
-		}
+		backOnBlue(t, blue, green)
 	})
 }
