@@ -303,6 +303,9 @@ func waitedInCall(ctx context.Context, dur time.Duration) {
 	gctx := newWatchContext(h.a.cctx, d.o.PollInterval)
 	defer gctx.release()
 	for k, gate := range s.Gates {
+		if h.a.cctx.Err() != nil {
+			return // cut short by an abort, or returned
+		}
 		if v, err := gate.Evaluate(gctx); err == nil && v.Decision == Fail {
 			g.fail = &GateFailedError{Stage: s.Name, Gate: GateName(gate, k), Verdict: v}
 			h.a.cancel(g.fail)
