@@ -3,7 +3,9 @@ package cutover
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -61,33 +63,50 @@ type callGreen struct {
 // gone.
 func (a *attendance) attend(waitFirst bool) {
 	defer a.wg.Done()
-	d := a.d
 	for a.cctx.Err() == nil {
-		if waitFirst {
-			fired := d.after(d.o.PollInterval)
-			select {
-			case <-a.cctx.Done():
-				d.stopAfter()
-				return
-			case <-fired:
-			}
+		if waitFirst && !a.pollWait() {
+			return
 		}
 		waitFirst = true
-		if err := d.pull(a.ctx); err != nil {
-			d.log.Warn("poll journal during a slow call", zap.String("cutover", d.id), zap.Error(err))
-		}
-		if err := d.answer(a.ctx); err != nil {
-			d.log.Warn("answer commands during a slow call", zap.String("cutover", d.id), zap.Error(err))
-		}
-		if a.stop == nil {
-			continue
-		}
-		if c := a.stop(); c != nil {
-			d.cut = c
-			a.cancel(c)
+		if a.tick() {
 			return
 		}
 	}
+}
+
+// pollWait waits a poll interval; false if the call's context is done
+// first.
+func (a *attendance) pollWait() bool {
+	d := a.d
+	fired := d.after(d.o.PollInterval)
+	select {
+	case <-a.cctx.Done():
+		d.stopAfter()
+		return false
+	case <-fired:
+		return true
+	}
+}
+
+// tick takes in the commands sent since the last and answers them, and
+// cuts the call short if stop says so; it returns whether it did.
+func (a *attendance) tick() bool {
+	d := a.d
+	if err := d.pull(a.ctx); err != nil {
+		d.log.Warn("poll journal during a slow call", zap.String("cutover", d.id), zap.Error(err))
+	}
+	if err := d.answer(a.ctx); err != nil {
+		d.log.Warn("answer commands during a slow call", zap.String("cutover", d.id), zap.Error(err))
+	}
+	if a.stop == nil {
+		return false
+	}
+	if c := a.stop(); c != nil {
+		d.cut = c
+		a.cancel(c)
+		return true
+	}
+	return false
 }
 
 // fire starts attend from the timer: a poll interval has passed.
@@ -173,33 +192,57 @@ func (d *drive) call(ctx context.Context, i int, f func(context.Context) error, 
 }
 
 // judging attends to the journal while a round of gates runs on the
-// drive's goroutine, as call does for a stage's call: a gate that hangs
-// (a metrics query that ignores its context, a source that never answers)
-// does not leave commands unanswered in a bake, a pause, an approval wait
-// or a window, and an abort or a closing window taken in meanwhile cuts
-// the round short (its gateContext is cancelled with the cause, kept in
-// d.cut) so that the runner rolls back within a poll interval instead of
-// at the gates' bound. One per drive, made at its first round and reused:
-// a round that ends within a poll interval (nearly all) costs no
-// allocation and no goroutine.
+// drive's goroutine, as call does for a stage's call: a gate that hangs (a
+// metrics query that never answers) does not leave commands unanswered in
+// a bake, a pause, an approval wait or a window, and an abort or a closing
+// window taken in meanwhile cuts the round short (its gateContext is
+// cancelled with the cause, kept in d.cut) so that the runner rolls back
+// within a poll interval instead of at the gates' bound. A gate that does
+// not return even when its context has ended holds the drive's goroutine;
+// a poll later attend takes over (see takeOver). One per drive, made at
+// its first round and reused: a round that ends within a poll interval
+// (nearly all) costs no allocation and no goroutine.
 type judging struct {
 	a       attendance // ctx, stop, wg and timer; cctx and cancel once attend starts
-	mu      sync.Mutex // guards running, gctx and end against the timer's goroutine
+	mu      sync.Mutex // guards running, gctx, gates and end against the timer's goroutine
 	running bool
 	gctx    *gateContext
+	gates   []Gate
+	at      atomic.Int32            // the gate being evaluated
 	end     context.CancelCauseFunc // ends a.cctx: the round is over
+	// outcome is what the cutover ended with when attend took over (taken).
+	taken   bool
+	outcome error
+	// free is the round to reuse; hung the rounds left behind whose
+	// goroutine may still be in a gate (see gateRound; both guarded by
+	// d.mu).
+	free *gateRound
+	hung []*gateRound
+}
+
+// takenOver is what the drive's goroutine finds when the gate it was in
+// returns after attend took over: out is the cutover's outcome, which Run
+// returns, and the drive does nothing more.
+type takenOver struct{ out error }
+
+func (t *takenOver) Error() string { return "taken over: " + fmt.Sprint(t.out) }
+
+// judges returns the drive's judging, made at its first use.
+func (d *drive) judges() *judging {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.judging == nil {
+		d.judging = &judging{a: attendance{d: d, stop: d.stopApply}}
+	}
+	return d.judging
 }
 
 // judgeStart starts attending to a round of gates evaluated in gctx; the
 // round must end with judgeEnd.
-func (d *drive) judgeStart(ctx context.Context, gctx *gateContext) {
-	j := d.judging
-	if j == nil {
-		j = &judging{a: attendance{d: d, stop: d.stopApply}}
-		d.judging = j
-	}
+func (d *drive) judgeStart(ctx context.Context, gctx *gateContext, gates []Gate) *judging {
+	j := d.judges()
 	j.mu.Lock()
-	j.running, j.gctx, j.a.ctx = true, gctx, ctx
+	j.running, j.gctx, j.gates, j.a.ctx = true, gctx, gates, ctx
 	j.mu.Unlock()
 	j.a.wg.Add(1)
 	wall, ok := d.wall(d.o.PollInterval)
@@ -211,13 +254,18 @@ func (d *drive) judgeStart(ctx context.Context, gctx *gateContext) {
 	default:
 		j.a.t.Reset(wall)
 	}
+	return j
 }
 
 // fire starts attend from the timer: a poll interval has passed.
 func (j *judging) fire() { j.attend(false) }
 
 // attend attends to the journal until the round is over (see
-// attendance.attend), unless it is over already.
+// attendance.attend), unless it is over already. Unlike a call's, it goes
+// on after it cut the round short, and after the Run's context ended:
+// once the gates' context has ended, a round that is still running a poll
+// later has a gate that does not honour its context, and attend takes
+// over.
 func (j *judging) attend(waitFirst bool) {
 	j.mu.Lock()
 	if !j.running {
@@ -225,19 +273,79 @@ func (j *judging) attend(waitFirst bool) {
 		j.a.wg.Done()
 		return
 	}
-	cctx, end := context.WithCancelCause(j.a.ctx)
+	cctx, end := context.WithCancelCause(context.WithoutCancel(j.a.ctx))
 	gctx := j.gctx
 	j.a.cctx, j.end = cctx, end
-	j.a.cancel = func(cause error) {
-		end(cause)
-		gctx.cut(cause)
-	}
+	j.a.cancel = func(cause error) { gctx.cut(cause) }
 	j.mu.Unlock()
-	j.a.attend(waitFirst)
+	defer j.a.wg.Done()
+	ended := false // the gates' context had ended at the last poll
+	for cctx.Err() == nil {
+		if waitFirst && !j.a.pollWait() {
+			return
+		}
+		waitFirst = true
+		if ended && j.takeOver() {
+			return
+		}
+		if j.a.d.cut == nil && j.a.ctx.Err() == nil {
+			j.a.tick()
+		}
+		ended = gctx.Err() != nil
+	}
+}
+
+// takeOver is attend's when a round of gates has outlived the end of its
+// context by a poll: the gate being evaluated ignores its context, and
+// the drive's goroutine is in it for as long as it likes. When the round's
+// end calls for an end of the cutover — an abort or a closing window taken
+// in (d.cut), the Run's context done, or a bake past its deadline (the
+// gate can no longer pass in time: it fails closed, as a Pending gate
+// does at the deadline) — attend concludes the cutover itself, as the
+// drive would have (conclude: a rollback, or a suspension), keeps the
+// outcome for Run, and returns true: a gate that does not return never
+// holds a rollback. Otherwise (a pause or an approval wait, whose gates
+// are bounded by the grace) nothing is decided and attend goes on
+// answering commands until one is.
+//
+// The drive's goroutine touches nothing while it is in the gate; once the
+// gate returns, it waits for attend (judgeEnd) and returns the outcome.
+func (j *judging) takeOver() bool {
+	d := j.a.d
+	k := int(j.at.Load())
+	name := GateName(j.gates[k], k)
+	var rb error
+	switch {
+	case d.cut != nil:
+		rb = &rollbackCause{cause: d.cut}
+	case j.a.ctx.Err() != nil:
+		rb = d.stopped(j.a.ctx, j.a.ctx.Err())
+	case j.gctx.timed:
+		v := Verdict{Decision: Pending, Reason: "gate did not return when its context ended"}
+		rb = &rollbackCause{cause: &GateFailedError{Stage: d.stageOf(j.gates), Gate: name, Verdict: v, TimedOut: true}}
+	default:
+		return false
+	}
+	d.log.Warn("a gate did not return when its context ended; concluding the cutover without it",
+		zap.String("cutover", d.id), zap.String("gate", name), zap.Error(rb))
+	d.cut = nil
+	j.outcome, j.taken = d.conclude(j.a.ctx, rb), true
+	return true
+}
+
+// stageOf returns the name of the stage whose list of gates gates is.
+func (d *drive) stageOf(gates []Gate) string {
+	for i := range d.p.Stages {
+		if g := d.p.Stages[i].Gates; len(g) > 0 && len(gates) > 0 && &g[0] == &gates[0] {
+			return d.p.Stages[i].Name
+		}
+	}
+	return ""
 }
 
 // judgeEnd ends the round judgeStart started, waits for attend if it
-// started, and returns a *rollbackCause if attend cut the round short.
+// started, and returns a *takenOver if attend took over, or a
+// *rollbackCause if it cut the round short.
 func (d *drive) judgeEnd() error {
 	j := d.judging
 	if j.a.t != nil && j.a.t.Stop() {
@@ -251,7 +359,12 @@ func (d *drive) judgeEnd() error {
 		end(nil)
 	}
 	j.a.wg.Wait() // attend is over: the fields are the drive's again
-	j.gctx, j.end, j.a.cctx, j.a.cancel = nil, nil, nil, nil
+	j.gctx, j.gates, j.end, j.a.cctx, j.a.cancel = nil, nil, nil, nil, nil
+	if j.taken {
+		out := j.outcome
+		j.taken, j.outcome = false, nil
+		return &takenOver{out: out}
+	}
 	if c := d.cut; c != nil {
 		d.cut = nil
 		return &rollbackCause{cause: c}
@@ -302,11 +415,20 @@ func waitedInCall(ctx context.Context, dur time.Duration) {
 	s := &d.p.Stages[w]
 	gctx := newWatchContext(h.a.cctx, d.o.PollInterval)
 	defer gctx.release()
+	since := d.clock.Now()
+	r := d.round(gctx, s.Gates)
+	go r.run()
+	// The round is bounded by a poll: a gate that has not returned by then
+	// (or when the call is cut short) is left behind, and the call's wait
+	// goes on.
+	if r.wait(gctx.Done()) {
+		d.leftBehind(r, since)
+	}
 	for k, gate := range s.Gates {
 		if h.a.cctx.Err() != nil {
 			return // cut short by an abort, or returned
 		}
-		if v, err := gate.Evaluate(gctx); err == nil && v.Decision == Fail {
+		if v, err, ok := r.result(k); ok && err == nil && v.Decision == Fail {
 			g.fail = &GateFailedError{Stage: s.Name, Gate: GateName(gate, k), Verdict: v}
 			h.a.cancel(g.fail)
 			return

@@ -118,7 +118,9 @@ func (d *drive) bake(ctx context.Context, i int) error {
 			break
 		}
 		forget(d.gates)
-		if err := d.sleep(ctx, bakeWait(&bt, now, d.o.PollInterval)); err != nil {
+		// The wait counts from now, not from the round's start: a round
+		// that outlived its bound (see judging) has used up the time.
+		if err := d.sleep(ctx, bakeWait(&bt, d.clock.Now(), d.o.PollInterval)); err != nil {
 			return err
 		}
 		if err := d.poll(ctx); err != nil {
@@ -309,11 +311,21 @@ func finiteFigures(figs map[string]float64) map[string]float64 {
 // goroutine, attending to the journal while they run (see judging). A
 // gate's error is a Pending verdict that names it; the Run's context
 // ending stops the drive, and an abort or a closing window taken in while
-// the gates run returns a *rollbackCause.
+// the gates run returns a *rollbackCause. If a gate did not return when
+// its context ended, attend has taken over and concluded the cutover (see
+// judging.takeOver): judge returns a *takenOver with the outcome.
 func (d *drive) judge(ctx context.Context, gctx *gateContext, gates []Gate, gs []gateState) error {
-	d.judgeStart(ctx, gctx)
+	j := d.judgeStart(ctx, gctx, gates)
+	hung := j.anyHung()
 	var stop error
 	for k, g := range gates {
+		if hung {
+			if v, ok := d.stillEvaluating(gates, k); ok {
+				gs[k].cur, gs[k].journaled = v, false
+				continue
+			}
+		}
+		j.at.Store(int32(k))
 		v, err := g.Evaluate(gctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -328,6 +340,9 @@ func (d *drive) judge(ctx context.Context, gctx *gateContext, gates []Gate, gs [
 		}
 	}
 	cut := d.judgeEnd()
+	if _, ok := cut.(*takenOver); ok {
+		return cut
+	}
 	if stop != nil {
 		return d.stopped(ctx, stop)
 	}

@@ -50,7 +50,10 @@
 // that hangs fails closed too; and while a gate is slow the runner
 // attends to the journal as it does during a slow stage call: commands
 // are answered, and an abort cuts the gate's context short (its cause
-// ErrAborted) and rolls back within a poll interval.
+// ErrAborted) and rolls back within a poll interval. A gate that ignores
+// its context does not hold the rollback: a poll after the context ended
+// the runner concludes the cutover without it (Run returns once the gate
+// does).
 //
 // # Rollback
 //

@@ -47,32 +47,8 @@ func TestAbortDuringHungGate(t *testing.T) {
 	for _, phase := range []string{"bake", "pause", "approval wait"} {
 		t.Run(phase, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c := newCloud()
 				g := newHangingGate()
-				p := badGreenPlan(c, g)
-				p.Stages[0].Bake = time.Hour
-				opts := cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true}
-				switch phase {
-				case "bake":
-					g.hang.Store(true)
-				case "pause":
-					p.Stages[0].Pause = true
-				}
-				j := cutover.NewMemJournal()
-				done := startRun(t.Context(), j, opts, p)
-				if phase != "bake" {
-					time.Sleep(2 * time.Hour) // baked; paused or waiting for the approval
-					if st := foldAll(t, j, "c"); st.Stages[0].Status != cutover.StageBaked {
-						t.Fatalf("s0 is %s, want baked and waiting", st.Stages[0].Status)
-					}
-					g.hang.Store(true)
-				}
-				<-g.entered
-				time.Sleep(3 * poll) // hung for a while
-				sent := time.Now()
-				if _, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdAbort, "ops", "gate hangs", ""); err != nil {
-					t.Fatal(err)
-				}
+				c, j, done, sent := abortWhileBlocked(t, phase, g, &g.hang, g.entered)
 				o := <-done
 				rolledBackOnAbort(t, j, c, o, sent, poll)
 				if got := <-g.cause; !errors.Is(got, cutover.ErrAborted) {
@@ -166,4 +142,39 @@ func TestWatchedBetweenApplyAttempts(t *testing.T) {
 			})
 		})
 	}
+}
+
+// abortWhileBlocked runs a bad-green plan whose gate g blocks once block
+// is set — from the start in a bake, or once s0 has baked in a pause or
+// the wait for an approval — and, when g has blocked (entered) for three
+// polls, sends an abort. It returns the cloud, the journal, the Run's
+// outcome and when the abort was sent.
+func abortWhileBlocked(t *testing.T, phase string, g cutover.Gate, block *atomic.Bool, entered <-chan struct{}) (*cloud, cutover.Journal, <-chan outcome, time.Time) {
+	t.Helper()
+	c := newCloud()
+	p := badGreenPlan(c, g)
+	p.Stages[0].Bake = time.Hour
+	opts := cutover.RunnerOptions{PollInterval: poll, WaitForApproval: true}
+	switch phase {
+	case "bake":
+		block.Store(true)
+	case "pause":
+		p.Stages[0].Pause = true
+	}
+	j := cutover.NewMemJournal()
+	done := startRun(t.Context(), j, opts, p)
+	if phase != "bake" {
+		time.Sleep(2 * time.Hour) // baked; paused or waiting for the approval
+		if st := foldAll(t, j, "c"); st.Stages[0].Status != cutover.StageBaked {
+			t.Fatalf("s0 is %s, want baked and waiting", st.Stages[0].Status)
+		}
+		block.Store(true)
+	}
+	<-entered
+	time.Sleep(3 * poll) // blocked for a while
+	sent := time.Now()
+	if _, err := cutover.SendSeq(context.Background(), j, "c", cutover.CmdAbort, "ops", "gate hangs", ""); err != nil {
+		t.Fatal(err)
+	}
+	return c, j, done, sent
 }

@@ -266,6 +266,17 @@ func (d *drive) run(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
+	if t, ok := err.(*takenOver); ok {
+		return t.out // attend concluded the cutover (see judging.takeOver)
+	}
+	return d.conclude(ctx, err)
+}
+
+// conclude ends a drive whose forward returned err: a suspension is
+// journaled, a *rollbackCause rolls back (or, when the caller stopped the
+// run past the PNR, leaves the journal for a later Run), and another error
+// stops the drive as it is.
+func (d *drive) conclude(ctx context.Context, err error) error {
 	if errors.Is(err, ErrSuspended) && !d.leaseLost() {
 		return d.suspend(ctx)
 	}
