@@ -299,14 +299,15 @@ func (j *judging) attend(waitFirst bool) {
 // context by a poll: the gate being evaluated ignores its context, and
 // the drive's goroutine is in it for as long as it likes. When the round's
 // end calls for an end of the cutover — an abort or a closing window taken
-// in (d.cut), the Run's context done, or a bake past its deadline (the
-// gate can no longer pass in time: it fails closed, as a Pending gate
-// does at the deadline) — attend concludes the cutover itself, as the
-// drive would have (conclude: a rollback, or a suspension), keeps the
-// outcome for Run, and returns true: a gate that does not return never
-// holds a rollback. Otherwise (a pause or an approval wait, whose gates
-// are bounded by the grace) nothing is decided and attend goes on
-// answering commands until one is.
+// in (d.cut), the Run's context done, or a round that closes (a bake past
+// its deadline, fresh evidence before the PNR past the grace: the gate can
+// no longer pass in time and fails closed, as a Pending gate does then) —
+// attend concludes the cutover itself, as the drive would have (conclude:
+// a rollback, or a suspension), keeps the outcome for Run, and returns
+// true: a gate that does not return never holds a rollback. Otherwise (a
+// pause, an approval wait or a window, whose gates are bounded by the
+// grace) nothing is decided, and attend goes on answering commands until
+// one is.
 //
 // The drive's goroutine touches nothing while it is in the gate; once the
 // gate returns, it waits for attend (judgeEnd) and returns the outcome.
@@ -320,7 +321,7 @@ func (j *judging) takeOver() bool {
 		rb = &rollbackCause{cause: d.cut}
 	case j.a.ctx.Err() != nil:
 		rb = d.stopped(j.a.ctx, j.a.ctx.Err())
-	case j.gctx.timed:
+	case j.gctx.closes:
 		v := Verdict{Decision: Pending, Reason: "gate did not return when its context ended"}
 		rb = &rollbackCause{cause: &GateFailedError{Stage: d.stageOf(j.gates), Gate: name, Verdict: v, TimedOut: true}}
 	default:

@@ -360,7 +360,7 @@ func (d *drive) watchPoll(ctx context.Context, dur time.Duration) error {
 	if err := d.poll(ctx); err != nil {
 		return err
 	}
-	_, _, err := d.watch(ctx)
+	_, _, err := d.watch(ctx, time.Time{})
 	forget(d.watchGates)
 	return err
 }
@@ -386,8 +386,10 @@ func (d *drive) watched() int {
 // in a bake, a verdict is journaled when its decision changes, and a Fail
 // rolls back. Pending is no failure here (a comparative gate has no
 // evidence once one arm takes no traffic). It returns how many gates
-// passed and how many are pending.
-func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
+// passed and how many are pending. Fresh evidence (see fresh) is judged
+// until its deadline, closes: the round is bounded by it (or a poll, if
+// that is later), and a gate that outlives that bound fails closed.
+func (d *drive) watch(ctx context.Context, closes time.Time) (passed, pending int, err error) {
 	i := d.watched()
 	if i < 0 {
 		return 0, 0, nil
@@ -405,7 +407,12 @@ func (d *drive) watch(ctx context.Context) (passed, pending int, err error) {
 	now := d.clock.Now()
 	// Outside a bake the gates are bounded by the grace, the time fresh
 	// evidence may take before the PNR (see fresh).
-	gctx := newWatchContext(ctx, d.o.Grace)
+	bound := d.o.Grace
+	if !closes.IsZero() {
+		bound = max(closes.Sub(now), d.o.PollInterval)
+	}
+	gctx := newWatchContext(ctx, bound)
+	gctx.closes = !closes.IsZero()
 	err = d.judge(ctx, gctx, s.Gates, d.watchGates)
 	gctx.release()
 	if err != nil {
@@ -457,7 +464,7 @@ func (d *drive) fresh(ctx context.Context) error {
 	}
 	deadline := d.clock.Now().Add(d.o.Grace)
 	for {
-		passed, _, err := d.watch(ctx)
+		passed, _, err := d.watch(ctx, deadline)
 		if err != nil {
 			return err
 		}

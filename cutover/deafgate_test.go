@@ -142,6 +142,48 @@ func TestDeafGateFailsClosedAtDeadline(t *testing.T) {
 	})
 }
 
+// deafOutsideBake is a deafGate that goes deaf in its first round outside
+// a bake: here the fresh evidence judged before an irreversible stage.
+type deafOutsideBake struct{ *deafGate }
+
+func (g deafOutsideBake) Evaluate(ctx context.Context) (cutover.Verdict, error) {
+	if _, inBake := cutover.BakeTimingFrom(ctx); !inBake {
+		g.deaf.Store(true)
+	}
+	return g.deafGate.Evaluate(ctx)
+}
+
+// A gate that ignores its context while the runner judges fresh evidence
+// before an irreversible stage fails closed when the grace has passed, as
+// a gate that stays Pending does: the cutover rolls back, naming the gate,
+// and the irreversible stage is never applied. Before, the cutover waited
+// for the gate, unjudged, for as long as it blocked.
+func TestDeafGateInFreshEvidenceFailsClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := deafOutsideBake{newDeafGate()}
+		p := badGreenPlan(c, g)
+		p.Stages[0].Bake = time.Hour
+		const grace = 5 * time.Minute
+		j := cutover.NewMemJournal()
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll, Grace: grace}, p)
+		time.Sleep(time.Second) // started, baking s0
+		if err := cutover.Send(t.Context(), j, "c", cutover.CmdApprove, "ops", "go", ""); err != nil {
+			t.Fatal(err)
+		}
+		<-g.entered // s0 baked, approved: fresh evidence for retire
+		entered := time.Now()
+		o := rolledBackWhileDeaf(t, j, g.deafGate, done, entered, grace+3*poll)
+		var gf *cutover.GateFailedError
+		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.As(o.err, &gf) || !gf.TimedOut || gf.Stage != "s0" || gf.Gate != "metrics" {
+			t.Fatalf("run: %v, want rolled back when the grace passed, naming the gate", o.err)
+		}
+		if c.applied["retire"] || c.applied["s0"] {
+			t.Errorf("cloud after the rollback: %v", c.Applied())
+		}
+	})
+}
+
 // A caller that cancels the Run while a gate ignores its context gets the
 // rollback a cancelled Run makes, within two polls, though the drive's
 // goroutine is still in the gate.

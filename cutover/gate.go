@@ -58,8 +58,8 @@ func (v Verdict) String() string {
 // Evaluate is called repeatedly, at the runner's poll interval, from one
 // goroutine at a time. It must honour ctx. A gate that does not return when
 // ctx ends does not hold the cutover up: a poll later the runner concludes
-// it without the gate (rolls back on an abort, a cancelled Run, or a bake
-// past its deadline), and the gate is not evaluated again until it
+// it without the gate (rolls back on an abort, a cancelled Run, a bake
+// past its deadline, or fresh evidence before the PNR past the grace), and the gate is not evaluated again until it
 // returns. An error means the gate could not
 // judge (a source was unreachable): the runner treats it like Pending and
 // fails closed if it persists past the stage's deadline. Gates that keep

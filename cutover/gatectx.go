@@ -33,6 +33,10 @@ type gateContext struct {
 	once   sync.Once
 	isCut  atomic.Bool
 	timed  bool // timing is a bake's
+	// closes is set when the round's end fails its gates closed: a
+	// bake's past its deadline, or fresh evidence's past the grace (see
+	// judging.takeOver).
+	closes bool
 }
 
 // released is a gateContext's armed context after release when no gate
@@ -46,7 +50,7 @@ var released = func() context.Context {
 // newGateContext returns the gates' context for a bake timed t, bounded
 // after wait on the wall clock.
 func newGateContext(ctx context.Context, t BakeTiming, wait time.Duration) *gateContext {
-	return &gateContext{Context: ctx, timing: t, timed: true, deadline: time.Now().Add(wait)}
+	return &gateContext{Context: ctx, timing: t, timed: true, closes: true, deadline: time.Now().Add(wait)}
 }
 
 // newWatchContext returns the gates' context for a round of the watch
