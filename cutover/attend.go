@@ -131,20 +131,29 @@ func (a *attendance) done() {
 	a.wg.Wait()
 }
 
-// stopApply is the stop of a reversible stage's Apply or Verify, and of a
-// round of gates, under attend: an abort in the journal, or an unapproved
-// reversibility window of an earlier stage that would close within a poll
-// interval, cuts the call short so that the runner rolls back at once, as
-// poll would between calls. An irreversible stage is never cut short: an
-// abort waits until it is finished (see poll).
-func (d *drive) stopApply() error {
+// stopApply is the stop of a reversible stage's Apply or Verify under
+// attend: an abort in the journal, or an unapproved reversibility window
+// of an earlier stage that would close within a poll interval, cuts the
+// call short so that the runner rolls back at once, as poll would between
+// calls. An irreversible stage is never cut short: an abort waits until it
+// is finished (see poll).
+func (d *drive) stopApply() error { return d.stopWithin(d.o.PollInterval) }
+
+// stopRound is the stop of a round of gates: stopApply's, with windows
+// cut a poll sooner, since a gate that ignores its context is given a
+// poll to return before attend takes over (see judging.takeOver), and
+// the rollback must still begin before the window closes.
+func (d *drive) stopRound() error { return d.stopWithin(2 * d.o.PollInterval) }
+
+// stopWithin is stopApply's, for windows that would close within ahead.
+func (d *drive) stopWithin(ahead time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.st.Aborted && d.unfinishedIrreversible() < 0 {
 		return ErrAborted
 	}
 	var rb *rollbackCause
-	if err := d.windows(); errors.As(err, &rb) {
+	if err := d.windowsWithin(ahead); errors.As(err, &rb) {
 		return rb.cause
 	}
 	return nil
@@ -232,7 +241,7 @@ func (d *drive) judges() *judging {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.judging == nil {
-		d.judging = &judging{a: attendance{d: d, stop: d.stopApply}}
+		d.judging = &judging{a: attendance{d: d, stop: d.stopRound}}
 	}
 	return d.judging
 }

@@ -184,6 +184,37 @@ func TestDeafGateInFreshEvidenceFailsClosed(t *testing.T) {
 	})
 }
 
+// A reversibility window that would close unapproved while a gate ignores
+// its context is not let close: the cutover rolls back before it closes,
+// the windowed stage reverted with the rest, though the gate still blocks
+// (it is cut a poll sooner than the window's own poll, since the runner
+// gives a cut gate a poll to return).
+func TestDeafGateDoesNotLetWindowClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := newDeafGate()
+		p := windowPlan(c, time.Hour)
+		p.Stages[2].Gates = []cutover.Gate{g}
+		j := cutover.NewMemJournal()
+		done := startRun(t.Context(), j, cutover.RunnerOptions{PollInterval: poll}, p)
+		time.Sleep(2 * time.Minute) // keep-blue applied, s2 baking
+		g.deaf.Store(true)
+		<-g.entered
+		closes := foldAll(t, j, "c").Stages[1].AppliedAt.Add(30 * time.Minute)
+		o := rolledBackWhileDeaf(t, j, g, done, closes.Add(-2*poll), 2*poll)
+		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, cutover.ErrPNRNotApproved) {
+			t.Fatalf("run: %v, want rolled back before the window closed", o.err)
+		}
+		recs := readAll(t, j, "c")
+		if last := recs[len(recs)-1].Time; !last.Before(closes) {
+			t.Errorf("rolled back at %s, after the window closed at %s", last, closes)
+		}
+		if got := c.Applied(); len(got) != 0 {
+			t.Errorf("applied after the rollback: %v, want keep-blue reverted too", got)
+		}
+	})
+}
+
 // A caller that cancels the Run while a gate ignores its context gets the
 // rollback a cancelled Run makes, within two polls, though the drive's
 // goroutine is still in the gate.

@@ -9,7 +9,11 @@ import (
 
 // windows warns before reversibility windows close and rolls back while it
 // still can when one would close, within a poll interval, unapproved.
-func (d *drive) windows() error {
+func (d *drive) windows() error { return d.windowsWithin(d.o.PollInterval) }
+
+// windowsWithin is windows, rolling back when a window would close
+// unapproved within ahead.
+func (d *drive) windowsWithin(ahead time.Duration) error {
 	now := d.clock.Now()
 	for i := range d.p.Stages {
 		s := &d.p.Stages[i]
@@ -37,7 +41,7 @@ func (d *drive) windows() error {
 		if !now.Before(closes) {
 			return &rollbackCause{cause: fmt.Errorf("stage %q: reversibility window closed at %s without approval: %w", s.Name, closes.Format(time.RFC3339), ErrPNRNotApproved)}
 		}
-		if !now.Add(d.o.PollInterval).Before(closes) {
+		if !now.Add(ahead).Before(closes) {
 			return &rollbackCause{cause: fmt.Errorf("stage %q: reversibility window closes at %s without approval: %w", s.Name, closes.Format(time.RFC3339), ErrPNRNotApproved)}
 		}
 	}
