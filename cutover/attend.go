@@ -340,6 +340,11 @@ func (j *judging) takeOver() bool {
 		zap.String("cutover", d.id), zap.String("gate", name), zap.Error(rb))
 	d.cut = nil
 	j.outcome, j.taken = d.conclude(j.a.ctx, rb), true
+	// The drive will do nothing more: another Run may take the cutover on
+	// (after a suspension) while the gate still holds this one's goroutine.
+	if d.unlease != nil {
+		d.unlease()
+	}
 	return true
 }
 

@@ -60,24 +60,30 @@ func (g *deafGate) done(t *testing.T) {
 }
 
 // rolledBackWhileDeaf waits, while g blocks, until the journal's last
-// record is a rolled_back (for at most limit), checks that it was written
-// within bound of since, releases g, and returns the Run's outcome, which
-// comes once the gate has returned.
+// record is a rolled_back (for at most bound and an hour), checks that it
+// was written within bound of since, releases g, and returns the Run's
+// outcome, which comes once the gate has returned.
 func rolledBackWhileDeaf(t *testing.T, j cutover.Journal, g *deafGate, done <-chan outcome, since time.Time, bound time.Duration) outcome {
+	t.Helper()
+	return endedWhileDeaf(t, j, g, done, since, bound, cutover.RecRolledBack)
+}
+
+// endedWhileDeaf is rolledBackWhileDeaf for a last record of type want.
+func endedWhileDeaf(t *testing.T, j cutover.Journal, g *deafGate, done <-chan outcome, since time.Time, bound time.Duration, want cutover.RecordType) outcome {
 	t.Helper()
 	for end := time.Now().Add(bound + time.Hour); ; time.Sleep(time.Second) {
 		var last cutover.Record
 		if recs := readAll(t, j, "c"); len(recs) > 0 {
 			last = recs[len(recs)-1]
 		}
-		if last.Type == cutover.RecRolledBack {
+		if last.Type == want {
 			if took := last.Time.Sub(since); took > bound {
-				t.Errorf("rolled back %s later, want within %s", took, bound)
+				t.Errorf("%s %s later, want within %s", want, took, bound)
 			}
 			break
 		}
 		if time.Now().After(end) {
-			t.Fatalf("no rollback while the gate blocks; last record %s", last.Type)
+			t.Fatalf("no %s while the gate blocks; last record %s", want, last.Type)
 		}
 	}
 	if g.calls.Load() > 1 && g.deaf.Load() && g.running.Load() != 1 {
@@ -235,6 +241,55 @@ func TestCancelDuringDeafGate(t *testing.T) {
 		o := rolledBackWhileDeaf(t, j, g, done, cancelled, 2*poll)
 		if !errors.Is(o.err, cutover.ErrRolledBack) || !errors.Is(o.err, context.Canceled) {
 			t.Fatalf("run: %v, want rolled back for the cancellation", o.err)
+		}
+	})
+}
+
+// A Run suspended (cancelled with ErrSuspended, as the examples do on
+// SIGTERM) while a gate ignores its context journals the suspension within
+// two polls and releases its lease, though the gate still blocks; the
+// next Run resumes and completes.
+func TestSuspendDuringDeafGate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud()
+		g := newDeafGate()
+		g.deaf.Store(true)
+		p := c.plan(2, time.Hour)
+		p.Stages[0].Gates = []cutover.Gate{g}
+		j := cutover.NewMemJournal()
+		lease := cutover.NewMemLease(cutover.MemLeaseOptions{})
+		opts := cutover.RunnerOptions{PollInterval: poll, Lease: lease}
+		ctx, suspend := context.WithCancelCause(t.Context())
+		done := startRun(ctx, j, opts, p)
+		<-g.entered
+		time.Sleep(3 * poll)
+		sent := time.Now()
+		suspend(cutover.ErrSuspended)
+		var o outcome
+		for k := 0; ; k++ {
+			// The lease is released with the suspension, before the gate returns.
+			if err := lease.Acquire(context.Background(), "c", "probe", time.Minute); err == nil {
+				if err := lease.Release(context.Background(), "c", "probe"); err != nil {
+					t.Fatal(err)
+				}
+				g.deaf.Store(false)
+				o = endedWhileDeaf(t, j, g, done, sent, 2*poll, cutover.RecSuspended)
+				break
+			}
+			if k > 10 {
+				t.Fatal("the lease was not released while the gate blocked")
+			}
+			time.Sleep(poll)
+		}
+		if !errors.Is(o.err, cutover.ErrSuspended) || errors.Is(o.err, cutover.ErrRolledBack) {
+			t.Fatalf("run: %v, want suspended", o.err)
+		}
+		if len(c.Reverts()) != 0 {
+			t.Errorf("reverted on a suspension: %v", c.Reverts())
+		}
+		st, err := cutover.MustNewRunner(j, opts).Run(t.Context(), "c", p)
+		if err != nil || st.Phase != cutover.PhaseCompleted {
+			t.Fatalf("resumed run: %v %s", err, st.Phase)
 		}
 	})
 }

@@ -52,8 +52,8 @@
 // are answered, and an abort cuts the gate's context short (its cause
 // ErrAborted) and rolls back within a poll interval. A gate that ignores
 // its context does not hold the rollback: a poll after the context ended
-// the runner concludes the cutover without it (Run returns once the gate
-// does).
+// the runner concludes the cutover without it and releases its lease (Run
+// returns once the gate does).
 //
 // # Rollback
 //

@@ -165,7 +165,8 @@ func leaseRenew(id, owner string, ttl time.Duration, now time.Time, cur leaseEnt
 
 // holdLease acquires the lease on the cutover and renews it every TTL/3 in
 // a goroutine until the returned stop is called; stop waits for the
-// goroutine and releases the lease. When the lease is lost, d.leaseCtx is
+// goroutine and releases the lease (the first time it is called: it may
+// be called twice, see drive.unlease). When the lease is lost, d.leaseCtx is
 // cancelled with a cause wrapping ErrLeaseLost.
 func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 	l, owner, ttl := d.o.Lease, d.o.Owner, d.o.LeaseTTL
@@ -214,7 +215,7 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 			}
 		}
 	})
-	return func() {
+	return sync.OnceFunc(func() {
 		close(done)
 		wg.Wait()
 		lose(nil)
@@ -223,7 +224,7 @@ func (d *drive) holdLease(ctx context.Context) (stop func(), err error) {
 		if err := l.Release(rctx, d.id, owner); err != nil {
 			d.log.Warn("release lease", zap.String("cutover", d.id), zap.String("owner", owner), zap.Error(err))
 		}
-	}, nil
+	}), nil
 }
 
 // acquire acquires the lease. A lease held by another owner may be the

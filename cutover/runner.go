@@ -71,6 +71,7 @@ func (r *Runner) Run(ctx context.Context, id string, p Plan) (State, error) {
 		if err != nil {
 			return d.st, err
 		}
+		d.unlease = stop
 		defer stop()
 		var cancel context.CancelCauseFunc
 		ctx, cancel = context.WithCancelCause(ctx)
@@ -123,6 +124,10 @@ type drive struct {
 	// leaseCtx is cancelled, with a cause wrapping ErrLeaseLost, when the
 	// lease is lost; nil without a lease.
 	leaseCtx context.Context
+	// unlease stops renewing the lease and releases it, once (nil without
+	// a lease): at the end of Run, or when attend has concluded the
+	// cutover without a gate that does not return (see judging.takeOver).
+	unlease func()
 
 	// mu guards st and the bookkeeping below against Remember called from
 	// goroutines of a stage's Apply or Revert.
