@@ -339,6 +339,9 @@ func (j *judging) takeOver() bool {
 	d.log.Warn("a gate did not return when its context ended; concluding the cutover without it",
 		zap.String("cutover", d.id), zap.String("gate", name), zap.Error(rb))
 	d.cut = nil
+	// The round is over: once the gate returns, the drive evaluates no
+	// more of its gates (see judge).
+	j.gctx.cut(rb)
 	j.outcome, j.taken = d.conclude(j.a.ctx, rb), true
 	// The drive will do nothing more: another Run may take the cutover on
 	// (after a suspension) while the gate still holds this one's goroutine.

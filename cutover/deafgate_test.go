@@ -126,6 +126,11 @@ func TestDeafGateFailsClosedAtDeadline(t *testing.T) {
 		g := newDeafGate()
 		g.deaf.Store(true)
 		p := badGreenPlan(c, g)
+		var after atomic.Int32 // evaluations of the gate after the deaf one
+		p.Stages[0].Gates = append(p.Stages[0].Gates, cutover.GateFunc(func(context.Context) (cutover.Verdict, error) {
+			after.Add(1)
+			return cutover.Verdict{Decision: cutover.Pass, Reason: "ok"}, nil
+		}))
 		p.Stages[0].Bake = 10 * time.Minute
 		p.Stages[0].Deadline = 20 * time.Minute
 		j := cutover.NewMemJournal()
@@ -144,6 +149,9 @@ func TestDeafGateFailsClosedAtDeadline(t *testing.T) {
 		}
 		if n := g.calls.Load(); n != 1 {
 			t.Errorf("the gate was evaluated %d times, want once", n)
+		}
+		if n := after.Load(); n != 0 {
+			t.Errorf("the gate after the deaf one was evaluated %d times once it returned, after the rollback; want none", n)
 		}
 	})
 }
